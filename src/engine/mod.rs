@@ -1,0 +1,4 @@
+//! The inference engine: model, tokenizer, chat format, sampler, KV cache and the worker thread.
+
+pub mod protocol;
+pub mod sampler;

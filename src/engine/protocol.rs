@@ -1,0 +1,203 @@
+//! The channel protocol between a front end (the TUI, a headless command, a test) and the
+//! inference worker thread.
+//!
+//! The worker owns the model, the tokenizer, the KV cache and the compute threads; the front end
+//! only sends [`EngineCmd`]s and reads [`EngineEvent`]s. Nothing here refers to weights or kernels,
+//! so a test can play either side: a fake engine for the UI, or a scripted front end for the engine.
+//!
+//! Conversation state: every `Generate` carries the *whole* conversation. The worker keeps the
+//! tokens it already has in its KV cache and prefills only what changed, so a new user turn costs
+//! only its own tokens, and regenerate / edit-and-resend / model switch need no extra commands.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::engine::sampler::SamplingParams;
+
+/// Identifies one `Generate` request in the events it causes.
+pub type RequestId = u64;
+
+/// Who said a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// What to feed the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Prompt {
+    /// A conversation, rendered with the model's chat format; the reply is the next assistant turn.
+    Chat(Vec<ChatMessage>),
+    /// Plain text completion: tokenized as is (BOS per the model), no chat format.
+    Raw(String),
+    /// Exact token ids (logit tests, benchmarks).
+    Tokens(Vec<u32>),
+}
+
+/// What to do when the context window is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContextPolicy {
+    /// Stop the reply with [`StopReason::ContextFull`] (a prompt that does not fit is an error).
+    #[default]
+    Stop,
+    /// Drop the oldest turns (never the system prompt) and prefill again.
+    DropOldest,
+}
+
+/// Options for loading a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadOptions {
+    /// Compute threads; 0 means the number of physical cores.
+    pub threads: usize,
+    /// Context length cap; 0 means the model's own `context_length`.
+    pub ctx: usize,
+    pub context_policy: ContextPolicy,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            ctx: 4096,
+            context_policy: ContextPolicy::Stop,
+        }
+    }
+}
+
+/// A command from a front end to the worker.
+#[derive(Debug, Clone)]
+pub enum EngineCmd {
+    /// Load a GGUF file, replacing the current model. Answered by `LoadProgress`… then `Ready` or `Error`.
+    Load { path: PathBuf, options: LoadOptions },
+    /// Produce a reply. Answered by `PrefillProgress`…, `Token`…, `Stats`…, then `Done` (or `Error`).
+    Generate {
+        id: RequestId,
+        prompt: Prompt,
+        sampling: SamplingParams,
+        max_tokens: usize,
+    },
+    /// Change the sampling settings; applies from the next sampled token, also mid-reply.
+    SetSampling(SamplingParams),
+    /// Stop the running request (between tokens or prefill batches); the partial reply is kept.
+    Cancel,
+    /// Drop the model and free its memory. Answered by `Unloaded`.
+    Unload,
+    /// End the worker thread.
+    Shutdown,
+}
+
+/// Facts about the loaded model, for the stats panel and the model picker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub path: PathBuf,
+    pub name: String,
+    /// `general.architecture`, e.g. `bitnet-b1.58` or `llama`.
+    pub arch: String,
+    /// Dominant weight type, e.g. `I2_S` or `Q4_1`.
+    pub quant: String,
+    pub n_params: u64,
+    pub file_bytes: u64,
+    pub n_layers: usize,
+    pub vocab_size: usize,
+    /// The context the KV cache was sized for.
+    pub ctx_max: usize,
+    pub threads: usize,
+    /// The kernel path picked by runtime detection (`avx512`, `avx2`, `neon`, `scalar`).
+    pub kernel: String,
+    /// The chat format in use (`bitnet`, `jinja`, …).
+    pub chat_format: String,
+    pub load_ms: f64,
+}
+
+/// Why a reply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// The model produced an end-of-generation token.
+    EndOfText,
+    /// `max_tokens` were generated.
+    MaxTokens,
+    /// A `Cancel` arrived.
+    Cancelled,
+    /// The context window is full and the policy is `Stop`.
+    ContextFull,
+}
+
+/// Timing and size figures of one request, sent live (`Stats`) and at the end (`Done`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenStats {
+    /// Tokens of the whole rendered prompt.
+    pub prompt_tokens: usize,
+    /// Of those, the ones that had to be prefilled (the rest were already in the KV cache).
+    pub prefill_tokens: usize,
+    pub prefill_ms: f64,
+    pub prefill_tok_s: f64,
+    /// From the request to the first generated token.
+    pub ttft_ms: f64,
+    pub generated_tokens: usize,
+    pub decode_ms: f64,
+    pub decode_tok_s: f64,
+    /// Latency of the most recent token.
+    pub last_token_ms: f64,
+    pub ctx_used: usize,
+    pub ctx_max: usize,
+    /// Resident memory of the process.
+    pub rss_bytes: u64,
+}
+
+/// An event from the worker to the front end.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// Loading advanced; `fraction` is in 0..=1.
+    LoadProgress { fraction: f32, stage: String },
+    /// A model is loaded and ready.
+    Ready(ModelInfo),
+    /// Prefill advanced: `done` of `total` new prompt tokens are in the KV cache.
+    PrefillProgress {
+        id: RequestId,
+        done: usize,
+        total: usize,
+    },
+    /// A piece of reply text (always whole UTF-8 characters; may be empty for control tokens).
+    Token {
+        id: RequestId,
+        token: u32,
+        text: String,
+    },
+    /// Live figures, sent after each generated token.
+    Stats { id: RequestId, stats: GenStats },
+    /// The request ended.
+    Done {
+        id: RequestId,
+        reason: StopReason,
+        stats: GenStats,
+    },
+    /// A command failed; `id` is set when it was a `Generate`.
+    Error {
+        id: Option<RequestId>,
+        message: String,
+    },
+    /// The model was dropped.
+    Unloaded,
+}

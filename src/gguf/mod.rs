@@ -1,0 +1,1 @@
+//! GGUF files: reading, writing and the tensor types they hold.
