@@ -1,5 +1,7 @@
 //! Command-line interface: `bitnet-tui [SUBCOMMAND]`. Each subcommand lives in its own file.
 
+pub mod args;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

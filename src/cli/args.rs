@@ -1,0 +1,83 @@
+//! Flag groups shared by several subcommands (and by the chat screen).
+
+use clap::Args;
+
+use crate::engine::protocol::{ContextPolicy, LoadOptions};
+use crate::engine::sampler::SamplingParams;
+
+/// Sampling flags; each one left out keeps the default of [`SamplingParams`].
+#[derive(Debug, Clone, Default, Args)]
+pub struct SamplingArgs {
+    /// Temperature; 0 picks the most likely token (greedy).
+    #[arg(long = "temp", value_name = "T")]
+    pub temperature: Option<f32>,
+    /// Keep only the K most likely tokens (0 = off).
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<usize>,
+    /// Keep the smallest set of tokens whose probability reaches P (1.0 = off).
+    #[arg(long, value_name = "P")]
+    pub top_p: Option<f32>,
+    /// Drop tokens less likely than P times the most likely one (0 = off).
+    #[arg(long, value_name = "P")]
+    pub min_p: Option<f32>,
+    /// Penalty for tokens seen in the last `--repeat-last-n` tokens (1.0 = off).
+    #[arg(long, value_name = "R")]
+    pub repeat_penalty: Option<f32>,
+    /// How many recent tokens the repetition penalty looks at.
+    #[arg(long, value_name = "N")]
+    pub repeat_last_n: Option<usize>,
+    /// Random seed, for reproducible sampling.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+}
+
+impl SamplingArgs {
+    /// Applies the flags that were given on top of `base`.
+    pub fn apply(&self, base: SamplingParams) -> SamplingParams {
+        SamplingParams {
+            temperature: self.temperature.unwrap_or(base.temperature),
+            top_k: self.top_k.unwrap_or(base.top_k),
+            top_p: self.top_p.unwrap_or(base.top_p),
+            min_p: self.min_p.unwrap_or(base.min_p),
+            repeat_penalty: self.repeat_penalty.unwrap_or(base.repeat_penalty),
+            repeat_last_n: self.repeat_last_n.unwrap_or(base.repeat_last_n),
+            seed: self.seed.unwrap_or(base.seed),
+        }
+    }
+}
+
+/// Flags that shape how a model is loaded.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LoadArgs {
+    /// Compute threads (default: the number of physical cores).
+    #[arg(short = 't', long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Context length (default: 4096, capped by the model's own).
+    #[arg(long, value_name = "N")]
+    pub ctx: Option<usize>,
+    /// When the context is full: stop the reply, or drop the oldest turns and continue.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub context_policy: Option<ContextPolicyArg>,
+}
+
+/// `--context-policy` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ContextPolicyArg {
+    Stop,
+    DropOldest,
+}
+
+impl LoadArgs {
+    /// Applies the flags that were given on top of `base`.
+    pub fn apply(&self, base: LoadOptions) -> LoadOptions {
+        LoadOptions {
+            threads: self.threads.unwrap_or(base.threads),
+            ctx: self.ctx.unwrap_or(base.ctx),
+            context_policy: match self.context_policy {
+                Some(ContextPolicyArg::Stop) => ContextPolicy::Stop,
+                Some(ContextPolicyArg::DropOldest) => ContextPolicy::DropOldest,
+                None => base.context_policy,
+            },
+        }
+    }
+}
