@@ -1,6 +1,7 @@
 //! Command-line interface: `bitnet-tui [SUBCOMMAND]`. Each subcommand lives in its own file.
 
 pub mod args;
+pub mod inspect;
 
 use std::process::ExitCode;
 
@@ -15,7 +16,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Show what a GGUF file holds: architecture, hyperparameters, tokenizer, tensors.
+    Inspect(inspect::InspectArgs),
+}
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
 /// 0 success, 1 failure, 2 usage error (clap).
@@ -33,6 +37,6 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the chat screen is not built yet; see `bitnet-tui --help`"),
-        Some(command) => match command {},
+        Some(Command::Inspect(args)) => inspect::run(args),
     }
 }
