@@ -2,3 +2,5 @@
 
 pub mod protocol;
 pub mod sampler;
+pub mod synthetic;
+pub mod vocab;

@@ -371,7 +371,24 @@ impl<'a> Cursor<'a> {
                 Array::Bool(self.take(n as u64, item)?.iter().map(|&b| b != 0).collect())
             }
             ValueType::String => {
-                let mut out = StringArray::with_capacity(n);
+                // First pass: check every length against the file and size the buffer exactly,
+                // so the array holds no more memory than the bytes it came from.
+                let start = self.pos;
+                let mut text_bytes = 0u64;
+                for i in 0..n {
+                    let len = self.u64(|| format!("length of element {i} of {key:?}"))?;
+                    self.take(len, || format!("element {i} of {key:?}"))?;
+                    text_bytes += len;
+                }
+                if text_bytes > u32::MAX as u64 {
+                    return Err(self.err(GgufErrorKind::CountTooLarge {
+                        what: format!("total text of {key:?}"),
+                        offset: start as u64,
+                        count: text_bytes,
+                    }));
+                }
+                self.pos = start;
+                let mut out = StringArray::with_capacity(n, text_bytes as usize);
                 for i in 0..n {
                     out.push(self.str(|| format!("element {i} of {key:?}"))?);
                 }

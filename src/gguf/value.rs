@@ -74,21 +74,26 @@ impl ValueType {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StringArray {
     data: String,
-    /// `ends[i]` is the end of string `i` in `data`.
-    ends: Vec<usize>,
+    /// `ends[i]` is the end of string `i` in `data` (u32: 4 bytes an entry, less than its
+    /// 8-byte length prefix in the file, so the array never takes more memory than file bytes).
+    ends: Vec<u32>,
 }
 
 impl StringArray {
-    pub fn with_capacity(count: usize) -> Self {
+    /// An empty array with room for `count` strings of `bytes` bytes in all.
+    pub fn with_capacity(count: usize, bytes: usize) -> Self {
         Self {
-            data: String::new(),
+            data: String::with_capacity(bytes),
             ends: Vec::with_capacity(count),
         }
     }
 
+    /// Appends a string. Panics past 4 GiB of text in one array (the reader rejects such files).
     pub fn push(&mut self, s: &str) {
         self.data.push_str(s);
-        self.ends.push(self.data.len());
+        let end =
+            u32::try_from(self.data.len()).expect("a string array holds at most 4 GiB of text");
+        self.ends.push(end);
     }
 
     pub fn len(&self) -> usize {
@@ -100,8 +105,8 @@ impl StringArray {
     }
 
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         Some(&self.data[start..end])
     }
 
