@@ -72,7 +72,8 @@ impl GgufFile {
         self.bytes().len() as u64
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The whole file's bytes (tensor data are at [`TensorInfo::offset`]).
+    pub fn bytes(&self) -> &[u8] {
         match &self.bytes {
             Bytes::Mapped(m) => m,
             Bytes::Owned(v) => v,

@@ -32,7 +32,9 @@ impl KernelPath {
             Self::Scalar => true,
             #[cfg(target_arch = "x86_64")]
             Self::Avx2 => {
-                is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c")
+                is_x86_feature_detected!("avx2")
+                    && is_x86_feature_detected!("fma")
+                    && is_x86_feature_detected!("f16c")
             }
             #[cfg(target_arch = "x86_64")]
             Self::Avx512 => {
@@ -51,11 +53,16 @@ impl KernelPath {
 
     /// Every path this machine can run, best last.
     pub fn available() -> Vec<KernelPath> {
-        [Self::Scalar, Self::Neon, Self::Avx2, Self::Avx512].into_iter().filter(|p| p.supported()).collect()
+        [Self::Scalar, Self::Neon, Self::Avx2, Self::Avx512]
+            .into_iter()
+            .filter(|p| p.supported())
+            .collect()
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::Scalar, Self::Avx2, Self::Avx512, Self::Neon].into_iter().find(|p| p.name() == s)
+        [Self::Scalar, Self::Avx2, Self::Avx512, Self::Neon]
+            .into_iter()
+            .find(|p| p.name() == s)
     }
 }
 

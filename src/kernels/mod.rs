@@ -4,8 +4,11 @@
 
 pub mod act_i8;
 pub mod dequant;
+pub mod dispatch;
+pub mod dot;
 pub mod float;
 pub mod i2_s;
+pub mod i2s_dot;
 pub mod mmap;
 pub mod q4;
 pub mod q5;
@@ -13,3 +16,5 @@ pub mod q6_k;
 pub mod q8_0;
 pub mod tq1_0;
 pub mod tq2_0;
+#[cfg(target_arch = "x86_64")]
+pub mod x86;
