@@ -2,3 +2,4 @@
 //! `#[target_feature]` body, so calling it on a machine without them panics instead of faulting.
 
 pub mod avx2;
+pub mod i2s;
