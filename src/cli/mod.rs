@@ -1,6 +1,7 @@
 //! Command-line interface: `bitnet-tui [SUBCOMMAND]`. Each subcommand lives in its own file.
 
 pub mod args;
+pub mod bench;
 pub mod inspect;
 
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measure prompt processing and generation speed (llama-bench's pp/tg).
+    Bench(bench::BenchArgs),
     /// Show what a GGUF file holds: architecture, hyperparameters, tokenizer, tensors.
     Inspect(inspect::InspectArgs),
 }
@@ -37,6 +40,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the chat screen is not built yet; see `bitnet-tui --help`"),
+        Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Inspect(args)) => inspect::run(args),
     }
 }

@@ -1,5 +1,7 @@
 //! The inference engine: model, tokenizer, chat format, sampler, KV cache and the worker thread.
 
+pub mod bandwidth;
+pub mod bench;
 pub mod kv_cache;
 pub mod model;
 pub mod protocol;

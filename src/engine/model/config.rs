@@ -93,13 +93,13 @@ impl ModelConfig {
             .unwrap_or(n_heads as u32) as usize;
         let fail =
             |key: &str, why: String| anyhow::anyhow!("{}: {} {why}", file.name(), hp.key(key));
-        if n_heads == 0 || hidden % n_heads != 0 {
+        if n_heads == 0 || !hidden.is_multiple_of(n_heads) {
             return Err(fail(
                 "attention.head_count",
                 format!("= {n_heads} does not divide embedding_length {hidden}"),
             ));
         }
-        if n_kv_heads == 0 || n_heads % n_kv_heads != 0 {
+        if n_kv_heads == 0 || !n_heads.is_multiple_of(n_kv_heads) {
             return Err(fail(
                 "attention.head_count_kv",
                 format!("= {n_kv_heads} does not divide head_count {n_heads}"),

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::gguf::TensorType;
 use crate::kernels::act_i8::{self, QuantRow};
 use crate::kernels::dot::{dot_f32, dot_f32_f16, f16_slice};
-use crate::kernels::i2s_dot::dot_codes;
+use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 
 use super::weights::Linear;
 
@@ -35,7 +35,16 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
             let acts = &scratch.rows;
             par_rows(lin.rows, n, out, |r, vals| {
                 let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
-                for (v, a) in vals.iter_mut().zip(acts) {
+                // Four tokens per pass unpack each weight block once for all four.
+                let mut quads = vals.chunks_exact_mut(4).zip(acts.chunks_exact(4));
+                for (v, a) in &mut quads {
+                    let acc = dot_codes_x4(codes, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]);
+                    for i in 0..4 {
+                        v[i] = act_i8::rescale(acc[i], &a[i], scale);
+                    }
+                }
+                let done = n - n % 4;
+                for (v, a) in vals[done..].iter_mut().zip(&acts[done..]) {
                     *v = act_i8::rescale(dot_codes(codes, &a.q), a, scale);
                 }
             });

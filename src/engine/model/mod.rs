@@ -18,6 +18,10 @@ pub use weights::{Layer, Linear, Weights};
 
 use super::kv_cache::KvCache;
 
+/// Tokens per forward call during prefill: large enough to reuse each weight row for many
+/// tokens, small enough to keep activations in cache and to honour Cancel often.
+pub const PREFILL_BATCH: usize = 128;
+
 /// A model ready to run: the mapped file, its configuration and its weights.
 pub struct Model {
     pub file: Arc<GgufFile>,
