@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod inspect;
+pub mod tokenize;
 
 use std::process::ExitCode;
 
@@ -19,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Show what a GGUF file holds: architecture, hyperparameters, tokenizer, tensors.
     Inspect(inspect::InspectArgs),
+    /// Print a model's token ids for a text, as JSON (reads only the file's metadata).
+    Tokenize(tokenize::TokenizeArgs),
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -38,5 +41,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the chat screen is not built yet; see `bitnet-tui --help`"),
         Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Tokenize(args)) => tokenize::run(args),
     }
 }
