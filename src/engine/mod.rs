@@ -3,3 +3,4 @@
 pub mod protocol;
 pub mod sampler;
 pub mod tokenizer;
+pub mod vocab;
