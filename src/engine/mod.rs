@@ -1,5 +1,6 @@
 //! The inference engine: model, tokenizer, chat format, sampler, KV cache and the worker thread.
 
+pub mod chat;
 pub mod protocol;
 pub mod sampler;
 pub mod tokenizer;
