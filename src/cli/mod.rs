@@ -3,6 +3,7 @@
 pub mod args;
 pub mod bench;
 pub mod inspect;
+pub mod tokenize;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Show what a GGUF file holds: architecture, hyperparameters, tokenizer, tensors.
     Inspect(inspect::InspectArgs),
+    /// Print a model's token ids for a text, as JSON (reads only the file's metadata).
+    Tokenize(tokenize::TokenizeArgs),
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -42,5 +45,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         None => anyhow::bail!("the chat screen is not built yet; see `bitnet-tui --help`"),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Tokenize(args)) => tokenize::run(args),
     }
 }

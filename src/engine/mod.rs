@@ -2,9 +2,11 @@
 
 pub mod bandwidth;
 pub mod bench;
+pub mod chat;
 pub mod kv_cache;
 pub mod model;
 pub mod protocol;
 pub mod sampler;
 pub mod synthetic;
+pub mod tokenizer;
 pub mod vocab;
