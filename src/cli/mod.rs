@@ -2,8 +2,15 @@
 
 pub mod args;
 pub mod bench;
+mod atomic;
+pub mod batch;
+mod engine;
+pub mod gen_model;
 pub mod inspect;
 pub mod tokenize;
+pub mod logits;
+pub mod perplexity;
+pub mod run;
 
 use std::process::ExitCode;
 
@@ -21,10 +28,20 @@ pub struct Cli {
 pub enum Command {
     /// Measure prompt processing and generation speed (llama-bench's pp/tg).
     Bench(bench::BenchArgs),
+    /// Generate one reply (chat-formatted unless --raw), streamed to stdout.
+    Run(run::RunArgs),
+    /// Show the logits at a prompt's last position, and a greedy continuation.
+    Logits(logits::LogitsArgs),
+    /// Perplexity of a text file (llama.cpp's method).
+    Perplexity(perplexity::PerplexityArgs),
+    /// One chat reply per line of a JSON-lines file.
+    Batch(batch::BatchArgs),
     /// Show what a GGUF file holds: architecture, hyperparameters, tokenizer, tensors.
     Inspect(inspect::InspectArgs),
     /// Print a model's token ids for a text, as JSON (reads only the file's metadata).
     Tokenize(tokenize::TokenizeArgs),
+    /// Write a synthetic BitNet b1.58 model in the real 2B4T layout.
+    GenModel(gen_model::GenModelArgs),
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -44,7 +61,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the chat screen is not built yet; see `bitnet-tui --help`"),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Run(args)) => run::run(args),
+        Some(Command::Logits(args)) => logits::run(args),
+        Some(Command::Perplexity(args)) => perplexity::run(args),
+        Some(Command::Batch(args)) => batch::run(args),
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
+        Some(Command::GenModel(args)) => gen_model::run(args),
     }
 }

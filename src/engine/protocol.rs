@@ -97,6 +97,12 @@ pub enum EngineCmd {
         sampling: SamplingParams,
         max_tokens: usize,
     },
+    /// Evaluate a prompt and report its last position's logits, then continue greedily for
+    /// `steps` tokens reporting each step's (the `logits` command). Answered by `Logits`… then `Done`.
+    Logits { id: RequestId, prompt: Prompt, steps: usize },
+    /// Perplexity of `text` in llama.cpp's way: non-overlapping windows of `ctx` tokens, each from
+    /// an empty cache, the second half of each window scored. Answered by `Perplexity` events.
+    Perplexity { id: RequestId, text: String, ctx: usize },
     /// Change the sampling settings; applies from the next sampled token, also mid-reply.
     SetSampling(SamplingParams),
     /// Stop the running request (between tokens or prefill batches); the partial reply is kept.
@@ -166,6 +172,18 @@ pub struct GenStats {
     pub rss_bytes: u64,
 }
 
+/// The perplexity of a text, with llama.cpp's standard error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PerplexityReport {
+    pub ppl: f64,
+    pub std_err: f64,
+    pub windows_done: usize,
+    pub windows: usize,
+    pub scored_tokens: usize,
+    pub text_tokens: usize,
+    pub seconds: f64,
+}
+
 /// An event from the worker to the front end.
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
@@ -193,7 +211,11 @@ pub enum EngineEvent {
         reason: StopReason,
         stats: GenStats,
     },
-    /// A command failed; `id` is set when it was a `Generate`.
+    /// Logits after the prompt (`step` 0, `token` None) or after feeding greedy token `token`.
+    Logits { id: RequestId, step: usize, token: Option<u32>, logits: Vec<f32> },
+    /// Perplexity so far (`finished` on the last window).
+    Perplexity { id: RequestId, report: PerplexityReport, finished: bool },
+    /// A command failed; `id` is set when it was a request.
     Error {
         id: Option<RequestId>,
         message: String,

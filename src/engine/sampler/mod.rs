@@ -28,6 +28,7 @@ pub struct SamplingParams {
     pub seed: u64,
 }
 
+/// llama.cpp's defaults (the repetition penalty is off there too).
 impl Default for SamplingParams {
     fn default() -> Self {
         Self {
@@ -35,7 +36,7 @@ impl Default for SamplingParams {
             top_k: 40,
             top_p: 0.95,
             min_p: 0.05,
-            repeat_penalty: 1.1,
+            repeat_penalty: 1.0,
             repeat_last_n: 64,
             seed: 0,
         }
