@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::LazyLock;
 use std::time::Instant;
 
 use bitnet_tui::engine::tokenizer::{StreamDecoder, Tokenizer};
@@ -28,12 +29,16 @@ fn reference() -> Reference {
     serde_json::from_str(&text).expect("llama3-tokens.json parses")
 }
 
-fn tokenizer() -> Tokenizer {
-    let file = GgufFile::open(common::bitnet_tiny()).expect("fixture opens");
-    let start = Instant::now();
-    let tok = Tokenizer::from_gguf(&file).expect("tokenizer builds");
-    eprintln!("LLaMA-3 tokenizer built in {:?}", start.elapsed());
-    tok
+/// Built once for all tests of this file.
+fn tokenizer() -> &'static Tokenizer {
+    static TOKENIZER: LazyLock<Tokenizer> = LazyLock::new(|| {
+        let file = GgufFile::open(common::bitnet_tiny()).expect("fixture opens");
+        let start = Instant::now();
+        let tok = Tokenizer::from_gguf(&file).expect("tokenizer builds");
+        eprintln!("LLaMA-3 tokenizer built in {:?}", start.elapsed());
+        tok
+    });
+    &TOKENIZER
 }
 
 #[test]
@@ -91,7 +96,7 @@ fn stream_decoding_never_splits_a_character() {
     let mut stream = StreamDecoder::new();
     let mut pieces = Vec::new();
     for &id in &ids {
-        pieces.push(stream.push(&tok, id));
+        pieces.push(stream.push(tok, id));
     }
     pieces.push(stream.flush());
     assert!(

@@ -226,3 +226,10 @@ fn bos_is_an_error_when_the_model_has_none() {
         [u32::from(b'x')]
     );
 }
+
+#[test]
+fn tokenizer_and_chat_format_can_move_to_the_worker_thread() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Tokenizer>();
+    send_sync::<bitnet_tui::engine::chat::ChatFormat>();
+}

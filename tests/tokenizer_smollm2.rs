@@ -61,3 +61,12 @@ fn special_ids() {
     assert!(!tok.is_end_of_generation(1));
     assert_eq!(tok.decode(&[1, 504, 2]), "The");
 }
+
+#[test]
+fn the_perplexity_text_has_llama_cpps_token_count() {
+    let path = common::shared_dir().join("reference/ppl.txt");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let ids = tokenizer().encode(&text, false, false).expect("encodes");
+    assert_eq!(ids.len(), 7639);
+}

@@ -34,7 +34,10 @@ pub enum Segment {
 
 /// How a model wants its conversations written.
 #[derive(Debug)]
-pub enum ChatFormat {
+pub struct ChatFormat(Kind);
+
+#[derive(Debug)]
+enum Kind {
     /// A fixed turn layout read from `assets/templates/` (BitNet b1.58, or the plain fallback).
     Turns(TurnFormat),
     /// The model's own `tokenizer.chat_template`.
@@ -48,15 +51,15 @@ impl ChatFormat {
         let arch = file.opt_str("general.architecture")?.unwrap_or_default();
         let template = file.opt_str("tokenizer.chat_template")?;
         if is_bitnet_b158(arch) || template.is_some_and(|t| t.contains("BITNET")) {
-            return Ok(Self::Turns(TurnFormat::bitnet(tokenizer)?));
+            return Ok(Self(Kind::Turns(TurnFormat::bitnet(tokenizer)?)));
         }
         match template.filter(|t| t.contains("{{") || t.contains("{%")) {
-            Some(source) => Ok(Self::Jinja(JinjaFormat::new(
+            Some(source) => Ok(Self(Kind::Jinja(JinjaFormat::new(
                 file.name(),
                 source,
                 tokenizer,
-            )?)),
-            None => Ok(Self::Turns(TurnFormat::plain(tokenizer)?)),
+            )?))),
+            None => Ok(Self(Kind::Turns(TurnFormat::plain(tokenizer)?))),
         }
     }
 
@@ -67,17 +70,17 @@ impl ChatFormat {
         messages: &[ChatMessage],
         add_generation_prompt: bool,
     ) -> Result<Vec<Segment>> {
-        match self {
-            Self::Turns(format) => Ok(format.render(messages, add_generation_prompt)),
-            Self::Jinja(format) => format.render(messages, add_generation_prompt),
+        match &self.0 {
+            Kind::Turns(format) => Ok(format.render(messages, add_generation_prompt)),
+            Kind::Jinja(format) => format.render(messages, add_generation_prompt),
         }
     }
 
     /// A short name for the UI: `bitnet`, `jinja` or `plain`.
     pub fn name(&self) -> &str {
-        match self {
-            Self::Turns(format) => format.name(),
-            Self::Jinja(_) => "jinja",
+        match &self.0 {
+            Kind::Turns(format) => format.name(),
+            Kind::Jinja(_) => "jinja",
         }
     }
 }

@@ -1,13 +1,13 @@
 //! The tokenizer of a GGUF model: byte-level BPE built from `tokenizer.ggml.*` metadata with the
 //! `tokenizers` crate, with llama.cpp's rules for special tokens, BOS and end of generation.
 //!
-//! Encoding: special tokens are cut out of the text first ([`special`]), each remaining piece is
-//! split by the pre-tokenizer regexes ([`pre_tokenizer`]) and merged by BPE. Decoding maps each
-//! token to its raw bytes ([`byte_level`]); [`StreamDecoder`] does it incrementally.
+//! Encoding: special tokens are cut out of the text first (`special`), each remaining piece is
+//! split by the pre-tokenizer regexes (`pre_tokenizer`) and merged by BPE. Decoding maps each
+//! token to its raw bytes (`byte_level`); [`StreamDecoder`] does it incrementally.
 
-pub mod byte_level;
+pub(crate) mod byte_level;
 mod metadata;
-pub mod pre_tokenizer;
+mod pre_tokenizer;
 mod special;
 mod stream;
 mod token_type;
@@ -19,7 +19,6 @@ use crate::gguf::GgufFile;
 use metadata::VocabMetadata;
 use special::{Fragment, SpecialTokens};
 
-pub use pre_tokenizer::PreTokenizer;
 pub use stream::StreamDecoder;
 pub use token_type::TokenType;
 
