@@ -66,16 +66,9 @@ fn two_turns_give_microsofts_token_layout() {
 fn replies_are_segments_the_engine_can_substitute() {
     let (tok, format) = load();
     let segments = format.render(&conversation(), false).expect("renders");
-    assert_eq!(
-        segments.first(),
-        Some(&Segment::Token(128000)),
-        "starts with BOS"
-    );
+    assert_eq!(segments.first(), Some(&Segment::Token(128000)), "starts with BOS");
     assert_eq!(segments.last(), Some(&Segment::Token(EOT)));
-    assert!(segments.contains(&Segment::AssistantContent {
-        index: 2,
-        text: "Hi there".into()
-    }));
+    assert!(segments.contains(&Segment::AssistantContent { index: 2, text: "Hi there".into() }));
 
     let sampled = vec![13347, 1070];
     let known = |index: usize, text: &str| {
@@ -84,11 +77,7 @@ fn replies_are_segments_the_engine_can_substitute() {
     };
     let ids = tokenize_segments(&segments, tok, &known).expect("tokenizes");
     let header = tok.encode("Assistant: ", false, false).expect("encodes");
-    let at = ids
-        .windows(header.len())
-        .position(|w| w == header)
-        .expect("assistant header")
-        + header.len();
+    let at = ids.windows(header.len()).position(|w| w == header).expect("assistant header") + header.len();
     assert_eq!(&ids[at..at + 3], [13347, 1070, EOT]);
 }
 

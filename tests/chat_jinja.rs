@@ -44,18 +44,14 @@ fn user(text: &str) -> ChatMessage {
 #[test]
 fn smollm2_prompts_match_llama_cpp() {
     let path = common::shared_dir().join("reference/smollm2-greedy.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let greedy: Greedy = serde_json::from_str(&text).expect("smollm2-greedy.json parses");
     let (tok, format) = smollm2();
     assert_eq!(format.name(), "jinja");
 
     // The chat cases, and "What is 2+2?" (the exact-match case, recorded as prompt text only).
-    let two_plus_two = greedy
-        .extra_cases
-        .iter()
-        .find(|c| c.prompt_text.contains("What is 2+2?"))
-        .expect("the 2+2 case");
+    let two_plus_two =
+        greedy.extra_cases.iter().find(|c| c.prompt_text.contains("What is 2+2?")).expect("the 2+2 case");
     let chat_cases = greedy.cases.iter().map(|c| {
         let message = c.user_message.clone().expect("a chat case");
         (message, c)
@@ -63,13 +59,7 @@ fn smollm2_prompts_match_llama_cpp() {
     let mut checked = 0;
     for (message, case) in chat_cases.chain([("What is 2+2?".to_owned(), two_plus_two)]) {
         let segments = format.render(&[user(&message)], true).expect("renders");
-        assert_eq!(
-            segments,
-            [Segment::Text {
-                text: case.prompt_text.clone(),
-                special: true
-            }]
-        );
+        assert_eq!(segments, [Segment::Text { text: case.prompt_text.clone(), special: true }]);
         let ids = tokenize_segments(&segments, &tok, &no_reply).expect("tokenizes");
         assert_eq!(ids, case.prompt_ids, "{message:?}");
         checked += 1;
@@ -80,11 +70,7 @@ fn smollm2_prompts_match_llama_cpp() {
 #[test]
 fn smollm2_replies_become_assistant_segments() {
     let (tok, format) = smollm2();
-    let messages = [
-        user("Hi"),
-        ChatMessage::new(Role::Assistant, "Hello! How can I help?"),
-        user("Tell me a joke."),
-    ];
+    let messages = [user("Hi"), ChatMessage::new(Role::Assistant, "Hello! How can I help?"), user("Tell me a joke.")];
     let segments = format.render(&messages, true).expect("renders");
     assert_eq!(
         segments,
@@ -93,13 +79,9 @@ fn smollm2_replies_become_assistant_segments() {
                 text: format!("{SMOL_SYSTEM}<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"),
                 special: true
             },
-            Segment::AssistantContent {
-                index: 1,
-                text: "Hello! How can I help?".into()
-            },
+            Segment::AssistantContent { index: 1, text: "Hello! How can I help?".into() },
             Segment::Text {
-                text: "<|im_end|>\n<|im_start|>user\nTell me a joke.<|im_end|>\n<|im_start|>assistant\n"
-                    .into(),
+                text: "<|im_end|>\n<|im_start|>user\nTell me a joke.<|im_end|>\n<|im_start|>assistant\n".into(),
                 special: true
             },
         ]
@@ -115,11 +97,7 @@ fn smollm2_replies_become_assistant_segments() {
     let known = |index: usize, _: &str| (index == 1).then(|| vec![7, 8, 9]);
     let ids = tokenize_segments(&segments, &tok, &known).expect("tokenizes");
     let prefix = tok
-        .encode(
-            &format!("{SMOL_SYSTEM}<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"),
-            false,
-            true,
-        )
+        .encode(&format!("{SMOL_SYSTEM}<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"), false, true)
         .expect("encodes");
     assert_eq!(&ids[..prefix.len()], prefix);
     assert_eq!(&ids[prefix.len()..prefix.len() + 4], [7, 8, 9, 2]);
@@ -150,15 +128,9 @@ fn format_of(file: &GgufFile) -> anyhow::Result<(Tokenizer, ChatFormat)> {
 fn models_without_a_template_get_plain_turns() {
     let (tok, format) = format_of(&small_model(None)).expect("loads");
     assert_eq!(format.name(), "plain");
-    let messages = [
-        user(" What is BPE? "),
-        ChatMessage::new(Role::Assistant, "A tokenizer."),
-    ];
+    let messages = [user(" What is BPE? "), ChatMessage::new(Role::Assistant, "A tokenizer.")];
     let segments = format.render(&messages, true).expect("renders");
-    let text = |t: &str| Segment::Text {
-        text: t.into(),
-        special: false,
-    };
+    let text = |t: &str| Segment::Text { text: t.into(), special: false };
     assert_eq!(
         segments,
         [
@@ -167,10 +139,7 @@ fn models_without_a_template_get_plain_turns() {
             text(" What is BPE?"),
             text("\n"),
             text("Assistant:"),
-            Segment::AssistantContent {
-                index: 1,
-                text: " A tokenizer.".into()
-            },
+            Segment::AssistantContent { index: 1, text: " A tokenizer.".into() },
             text("\n"),
             text("Assistant:"),
         ]
@@ -191,13 +160,7 @@ fn template_variables_and_python_methods() {
     assert_eq!(format.name(), "jinja");
     let segments = format.render(&[user("  hi  ")], true).expect("renders");
     // The template writes BOS itself, so no extra BOS token is added.
-    assert_eq!(
-        segments,
-        [Segment::Text {
-            text: "<|begin_of_text|>[USER]hi\n>".into(),
-            special: true
-        }]
-    );
+    assert_eq!(segments, [Segment::Text { text: "<|begin_of_text|>[USER]hi\n>".into(), special: true }]);
     let ids = tokenize_segments(&segments, &tok, &no_reply).expect("tokenizes");
     assert_eq!(ids.first().copied(), tok.bos());
     assert_eq!(ids.iter().filter(|&&id| Some(id) == tok.bos()).count(), 1);
@@ -215,10 +178,7 @@ fn bos_is_added_when_the_template_lacks_it() {
 fn a_template_that_raises_names_the_file_and_key() {
     let template = "{{ raise_exception('Conversation roles must alternate') }}";
     let (_, format) = format_of(&small_model(Some(template))).expect("loads");
-    let err = format!(
-        "{:#}",
-        format.render(&[user("hi")], true).expect_err("fails")
-    );
+    let err = format!("{:#}", format.render(&[user("hi")], true).expect_err("fails"));
     assert!(
         err.contains("small.gguf")
             && err.contains("tokenizer.chat_template")
@@ -229,12 +189,6 @@ fn a_template_that_raises_names_the_file_and_key() {
 
 #[test]
 fn a_template_with_bad_syntax_names_the_file_and_key() {
-    let err = format!(
-        "{:#}",
-        format_of(&small_model(Some("{% for %}{{ x }}"))).expect_err("fails")
-    );
-    assert!(
-        err.contains("small.gguf") && err.contains("tokenizer.chat_template"),
-        "{err}"
-    );
+    let err = format!("{:#}", format_of(&small_model(Some("{% for %}{{ x }}"))).expect_err("fails"));
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.chat_template"), "{err}");
 }

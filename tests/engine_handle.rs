@@ -164,7 +164,12 @@ fn too_long_prompts_follow_the_context_policy() {
     // Stop during generation: the reply ends with ContextFull.
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), LoadOptions { ctx: 64, ..LoadOptions::default() }).unwrap();
-    engine.send(EngineCmd::Generate { id: 3, prompt: Prompt::Raw("Hello".into()), sampling: greedy(), max_tokens: 500 });
+    engine.send(EngineCmd::Generate {
+        id: 3,
+        prompt: Prompt::Raw("Hello".into()),
+        sampling: greedy(),
+        max_tokens: 500,
+    });
     let out = collect(&mut engine, 3);
     assert_eq!(out.reason, Some(StopReason::ContextFull));
     assert_eq!(out.stats.ctx_used, 64);

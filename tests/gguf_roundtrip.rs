@@ -8,15 +8,8 @@ use bitnet_tui::gguf::{GgufFile, GgufWriter, TensorSpec};
 
 /// A minimal vocabulary with the special tokens a synthetic model needs.
 fn toy_vocab() -> Vocab {
-    let mut tokens: Vec<String> = ["a", "b", "ab", "Ġ"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    tokens.extend(
-        ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
+    let mut tokens: Vec<String> = ["a", "b", "ab", "Ġ"].iter().map(|s| s.to_string()).collect();
+    tokens.extend(["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"].iter().map(|s| s.to_string()));
     let n = tokens.len();
     Vocab {
         token_types: (0..n).map(|i| if i < 4 { 1 } else { 3 }).collect(),
@@ -28,14 +21,7 @@ fn toy_vocab() -> Vocab {
 
 #[test]
 fn synthetic_model_round_trips() {
-    let shape = BitnetShape {
-        n_layers: 2,
-        hidden: 256,
-        ffn: 384,
-        heads: 2,
-        kv_heads: 1,
-        context: 512,
-    };
+    let shape = BitnetShape { n_layers: 2, hidden: 256, ffn: 384, heads: 2, kv_heads: 1, context: 512 };
     let vocab = toy_vocab();
     let mut bytes = Vec::new();
     synthetic::write_model(&mut bytes, &shape, &vocab, 7).unwrap();
@@ -64,14 +50,7 @@ fn synthetic_model_round_trips() {
 
 #[test]
 fn ternary_codes_are_balanced() {
-    let shape = BitnetShape {
-        n_layers: 1,
-        hidden: 512,
-        ffn: 512,
-        heads: 4,
-        kv_heads: 2,
-        context: 64,
-    };
+    let shape = BitnetShape { n_layers: 1, hidden: 512, ffn: 512, heads: 4, kv_heads: 2, context: 64 };
     let mut bytes = Vec::new();
     synthetic::write_model(&mut bytes, &shape, &toy_vocab(), 1).unwrap();
     let file = GgufFile::from_bytes("synthetic", bytes).unwrap();
@@ -99,10 +78,7 @@ fn rewrite(file: &GgufFile) -> Vec<u8> {
         w.add_tensor(TensorSpec::new(t.name.clone(), t.ty, &t.dims));
     }
     let mut out = Vec::new();
-    w.write(&mut out, |i, _, sink| {
-        sink.write_all(file.tensor_data(&file.tensors()[i]))
-    })
-    .unwrap();
+    w.write(&mut out, |i, _, sink| sink.write_all(file.tensor_data(&file.tensors()[i]))).unwrap();
     out
 }
 
@@ -111,8 +87,5 @@ fn fixture_rewrites_byte_for_byte() {
     let path = common::bitnet_tiny();
     let file = GgufFile::open(&path).unwrap();
     let original = std::fs::read(&path).unwrap();
-    assert!(
-        rewrite(&file) == original,
-        "rewriting the fixture changed its bytes"
-    );
+    assert!(rewrite(&file) == original, "rewriting the fixture changed its bytes");
 }

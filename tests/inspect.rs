@@ -8,17 +8,8 @@ use bitnet_tui::gguf::{GgufFile, ModelSummary};
 use bitnet_tui::kernels::dequant::dequantize_tensor_row;
 
 fn inspect_json(path: &std::path::Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
-        .arg("inspect")
-        .arg(path)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "inspect failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui")).arg("inspect").arg(path).arg("--json").output().unwrap();
+    assert!(out.status.success(), "inspect failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -27,18 +18,8 @@ fn fixture_summary() {
     let j = inspect_json(&common::bitnet_tiny());
     assert_eq!(j["architecture"], "bitnet-b1.58");
     let hp = &j["hparams"];
-    assert_eq!(
-        (
-            hp["n_layers"].as_u64(),
-            hp["hidden"].as_u64(),
-            hp["ffn"].as_u64()
-        ),
-        (Some(2), Some(256), Some(768))
-    );
-    assert_eq!(
-        (hp["heads"].as_u64(), hp["kv_heads"].as_u64()),
-        (Some(2), Some(1))
-    );
+    assert_eq!((hp["n_layers"].as_u64(), hp["hidden"].as_u64(), hp["ffn"].as_u64()), (Some(2), Some(256), Some(768)));
+    assert_eq!((hp["heads"].as_u64(), hp["kv_heads"].as_u64()), (Some(2), Some(1)));
     assert_eq!(j["vocab_size"], 128256);
     assert_eq!(j["n_tensors"], 24);
     assert_eq!(j["by_type"]["I2_S"]["count"], 14);
@@ -58,10 +39,7 @@ fn fixture_i2s_check_values() {
     let t = file.tensor("blk.0.attn_q.weight").unwrap();
     assert_eq!(t.offset, 74002240);
     let data = file.tensor_data(t);
-    assert_eq!(
-        &data[..8],
-        &[0x28, 0x54, 0xaa, 0x06, 0x59, 0xa4, 0x8a, 0x91]
-    );
+    assert_eq!(&data[..8], &[0x28, 0x54, 0xaa, 0x06, 0x59, 0xa4, 0x8a, 0x91]);
     let scale = bitnet_tui::kernels::i2_s::tensor_scale(data, 256 * 256);
     assert_eq!(scale, 0.067486_5_f32);
     let cols = [0, 1, 2, 31, 32, 64, 96, 127, 128, 255];
@@ -93,11 +71,7 @@ fn smollm2_summary() {
     let template = j["tokenizer"]["chat_template"].as_str().unwrap();
     assert!(template.contains("<|im_start|>"), "{template}");
     // The text output shows the template too.
-    let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
-        .arg("inspect")
-        .arg(common::smollm2())
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui")).arg("inspect").arg(common::smollm2()).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("<|im_start|>assistant"));
 }
 

@@ -12,24 +12,12 @@ fn reference(name: &str) -> Value {
 }
 
 fn ids(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
 }
 
 fn argmax(x: &[f32]) -> u32 {
-    x.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
-            if v > bv {
-                (i, v)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0 as u32
+    x.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
+        as u32
 }
 
 fn log_softmax(x: &[f32]) -> Vec<f64> {
@@ -50,13 +38,7 @@ fn greedy(model: &Model, prompt: &[u32], n: usize, eos: u32) -> Vec<u32> {
     let mut next = argmax(model.forward(&mut st, &mut kv, prompt, 0, LogitsWanted::Last));
     let mut out = vec![next];
     while out.len() < n && next != eos {
-        next = argmax(model.forward(
-            &mut st,
-            &mut kv,
-            &[next],
-            prompt.len() + out.len() - 1,
-            LogitsWanted::Last,
-        ));
+        next = argmax(model.forward(&mut st, &mut kv, &[next], prompt.len() + out.len() - 1, LogitsWanted::Last));
         out.push(next);
     }
     out
@@ -78,44 +60,20 @@ fn last_position_logits_are_close_to_llama_cpp() {
     let model = Model::load(common::smollm2()).unwrap();
     let logits_ref = reference("smollm2-logits.json");
     for case in logits_ref["cases"].as_array().unwrap() {
-        let file = case["full_logits_file"]
-            .as_str()
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap();
+        let file = case["full_logits_file"].as_str().unwrap().split(' ').next().unwrap();
         let bytes = std::fs::read(common::shared_dir().join("reference").join(file)).unwrap();
-        let want: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let want: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let prompt = ids(&case["prompt_ids"]);
         let mut kv = model.new_kv_cache(prompt.len());
-        let got = model
-            .forward(
-                &mut RunState::default(),
-                &mut kv,
-                &prompt,
-                0,
-                LogitsWanted::Last,
-            )
-            .to_vec();
+        let got = model.forward(&mut RunState::default(), &mut kv, &prompt, 0, LogitsWanted::Last).to_vec();
         let divergence = kl(&want, &got);
-        assert!(
-            divergence <= 0.02,
-            "{}: KL {divergence}",
-            case["prompt_text"]
-        );
+        assert!(divergence <= 0.02, "{}: KL {divergence}", case["prompt_text"]);
         let mut sorted = want.clone();
         sorted.sort_by(|a, b| b.total_cmp(a));
         if sorted[0] - sorted[1] > 0.5 {
             assert_eq!(argmax(&got), argmax(&want), "{}", case["prompt_text"]);
         }
-        eprintln!(
-            "{:?}: KL {divergence:.5}, top-1 {}",
-            case["prompt_text"],
-            argmax(&got)
-        );
+        eprintln!("{:?}: KL {divergence:.5}, top-1 {}", case["prompt_text"], argmax(&got));
     }
 }
 

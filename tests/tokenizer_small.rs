@@ -15,10 +15,9 @@ fn small_gguf() -> GgufWriter {
     w.set("general.architecture", Value::String("llama".into()));
     vocab.write_gguf_metadata(&mut w);
     w.set("tokenizer.ggml.pre", Value::String("llama-bpe".into()));
-    for (key, name) in [
-        ("tokenizer.ggml.bos_token_id", "<|begin_of_text|>"),
-        ("tokenizer.ggml.eos_token_id", "<|end_of_text|>"),
-    ] {
+    for (key, name) in
+        [("tokenizer.ggml.bos_token_id", "<|begin_of_text|>"), ("tokenizer.ggml.eos_token_id", "<|end_of_text|>")]
+    {
         let id = vocab.id_of(name).expect("special token present");
         w.set(key, Value::U32(id));
     }
@@ -33,8 +32,7 @@ fn load(w: &GgufWriter) -> anyhow::Result<Tokenizer> {
 
 /// Built once: proptest cases share it.
 fn small_tokenizer() -> &'static Tokenizer {
-    static TOKENIZER: LazyLock<Tokenizer> =
-        LazyLock::new(|| load(&small_gguf()).expect("small tokenizer builds"));
+    static TOKENIZER: LazyLock<Tokenizer> = LazyLock::new(|| load(&small_gguf()).expect("small tokenizer builds"));
     &TOKENIZER
 }
 
@@ -47,11 +45,7 @@ fn vocabulary_shape_is_deterministic() {
     let vocab = Vocab::small_byte_level();
     assert_eq!(vocab, Vocab::small_byte_level());
     let n = vocab.tokens.len();
-    assert!(
-        (200..=400).contains(&vocab.merges.len()),
-        "{} merges",
-        vocab.merges.len()
-    );
+    assert!((200..=400).contains(&vocab.merges.len()), "{} merges", vocab.merges.len());
     assert_eq!(n, 256 + vocab.merges.len() - duplicates(&vocab) + 256);
     assert_eq!(vocab.tokens[usize::from(b' ')], "Ġ");
     assert_eq!(vocab.tokens[n - 256], "<|begin_of_text|>");
@@ -64,11 +58,7 @@ fn vocabulary_shape_is_deterministic() {
 
 /// Merges whose result was already a token (learned twice by different paths).
 fn duplicates(vocab: &Vocab) -> usize {
-    let distinct: std::collections::HashSet<String> = vocab
-        .merges
-        .iter()
-        .map(|m| m.replacen(' ', "", 1))
-        .collect();
+    let distinct: std::collections::HashSet<String> = vocab.merges.iter().map(|m| m.replacen(' ', "", 1)).collect();
     vocab.merges.len() - distinct.len()
 }
 
@@ -84,10 +74,7 @@ fn common_words_are_single_tokens_and_specials_parse() {
     assert_eq!(ids.first().copied(), tok.bos());
     assert_eq!(ids.last().copied(), Some(eot));
     assert!(tok.is_end_of_generation(eot));
-    assert!(!tok
-        .encode("hi<|eot_id|>", false, false)
-        .expect("encodes")
-        .contains(&eot));
+    assert!(!tok.encode("hi<|eot_id|>", false, false).expect("encodes").contains(&eot));
 }
 
 proptest! {
@@ -132,10 +119,7 @@ fn unknown_tokenizer_model_is_refused() {
     let mut w = small_gguf();
     w.set("tokenizer.ggml.model", Value::String("llama".into()));
     let err = error_of(&w);
-    assert!(
-        err.contains("small.gguf") && err.contains("tokenizer.ggml.model"),
-        "{err}"
-    );
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.model"), "{err}");
 }
 
 #[test]
@@ -143,10 +127,7 @@ fn unknown_pre_tokenizer_is_refused() {
     let mut w = small_gguf();
     w.set("tokenizer.ggml.pre", Value::String("qwen2".into()));
     let err = error_of(&w);
-    assert!(
-        err.contains("small.gguf") && err.contains("tokenizer.ggml.pre"),
-        "{err}"
-    );
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.pre"), "{err}");
 }
 
 #[test]
@@ -155,10 +136,7 @@ fn malformed_merge_is_refused() {
     let merges: StringArray = ["Ġ t", "nospace"].into_iter().collect();
     w.set("tokenizer.ggml.merges", Value::Array(Array::String(merges)));
     let err = error_of(&w);
-    assert!(
-        err.contains("small.gguf") && err.contains("tokenizer.ggml.merges[1]"),
-        "{err}"
-    );
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.merges[1]"), "{err}");
 }
 
 #[test]
@@ -167,19 +145,13 @@ fn merge_of_unknown_tokens_is_refused() {
     let merges: StringArray = ["Ġ t", "Ж Ж"].into_iter().collect();
     w.set("tokenizer.ggml.merges", Value::Array(Array::String(merges)));
     let err = error_of(&w);
-    assert!(
-        err.contains("small.gguf") && err.contains("tokenizer.ggml.merges"),
-        "{err}"
-    );
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.merges"), "{err}");
 }
 
 #[test]
 fn token_type_length_and_values_are_checked() {
     let mut w = small_gguf();
-    w.set(
-        "tokenizer.ggml.token_type",
-        Value::Array(Array::I32(vec![1; 3])),
-    );
+    w.set("tokenizer.ggml.token_type", Value::Array(Array::I32(vec![1; 3])));
     let err = error_of(&w);
     assert!(err.contains("tokenizer.ggml.token_type"), "{err}");
 
@@ -197,10 +169,7 @@ fn special_ids_must_be_in_the_vocabulary() {
     let mut w = small_gguf();
     w.set("tokenizer.ggml.eos_token_id", Value::U32(1_000_000));
     let err = error_of(&w);
-    assert!(
-        err.contains("small.gguf") && err.contains("tokenizer.ggml.eos_token_id"),
-        "{err}"
-    );
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.eos_token_id"), "{err}");
 }
 
 #[test]
@@ -208,10 +177,7 @@ fn missing_tokens_are_refused() {
     let mut w = GgufWriter::new();
     w.set("tokenizer.ggml.model", Value::String("gpt2".into()));
     let err = error_of(&w);
-    assert!(
-        err.contains("small.gguf") && err.contains("tokenizer.ggml.tokens"),
-        "{err}"
-    );
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.tokens"), "{err}");
 }
 
 #[test]
@@ -221,10 +187,7 @@ fn bos_is_an_error_when_the_model_has_none() {
     let tok = load(&w).expect("builds without special ids");
     assert!(!tok.add_bos_default());
     assert!(tok.encode("x", true, false).is_err());
-    assert_eq!(
-        tok.encode("x", false, false).expect("encodes"),
-        [u32::from(b'x')]
-    );
+    assert_eq!(tok.encode("x", false, false).expect("encodes"), [u32::from(b'x')]);
 }
 
 #[test]

@@ -28,19 +28,12 @@ fn tokenizer() -> Tokenizer {
 #[test]
 fn every_reference_case_matches_llama_cpp() {
     let path = common::shared_dir().join("reference/smollm2-tokens.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let reference: Reference = serde_json::from_str(&text).expect("smollm2-tokens.json parses");
     let tok = tokenizer();
     for case in reference.cases {
-        let ids = tok
-            .encode(&case.text, case.add_bos, case.parse_special)
-            .expect("encodes");
-        assert_eq!(
-            ids, case.ids,
-            "{:?} (parse_special {})",
-            case.text, case.parse_special
-        );
+        let ids = tok.encode(&case.text, case.add_bos, case.parse_special).expect("encodes");
+        assert_eq!(ids, case.ids, "{:?} (parse_special {})", case.text, case.parse_special);
         let mut stream = StreamDecoder::new();
         let mut streamed: String = ids.iter().map(|&id| stream.push(&tok, id)).collect();
         streamed.push_str(&stream.flush());
@@ -65,8 +58,7 @@ fn special_ids() {
 #[test]
 fn the_perplexity_text_has_llama_cpps_token_count() {
     let path = common::shared_dir().join("reference/ppl.txt");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let ids = tokenizer().encode(&text, false, false).expect("encodes");
     assert_eq!(ids.len(), 7639);
 }

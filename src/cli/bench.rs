@@ -56,11 +56,7 @@ struct Report {
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let model = Model::load(&args.model)?;
-    let threads = if args.threads.is_empty() {
-        vec![num_cpus::get_physical().max(1)]
-    } else {
-        args.threads.clone()
-    };
+    let threads = if args.threads.is_empty() { vec![num_cpus::get_physical().max(1)] } else { args.threads.clone() };
     let mut report = Report {
         model: args.model.display().to_string(),
         kernel: dispatch::active().name(),
@@ -76,9 +72,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             let mut st = RunState::default();
             if args.prompt > 0 {
                 prompt_speed(&model, &mut st, args.prompt.min(64)); // warm-up
-                let runs: Vec<f64> = (0..args.reps)
-                    .map(|_| prompt_speed(&model, &mut st, args.prompt))
-                    .collect();
+                let runs: Vec<f64> = (0..args.reps).map(|_| prompt_speed(&model, &mut st, args.prompt)).collect();
                 report.rows.push(Row {
                     threads: t,
                     test: format!("pp{}", args.prompt),
@@ -88,22 +82,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             }
             if args.gen > 0 {
                 generation_speed(&model, &mut st, 4, 0); // warm-up
-                let runs: Vec<f64> = (0..args.reps)
-                    .map(|_| generation_speed(&model, &mut st, args.gen, args.depth))
-                    .collect();
+                let runs: Vec<f64> =
+                    (0..args.reps).map(|_| generation_speed(&model, &mut st, args.gen, args.depth)).collect();
                 let tok_s = Spread::of(&runs);
-                let name = if args.depth > 0 {
-                    format!("tg{}@{}", args.gen, args.depth)
-                } else {
-                    format!("tg{}", args.gen)
-                };
+                let name =
+                    if args.depth > 0 { format!("tg{}@{}", args.gen, args.depth) } else { format!("tg{}", args.gen) };
                 let roofline = Some(tok_s.mean * report.bytes_per_token as f64 / bandwidth);
-                report.rows.push(Row {
-                    threads: t,
-                    test: name,
-                    tok_s,
-                    roofline,
-                });
+                report.rows.push(Row { threads: t, test: name, tok_s, roofline });
             }
             Ok(())
         })?;
@@ -123,13 +108,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     println!("| threads | test       |            tok/s | roofline |");
     for r in &report.rows {
-        let roof = r
-            .roofline
-            .map_or(String::new(), |f| format!("{:.0}%", f * 100.0));
-        println!(
-            "| {:>7} | {:<10} | {:>8.2} ± {:>5.2} | {:>8} |",
-            r.threads, r.test, r.tok_s.mean, r.tok_s.sd, roof
-        );
+        let roof = r.roofline.map_or(String::new(), |f| format!("{:.0}%", f * 100.0));
+        println!("| {:>7} | {:<10} | {:>8.2} ± {:>5.2} | {:>8} |", r.threads, r.test, r.tok_s.mean, r.tok_s.sd, roof);
     }
     Ok(())
 }

@@ -40,17 +40,9 @@ struct InspectJson<'a> {
 pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let file = GgufFile::open(&args.file)?;
     let summary = ModelSummary::of(&file)?;
-    let rows = args
-        .tensors
-        .then(|| file.tensors().iter().map(tensor_row).collect::<Vec<_>>());
+    let rows = args.tensors.then(|| file.tensors().iter().map(tensor_row).collect::<Vec<_>>());
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&InspectJson {
-                summary: &summary,
-                tensors: rows
-            })?
-        );
+        println!("{}", serde_json::to_string_pretty(&InspectJson { summary: &summary, tensors: rows })?);
     } else {
         print!("{}", render_text(&summary));
         if let Some(rows) = rows {
@@ -61,13 +53,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
 }
 
 fn tensor_row(t: &TensorInfo) -> TensorRow<'_> {
-    TensorRow {
-        name: &t.name,
-        ty: t.ty.to_string(),
-        dims: &t.dims,
-        offset: t.offset,
-        bytes: t.n_bytes,
-    }
+    TensorRow { name: &t.name, ty: t.ty.to_string(), dims: &t.dims, offset: t.offset, bytes: t.n_bytes }
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -84,20 +70,8 @@ fn render_text(s: &ModelSummary) -> String {
     let tk = &s.tokenizer;
     let mut out = String::new();
     let mut line = |label: &str, value: String| out.push_str(&format!("{label:<14}{value}\n"));
-    line(
-        "file",
-        format!(
-            "{} ({}, GGUF v{}, alignment {})",
-            s.file,
-            mb(s.file_bytes),
-            s.gguf_version,
-            s.alignment
-        ),
-    );
-    line(
-        "architecture",
-        format!("{} (name: {})", s.architecture, opt(&s.name)),
-    );
+    line("file", format!("{} ({}, GGUF v{}, alignment {})", s.file, mb(s.file_bytes), s.gguf_version, s.alignment));
+    line("architecture", format!("{} (name: {})", s.architecture, opt(&s.name)));
     line(
         "hparams",
         format!(
@@ -134,17 +108,10 @@ fn render_text(s: &ModelSummary) -> String {
             None => "no".into(),
         },
     );
-    line(
-        "weights",
-        format!("{} · {:.3} B parameters", s.quant, s.n_params as f64 / 1e9),
-    );
+    line("weights", format!("{} · {:.3} B parameters", s.quant, s.n_params as f64 / 1e9));
     line("tensors", s.n_tensors.to_string());
     for (ty, st) in &s.by_type {
-        out.push_str(&format!(
-            "  {ty:<8}{:>6} tensors {:>12}\n",
-            st.count,
-            mb(st.bytes)
-        ));
+        out.push_str(&format!("  {ty:<8}{:>6} tensors {:>12}\n", st.count, mb(st.bytes)));
     }
     out.push_str(&format!("metadata      {} keys\n", s.metadata.len()));
     for (k, v) in &s.metadata {
@@ -159,21 +126,10 @@ fn render_text(s: &ModelSummary) -> String {
 }
 
 fn render_tensors(rows: &[TensorRow]) -> String {
-    let mut out = format!(
-        "{:<40} {:<6} {:<24} {:>14} {:>14}\n",
-        "tensor", "type", "shape", "offset", "bytes"
-    );
+    let mut out = format!("{:<40} {:<6} {:<24} {:>14} {:>14}\n", "tensor", "type", "shape", "offset", "bytes");
     for r in rows {
-        let dims = r
-            .dims
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(" × ");
-        out.push_str(&format!(
-            "{:<40} {:<6} {:<24} {:>14} {:>14}\n",
-            r.name, r.ty, dims, r.offset, r.bytes
-        ));
+        let dims = r.dims.iter().map(u64::to_string).collect::<Vec<_>>().join(" × ");
+        out.push_str(&format!("{:<40} {:<6} {:<24} {:>14} {:>14}\n", r.name, r.ty, dims, r.offset, r.bytes));
     }
     out
 }

@@ -1,16 +1,16 @@
 //! Command-line interface: `bitnet-tui [SUBCOMMAND]`. Each subcommand lives in its own file.
 
 pub mod args;
-pub mod bench;
 mod atomic;
 pub mod batch;
+pub mod bench;
 mod engine;
 pub mod gen_model;
 pub mod inspect;
-pub mod tokenize;
 pub mod logits;
 pub mod perplexity;
 pub mod run;
+pub mod tokenize;
 
 use std::process::ExitCode;
 

@@ -66,7 +66,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let sampling = args.sampling.apply(SamplingParams::default());
     engine.send(EngineCmd::Generate { id: 1, prompt, sampling, max_tokens: args.max_tokens });
 
-    let mut out = RunJson { text: String::new(), tokens: Vec::new(), stop_reason: StopReason::EndOfText, stats: GenStats::default() };
+    let mut out = RunJson {
+        text: String::new(),
+        tokens: Vec::new(),
+        stop_reason: StopReason::EndOfText,
+        stats: GenStats::default(),
+    };
     let mut stdout = std::io::stdout().lock();
     loop {
         match next_event(&mut engine)? {

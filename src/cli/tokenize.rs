@@ -10,10 +10,8 @@ use crate::engine::tokenizer::Tokenizer;
 use crate::gguf::GgufFile;
 
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Output: one line of JSON, {\"ids\":[...],\"tokens\":[...]}; \"tokens\" are the \
-                  vocabulary entries as the file stores them (\"Ġ\" is a space)."
-)]
+#[command(after_help = "Output: one line of JSON, {\"ids\":[...],\"tokens\":[...]}; \"tokens\" are the \
+                  vocabulary entries as the file stores them (\"Ġ\" is a space).")]
 pub struct TokenizeArgs {
     /// The GGUF model file (only its metadata is read).
     #[arg(long)]
@@ -39,10 +37,7 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
     let tokenizer = Tokenizer::from_gguf(&file)?;
     let add_bos = tokenizer.add_bos_default() && !args.no_bos;
     let ids = tokenizer.encode(&args.text, add_bos, args.special)?;
-    let tokens = ids
-        .iter()
-        .map(|&id| tokenizer.token_text(id).unwrap_or_default())
-        .collect();
+    let tokens = ids.iter().map(|&id| tokenizer.token_text(id).unwrap_or_default()).collect();
     println!("{}", serde_json::to_string(&TokenizeJson { ids, tokens })?);
     Ok(())
 }

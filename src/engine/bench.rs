@@ -19,18 +19,13 @@ impl Spread {
         let n = samples.len().max(1) as f64;
         let mean = samples.iter().sum::<f64>() / n;
         let var = samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-        Self {
-            mean,
-            sd: var.sqrt(),
-        }
+        Self { mean, sd: var.sqrt() }
     }
 }
 
 /// Tokens for benchmarking: spread over the vocabulary, never special.
 fn bench_tokens(n: usize, vocab: usize) -> Vec<u32> {
-    (0..n)
-        .map(|i| ((i * 7919 + 13) % (vocab / 2).max(1)) as u32)
-        .collect()
+    (0..n).map(|i| ((i * 7919 + 13) % (vocab / 2).max(1)) as u32).collect()
 }
 
 /// Prompt processing: `p` tokens from an empty cache, in prefill batches; tokens per second.
@@ -67,10 +62,7 @@ pub fn bytes_per_token(model: &Model, ctx: usize) -> u64 {
         .layers
         .iter()
         .map(|l| {
-            [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down]
-                .iter()
-                .map(|m| m.bytes.len())
-                .sum::<usize>()
+            [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down].iter().map(|m| m.bytes.len()).sum::<usize>()
         })
         .sum();
     let c = &model.config;

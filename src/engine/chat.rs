@@ -54,22 +54,14 @@ impl ChatFormat {
             return Ok(Self(Kind::Turns(TurnFormat::bitnet(tokenizer)?)));
         }
         match template.filter(|t| t.contains("{{") || t.contains("{%")) {
-            Some(source) => Ok(Self(Kind::Jinja(JinjaFormat::new(
-                file.name(),
-                source,
-                tokenizer,
-            )?))),
+            Some(source) => Ok(Self(Kind::Jinja(JinjaFormat::new(file.name(), source, tokenizer)?))),
             None => Ok(Self(Kind::Turns(TurnFormat::plain(tokenizer)?))),
         }
     }
 
     /// The conversation as segments; with `add_generation_prompt`, ending where the assistant's
     /// reply begins.
-    pub fn render(
-        &self,
-        messages: &[ChatMessage],
-        add_generation_prompt: bool,
-    ) -> Result<Vec<Segment>> {
+    pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<Vec<Segment>> {
         match &self.0 {
             Kind::Turns(format) => Ok(format.render(messages, add_generation_prompt)),
             Kind::Jinja(format) => format.render(messages, add_generation_prompt),

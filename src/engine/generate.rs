@@ -74,8 +74,13 @@ impl Session {
     }
 
     fn generate_on_pool(&mut self, req: &GenerateRequest, ctl: &mut dyn Control) -> anyhow::Result<Reply> {
-        let mut clock =
-            Clock { started: Instant::now(), prefill_done: None, first_token: None, last_token: None, prev_token: None };
+        let mut clock = Clock {
+            started: Instant::now(),
+            prefill_done: None,
+            first_token: None,
+            last_token: None,
+            prev_token: None,
+        };
         let ctx = self.ctx_max();
         let mut tokens = self.prompt_tokens(&req.prompt)?;
         if tokens.len() >= ctx {
@@ -90,8 +95,12 @@ impl Session {
         }
         let prompt_tokens = tokens.len();
         let mut logits = Vec::new();
-        let mut reply =
-            Reply { text: String::new(), tokens: Vec::new(), reason: StopReason::Cancelled, stats: GenStats::default() };
+        let mut reply = Reply {
+            text: String::new(),
+            tokens: Vec::new(),
+            reason: StopReason::Cancelled,
+            stats: GenStats::default(),
+        };
         let prefill_tokens = match self.sync_cache(&tokens, req.id, &mut logits, ctl) {
             Ok(n) => n,
             Err(Cancelled { prefill_tokens }) => {

@@ -17,13 +17,7 @@ pub struct KvCache {
 impl KvCache {
     pub fn new(n_layers: usize, n_kv_heads: usize, head_dim: usize, capacity: usize) -> Self {
         let n = n_layers * n_kv_heads * capacity * head_dim;
-        Self {
-            n_kv_heads,
-            head_dim,
-            capacity,
-            k: vec![f16::ZERO; n],
-            v: vec![f16::ZERO; n],
-        }
+        Self { n_kv_heads, head_dim, capacity, k: vec![f16::ZERO; n], v: vec![f16::ZERO; n] }
     }
 
     /// Positions the cache can hold.
@@ -43,18 +37,11 @@ impl KvCache {
     /// `n × (n_kv_heads·head_dim)` f32 rows, rounded to f16 here.
     pub fn store(&mut self, layer: usize, start: usize, k: &[f32], v: &[f32]) {
         let kv_dim = self.n_kv_heads * self.head_dim;
-        for (t, (k_row, v_row)) in k
-            .chunks_exact(kv_dim)
-            .zip(v.chunks_exact(kv_dim))
-            .enumerate()
-        {
+        for (t, (k_row, v_row)) in k.chunks_exact(kv_dim).zip(v.chunks_exact(kv_dim)).enumerate() {
             for h in 0..self.n_kv_heads {
                 let at = self.at(layer, h, start + t);
                 let src = h * self.head_dim..(h + 1) * self.head_dim;
-                for (dst, &x) in self.k[at..at + self.head_dim]
-                    .iter_mut()
-                    .zip(&k_row[src.clone()])
-                {
+                for (dst, &x) in self.k[at..at + self.head_dim].iter_mut().zip(&k_row[src.clone()]) {
                     *dst = f16::from_f32(x);
                 }
                 for (dst, &x) in self.v[at..at + self.head_dim].iter_mut().zip(&v_row[src]) {

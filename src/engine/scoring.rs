@@ -10,7 +10,13 @@ use super::session::{Control, Session};
 impl Session {
     /// Sends the logits after `prompt`, then after each of `steps` greedy tokens. Returns false if
     /// cancelled.
-    pub fn logits(&mut self, id: RequestId, prompt: &Prompt, steps: usize, ctl: &mut dyn Control) -> anyhow::Result<bool> {
+    pub fn logits(
+        &mut self,
+        id: RequestId,
+        prompt: &Prompt,
+        steps: usize,
+        ctl: &mut dyn Control,
+    ) -> anyhow::Result<bool> {
         let tokens = self.prompt_tokens(prompt)?;
         if tokens.is_empty() || tokens.len() + steps > self.ctx_max() {
             anyhow::bail!(
@@ -88,7 +94,8 @@ impl Session {
                 let mean = nll / count as f64;
                 let var = nll2 / count as f64 - mean * mean;
                 report.ppl = mean.exp();
-                report.std_err = if var > 0.0 && count > 1 { (var / (count - 1) as f64).sqrt() * report.ppl } else { 0.0 };
+                report.std_err =
+                    if var > 0.0 && count > 1 { (var / (count - 1) as f64).sqrt() * report.ppl } else { 0.0 };
                 report.windows_done = w + 1;
                 report.scored_tokens = count;
                 report.seconds = started.elapsed().as_secs_f64();

@@ -26,32 +26,17 @@ const SPECIAL_SCORE: f32 = -1000.0;
 impl Vocab {
     /// The id of the token with this text.
     pub fn id_of(&self, text: &str) -> Option<u32> {
-        self.tokens
-            .iter()
-            .position(|t| t == text)
-            .and_then(|i| u32::try_from(i).ok())
+        self.tokens.iter().position(|t| t == text).and_then(|i| u32::try_from(i).ok())
     }
 
     /// Sets the tokenizer keys: `tokenizer.ggml.model` (`gpt2`), `.tokens`, `.scores`,
     /// `.token_type` and `.merges`. Special ids, `pre` and the chat template are the caller's.
     pub fn write_gguf_metadata(&self, w: &mut GgufWriter) {
         w.set("tokenizer.ggml.model", Value::String("gpt2".into()));
-        w.set(
-            "tokenizer.ggml.tokens",
-            Value::Array(Array::String(self.tokens.iter().collect::<StringArray>())),
-        );
-        w.set(
-            "tokenizer.ggml.scores",
-            Value::Array(Array::F32(self.scores.clone())),
-        );
-        w.set(
-            "tokenizer.ggml.token_type",
-            Value::Array(Array::I32(self.token_types.clone())),
-        );
-        w.set(
-            "tokenizer.ggml.merges",
-            Value::Array(Array::String(self.merges.iter().collect::<StringArray>())),
-        );
+        w.set("tokenizer.ggml.tokens", Value::Array(Array::String(self.tokens.iter().collect::<StringArray>())));
+        w.set("tokenizer.ggml.scores", Value::Array(Array::F32(self.scores.clone())));
+        w.set("tokenizer.ggml.token_type", Value::Array(Array::I32(self.token_types.clone())));
+        w.set("tokenizer.ggml.merges", Value::Array(Array::String(self.merges.iter().collect::<StringArray>())));
     }
 
     /// A vocabulary of BPE pieces (raw bytes; score 0, normal) followed by control tokens.
@@ -90,10 +75,7 @@ pub fn llama3_special_tokens() -> Vec<String> {
             6 => "<|start_header_id|>".to_owned(),
             7 => "<|end_header_id|>".to_owned(),
             9 => "<|eot_id|>".to_owned(),
-            _ => format!(
-                "<|reserved_special_token_{}|>",
-                reserved.next().unwrap_or_default()
-            ),
+            _ => format!("<|reserved_special_token_{}|>", reserved.next().unwrap_or_default()),
         })
         .collect()
 }

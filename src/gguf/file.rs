@@ -25,10 +25,7 @@ pub struct GgufFile {
 
 impl std::fmt::Debug for GgufFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GgufFile")
-            .field("name", &self.name)
-            .field("tensors", &self.header.tensors.len())
-            .finish()
+        f.debug_struct("GgufFile").field("name", &self.name).field("tensors", &self.header.tensors.len()).finish()
     }
 }
 
@@ -41,22 +38,14 @@ impl GgufFile {
         let file = File::open(path).map_err(io_err)?;
         let map = crate::kernels::mmap::map_readonly(&file).map_err(io_err)?;
         let header = parse_header(&name, &map)?;
-        Ok(Self {
-            name,
-            bytes: Bytes::Mapped(map),
-            header,
-        })
+        Ok(Self { name, bytes: Bytes::Mapped(map), header })
     }
 
     /// Parses a GGUF image held in memory; `name` labels it in errors.
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self> {
         let name = name.into();
         let header = parse_header(&name, &bytes)?;
-        Ok(Self {
-            name,
-            bytes: Bytes::Owned(bytes),
-            header,
-        })
+        Ok(Self { name, bytes: Bytes::Owned(bytes), header })
     }
 
     /// The path (or label) the file was opened with.
@@ -100,10 +89,7 @@ impl GgufFile {
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.header
-            .key_index
-            .get(key)
-            .map(|&i| &self.header.metadata[i].1)
+        self.header.key_index.get(key).map(|&i| &self.header.metadata[i].1)
     }
 
     fn typed<'a, T>(
@@ -115,11 +101,7 @@ impl GgufFile {
         match self.get(key) {
             None => Ok(None),
             Some(v) => conv(v).map(Some).ok_or_else(|| {
-                self.err(GgufErrorKind::WrongType {
-                    key: key.into(),
-                    expected: expected.into(),
-                    found: v.describe(),
-                })
+                self.err(GgufErrorKind::WrongType { key: key.into(), expected: expected.into(), found: v.describe() })
             }),
         }
     }
@@ -130,9 +112,7 @@ impl GgufFile {
 
     /// An unsigned integer of any width that fits in u32.
     pub fn opt_u32(&self, key: &str) -> Result<Option<u32>> {
-        self.typed(key, "an unsigned integer below 2^32", |v| {
-            v.as_u64().and_then(|x| u32::try_from(x).ok())
-        })
+        self.typed(key, "an unsigned integer below 2^32", |v| v.as_u64().and_then(|x| u32::try_from(x).ok()))
     }
 
     pub fn u32(&self, key: &str) -> Result<u32> {
@@ -201,10 +181,7 @@ impl GgufFile {
 
     /// Architecture-prefixed hyperparameters: `hp.u32("block_count")` reads `{arch}.block_count`.
     pub fn hparams(&self) -> Result<Hparams<'_>> {
-        Ok(Hparams {
-            file: self,
-            arch: self.arch()?,
-        })
+        Ok(Hparams { file: self, arch: self.arch()? })
     }
 
     // ---- tensors ----
@@ -215,18 +192,11 @@ impl GgufFile {
     }
 
     pub fn find_tensor(&self, name: &str) -> Option<&TensorInfo> {
-        self.header
-            .tensor_index
-            .get(name)
-            .map(|&i| &self.header.tensors[i])
+        self.header.tensor_index.get(name).map(|&i| &self.header.tensors[i])
     }
 
     pub fn tensor(&self, name: &str) -> Result<&TensorInfo> {
-        self.find_tensor(name).ok_or_else(|| {
-            self.err(GgufErrorKind::MissingTensor {
-                tensor: name.into(),
-            })
-        })
+        self.find_tensor(name).ok_or_else(|| self.err(GgufErrorKind::MissingTensor { tensor: name.into() }))
     }
 
     /// A tensor that must have exactly these dimensions (GGUF order, ne0 first).
@@ -247,16 +217,8 @@ impl GgufFile {
         if allowed.contains(&t.ty) {
             return Ok(());
         }
-        let expected = allowed
-            .iter()
-            .map(|t| t.name())
-            .collect::<Vec<_>>()
-            .join(" or ");
-        Err(self.err(GgufErrorKind::WrongTensorType {
-            tensor: t.name.clone(),
-            expected,
-            got: t.ty.to_string(),
-        }))
+        let expected = allowed.iter().map(|t| t.name()).collect::<Vec<_>>().join(" or ");
+        Err(self.err(GgufErrorKind::WrongTensorType { tensor: t.name.clone(), expected, got: t.ty.to_string() }))
     }
 
     /// The tensor's bytes, borrowed from the file (checked against the file size at parse time).

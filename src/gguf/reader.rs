@@ -56,11 +56,7 @@ pub struct Header {
 
 /// Parses the header of a GGUF image. `file` names it in errors.
 pub fn parse_header(file: &str, bytes: &[u8]) -> Result<Header> {
-    let mut r = Cursor {
-        file,
-        bytes,
-        pos: 0,
-    };
+    let mut r = Cursor { file, bytes, pos: 0 };
     let magic = r.array::<4>(|| "magic".into())?;
     if magic != GGUF_MAGIC {
         return Err(r.err(GgufErrorKind::BadMagic { found: magic }));
@@ -80,18 +76,11 @@ pub fn parse_header(file: &str, bytes: &[u8]) -> Result<Header> {
         let type_at = r.pos;
         let type_id = r.u32(|| format!("type of metadata key {key:?}"))?;
         let ty = ValueType::from_id(type_id).ok_or_else(|| {
-            r.err(GgufErrorKind::UnknownValueType {
-                key: key.clone(),
-                offset: type_at as u64,
-                type_id,
-            })
+            r.err(GgufErrorKind::UnknownValueType { key: key.clone(), offset: type_at as u64, type_id })
         })?;
         let value = r.value(&key, ty, 0)?;
         if key_index.insert(key.clone(), metadata.len()).is_some() {
-            return Err(r.err(GgufErrorKind::DuplicateKey {
-                key,
-                offset: key_at as u64,
-            }));
+            return Err(r.err(GgufErrorKind::DuplicateKey { key, offset: key_at as u64 }));
         }
         metadata.push((key, value));
     }
@@ -118,11 +107,7 @@ pub fn parse_header(file: &str, bytes: &[u8]) -> Result<Header> {
         let name = r.string(|| "tensor name".into())?;
         let n_dims = r.u32(|| format!("dimension count of tensor {name:?}"))?;
         if n_dims == 0 || n_dims > MAX_DIMS {
-            return Err(r.err(GgufErrorKind::BadDimCount {
-                tensor: name,
-                offset: info_at,
-                n_dims,
-            }));
+            return Err(r.err(GgufErrorKind::BadDimCount { tensor: name, offset: info_at, n_dims }));
         }
         let mut dims = Vec::with_capacity(n_dims as usize);
         for d in 0..n_dims {
@@ -137,14 +122,8 @@ pub fn parse_header(file: &str, bytes: &[u8]) -> Result<Header> {
             })
         })?;
         let rel_offset = r.u64(|| format!("data offset of tensor {name:?}"))?;
-        if tensor_index
-            .insert(name.clone(), raw_tensors.len())
-            .is_some()
-        {
-            return Err(r.err(GgufErrorKind::DuplicateTensor {
-                tensor: name,
-                offset: info_at,
-            }));
+        if tensor_index.insert(name.clone(), raw_tensors.len()).is_some() {
+            return Err(r.err(GgufErrorKind::DuplicateTensor { tensor: name, offset: info_at }));
         }
         raw_tensors.push((name, ty, dims, rel_offset));
     }
@@ -161,37 +140,22 @@ pub fn parse_header(file: &str, bytes: &[u8]) -> Result<Header> {
     let mut tensors = Vec::with_capacity(raw_tensors.len());
     for (name, ty, dims, rel_offset) in raw_tensors {
         let n_bytes = ty.tensor_bytes(&dims).map_err(|reason| {
-            r.err(GgufErrorKind::BadShape {
-                tensor: name.clone(),
-                shape: dims.clone(),
-                ty: ty.to_string(),
-                reason,
-            })
+            r.err(GgufErrorKind::BadShape { tensor: name.clone(), shape: dims.clone(), ty: ty.to_string(), reason })
         })?;
         if rel_offset % alignment != 0 {
-            return Err(r.err(GgufErrorKind::Misaligned {
-                tensor: name,
-                offset: rel_offset,
-                alignment,
-            }));
+            return Err(r.err(GgufErrorKind::Misaligned { tensor: name, offset: rel_offset, alignment }));
         }
         let start = data_offset.checked_add(rel_offset);
         let end = start.and_then(|s| s.checked_add(n_bytes));
         match (start, end) {
-            (Some(start), Some(end)) if end <= file_size => tensors.push(TensorInfo {
-                name,
-                ty,
-                dims,
-                offset: start,
-                n_bytes,
-            }),
+            (Some(start), Some(end)) if end <= file_size => {
+                tensors.push(TensorInfo { name, ty, dims, offset: start, n_bytes })
+            }
             _ => {
                 return Err(r.err(GgufErrorKind::OutOfBounds {
                     tensor: name,
                     start: data_offset.saturating_add(rel_offset),
-                    end: data_offset
-                        .saturating_add(rel_offset)
-                        .saturating_add(n_bytes),
+                    end: data_offset.saturating_add(rel_offset).saturating_add(n_bytes),
                     file_size,
                 }))
             }
@@ -199,15 +163,7 @@ pub fn parse_header(file: &str, bytes: &[u8]) -> Result<Header> {
     }
     check_overlaps(&r, &tensors)?;
 
-    Ok(Header {
-        version,
-        metadata,
-        tensors,
-        alignment,
-        data_offset,
-        key_index,
-        tensor_index,
-    })
+    Ok(Header { version, metadata, tensors, alignment, data_offset, key_index, tensor_index })
 }
 
 fn check_overlaps(r: &Cursor, tensors: &[TensorInfo]) -> Result<()> {
@@ -280,11 +236,7 @@ impl<'a> Cursor<'a> {
         let count = self.u64(&what)?;
         match count.checked_mul(min_bytes) {
             Some(need) if need <= self.remaining() => Ok(count as usize),
-            _ => Err(self.err(GgufErrorKind::CountTooLarge {
-                what: what(),
-                offset: at,
-                count,
-            })),
+            _ => Err(self.err(GgufErrorKind::CountTooLarge { what: what(), offset: at, count })),
         }
     }
 
@@ -292,15 +244,8 @@ impl<'a> Cursor<'a> {
         let len = self.u64(|| format!("length of {}", what()))?;
         let at = self.pos as u64;
         let raw = self.take(len, &what)?;
-        std::str::from_utf8(raw).map_err(|_| {
-            GgufError::new(
-                self.file,
-                GgufErrorKind::BadUtf8 {
-                    what: what(),
-                    offset: at,
-                },
-            )
-        })
+        std::str::from_utf8(raw)
+            .map_err(|_| GgufError::new(self.file, GgufErrorKind::BadUtf8 { what: what(), offset: at }))
     }
 
     fn string(&mut self, what: impl Fn() -> String) -> Result<String> {
@@ -328,20 +273,12 @@ impl<'a> Cursor<'a> {
 
     fn array_value(&mut self, key: &str, depth: usize) -> Result<Array> {
         if depth >= MAX_ARRAY_DEPTH {
-            return Err(self.err(GgufErrorKind::NestingTooDeep {
-                key: key.into(),
-                max_depth: MAX_ARRAY_DEPTH,
-            }));
+            return Err(self.err(GgufErrorKind::NestingTooDeep { key: key.into(), max_depth: MAX_ARRAY_DEPTH }));
         }
         let type_at = self.pos as u64;
         let type_id = self.u32(|| format!("array element type of {key:?}"))?;
-        let elem = ValueType::from_id(type_id).ok_or_else(|| {
-            self.err(GgufErrorKind::UnknownValueType {
-                key: key.into(),
-                offset: type_at,
-                type_id,
-            })
-        })?;
+        let elem = ValueType::from_id(type_id)
+            .ok_or_else(|| self.err(GgufErrorKind::UnknownValueType { key: key.into(), offset: type_at, type_id }))?;
         let n = self.count(|| format!("array length of {key:?}"), elem.min_bytes())?;
         let item = || format!("array of {key:?}");
         // Fixed-size elements: one bounds check for the whole run, then decode in place.
@@ -350,9 +287,7 @@ impl<'a> Cursor<'a> {
                 const SIZE: usize = std::mem::size_of::<$t>();
                 let raw = self.take((n * SIZE) as u64, item)?;
                 Array::$variant(
-                    raw.chunks_exact(SIZE)
-                        .map(|c| <$t>::from_le_bytes(c.try_into().unwrap_or_default()))
-                        .collect(),
+                    raw.chunks_exact(SIZE).map(|c| <$t>::from_le_bytes(c.try_into().unwrap_or_default())).collect(),
                 )
             }};
         }
@@ -367,9 +302,7 @@ impl<'a> Cursor<'a> {
             ValueType::U64 => fixed!(U64, u64),
             ValueType::I64 => fixed!(I64, i64),
             ValueType::F64 => fixed!(F64, f64),
-            ValueType::Bool => {
-                Array::Bool(self.take(n as u64, item)?.iter().map(|&b| b != 0).collect())
-            }
+            ValueType::Bool => Array::Bool(self.take(n as u64, item)?.iter().map(|&b| b != 0).collect()),
             ValueType::String => {
                 // First pass: check every length against the file and size the buffer exactly,
                 // so the array holds no more memory than the bytes it came from.

@@ -84,19 +84,15 @@ impl ModelSummary {
         let tokens = file.opt_str_array("tokenizer.ggml.tokens")?;
         let eot = match file.opt_u32("tokenizer.ggml.eot_token_id")? {
             Some(id) => Some(id),
-            None => tokens.and_then(|t| {
-                t.iter()
-                    .position(|s| EOT_TEXTS.contains(&s))
-                    .and_then(|i| u32::try_from(i).ok())
-            }),
+            None => {
+                tokens.and_then(|t| t.iter().position(|s| EOT_TEXTS.contains(&s)).and_then(|i| u32::try_from(i).ok()))
+            }
         };
         let tokenizer = TokenizerSummary {
             model: file.opt_str("tokenizer.ggml.model")?.map(str::to_owned),
             pre: file.opt_str("tokenizer.ggml.pre")?.map(str::to_owned),
             vocab_size: tokens.map_or(0, |t| t.len()),
-            merges: file
-                .opt_str_array("tokenizer.ggml.merges")?
-                .map_or(0, |m| m.len()),
+            merges: file.opt_str_array("tokenizer.ggml.merges")?.map_or(0, |m| m.len()),
             bos: file.opt_u32("tokenizer.ggml.bos_token_id")?,
             eos: file.opt_u32("tokenizer.ggml.eos_token_id")?,
             eot,
@@ -113,11 +109,7 @@ impl ModelSummary {
                 *matrices.entry(t.ty.to_string()).or_default() += 1;
             }
         }
-        let quant = matrices
-            .iter()
-            .max_by_key(|(_, &n)| n)
-            .map(|(ty, _)| ty.clone())
-            .unwrap_or_default();
+        let quant = matrices.iter().max_by_key(|(_, &n)| n).map(|(ty, _)| ty.clone()).unwrap_or_default();
         Ok(Self {
             file: file.name().to_string(),
             file_bytes: file.file_size(),
@@ -135,11 +127,7 @@ impl ModelSummary {
             n_params: file.tensors().iter().map(|t| t.n_elements()).sum(),
             quant,
             by_type,
-            metadata: file
-                .metadata()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect(),
+            metadata: file.metadata().iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
         })
     }
 }

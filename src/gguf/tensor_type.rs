@@ -126,26 +126,16 @@ impl TensorType {
     /// Bytes of a whole tensor with these dimensions (checked), or why the shape is invalid.
     pub fn tensor_bytes(self, dims: &[u64]) -> Result<u64, String> {
         let ne0 = *dims.first().ok_or("it has no dimensions")?;
-        let n_elems = dims
-            .iter()
-            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-            .ok_or("the element count overflows")?;
+        let n_elems = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)).ok_or("the element count overflows")?;
         if n_elems == 0 {
             return Err("a dimension is 0".into());
         }
         let row = self.row_bytes(ne0).ok_or_else(|| {
-            format!(
-                "a row of {ne0} elements is not a whole number of {}-element blocks",
-                self.block_elems()
-            )
+            format!("a row of {ne0} elements is not a whole number of {}-element blocks", self.block_elems())
         })?;
-        let bytes = row
-            .checked_mul(n_elems / ne0)
-            .ok_or("the byte size overflows")?;
+        let bytes = row.checked_mul(n_elems / ne0).ok_or("the byte size overflows")?;
         match self {
-            Self::I2S => bytes
-                .checked_add(I2S_TRAILER as u64)
-                .ok_or_else(|| "the byte size overflows".into()),
+            Self::I2S => bytes.checked_add(I2S_TRAILER as u64).ok_or_else(|| "the byte size overflows".into()),
             _ => Ok(bytes),
         }
     }
@@ -204,14 +194,8 @@ mod tests {
 
     #[test]
     fn block_sizes() {
-        assert_eq!(
-            TensorType::F16.tensor_bytes(&[2560, 128256]),
-            Ok(656_670_720)
-        );
-        assert_eq!(
-            TensorType::Q4_1.tensor_bytes(&[576, 1536]),
-            Ok(576 / 32 * 20 * 1536)
-        );
+        assert_eq!(TensorType::F16.tensor_bytes(&[2560, 128256]), Ok(656_670_720));
+        assert_eq!(TensorType::Q4_1.tensor_bytes(&[576, 1536]), Ok(576 / 32 * 20 * 1536));
         assert_eq!(TensorType::Q6K.tensor_bytes(&[512, 2]), Ok(2 * 210 * 2));
         assert!(TensorType::Q8_0.tensor_bytes(&[33]).is_err());
         assert!(TensorType::F32.tensor_bytes(&[u64::MAX, 4]).is_err());

@@ -82,17 +82,13 @@ pub struct StringArray {
 impl StringArray {
     /// An empty array with room for `count` strings of `bytes` bytes in all.
     pub fn with_capacity(count: usize, bytes: usize) -> Self {
-        Self {
-            data: String::with_capacity(bytes),
-            ends: Vec::with_capacity(count),
-        }
+        Self { data: String::with_capacity(bytes), ends: Vec::with_capacity(count) }
     }
 
     /// Appends a string. Panics past 4 GiB of text in one array (the reader rejects such files).
     pub fn push(&mut self, s: &str) {
         self.data.push_str(s);
-        let end =
-            u32::try_from(self.data.len()).expect("a string array holds at most 4 GiB of text");
+        let end = u32::try_from(self.data.len()).expect("a string array holds at most 4 GiB of text");
         self.ends.push(end);
     }
 

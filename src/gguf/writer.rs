@@ -18,11 +18,7 @@ pub struct TensorSpec {
 
 impl TensorSpec {
     pub fn new(name: impl Into<String>, ty: TensorType, dims: &[u64]) -> Self {
-        Self {
-            name: name.into(),
-            ty,
-            dims: dims.to_vec(),
-        }
+        Self { name: name.into(), ty, dims: dims.to_vec() }
     }
 
     /// Byte size of the data; panics on a shape the type cannot hold (a bug in the caller).
@@ -80,10 +76,7 @@ impl GgufWriter {
         mut data: impl FnMut(usize, &TensorSpec, &mut dyn Write) -> io::Result<()>,
     ) -> io::Result<()> {
         let alignment = self.alignment();
-        let mut w = CountingWriter {
-            inner: out,
-            written: 0,
-        };
+        let mut w = CountingWriter { inner: out, written: 0 };
         w.write_all(&GGUF_MAGIC)?;
         w.write_all(&3u32.to_le_bytes())?;
         w.write_all(&(self.tensors.len() as u64).to_le_bytes())?;
@@ -112,11 +105,7 @@ impl GgufWriter {
             if got != t.n_bytes() {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!(
-                        "tensor {:?}: data callback wrote {got} bytes, expected {}",
-                        t.name,
-                        t.n_bytes()
-                    ),
+                    format!("tensor {:?}: data callback wrote {got} bytes, expected {}", t.name, t.n_bytes()),
                 ));
             }
             pad_to(&mut w, alignment)?;

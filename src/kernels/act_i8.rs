@@ -17,10 +17,7 @@ pub fn quantize_row(x: &[f32], out: &mut QuantRow) {
     let max = x.iter().fold(1e-5f64, |m, &v| m.max((v as f64).abs()));
     let s = (127.0 / max) as f32;
     out.q.clear();
-    out.q.extend(
-        x.iter()
-            .map(|&v| (v * s).round_ties_even().clamp(-128.0, 127.0) as i8),
-    );
+    out.q.extend(x.iter().map(|&v| (v * s).round_ties_even().clamp(-128.0, 127.0) as i8));
     out.scale = s;
     out.sum = out.q.iter().map(|&v| v as i32).sum();
 }

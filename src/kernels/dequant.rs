@@ -25,14 +25,7 @@ pub fn dequantize_row(ty: TensorType, bytes: &[u8], i2s_scale: f32, out: &mut [f
 
 /// Dequantizes row `r` of a 2-D tensor given its whole data (handles I2_S's row addressing and
 /// per-tensor scale).
-pub fn dequantize_tensor_row(
-    ty: TensorType,
-    data: &[u8],
-    ne0: usize,
-    n_rows: usize,
-    r: usize,
-    out: &mut [f32],
-) {
+pub fn dequantize_tensor_row(ty: TensorType, data: &[u8], ne0: usize, n_rows: usize, r: usize, out: &mut [f32]) {
     let row_bytes = ty.row_bytes(ne0 as u64).unwrap_or(0) as usize;
     let scale = match ty {
         TensorType::I2S => i2_s::tensor_scale(data, ne0 * n_rows),

@@ -32,9 +32,7 @@ impl KernelPath {
             Self::Scalar => true,
             #[cfg(target_arch = "x86_64")]
             Self::Avx2 => {
-                is_x86_feature_detected!("avx2")
-                    && is_x86_feature_detected!("fma")
-                    && is_x86_feature_detected!("f16c")
+                is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c")
             }
             #[cfg(target_arch = "x86_64")]
             Self::Avx512 => {
@@ -53,16 +51,11 @@ impl KernelPath {
 
     /// Every path this machine can run, best last.
     pub fn available() -> Vec<KernelPath> {
-        [Self::Scalar, Self::Neon, Self::Avx2, Self::Avx512]
-            .into_iter()
-            .filter(|p| p.supported())
-            .collect()
+        [Self::Scalar, Self::Neon, Self::Avx2, Self::Avx512].into_iter().filter(|p| p.supported()).collect()
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::Scalar, Self::Avx2, Self::Avx512, Self::Neon]
-            .into_iter()
-            .find(|p| p.name() == s)
+        [Self::Scalar, Self::Avx2, Self::Avx512, Self::Neon].into_iter().find(|p| p.name() == s)
     }
 }
 
@@ -75,11 +68,18 @@ pub fn active() -> KernelPath {
             Ok(name) => match KernelPath::parse(&name) {
                 Some(path) if path.supported() => path,
                 Some(path) => {
-                    tracing::warn!("BITNET_TUI_KERNEL={} is not supported on this CPU; using {}", path.name(), best.name());
+                    tracing::warn!(
+                        "BITNET_TUI_KERNEL={} is not supported on this CPU; using {}",
+                        path.name(),
+                        best.name()
+                    );
                     best
                 }
                 None => {
-                    tracing::warn!("BITNET_TUI_KERNEL={name:?} is not one of scalar, avx2, avx512, neon; using {}", best.name());
+                    tracing::warn!(
+                        "BITNET_TUI_KERNEL={name:?} is not one of scalar, avx2, avx512, neon; using {}",
+                        best.name()
+                    );
                     best
                 }
             },

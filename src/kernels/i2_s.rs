@@ -29,10 +29,7 @@ pub fn code_at(packed: &[u8], i: usize) -> u8 {
 
 /// Dequantizes one row's packed codes with the tensor's scale.
 pub fn dequantize_row(packed: &[u8], scale: f32, out: &mut [f32]) {
-    for (block, y) in packed
-        .chunks_exact(BLOCK_BYTES)
-        .zip(out.chunks_exact_mut(BLOCK_ELEMS))
-    {
+    for (block, y) in packed.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(BLOCK_ELEMS)) {
         for (j, &byte) in block.iter().enumerate() {
             for plane in 0..4 {
                 let code = (byte >> (6 - 2 * plane)) & 3;
@@ -46,10 +43,7 @@ pub fn dequantize_row(packed: &[u8], scale: f32, out: &mut [f32]) {
 /// The caller subtracts Σq to get Σ (code − 1)·q exactly.
 pub fn dot_codes_ref(packed: &[u8], q: &[i8]) -> i32 {
     let mut acc = 0i32;
-    for (block, qb) in packed
-        .chunks_exact(BLOCK_BYTES)
-        .zip(q.chunks_exact(BLOCK_ELEMS))
-    {
+    for (block, qb) in packed.chunks_exact(BLOCK_BYTES).zip(q.chunks_exact(BLOCK_ELEMS)) {
         for (j, &byte) in block.iter().enumerate() {
             for plane in 0..4 {
                 let code = ((byte >> (6 - 2 * plane)) & 3) as i32;
@@ -62,14 +56,9 @@ pub fn dot_codes_ref(packed: &[u8], q: &[i8]) -> i32 {
 
 /// Packs ternary values (−1, 0, +1) into I2_S codes: the inverse of [`dequantize_row`].
 pub fn pack(ternary: &[i8], packed: &mut [u8]) {
-    for (block, t) in packed
-        .chunks_exact_mut(BLOCK_BYTES)
-        .zip(ternary.chunks_exact(BLOCK_ELEMS))
-    {
+    for (block, t) in packed.chunks_exact_mut(BLOCK_BYTES).zip(ternary.chunks_exact(BLOCK_ELEMS)) {
         for (j, byte) in block.iter_mut().enumerate() {
-            *byte = (0..4).fold(0u8, |acc, plane| {
-                acc | (((t[plane * 32 + j] + 1) as u8 & 3) << (6 - 2 * plane))
-            });
+            *byte = (0..4).fold(0u8, |acc, plane| acc | (((t[plane * 32 + j] + 1) as u8 & 3) << (6 - 2 * plane)));
         }
     }
 }
@@ -104,11 +93,7 @@ mod tests {
         }
         let q: Vec<i8> = (0..256).map(|i| (i * 37 % 256 - 128) as i8).collect();
         let sum_q: i32 = q.iter().map(|&x| x as i32).sum();
-        let want: i32 = ternary
-            .iter()
-            .zip(&q)
-            .map(|(&t, &x)| t as i32 * x as i32)
-            .sum();
+        let want: i32 = ternary.iter().zip(&q).map(|(&t, &x)| t as i32 * x as i32).sum();
         assert_eq!(dot_codes_ref(&packed, &q) - sum_q, want);
     }
 

@@ -49,12 +49,8 @@ mod tests {
             x
         };
         // Codes 0..=2 only, as files hold; activations over the whole i8 range.
-        let packed = (0..blocks * 32)
-            .map(|_| (0..4).fold(0u8, |b, _| (b << 2) | (next() % 3) as u8))
-            .collect();
-        let acts = (0..4)
-            .map(|_| (0..blocks * 128).map(|_| next() as i8).collect())
-            .collect();
+        let packed = (0..blocks * 32).map(|_| (0..4).fold(0u8, |b, _| (b << 2) | (next() % 3) as u8)).collect();
+        let acts = (0..4).map(|_| (0..blocks * 128).map(|_| next() as i8).collect()).collect();
         (packed, acts)
     }
 
@@ -81,11 +77,7 @@ mod tests {
             for v in [-128i8, 127] {
                 let q = vec![v; blocks * 128];
                 for path in KernelPath::available() {
-                    assert_eq!(
-                        dot_codes_on(path, &packed, &q),
-                        2 * v as i32 * (blocks * 128) as i32,
-                        "{path:?}"
-                    );
+                    assert_eq!(dot_codes_on(path, &packed, &q), 2 * v as i32 * (blocks * 128) as i32, "{path:?}");
                 }
             }
         }

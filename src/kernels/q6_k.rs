@@ -7,10 +7,7 @@ use super::float::f16_at;
 pub const Q6_K_BYTES: usize = 210;
 
 pub fn dequantize_row_q6_k(bytes: &[u8], out: &mut [f32]) {
-    for (block, y) in bytes
-        .chunks_exact(Q6_K_BYTES)
-        .zip(out.chunks_exact_mut(256))
-    {
+    for (block, y) in bytes.chunks_exact(Q6_K_BYTES).zip(out.chunks_exact_mut(256)) {
         let (ql, rest) = block.split_at(128);
         let (qh, rest) = rest.split_at(64);
         let (scales, d) = rest.split_at(16);

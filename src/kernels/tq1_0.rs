@@ -32,10 +32,7 @@ pub fn block_codes(block: &[u8]) -> [u8; 256] {
 }
 
 pub fn dequantize_row(bytes: &[u8], out: &mut [f32]) {
-    for (block, y) in bytes
-        .chunks_exact(BLOCK_BYTES)
-        .zip(out.chunks_exact_mut(256))
-    {
+    for (block, y) in bytes.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(256)) {
         let d = f16_at(&block[52..], 0);
         for (y, c) in y.iter_mut().zip(block_codes(block)) {
             *y = (c as i32 - 1) as f32 * d;
@@ -63,14 +60,8 @@ mod tests {
         block[52..54].copy_from_slice(&[0x00, 0x3c]); // d = 1
         let mut out = [0f32; 256];
         dequantize_row(&block, &mut out);
-        assert_eq!(
-            [out[0], out[32], out[64], out[96], out[128]],
-            [1.0, -1.0, 0.0, 0.0, 1.0]
-        );
-        assert_eq!(
-            [out[160], out[176], out[192], out[208], out[224]],
-            [-1.0, 1.0, 1.0, -1.0, 0.0]
-        );
+        assert_eq!([out[0], out[32], out[64], out[96], out[128]], [1.0, -1.0, 0.0, 0.0, 1.0]);
+        assert_eq!([out[160], out[176], out[192], out[208], out[224]], [-1.0, 1.0, 1.0, -1.0, 0.0]);
         assert_eq!(out[1], -1.0); // byte 0 → all digits 0 → −1
     }
 }

@@ -22,10 +22,7 @@ pub fn block_codes(block: &[u8]) -> [u8; 256] {
 }
 
 pub fn dequantize_row(bytes: &[u8], out: &mut [f32]) {
-    for (block, y) in bytes
-        .chunks_exact(BLOCK_BYTES)
-        .zip(out.chunks_exact_mut(256))
-    {
+    for (block, y) in bytes.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(256)) {
         let d = f16_at(&block[64..], 0);
         for (y, c) in y.iter_mut().zip(block_codes(block)) {
             *y = (c as i32 - 1) as f32 * d;

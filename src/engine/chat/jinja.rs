@@ -28,10 +28,7 @@ pub struct JinjaFormat {
 
 impl std::fmt::Debug for JinjaFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JinjaFormat")
-            .field("file", &self.file)
-            .field("source", &self.source)
-            .finish()
+        f.debug_struct("JinjaFormat").field("file", &self.file).field("source", &self.source).finish()
     }
 }
 
@@ -40,19 +37,12 @@ impl JinjaFormat {
     pub fn new(file: &str, source: &str, tok: &Tokenizer) -> Result<Self> {
         let mut env = Environment::new();
         env.set_syntax(
-            SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .build()
-                .map_err(|e| anyhow!("{e}"))?,
+            SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build().map_err(|e| anyhow!("{e}"))?,
         );
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function(
-            "raise_exception",
-            |message: String| -> Result<Value, Error> {
-                Err(Error::new(ErrorKind::InvalidOperation, message))
-            },
-        );
+        env.add_function("raise_exception", |message: String| -> Result<Value, Error> {
+            Err(Error::new(ErrorKind::InvalidOperation, message))
+        });
         env.add_template_owned(KEY, source.to_owned())
             .map_err(|e| anyhow!("{file}: {KEY} is not a valid Jinja template: {e}"))?;
         let text_of = |id: Option<u32>| id.and_then(|id| tok.token_text(id)).unwrap_or_default();
@@ -66,11 +56,7 @@ impl JinjaFormat {
         })
     }
 
-    pub fn render(
-        &self,
-        messages: &[ChatMessage],
-        add_generation_prompt: bool,
-    ) -> Result<Vec<Segment>> {
+    pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<Vec<Segment>> {
         let marker = self.marker_char(messages)?;
         let values: Vec<Value> = messages
             .iter()
@@ -106,27 +92,16 @@ impl JinjaFormat {
         for (i, part) in rendered.split(marker).enumerate() {
             if i % 2 == 0 {
                 if !part.is_empty() {
-                    segments.push(Segment::Text {
-                        text: part.to_owned(),
-                        special: true,
-                    });
+                    segments.push(Segment::Text { text: part.to_owned(), special: true });
                 }
                 continue;
             }
-            let index = part
-                .parse::<usize>()
-                .ok()
-                .filter(|&i| messages.get(i).is_some_and(|m| m.role == Role::Assistant));
+            let index =
+                part.parse::<usize>().ok().filter(|&i| messages.get(i).is_some_and(|m| m.role == Role::Assistant));
             let Some(index) = index else {
-                bail!(
-                    "{}: {KEY} altered an assistant message beyond recognition",
-                    self.file
-                );
+                bail!("{}: {KEY} altered an assistant message beyond recognition", self.file);
             };
-            segments.push(Segment::AssistantContent {
-                index,
-                text: messages[index].content.clone(),
-            });
+            segments.push(Segment::AssistantContent { index, text: messages[index].content.clone() });
         }
         Ok(segments)
     }
@@ -137,11 +112,7 @@ impl JinjaFormat {
         ('\u{E000}'..='\u{F8FF}')
             .chain('\u{F0000}'..='\u{FFFFD}')
             .find(|&c| !self.source.contains(c) && !messages.iter().any(|m| m.content.contains(c)))
-            .ok_or_else(|| {
-                anyhow!(
-                    "cannot mark the replies: the conversation uses every private-use character"
-                )
-            })
+            .ok_or_else(|| anyhow!("cannot mark the replies: the conversation uses every private-use character"))
     }
 }
 

@@ -71,31 +71,19 @@ impl TurnFormat {
     fn from_toml(source: &str, tok: &Tokenizer) -> Result<Self> {
         let spec: TurnSpec = toml::from_str(source)?;
         let bos = match spec.bos {
-            BosRule::Always => Some(tok.bos().ok_or_else(|| {
-                anyhow!(
-                    "the {} chat format starts with BOS, but the model has none",
-                    spec.name
-                )
-            })?),
+            BosRule::Always => Some(
+                tok.bos()
+                    .ok_or_else(|| anyhow!("the {} chat format starts with BOS, but the model has none", spec.name))?,
+            ),
             BosRule::Model => tok.bos().filter(|_| tok.add_bos_default()),
         };
         let end_of_turn = match &spec.end_of_turn {
             EndOfTurn::Token(text) => Segment::Token(tok.token_id(text).ok_or_else(|| {
-                anyhow!(
-                    "the {} chat format ends turns with {text}, which the vocabulary lacks",
-                    spec.name
-                )
+                anyhow!("the {} chat format ends turns with {text}, which the vocabulary lacks", spec.name)
             })?),
-            EndOfTurn::Text(text) => Segment::Text {
-                text: text.clone(),
-                special: false,
-            },
+            EndOfTurn::Text(text) => Segment::Text { text: text.clone(), special: false },
         };
-        Ok(Self {
-            spec,
-            bos,
-            end_of_turn,
-        })
+        Ok(Self { spec, bos, end_of_turn })
     }
 
     pub fn name(&self) -> &str {
@@ -103,10 +91,7 @@ impl TurnFormat {
     }
 
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Vec<Segment> {
-        let plain = |text: &str| Segment::Text {
-            text: text.to_owned(),
-            special: false,
-        };
+        let plain = |text: &str| Segment::Text { text: text.to_owned(), special: false };
         let mut segments: Vec<Segment> = self.bos.map(Segment::Token).into_iter().collect();
         for (index, message) in messages.iter().enumerate() {
             let headers = &self.spec.headers;
@@ -116,11 +101,7 @@ impl TurnFormat {
                 Role::Assistant => &headers.assistant,
             };
             segments.push(plain(header));
-            let content = if self.spec.trim {
-                message.content.trim()
-            } else {
-                &message.content
-            };
+            let content = if self.spec.trim { message.content.trim() } else { &message.content };
             let text = format!("{}{content}", self.spec.content_prefix);
             segments.push(match message.role {
                 Role::Assistant => Segment::AssistantContent { index, text },

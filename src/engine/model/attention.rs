@@ -13,14 +13,7 @@ use super::ops::{round_f16, softmax};
 
 /// `out[t]` = attention of query row `t` (position `start + t`) over positions `0..=start+t`.
 /// `q` and `out` are `n × (n_heads·head_dim)`.
-pub fn attention(
-    c: &ModelConfig,
-    kv: &KvCache,
-    layer: usize,
-    q: &[f32],
-    start: usize,
-    out: &mut [f32],
-) {
+pub fn attention(c: &ModelConfig, kv: &KvCache, layer: usize, q: &[f32], start: usize, out: &mut [f32]) {
     let hd = c.head_dim;
     let group = c.n_heads / c.n_kv_heads;
     let n_rows = q.len() / c.q_dim();
@@ -29,15 +22,9 @@ pub fn attention(
         let (t, h) = (i / c.n_heads, i % c.n_heads);
         let len = start + t + 1;
         let kvh = h / group;
-        let q16: Vec<f16> = q[i * hd..(i + 1) * hd]
-            .iter()
-            .map(|&v| f16::from_f32(v))
-            .collect();
+        let q16: Vec<f16> = q[i * hd..(i + 1) * hd].iter().map(|&v| f16::from_f32(v)).collect();
         let keys = kv.keys(layer, kvh, len);
-        let mut p: Vec<f32> = keys
-            .chunks_exact(hd)
-            .map(|k| dot_f16(&q16, k) * kq_scale)
-            .collect();
+        let mut p: Vec<f32> = keys.chunks_exact(hd).map(|k| dot_f16(&q16, k) * kq_scale).collect();
         softmax(&mut p);
         if n_rows == 1 {
             round_f16(&mut p);

@@ -88,16 +88,10 @@ impl ModelConfig {
         let hidden = hp.u32("embedding_length")? as usize;
         let ffn = hp.u32("feed_forward_length")? as usize;
         let n_heads = hp.u32("attention.head_count")? as usize;
-        let n_kv_heads = hp
-            .opt_u32("attention.head_count_kv")?
-            .unwrap_or(n_heads as u32) as usize;
-        let fail =
-            |key: &str, why: String| anyhow::anyhow!("{}: {} {why}", file.name(), hp.key(key));
+        let n_kv_heads = hp.opt_u32("attention.head_count_kv")?.unwrap_or(n_heads as u32) as usize;
+        let fail = |key: &str, why: String| anyhow::anyhow!("{}: {} {why}", file.name(), hp.key(key));
         if n_heads == 0 || !hidden.is_multiple_of(n_heads) {
-            return Err(fail(
-                "attention.head_count",
-                format!("= {n_heads} does not divide embedding_length {hidden}"),
-            ));
+            return Err(fail("attention.head_count", format!("= {n_heads} does not divide embedding_length {hidden}")));
         }
         if n_kv_heads == 0 || !n_heads.is_multiple_of(n_kv_heads) {
             return Err(fail(
@@ -109,9 +103,7 @@ impl ModelConfig {
             Some(k) => k as usize,
             None => hidden / n_heads,
         };
-        let rope_dims = hp
-            .opt_u32("rope.dimension_count")?
-            .map_or(head_dim, |d| d as usize);
+        let rope_dims = hp.opt_u32("rope.dimension_count")?.map_or(head_dim, |d| d as usize);
         if rope_dims != head_dim || head_dim % 2 != 0 {
             return Err(fail(
                 "rope.dimension_count",
@@ -149,9 +141,7 @@ impl ModelConfig {
             },
             rms_eps: match arch {
                 Arch::BitnetB158 => hp.f32("attention.layer_norm_rms_epsilon")?,
-                _ => hp
-                    .opt_f32("attention.layer_norm_rms_epsilon")?
-                    .unwrap_or(1e-5),
+                _ => hp.opt_f32("attention.layer_norm_rms_epsilon")?.unwrap_or(1e-5),
             },
             ffn_activation,
             sub_norms: matches!(arch, Arch::BitnetB158 | Arch::Bitnet),

@@ -68,19 +68,14 @@ impl Model {
         let file = self.file.bytes();
         let n = tokens.len();
         let (hid, qd, kvd, ffn) = (c.hidden, c.q_dim(), c.kv_dim(), c.ffn);
-        assert!(
-            start + n <= kv.capacity(),
-            "the caller keeps batches within the context"
-        );
+        assert!(start + n <= kv.capacity(), "the caller keeps batches within the context");
 
         // x = embedding rows of the tokens.
         let x = sized(&mut st.x, n * hid);
         for (row, &tok) in x.chunks_exact_mut(hid).zip(tokens) {
             w.token_embd.dequantize_row(file, tok as usize, row);
         }
-        let angles: Vec<RopeAngles> = (0..n)
-            .map(|t| RopeAngles::new(start + t, c.head_dim, c.rope_base))
-            .collect();
+        let angles: Vec<RopeAngles> = (0..n).map(|t| RopeAngles::new(start + t, c.head_dim, c.rope_base)).collect();
 
         for (l, layer) in w.layers.iter().enumerate() {
             // Attention: norm → Q, K, V → RoPE → cache → attend → (sub-norm) → output proj → residual.

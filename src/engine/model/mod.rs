@@ -39,11 +39,7 @@ impl Model {
     pub fn from_file(file: Arc<GgufFile>) -> anyhow::Result<Self> {
         let config = ModelConfig::from_gguf(&file)?;
         let weights = Weights::load(&file, &config)?;
-        Ok(Self {
-            file,
-            config,
-            weights,
-        })
+        Ok(Self { file, config, weights })
     }
 
     /// A KV cache for `capacity` positions.

@@ -34,10 +34,7 @@ impl RopeAngles {
     pub fn new(pos: usize, head_dim: usize, base: f32) -> Self {
         let theta_scale = base.powf(-2.0 / head_dim as f32);
         let mut theta = pos as f32;
-        let (mut cos, mut sin) = (
-            Vec::with_capacity(head_dim / 2),
-            Vec::with_capacity(head_dim / 2),
-        );
+        let (mut cos, mut sin) = (Vec::with_capacity(head_dim / 2), Vec::with_capacity(head_dim / 2));
         for _ in 0..head_dim / 2 {
             cos.push(theta.cos());
             sin.push(theta.sin());

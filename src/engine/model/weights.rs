@@ -22,13 +22,7 @@ pub struct Linear {
 }
 
 impl Linear {
-    fn load(
-        file: &GgufFile,
-        name: &str,
-        cols: usize,
-        rows: usize,
-        allowed: &[TensorType],
-    ) -> anyhow::Result<Self> {
+    fn load(file: &GgufFile, name: &str, cols: usize, rows: usize, allowed: &[TensorType]) -> anyhow::Result<Self> {
         let info = file.tensor_shaped(name, &[cols as u64, rows as u64])?;
         file.check_tensor_type(info, allowed)?;
         let data = file.tensor_data(info);
@@ -143,8 +137,7 @@ impl Weights {
                 }
                 Ok(lin)
             };
-            let sub_norm =
-                |t: &str, len| c.sub_norms.then(|| norm(file, &name(t), len)).transpose();
+            let sub_norm = |t: &str, len| c.sub_norms.then(|| norm(file, &name(t), len)).transpose();
             layers.push(Layer {
                 attn_norm: norm(file, &name("attn_norm"), h)?,
                 wq: linear("attn_q", h, q)?,
@@ -159,11 +152,6 @@ impl Weights {
                 ffn_sub_norm: sub_norm("ffn_sub_norm", f)?,
             });
         }
-        Ok(Self {
-            token_embd,
-            output_norm: norm(file, "output_norm.weight", h)?,
-            output,
-            layers,
-        })
+        Ok(Self { token_embd, output_norm: norm(file, "output_norm.weight", h)?, output, layers })
     }
 }

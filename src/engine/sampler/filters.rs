@@ -29,10 +29,7 @@ pub fn fill_candidates(candidates: &mut Vec<Candidate>, logits: &[f32]) {
             .zip(logits)
             .filter(|(_, logit)| !logit.is_nan())
             // `+ 0.0` turns -0.0 into +0.0, so `total_cmp` ranks the two as a tie, like `==` does.
-            .map(|(id, &logit)| Candidate {
-                id,
-                logit: logit + 0.0,
-            }),
+            .map(|(id, &logit)| Candidate { id, logit: logit + 0.0 }),
     );
 }
 
@@ -42,13 +39,7 @@ pub fn fill_candidates(candidates: &mut Vec<Candidate>, logits: &[f32]) {
 /// `last_n == 0` changes nothing; ids outside `logits` are ignored.
 ///
 /// `seen` is scratch space (its contents are replaced), passed in so the caller can reuse it.
-pub fn apply_repeat_penalty(
-    logits: &mut [f32],
-    recent: &[u32],
-    last_n: usize,
-    penalty: f32,
-    seen: &mut Vec<u32>,
-) {
+pub fn apply_repeat_penalty(logits: &mut [f32], recent: &[u32], last_n: usize, penalty: f32, seen: &mut Vec<u32>) {
     if penalty == 1.0 || last_n == 0 {
         return;
     }
@@ -128,10 +119,7 @@ pub fn min_p(candidates: &mut Vec<Candidate>, min_p: f32) {
     if min_p.is_nan() || min_p <= 0.0 {
         return;
     }
-    let max_logit = candidates
-        .iter()
-        .map(|c| c.logit)
-        .fold(f32::NEG_INFINITY, f32::max);
+    let max_logit = candidates.iter().map(|c| c.logit).fold(f32::NEG_INFINITY, f32::max);
     candidates.retain(|c| c.logit == max_logit || (c.logit - max_logit).exp() >= min_p);
 }
 
@@ -141,10 +129,7 @@ pub fn min_p(candidates: &mut Vec<Candidate>, min_p: f32) {
 /// # Panics
 /// If `candidates` is empty: the filters always keep at least one.
 pub fn draw(candidates: &[Candidate], temperature: f32, rng: &mut impl RngCore) -> u32 {
-    let best = candidates
-        .iter()
-        .min_by(|a, b| by_rank(a, b))
-        .expect("the filters keep at least one candidate");
+    let best = candidates.iter().min_by(|a, b| by_rank(a, b)).expect("the filters keep at least one candidate");
     let max_logit = f64::from(best.logit);
     let temperature = f64::from(temperature);
     let weight = |c: &Candidate| ((f64::from(c.logit) - max_logit) / temperature).exp();
@@ -196,13 +181,7 @@ mod tests {
     fn fill_candidates_skips_nan_and_reuses_the_buffer() {
         let mut list = candidates(&[9.0, 9.0, 9.0, 9.0]);
         fill_candidates(&mut list, &[1.0, f32::NAN, -0.0]);
-        assert_eq!(
-            list,
-            vec![
-                Candidate { id: 0, logit: 1.0 },
-                Candidate { id: 2, logit: 0.0 }
-            ]
-        );
+        assert_eq!(list, vec![Candidate { id: 0, logit: 1.0 }, Candidate { id: 2, logit: 0.0 }]);
         assert!(list[1].logit.is_sign_positive());
     }
 
@@ -284,12 +263,7 @@ mod tests {
     #[test]
     fn min_p_keeps_tokens_at_least_min_p_times_the_top() {
         // Relative to the top (0.5): 1, 0.5, 0.3, 0.2.
-        let cases = [
-            (0.25, vec![0, 1, 2]),
-            (0.4, vec![0, 1]),
-            (0.6, vec![0]),
-            (0.1, vec![0, 1, 2, 3]),
-        ];
+        let cases = [(0.25, vec![0, 1, 2]), (0.4, vec![0, 1]), (0.6, vec![0]), (0.1, vec![0, 1, 2, 3])];
         for (min, expected) in cases {
             let mut list = from_probs(&[0.5, 0.25, 0.15, 0.1]);
             min_p(&mut list, min);
@@ -386,9 +360,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let share_of_first = |temperature: f32, rng: &mut ChaCha8Rng| {
             let draws = 4000;
-            let firsts = (0..draws)
-                .filter(|_| draw(&list, temperature, rng) == 0)
-                .count();
+            let firsts = (0..draws).filter(|_| draw(&list, temperature, rng) == 0).count();
             firsts as f64 / draws as f64
         };
         let at_one = share_of_first(1.0, &mut rng);

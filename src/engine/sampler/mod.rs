@@ -6,9 +6,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-pub use filters::{
-    apply_repeat_penalty, argmax, by_rank, draw, fill_candidates, min_p, top_k, top_p, Candidate,
-};
+pub use filters::{apply_repeat_penalty, argmax, by_rank, draw, fill_candidates, min_p, top_k, top_p, Candidate};
 
 /// Sampling settings. `temperature == 0` means greedy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,15 +29,7 @@ pub struct SamplingParams {
 /// llama.cpp's defaults (the repetition penalty is off there too).
 impl Default for SamplingParams {
     fn default() -> Self {
-        Self {
-            temperature: 0.8,
-            top_k: 40,
-            top_p: 0.95,
-            min_p: 0.05,
-            repeat_penalty: 1.0,
-            repeat_last_n: 64,
-            seed: 0,
-        }
+        Self { temperature: 0.8, top_k: 40, top_p: 0.95, min_p: 0.05, repeat_penalty: 1.0, repeat_last_n: 64, seed: 0 }
     }
 }
 
@@ -59,12 +49,7 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn new(params: SamplingParams) -> Self {
-        Self {
-            rng: ChaCha8Rng::seed_from_u64(params.seed),
-            params,
-            candidates: Vec::new(),
-            seen: Vec::new(),
-        }
+        Self { rng: ChaCha8Rng::seed_from_u64(params.seed), params, candidates: Vec::new(), seen: Vec::new() }
     }
 
     /// Takes effect from the next [`Sampler::sample`]. The RNG is reseeded only if the seed
@@ -84,13 +69,7 @@ impl Sampler {
     pub fn sample(&mut self, logits: &mut [f32], recent: &[u32]) -> u32 {
         assert!(!logits.is_empty(), "sampling from an empty vocabulary");
         let params = &self.params;
-        apply_repeat_penalty(
-            logits,
-            recent,
-            params.repeat_last_n,
-            params.repeat_penalty,
-            &mut self.seen,
-        );
+        apply_repeat_penalty(logits, recent, params.repeat_last_n, params.repeat_penalty, &mut self.seen);
         if params.temperature.is_nan() || params.temperature <= 0.0 {
             return argmax(logits);
         }
@@ -113,15 +92,7 @@ mod tests {
 
     /// Only what a test sets explicitly filters anything.
     fn plain(temperature: f32, seed: u64) -> SamplingParams {
-        SamplingParams {
-            temperature,
-            top_k: 0,
-            top_p: 1.0,
-            min_p: 0.0,
-            repeat_penalty: 1.0,
-            repeat_last_n: 0,
-            seed,
-        }
+        SamplingParams { temperature, top_k: 0, top_p: 1.0, min_p: 0.0, repeat_penalty: 1.0, repeat_last_n: 0, seed }
     }
 
     /// 100 nearly flat logits with a unique maximum at id 37: a random draw rarely hits it.
@@ -151,11 +122,7 @@ mod tests {
 
     #[test]
     fn greedy_sees_the_repetition_penalty() {
-        let params = SamplingParams {
-            repeat_penalty: 1.1,
-            repeat_last_n: 4,
-            ..plain(0.0, 0)
-        };
+        let params = SamplingParams { repeat_penalty: 1.1, repeat_last_n: 4, ..plain(0.0, 0) };
         let mut sampler = Sampler::new(params);
         let mut logits = [3.0, 2.9];
         assert_eq!(sampler.sample(&mut logits, &[0]), 1);
@@ -172,21 +139,13 @@ mod tests {
         assert_eq!(with_greedy_first.sample(&mut logits.clone(), &[]), 37);
         with_greedy_first.set_params(plain(1.0, 5));
         let mut fresh = Sampler::new(plain(1.0, 5));
-        assert_eq!(
-            run(&mut with_greedy_first, &logits, 50),
-            run(&mut fresh, &logits, 50)
-        );
+        assert_eq!(run(&mut with_greedy_first, &logits, 50), run(&mut fresh, &logits, 50));
     }
 
     #[test]
     fn same_seed_same_tokens_other_seed_other_tokens() {
-        let params = SamplingParams {
-            top_k: 50,
-            top_p: 0.98,
-            repeat_penalty: 1.05,
-            repeat_last_n: 16,
-            ..plain(1.0, 42)
-        };
+        let params =
+            SamplingParams { top_k: 50, top_p: 0.98, repeat_penalty: 1.05, repeat_last_n: 16, ..plain(1.0, 42) };
         let logits = flat_logits();
         let first = run(&mut Sampler::new(params.clone()), &logits, 200);
         let second = run(&mut Sampler::new(params.clone()), &logits, 200);
@@ -216,10 +175,7 @@ mod tests {
         let mut sampler = Sampler::new(plain(2.0, 3));
         let random = run(&mut sampler, &logits, 20);
         assert!(random.iter().any(|&t| t != 37), "{random:?}");
-        sampler.set_params(SamplingParams {
-            top_k: 1,
-            ..plain(2.0, 3)
-        });
+        sampler.set_params(SamplingParams { top_k: 1, ..plain(2.0, 3) });
         assert_eq!(run(&mut sampler, &logits, 20), vec![37; 20]);
     }
 
@@ -232,23 +188,14 @@ mod tests {
         run(&mut uninterrupted, &logits, 10);
 
         // Same seed, other settings: the random stream goes on.
-        continued.set_params(SamplingParams {
-            min_p: 0.01,
-            ..plain(1.0, 9)
-        });
+        continued.set_params(SamplingParams { min_p: 0.01, ..plain(1.0, 9) });
         let after_same_seed = run(&mut continued, &logits, 30);
         assert_eq!(after_same_seed, run(&mut uninterrupted, &logits, 30));
-        assert_ne!(
-            after_same_seed,
-            run(&mut Sampler::new(plain(1.0, 9)), &logits, 30)
-        );
+        assert_ne!(after_same_seed, run(&mut Sampler::new(plain(1.0, 9)), &logits, 30));
 
         // New seed: from then on exactly what a fresh sampler with that seed gives.
         continued.set_params(plain(1.0, 10));
-        assert_eq!(
-            run(&mut continued, &logits, 30),
-            run(&mut Sampler::new(plain(1.0, 10)), &logits, 30)
-        );
+        assert_eq!(run(&mut continued, &logits, 30), run(&mut Sampler::new(plain(1.0, 10)), &logits, 30));
     }
 
     fn any_params() -> impl Strategy<Value = SamplingParams> {
@@ -261,19 +208,9 @@ mod tests {
             0usize..16,
             any::<u64>(),
         )
-            .prop_map(
-                |(temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed)| {
-                    SamplingParams {
-                        temperature,
-                        top_k,
-                        top_p,
-                        min_p,
-                        repeat_penalty,
-                        repeat_last_n,
-                        seed,
-                    }
-                },
-            )
+            .prop_map(|(temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed)| {
+                SamplingParams { temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed }
+            })
     }
 
     fn logits_and_history() -> impl Strategy<Value = (Vec<f32>, Vec<u32>)> {

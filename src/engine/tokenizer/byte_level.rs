@@ -52,9 +52,7 @@ pub fn char_to_byte(c: char) -> Option<u8> {
     match u8::try_from(code) {
         Ok(b) if is_printable(b) => Some(b),
         Ok(_) => None,
-        Err(_) => code
-            .checked_sub(0x100)
-            .and_then(|i| SHIFTED_BYTES.get(i as usize).copied()),
+        Err(_) => code.checked_sub(0x100).and_then(|i| SHIFTED_BYTES.get(i as usize).copied()),
     }
 }
 

@@ -34,10 +34,7 @@ impl<'a> VocabMetadata<'a> {
         }
         let tokens = file.str_array("tokenizer.ggml.tokens")?;
         if tokens.is_empty() || u32::try_from(tokens.len()).is_err() {
-            bail!(
-                "{name}: tokenizer.ggml.tokens has {} entries; expected 1 to 2^32-1",
-                tokens.len()
-            );
+            bail!("{name}: tokenizer.ggml.tokens has {} entries; expected 1 to 2^32-1", tokens.len());
         }
         let types = read_types(file, tokens.len())?;
         let pre = read_pre(file)?;
@@ -45,10 +42,9 @@ impl<'a> VocabMetadata<'a> {
 
         let token_id = |key: &str| -> Result<Option<u32>> {
             match file.opt_u32(key)? {
-                Some(id) if id as usize >= tokens.len() => bail!(
-                    "{name}: {key} is {id}, but the vocabulary has {} tokens",
-                    tokens.len()
-                ),
+                Some(id) if id as usize >= tokens.len() => {
+                    bail!("{name}: {key} is {id}, but the vocabulary has {} tokens", tokens.len())
+                }
                 id => Ok(id),
             }
         };
@@ -56,35 +52,17 @@ impl<'a> VocabMetadata<'a> {
         let eos = token_id("tokenizer.ggml.eos_token_id")?;
         let eot = match token_id("tokenizer.ggml.eot_token_id")? {
             Some(id) => Some(id),
-            None => EOT_TEXTS
-                .iter()
-                .find_map(|text| tokens.iter().position(|t| t == *text))
-                .map(|i| i as u32),
+            None => EOT_TEXTS.iter().find_map(|text| tokens.iter().position(|t| t == *text)).map(|i| i as u32),
         };
         // llama.cpp prepends BOS by default for LLaMA-3 vocabularies only.
-        let add_bos = file
-            .opt_bool("tokenizer.ggml.add_bos_token")?
-            .unwrap_or(pre == PreTokenizer::Llama3)
-            && bos.is_some();
-        Ok(Self {
-            tokens,
-            types,
-            merges,
-            pre,
-            bos,
-            eos,
-            eot,
-            add_bos,
-        })
+        let add_bos =
+            file.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(pre == PreTokenizer::Llama3) && bos.is_some();
+        Ok(Self { tokens, types, merges, pre, bos, eos, eot, add_bos })
     }
 
     /// Token text → id, for the BPE model. On duplicate texts the last id wins, as in llama.cpp.
     pub fn vocab_map(&self) -> tokenizers::models::bpe::Vocab {
-        self.tokens
-            .iter()
-            .enumerate()
-            .map(|(id, text)| (text.to_owned(), id as u32))
-            .collect()
+        self.tokens.iter().enumerate().map(|(id, text)| (text.to_owned(), id as u32)).collect()
     }
 }
 
@@ -103,10 +81,7 @@ fn read_types(file: &GgufFile, n_tokens: usize) -> Result<Vec<TokenType>> {
         .enumerate()
         .map(|(i, &ty)| match TokenType::from_gguf(ty) {
             Some(ty) => Ok(ty),
-            None => bail!(
-                "{}: tokenizer.ggml.token_type[{i}] is {ty}; token types are 1 to 6",
-                file.name()
-            ),
+            None => bail!("{}: tokenizer.ggml.token_type[{i}] is {ty}; token types are 1 to 6", file.name()),
         })
         .collect()
 }
@@ -117,18 +92,11 @@ fn read_pre(file: &GgufFile) -> Result<PreTokenizer> {
     match file.opt_str("tokenizer.ggml.pre")? {
         Some(name) => match PreTokenizer::from_name(name) {
             Some(pre) => Ok(pre),
-            None => bail!(
-                "{}: tokenizer.ggml.pre is {name:?}, a pre-tokenizer this build does not know",
-                file.name()
-            ),
+            None => bail!("{}: tokenizer.ggml.pre is {name:?}, a pre-tokenizer this build does not know", file.name()),
         },
         None => {
             let arch = file.opt_str("general.architecture")?.unwrap_or_default();
-            Ok(if is_bitnet_b158(arch) {
-                PreTokenizer::Llama3
-            } else {
-                PreTokenizer::Gpt2
-            })
+            Ok(if is_bitnet_b158(arch) { PreTokenizer::Llama3 } else { PreTokenizer::Gpt2 })
         }
     }
 }
@@ -143,10 +111,7 @@ fn read_merges(file: &GgufFile) -> Result<Vec<(String, String)>> {
         .enumerate()
         .map(|(i, merge)| match split_merge(merge) {
             Some((left, right)) => Ok((left.to_owned(), right.to_owned())),
-            None => bail!(
-                "{}: tokenizer.ggml.merges[{i}] is {merge:?}, not \"left right\"",
-                file.name()
-            ),
+            None => bail!("{}: tokenizer.ggml.merges[{i}] is {merge:?}, not \"left right\"", file.name()),
         })
         .collect()
 }

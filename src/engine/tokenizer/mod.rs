@@ -57,10 +57,7 @@ impl Tokenizer {
             .ignore_merges(meta.pre.whole_word_lookup())
             .build()
             .map_err(|e| anyhow!("{}: tokenizer.ggml.merges: {e}", file.name()))?;
-        let pipeline = meta
-            .pre
-            .pipeline()
-            .map_err(|e| anyhow!("cannot compile the pre-tokenizer regex: {e}"))?;
+        let pipeline = meta.pre.pipeline().map_err(|e| anyhow!("cannot compile the pre-tokenizer regex: {e}"))?;
         let mut hf = tokenizers::Tokenizer::new(bpe);
         hf.with_pre_tokenizer(Some(pipeline));
 
@@ -75,10 +72,7 @@ impl Tokenizer {
             piece_ends.push(pieces.len());
         }
         let specials = SpecialTokens::new(
-            (0u32..)
-                .zip(meta.tokens.iter())
-                .zip(&meta.types)
-                .map(|((id, text), &ty)| (id, text, ty)),
+            (0u32..).zip(meta.tokens.iter()).zip(&meta.types).map(|((id, text), &ty)| (id, text, ty)),
         );
         Ok(Tokenizer {
             bpe: hf,
@@ -97,19 +91,14 @@ impl Tokenizer {
     pub fn encode(&self, text: &str, add_bos: bool, parse_special: bool) -> Result<Vec<u32>> {
         let mut ids = Vec::with_capacity(text.len() / 3 + 2);
         if add_bos {
-            ids.push(
-                self.bos
-                    .context("this model has no BOS token (tokenizer.ggml.bos_token_id)")?,
-            );
+            ids.push(self.bos.context("this model has no BOS token (tokenizer.ggml.bos_token_id)")?);
         }
         for fragment in self.specials.split(text, parse_special) {
             match fragment {
                 Fragment::Token(id) => ids.push(id),
                 Fragment::Text(piece) => {
-                    let encoding = self
-                        .bpe
-                        .encode_fast(piece, false)
-                        .map_err(|e| anyhow!("cannot tokenize {piece:?}: {e}"))?;
+                    let encoding =
+                        self.bpe.encode_fast(piece, false).map_err(|e| anyhow!("cannot tokenize {piece:?}: {e}"))?;
                     ids.extend_from_slice(encoding.get_ids());
                 }
             }
@@ -169,10 +158,7 @@ impl Tokenizer {
 
     /// The text of `ids`; control tokens give nothing, broken UTF-8 gives U+FFFD.
     pub fn decode(&self, ids: &[u32]) -> String {
-        let bytes: Vec<u8> = ids
-            .iter()
-            .flat_map(|&id| self.token_bytes(id).iter().copied())
-            .collect();
+        let bytes: Vec<u8> = ids.iter().flat_map(|&id| self.token_bytes(id).iter().copied()).collect();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }

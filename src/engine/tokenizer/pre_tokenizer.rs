@@ -56,17 +56,11 @@ impl PreTokenizer {
             .regexes()
             .iter()
             .map(|re| {
-                Split::new(
-                    SplitPattern::Regex((*re).to_owned()),
-                    SplitDelimiterBehavior::Isolated,
-                    false,
-                )
-                .map(PreTokenizerWrapper::Split)
+                Split::new(SplitPattern::Regex((*re).to_owned()), SplitDelimiterBehavior::Isolated, false)
+                    .map(PreTokenizerWrapper::Split)
             })
             .collect::<tokenizers::Result<Vec<_>>>()?;
-        steps.push(PreTokenizerWrapper::ByteLevel(ByteLevel::new(
-            false, false, false,
-        )));
+        steps.push(PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, false, false)));
         Ok(Sequence::new(steps))
     }
 }
@@ -77,25 +71,15 @@ mod tests {
 
     #[test]
     fn every_family_compiles() {
-        for family in [
-            PreTokenizer::Llama3,
-            PreTokenizer::DigitsThenGpt2,
-            PreTokenizer::Gpt2,
-        ] {
+        for family in [PreTokenizer::Llama3, PreTokenizer::DigitsThenGpt2, PreTokenizer::Gpt2] {
             assert!(family.pipeline().is_ok(), "{family:?}");
         }
     }
 
     #[test]
     fn names() {
-        assert_eq!(
-            PreTokenizer::from_name("llama-bpe"),
-            Some(PreTokenizer::Llama3)
-        );
-        assert_eq!(
-            PreTokenizer::from_name("smollm"),
-            Some(PreTokenizer::DigitsThenGpt2)
-        );
+        assert_eq!(PreTokenizer::from_name("llama-bpe"), Some(PreTokenizer::Llama3));
+        assert_eq!(PreTokenizer::from_name("smollm"), Some(PreTokenizer::DigitsThenGpt2));
         assert_eq!(PreTokenizer::from_name("gpt2"), Some(PreTokenizer::Gpt2));
         assert_eq!(PreTokenizer::from_name("qwen2"), None);
     }

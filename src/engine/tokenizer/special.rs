@@ -27,14 +27,8 @@ impl SpecialTokens {
     /// Collects the control and user-defined tokens of a vocabulary.
     pub fn new<'a>(tokens: impl Iterator<Item = (u32, &'a str, TokenType)>) -> Self {
         let mut tokens: Vec<SpecialToken> = tokens
-            .filter(|(_, text, ty)| {
-                !text.is_empty() && matches!(ty, TokenType::Control | TokenType::UserDefined)
-            })
-            .map(|(id, text, ty)| SpecialToken {
-                text: text.to_owned(),
-                id,
-                control: ty == TokenType::Control,
-            })
+            .filter(|(_, text, ty)| !text.is_empty() && matches!(ty, TokenType::Control | TokenType::UserDefined))
+            .map(|(id, text, ty)| SpecialToken { text: text.to_owned(), id, control: ty == TokenType::Control })
             .collect();
         // Longest first, so `<|eot_id|>` is never cut short by a shorter token inside it.
         tokens.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.id.cmp(&b.id)));
@@ -50,10 +44,7 @@ impl SpecialTokens {
             if special.control && !parse_control {
                 continue;
             }
-            if !fragments
-                .iter()
-                .any(|f| matches!(f, Fragment::Text(t) if t.contains(special.text.as_str())))
-            {
+            if !fragments.iter().any(|f| matches!(f, Fragment::Text(t) if t.contains(special.text.as_str()))) {
                 continue;
             }
             fragments = fragments
@@ -101,14 +92,8 @@ mod tests {
     #[test]
     fn control_tokens_only_when_asked() {
         let s = specials();
-        assert_eq!(
-            s.split("a<|eot|>b", false),
-            vec![Fragment::Text("a<|eot|>b")]
-        );
-        assert_eq!(
-            s.split("a<|eot|>b", true),
-            vec![Fragment::Text("a"), Fragment::Token(1), Fragment::Text("b")]
-        );
+        assert_eq!(s.split("a<|eot|>b", false), vec![Fragment::Text("a<|eot|>b")]);
+        assert_eq!(s.split("a<|eot|>b", true), vec![Fragment::Text("a"), Fragment::Token(1), Fragment::Text("b")]);
     }
 
     #[test]
@@ -118,10 +103,7 @@ mod tests {
             s.split("<|eot|>x<|eot|><tab>", true),
             vec![Fragment::Token(2), Fragment::Token(1), Fragment::Token(3)]
         );
-        assert_eq!(
-            s.split("x<tab>y", false),
-            vec![Fragment::Text("x"), Fragment::Token(3), Fragment::Text("y")]
-        );
+        assert_eq!(s.split("x<tab>y", false), vec![Fragment::Text("x"), Fragment::Token(3), Fragment::Text("y")]);
     }
 
     #[test]

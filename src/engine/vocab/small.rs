@@ -16,14 +16,8 @@ impl Vocab {
     /// LLaMA 3 (`<|begin_of_text|>`, `<|end_of_text|>`, `<|eot_id|>`, …). Deterministic.
     pub fn small_byte_level() -> Vocab {
         let (pieces, merges) = learn_bpe(CORPUS, MAX_MERGES);
-        let texts: Vec<String> = pieces
-            .iter()
-            .map(|p| super::byte_level::encode_bytes(p))
-            .collect();
-        let merges = merges
-            .iter()
-            .map(|&(l, r)| format!("{} {}", texts[l as usize], texts[r as usize]))
-            .collect();
+        let texts: Vec<String> = pieces.iter().map(|p| super::byte_level::encode_bytes(p)).collect();
+        let merges = merges.iter().map(|&(l, r)| format!("{} {}", texts[l as usize], texts[r as usize])).collect();
         Vocab::from_pieces(&pieces, merges, llama3_special_tokens())
     }
 }
@@ -33,10 +27,8 @@ impl Vocab {
 fn learn_bpe(corpus: &str, max_merges: usize) -> (Vec<Vec<u8>>, Vec<(u32, u32)>) {
     let mut pieces: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b]).collect();
     let mut piece_ids: HashMap<Vec<u8>, u32> = (0..=255u8).map(|b| (vec![b], b.into())).collect();
-    let mut words: Vec<(Vec<u32>, usize)> = word_counts(corpus)
-        .into_iter()
-        .map(|(word, n)| (word.bytes().map(u32::from).collect(), n))
-        .collect();
+    let mut words: Vec<(Vec<u32>, usize)> =
+        word_counts(corpus).into_iter().map(|(word, n)| (word.bytes().map(u32::from).collect(), n)).collect();
     let mut merges = Vec::new();
     while merges.len() < max_merges {
         let mut pair_counts: HashMap<(u32, u32), usize> = HashMap::new();
@@ -45,10 +37,7 @@ fn learn_bpe(corpus: &str, max_merges: usize) -> (Vec<Vec<u8>>, Vec<(u32, u32)>)
                 *pair_counts.entry((pair[0], pair[1])).or_default() += n;
             }
         }
-        let Some((pair, count)) = pair_counts
-            .into_iter()
-            .max_by_key(|&(pair, count)| (count, Reverse(pair)))
-        else {
+        let Some((pair, count)) = pair_counts.into_iter().max_by_key(|&(pair, count)| (count, Reverse(pair))) else {
             break;
         };
         if count < 2 {
@@ -114,10 +103,7 @@ mod tests {
     fn words_keep_their_leading_space() {
         let counts = word_counts("the cat, the hat");
         let words: Vec<(&str, usize)> = counts.into_iter().collect();
-        assert_eq!(
-            words,
-            [(" cat", 1), (" hat", 1), (" the", 1), (",", 1), ("the", 1)]
-        );
+        assert_eq!(words, [(" cat", 1), (" hat", 1), (" the", 1), (",", 1), ("the", 1)]);
     }
 
     #[test]

@@ -6,9 +6,7 @@ use half::f16;
 
 fn require_avx2() {
     assert!(
-        is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-            && is_x86_feature_detected!("f16c"),
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c"),
         "AVX2/FMA/F16C kernel called on a CPU without them"
     );
 }
@@ -56,11 +54,7 @@ unsafe fn dot_f32_body(a: &[f32], b: &[f32]) -> f32 {
             i += 32;
         }
         while i + 8 <= n {
-            acc[0] = _mm256_fmadd_ps(
-                _mm256_loadu_ps(a.as_ptr().add(i)),
-                _mm256_loadu_ps(b.as_ptr().add(i)),
-                acc[0],
-            );
+            acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i)), _mm256_loadu_ps(b.as_ptr().add(i)), acc[0]);
             i += 8;
         }
     }
@@ -90,11 +84,7 @@ unsafe fn dot_f16_body(a: &[f16], b: &[f16]) -> f32 {
             i += 32;
         }
         while i + 8 <= n {
-            acc[0] = _mm256_fmadd_ps(
-                load_f16x8(a.as_ptr().add(i)),
-                load_f16x8(b.as_ptr().add(i)),
-                acc[0],
-            );
+            acc[0] = _mm256_fmadd_ps(load_f16x8(a.as_ptr().add(i)), load_f16x8(b.as_ptr().add(i)), acc[0]);
             i += 8;
         }
     }
@@ -124,11 +114,7 @@ unsafe fn dot_f32_f16_body(a: &[f32], b: &[f16]) -> f32 {
             i += 32;
         }
         while i + 8 <= n {
-            acc[0] = _mm256_fmadd_ps(
-                _mm256_loadu_ps(a.as_ptr().add(i)),
-                load_f16x8(b.as_ptr().add(i)),
-                acc[0],
-            );
+            acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i)), load_f16x8(b.as_ptr().add(i)), acc[0]);
             i += 8;
         }
     }

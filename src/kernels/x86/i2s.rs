@@ -11,8 +11,7 @@ use std::arch::x86_64::*;
 
 fn require(avx512: bool) {
     let ok = is_x86_feature_detected!("avx2")
-        && (!avx512
-            || (is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512vl")));
+        && (!avx512 || (is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512vl")));
     assert!(ok, "I2_S SIMD kernel called on a CPU without its features");
 }
 
@@ -133,8 +132,7 @@ unsafe fn dot_x4_avx2_body(packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
                 for (t, acc) in acc16.iter_mut().enumerate() {
                     let qp = q[t].as_ptr().add(128 * blk) as *const u8;
                     for (p, c) in codes.iter().enumerate() {
-                        *acc =
-                            _mm256_add_epi16(*acc, _mm256_maddubs_epi16(*c, load(qp.add(32 * p))));
+                        *acc = _mm256_add_epi16(*acc, _mm256_maddubs_epi16(*c, load(qp.add(32 * p))));
                     }
                 }
             }
