@@ -18,8 +18,8 @@ use super::Model;
 pub enum LogitsWanted {
     /// Only the last token's (generation, prompt processing).
     Last,
-    /// Every token's (perplexity).
-    All,
+    /// Those of the batch's tokens from this index on (perplexity scores the second half).
+    From(usize),
 }
 
 /// Activations of one batch; buffers grow to the largest batch seen and are then reused.
@@ -42,7 +42,7 @@ pub struct RunState {
     gate: Vec<f32>,
     up: Vec<f32>,
     gate_normed: Vec<f32>,
-    /// Logits: vocab (Last) or n × vocab (All).
+    /// Logits: vocab floats per wanted token.
     logits: Vec<f32>,
     acts: ActScratch,
 }
@@ -54,7 +54,7 @@ fn sized(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 impl Model {
     /// Runs `tokens` at positions `start..start+n`, storing their keys and values in `kv`, and
-    /// returns the wanted logits (`vocab` or `n × vocab` floats).
+    /// returns the wanted logits (`vocab` floats per wanted token).
     pub fn forward<'s>(
         &self,
         st: &'s mut RunState,
@@ -130,7 +130,7 @@ impl Model {
         // Final norm and LM head, for the rows that need logits.
         let rows = match want {
             LogitsWanted::Last => &st.x[(n - 1) * hid..],
-            LogitsWanted::All => &st.x[..],
+            LogitsWanted::From(first) => &st.x[first.min(n - 1) * hid..],
         };
         let y = sized(&mut st.h, rows.len());
         rms_norm_rows(rows, &w.output_norm, c.rms_eps, y);
