@@ -82,10 +82,10 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                     let (x0, x1) = (&x[t * k..(t + 1) * k], &x[(t + 1) * k..(t + 2) * k]);
                     for g in (0..groups).step_by(4) {
                         let res = dot_4x2(&w[g * k..(g + 4) * k], x0, x1);
-                        for i in 0..4 {
+                        for (i, (y0, y1)) in res[0].iter().zip(&res[1]).enumerate() {
                             let at = (tile.start + g + i - block.start) * n + t;
-                            vals[at] = res[0][i] * scale;
-                            vals[at + 1] = res[1][i] * scale;
+                            vals[at] = y0 * scale;
+                            vals[at + 1] = y1 * scale;
                         }
                     }
                 }

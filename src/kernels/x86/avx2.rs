@@ -164,19 +164,18 @@ unsafe fn dot_4x2_body(w: &[f32], x0: &[f32], x1: &[f32]) -> [[f32; 4]; 2] {
         while i + 8 <= k {
             let xa = _mm256_loadu_ps(x0.as_ptr().add(i));
             let xb = _mm256_loadu_ps(x1.as_ptr().add(i));
-            for r in 0..4 {
+            let [acc0, acc1] = &mut acc;
+            for (r, (a0, a1)) in acc0.iter_mut().zip(acc1.iter_mut()).enumerate() {
                 let wr = _mm256_loadu_ps(w.as_ptr().add(r * k + i));
-                acc[0][r] = _mm256_fmadd_ps(wr, xa, acc[0][r]);
-                acc[1][r] = _mm256_fmadd_ps(wr, xb, acc[1][r]);
+                *a0 = _mm256_fmadd_ps(wr, xa, *a0);
+                *a1 = _mm256_fmadd_ps(wr, xb, *a1);
             }
             i += 8;
         }
     }
     let tail = |r: usize, x: &[f32]| super::super::dot::dot_f32_ref(&w[r * k + i..(r + 1) * k], &x[i..]);
-    let mut out = [[0f32; 4]; 2];
-    for r in 0..4 {
-        out[0][r] = hsum(acc[0][r]) + tail(r, x0);
-        out[1][r] = hsum(acc[1][r]) + tail(r, x1);
-    }
-    out
+    [0, 1].map(|t| {
+        let x = if t == 0 { x0 } else { x1 };
+        [0, 1, 2, 3].map(|r| hsum(acc[t][r]) + tail(r, x))
+    })
 }
