@@ -76,6 +76,8 @@ fn logits_match_the_fixture_reference() {
         "32",
         "--all",
         path_str(&all),
+        "--lm-head",
+        "f16",
     ]);
     let j: Value = serde_json::from_str(&stdout).unwrap();
     let top = j["top"].as_array().unwrap();

@@ -21,6 +21,21 @@ pub struct ActScratch {
     rows: Vec<QuantRow>,
 }
 
+impl ActScratch {
+    /// Quantizes each `width`-long row of `x` to int8 (per-row absmax).
+    pub fn quantize(&mut self, x: &[f32], width: usize) {
+        self.rows.resize_with(x.len() / width, QuantRow::default);
+        for (row, xr) in self.rows.iter_mut().zip(x.chunks_exact(width)) {
+            act_i8::quantize_row(xr, row);
+        }
+    }
+
+    /// The first `n` quantized rows.
+    pub fn rows(&self, n: usize) -> &[QuantRow] {
+        &self.rows[..n]
+    }
+}
+
 /// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
 /// four tokens passes over it.
 const I2S_TILE_ROWS: usize = 64;
@@ -37,11 +52,8 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
     let k = lin.cols;
     match lin.ty {
         TensorType::I2S => {
-            scratch.rows.resize_with(n, QuantRow::default);
-            for (row, xr) in scratch.rows.iter_mut().zip(x.chunks_exact(k)) {
-                act_i8::quantize_row(xr, row);
-            }
-            let acts = &scratch.rows;
+            scratch.quantize(x, k);
+            let acts = scratch.rows(n);
             par_row_blocks(lin.rows, n, out, |block, vals| {
                 for tile in tiles(block.clone(), I2S_TILE_ROWS) {
                     // Four tokens per pass unpack each weight block once for all four.
