@@ -1,12 +1,13 @@
 //! Int8 rows with one f32 scale per row: the LM head repacked from F16 at load (`--lm-head q8`).
 //!
-//! Row r holds round(w·127/max|w_r|); the product with an int8 activation row q of scale s is
+//! Row r holds round_half_even(w·127/max|w_r|); the product with an int8 activation row q of scale s is
 //! `Σ w_q·q · row_scale / s`. Half the bytes of F16 (the head is the largest per-token read), and
 //! an exact integer dot.
 
 use half::f16;
 use rayon::prelude::*;
 
+use super::act_i8::round_half_even;
 use super::dispatch::{active, KernelPath};
 
 /// A matrix of int8 rows with per-row scales.
@@ -29,7 +30,7 @@ impl I8Rows {
                 let max = row.iter().fold(0f32, |m, v| m.max(v.to_f32().abs()));
                 let inv = if max > 0.0 { 127.0 / max } else { 0.0 };
                 for (o, v) in out.iter_mut().zip(row) {
-                    *o = (v.to_f32() * inv).round() as i8;
+                    *o = round_half_even(v.to_f32() * inv) as i8;
                 }
                 *scale = max / 127.0;
             },
