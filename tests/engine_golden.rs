@@ -33,7 +33,7 @@ fn check_fixture(threads: usize) {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
         let mut kv = model.new_kv_cache(64);
-        let mut st = RunState::default();
+        let mut st = RunState::new(threads);
         let logits = model.forward(&mut st, &mut kv, &PROMPT, 0, LogitsWanted::Last).to_vec();
         let d = max_abs_diff(&logits, &prompt_ref);
         assert!(d <= 1e-3, "prompt logits differ by {d}");

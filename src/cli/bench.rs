@@ -76,7 +76,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         pool.install(|| -> anyhow::Result<()> {
             let bandwidth = read_bandwidth(1 << 30, 3);
             report.bandwidth_gbs.push((t, bandwidth / 1e9));
-            let mut st = RunState::default();
+            let mut st = RunState::new(t);
             if args.prompt > 0 {
                 prompt_speed(&model, &mut st, args.prompt.min(64)); // warm-up
                 let runs: Vec<f64> = (0..args.reps).map(|_| prompt_speed(&model, &mut st, args.prompt)).collect();

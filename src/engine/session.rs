@@ -99,7 +99,7 @@ impl Session {
             chat,
             info,
             kv,
-            state: RunState::default(),
+            state: RunState::new(threads),
             cached: Vec::new(),
             replies: HashMap::new(),
             policy: options.context_policy,

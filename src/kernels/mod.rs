@@ -11,6 +11,7 @@ pub mod i2_s;
 pub mod i2s_dot;
 pub mod i8_rows;
 pub mod mmap;
+pub mod pool;
 pub mod q4;
 pub mod q5;
 pub mod q6_k;

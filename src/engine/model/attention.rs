@@ -7,18 +7,27 @@ use rayon::prelude::*;
 
 use crate::engine::kv_cache::KvCache;
 use crate::kernels::dot::{axpy_f16, dot_f16};
+use crate::kernels::pool::SpinPool;
 
 use super::config::ModelConfig;
 use super::ops::{round_f16, softmax};
 
 /// `out[t]` = attention of query row `t` (position `start + t`) over positions `0..=start+t`.
 /// `q` and `out` are `n × (n_heads·head_dim)`.
-pub fn attention(c: &ModelConfig, kv: &KvCache, layer: usize, q: &[f32], start: usize, out: &mut [f32]) {
+pub fn attention(
+    c: &ModelConfig,
+    kv: &KvCache,
+    layer: usize,
+    q: &[f32],
+    start: usize,
+    out: &mut [f32],
+    pool: &SpinPool,
+) {
     let hd = c.head_dim;
     let group = c.n_heads / c.n_kv_heads;
     let n_rows = q.len() / c.q_dim();
     let kq_scale = 1.0 / (hd as f32).sqrt();
-    out.par_chunks_mut(hd).enumerate().for_each(|(i, o)| {
+    let head = |i: usize, o: &mut [f32]| {
         let (t, h) = (i / c.n_heads, i % c.n_heads);
         let len = start + t + 1;
         let kvh = h / group;
@@ -33,5 +42,14 @@ pub fn attention(c: &ModelConfig, kv: &KvCache, layer: usize, q: &[f32], start: 
         for (&pj, v) in p.iter().zip(kv.values(layer, kvh, len).chunks_exact(hd)) {
             axpy_f16(o, pj, v);
         }
-    });
+    };
+    if n_rows == 1 {
+        pool.for_each_chunk(out, hd, |start, heads| {
+            for (i, o) in (start / hd..).zip(heads.chunks_exact_mut(hd)) {
+                head(i, o);
+            }
+        });
+    } else {
+        out.par_chunks_mut(hd).enumerate().for_each(|(i, o)| head(i, o));
+    }
 }

@@ -2,17 +2,21 @@
 //! LLaMA is the same block without the sub-norms and with SiLU).
 
 use half::f16;
-use rayon::prelude::*;
 
 use crate::engine::kv_cache::KvCache;
 use crate::gguf::TensorType;
+use crate::kernels::act_i8::QuantRow;
 use crate::kernels::dot::{dot_f16, f16_slice};
 use crate::kernels::i8_rows::dot_i8;
+use crate::kernels::pool::SpinPool;
 
 use super::attention::attention;
 use super::matmul::{linear, par_row_blocks, ActScratch};
 use super::ops::{add_assign, gated_activation, rms_norm_rows, RopeAngles};
 use super::Model;
+
+/// LM-head rows per claimable chunk (of 128k): sizeable streams, fine enough to balance.
+const HEAD_GRANULE: usize = 256;
 
 /// Which positions of a batch need logits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +27,8 @@ pub enum LogitsWanted {
     From(usize),
 }
 
-/// Activations of one batch; buffers grow to the largest batch seen and are then reused.
-#[derive(Debug, Default)]
+/// Activations of one batch (buffers grow to the largest batch seen and are then reused), and
+/// the spin pool that runs single-token steps.
 pub struct RunState {
     /// Residual stream, n × hidden.
     x: Vec<f32>,
@@ -46,6 +50,37 @@ pub struct RunState {
     /// Logits: vocab floats per wanted token.
     logits: Vec<f32>,
     acts: ActScratch,
+    pool: SpinPool,
+}
+
+impl RunState {
+    /// Scratch space whose single-token steps run on `threads` threads (batches use the rayon
+    /// pool the caller runs in).
+    pub fn new(threads: usize) -> Self {
+        Self {
+            x: Vec::new(),
+            h: Vec::new(),
+            q: Vec::new(),
+            k: Vec::new(),
+            v: Vec::new(),
+            att: Vec::new(),
+            att_normed: Vec::new(),
+            proj: Vec::new(),
+            gate: Vec::new(),
+            up: Vec::new(),
+            gate_normed: Vec::new(),
+            logits: Vec::new(),
+            acts: ActScratch::default(),
+            pool: SpinPool::new(threads),
+        }
+    }
+}
+
+impl Default for RunState {
+    /// Single-threaded steps.
+    fn default() -> Self {
+        Self::new(1)
+    }
 }
 
 fn sized(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
@@ -83,18 +118,18 @@ impl Model {
             let h = sized(&mut st.h, n * hid);
             rms_norm_rows(&st.x, &layer.attn_norm, c.rms_eps, h);
             let q = sized(&mut st.q, n * qd);
-            linear(&layer.wq, file, h, q, &mut st.acts);
+            linear(&layer.wq, file, h, q, &mut st.acts, &st.pool);
             let k = sized(&mut st.k, n * kvd);
-            linear(&layer.wk, file, h, k, &mut st.acts);
+            linear(&layer.wk, file, h, k, &mut st.acts, &st.pool);
             let v = sized(&mut st.v, n * kvd);
-            linear(&layer.wv, file, h, v, &mut st.acts);
+            linear(&layer.wv, file, h, v, &mut st.acts, &st.pool);
             for (t, a) in angles.iter().enumerate() {
                 a.apply(&mut q[t * qd..(t + 1) * qd], c.head_dim, c.rope_style);
                 a.apply(&mut k[t * kvd..(t + 1) * kvd], c.head_dim, c.rope_style);
             }
             kv.store(l, start, k, v);
             let att = sized(&mut st.att, n * qd);
-            attention(c, kv, l, q, start, att);
+            attention(c, kv, l, q, start, att, &st.pool);
             let att_in: &[f32] = match &layer.attn_sub_norm {
                 Some(norm) => {
                     let normed = sized(&mut st.att_normed, n * qd);
@@ -104,16 +139,16 @@ impl Model {
                 None => att,
             };
             let proj = sized(&mut st.proj, n * hid);
-            linear(&layer.wo, file, att_in, proj, &mut st.acts);
+            linear(&layer.wo, file, att_in, proj, &mut st.acts, &st.pool);
             add_assign(&mut st.x, proj);
 
             // FFN: norm → gate, up → act(gate)·up → (sub-norm) → down proj → residual.
             let h = sized(&mut st.h, n * hid);
             rms_norm_rows(&st.x, &layer.ffn_norm, c.rms_eps, h);
             let gate = sized(&mut st.gate, n * ffn);
-            linear(&layer.w_gate, file, h, gate, &mut st.acts);
+            linear(&layer.w_gate, file, h, gate, &mut st.acts, &st.pool);
             let up = sized(&mut st.up, n * ffn);
-            linear(&layer.w_up, file, h, up, &mut st.acts);
+            linear(&layer.w_up, file, h, up, &mut st.acts, &st.pool);
             gated_activation(gate, up, c.ffn_activation);
             let down_in: &[f32] = match &layer.ffn_sub_norm {
                 Some(norm) => {
@@ -124,7 +159,7 @@ impl Model {
                 None => gate,
             };
             let proj = sized(&mut st.proj, n * hid);
-            linear(&layer.w_down, file, down_in, proj, &mut st.acts);
+            linear(&layer.w_down, file, down_in, proj, &mut st.acts, &st.pool);
             add_assign(&mut st.x, proj);
         }
 
@@ -141,24 +176,34 @@ impl Model {
             // Int8 head: quantize each output row like a BitLinear input, exact integer dots.
             st.acts.quantize(y, hid);
             let acts = st.acts.rows(n_out);
-            par_row_blocks(c.vocab_size, n_out, logits, |block, vals| {
-                for r in block.clone() {
-                    let (w, scale) = (head.row(r), head.scales[r]);
-                    for (t, a) in acts.iter().enumerate() {
-                        vals[(r - block.start) * n_out + t] = dot_i8(w, &a.q) as f32 * scale / a.scale;
+            let row = |r: usize, a: &QuantRow| dot_i8(head.row(r), &a.q) as f32 * head.scales[r] / a.scale;
+            if n_out == 1 {
+                st.pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
+                    for (r, out) in (start..).zip(chunk.iter_mut()) {
+                        *out = row(r, &acts[0]);
                     }
-                }
-            });
+                });
+            } else {
+                par_row_blocks(c.vocab_size, n_out, logits, |block, vals| {
+                    for r in block.clone() {
+                        for (t, a) in acts.iter().enumerate() {
+                            vals[(r - block.start) * n_out + t] = row(r, a);
+                        }
+                    }
+                });
+            }
         } else if n_out == 1 && w.output.ty == TensorType::F16 {
             // One output row: ggml converts it to F16 and dots in F32 (spec D, "LM head").
             let y16: Vec<f16> = y.iter().map(|&v| f16::from_f32(v)).collect();
             let head = &file[w.output.bytes.clone()];
             let row_bytes = w.output.row_bytes();
-            logits.par_iter_mut().enumerate().for_each(|(r, out)| {
-                *out = dot_f16(&y16, f16_slice(&head[r * row_bytes..(r + 1) * row_bytes]));
+            st.pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
+                for (r, out) in (start..).zip(chunk.iter_mut()) {
+                    *out = dot_f16(&y16, f16_slice(&head[r * row_bytes..(r + 1) * row_bytes]));
+                }
             });
         } else {
-            linear(&w.output, file, y, logits, &mut st.acts);
+            linear(&w.output, file, y, logits, &mut st.acts, &st.pool);
         }
         &st.logits[..n_out * c.vocab_size]
     }

@@ -12,6 +12,7 @@ use crate::gguf::TensorType;
 use crate::kernels::act_i8::{self, QuantRow};
 use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
 use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
+use crate::kernels::pool::SpinPool;
 
 use super::weights::Linear;
 
@@ -42,10 +43,14 @@ const I2S_TILE_ROWS: usize = 64;
 /// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
 const F32_TILE_ROWS: usize = 16;
 
-/// `out[t·rows + r] = Σ_c W[r][c]·x[t·cols + c]` for the `n` rows of `x`.
-pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch) {
+/// `out[t·rows + r] = Σ_c W[r][c]·x[t·cols + c]` for the `n` rows of `x`. A single token (decode)
+/// runs on the spin pool, a batch on the rayon pool.
+pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch, pool: &SpinPool) {
     let n = x.len() / lin.cols;
     debug_assert_eq!(out.len(), n * lin.rows);
+    if n == 1 {
+        return linear_one(lin, file, x, out, scratch, pool);
+    }
     let weights = &file[lin.bytes.clone()];
     let row_bytes = lin.row_bytes();
     let scale = lin.out_scale;
@@ -77,11 +82,6 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 }
             });
         }
-        TensorType::F16 if n == 1 => par_row_blocks(lin.rows, 1, out, |block, vals| {
-            for (r, v) in block.zip(vals.iter_mut()) {
-                *v = dot_f32_f16(x, f16_slice(&weights[r * row_bytes..(r + 1) * row_bytes])) * scale;
-            }
-        }),
         _ => par_row_blocks(lin.rows, n, out, |block, vals| {
             let mut w = vec![0f32; F32_TILE_ROWS * k];
             for tile in tiles(block.clone(), F32_TILE_ROWS) {
@@ -108,6 +108,41 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                         vals[(tile.start + i - block.start) * n + t] = dot_f32(wr, &x[t * k..(t + 1) * k]) * scale;
                     }
                 }
+            }
+        }),
+    }
+}
+
+/// Output rows per claimable chunk in decode: small enough to balance two threads, large enough
+/// that each chunk streams several KB of weights.
+const DECODE_GRANULE: usize = 16;
+
+/// One token: each output row is one dot product, rows split across the spin pool.
+fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch, pool: &SpinPool) {
+    let weights = &file[lin.bytes.clone()];
+    let row_bytes = lin.row_bytes();
+    let row = |r: usize| &weights[r * row_bytes..(r + 1) * row_bytes];
+    let scale = lin.out_scale;
+    match lin.ty {
+        TensorType::I2S => {
+            scratch.quantize(x, lin.cols);
+            let a = &scratch.rows(1)[0];
+            pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
+                for (r, v) in (start..).zip(chunk.iter_mut()) {
+                    *v = act_i8::rescale(dot_codes(row(r), &a.q), a, scale);
+                }
+            });
+        }
+        TensorType::F16 => pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
+            for (r, v) in (start..).zip(chunk.iter_mut()) {
+                *v = dot_f32_f16(x, f16_slice(row(r))) * scale;
+            }
+        }),
+        _ => pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
+            let mut w = vec![0f32; lin.cols];
+            for (r, v) in (start..).zip(chunk.iter_mut()) {
+                lin.dequantize_row(file, r, &mut w);
+                *v = dot_f32(x, &w) * scale;
             }
         }),
     }
