@@ -14,6 +14,7 @@ use crate::app::models::ModelEntry;
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
+use crate::ui::strings;
 
 /// The request whose reply is streaming in.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,6 +210,8 @@ impl State {
 pub fn new_input() -> TextArea<'static> {
     let mut input = TextArea::default();
     input.set_wrap_mode(WrapMode::WordOrGlyph);
+    input.set_placeholder_text(strings::INPUT_PLACEHOLDER);
+    input.set_cursor_line_style(ratatui::style::Style::new());
     input
 }
 

@@ -31,5 +31,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         });
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    frame.render_widget(&state.input, inner);
+    if state.input.is_empty() {
+        // Only the empty box is copied: the placeholder's style comes from the theme.
+        let mut input = state.input.clone();
+        input.set_placeholder_style(theme.dim);
+        frame.render_widget(&input, inner);
+    } else {
+        frame.render_widget(&state.input, inner);
+    }
 }

@@ -5,9 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bitnet_tui::engine::protocol::{
-    EngineCmd, EngineEvent, RequestId, SamplingParams, StopReason,
-};
+use bitnet_tui::engine::protocol::{EngineCmd, EngineEvent, RequestId, SamplingParams, StopReason};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::{model_info, stats};
@@ -26,7 +24,9 @@ impl Journal {
     /// `SetSampling` after it.
     pub fn current_sampling(&self) -> Option<SamplingParams> {
         self.commands.iter().fold(None, |acc, cmd| match cmd {
-            EngineCmd::Generate { sampling, .. } | EngineCmd::SetSampling(sampling) => Some(sampling.clone()),
+            EngineCmd::Generate { sampling, .. } | EngineCmd::SetSampling(sampling) => {
+                Some(sampling.clone())
+            }
             _ => acc,
         })
     }
@@ -53,7 +53,11 @@ pub fn load_events(path: &std::path::Path) -> Vec<EngineEvent> {
 /// Prefill progress and the first token of request `id`.
 pub fn start_events(id: RequestId) -> Vec<EngineEvent> {
     vec![
-        EngineEvent::PrefillProgress { id, done: 40, total: 40 },
+        EngineEvent::PrefillProgress {
+            id,
+            done: 40,
+            total: 40,
+        },
         token(id, 0),
     ]
 }
@@ -113,7 +117,11 @@ pub fn spawn(
                     }
                 }
                 EngineCmd::Generate { id, max_tokens, .. } => {
-                    let _ = event_tx.send(EngineEvent::PrefillProgress { id, done: 40, total: 40 });
+                    let _ = event_tx.send(EngineEvent::PrefillProgress {
+                        id,
+                        done: 40,
+                        total: 40,
+                    });
                     let mut reason = StopReason::EndOfText;
                     let mut generated = 0;
                     for n in 0..REPLY.len().min(max_tokens) {
@@ -125,7 +133,9 @@ pub fn spawn(
                                     log.lock().unwrap().commands.push(EngineCmd::Cancel);
                                     reason = StopReason::Cancelled;
                                 }
-                                EngineCmd::SetSampling(_) => log.lock().unwrap().commands.push(next),
+                                EngineCmd::SetSampling(_) => {
+                                    log.lock().unwrap().commands.push(next)
+                                }
                                 other => pending = Some(other),
                             }
                         }

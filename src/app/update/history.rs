@@ -1,12 +1,13 @@
 //! The history browser: open, rename, delete, export stored conversations, start a new one.
 
 use crossterm::event::KeyEvent;
+use ratatui_textarea::TextArea;
 
 use super::{chat, panels, toggle_overlay};
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
-use crate::app::state::{new_conversation, new_input, HistoryBrowser, NoticeLevel, Overlay, State};
+use crate::app::state::{new_conversation, HistoryBrowser, NoticeLevel, Overlay, State};
 use crate::app::store::ConversationSummary;
 use crate::ui::strings;
 
@@ -68,7 +69,8 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         (Action::Rename, Some(item)) => {
-            let mut input = new_input();
+            let mut input = TextArea::default();
+            input.set_cursor_line_style(ratatui::style::Style::new());
             input.insert_str(&item.title);
             browser.rename = Some(input);
             Vec::new()
