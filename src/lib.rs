@@ -4,4 +4,5 @@ pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod gguf;
+pub mod kernels;
 pub mod ui;

@@ -28,12 +28,9 @@ fn step(state: &mut State, journal: &mut Journal, msg: Msg) {
 
 fn last_generate(journal: &Journal) -> (u64, Vec<ChatMessage>, f32) {
     match journal.generates().last() {
-        Some(EngineCmd::Generate {
-            id,
-            prompt: Prompt::Chat(messages),
-            sampling,
-            ..
-        }) => (*id, messages.clone(), sampling.temperature),
+        Some(EngineCmd::Generate { id, prompt: Prompt::Chat(messages), sampling, .. }) => {
+            (*id, messages.clone(), sampling.temperature)
+        }
         other => panic!("no Generate: {other:?}"),
     }
 }
@@ -54,10 +51,7 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
     assert_eq!(state.scroll.top, None);
 
     // The user scrolls up: follow stops and new tokens raise the hint instead of moving the view.
-    state.viewport = ChatViewport {
-        total_lines: 40,
-        height: 10,
-    };
+    state.viewport = ChatViewport { total_lines: 40, height: 10 };
     step(&mut state, &mut journal, key(KeyCode::PageUp));
     let parked = state.scroll.top;
     assert!(parked.is_some());
@@ -69,16 +63,9 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
     // Cancel: the engine is told, the partial reply stays, marked stopped.
     step(&mut state, &mut journal, key(KeyCode::Esc));
     assert!(matches!(journal.commands.last(), Some(EngineCmd::Cancel)));
-    step(
-        &mut state,
-        &mut journal,
-        Msg::Engine(done(id, StopReason::Cancelled, 2)),
-    );
+    step(&mut state, &mut journal, Msg::Engine(done(id, StopReason::Cancelled, 2)));
     assert_eq!(state.conversation.messages[1].content, "Hello!");
-    assert_eq!(
-        state.conversation.messages[1].stop_reason,
-        Some(StopReason::Cancelled)
-    );
+    assert_eq!(state.conversation.messages[1].stop_reason, Some(StopReason::Cancelled));
 
     // Regenerate: the conversation is sent again without the stopped reply.
     step(&mut state, &mut journal, ctrl('r'));
@@ -96,20 +83,11 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
     step(&mut state, &mut journal, key(KeyCode::Left));
     step(&mut state, &mut journal, key(KeyCode::Left));
     step(&mut state, &mut journal, key(KeyCode::Esc));
-    assert!(
-        matches!(journal.commands.last(), Some(EngineCmd::SetSampling(s)) if s.temperature == 0.7)
-    );
+    assert!(matches!(journal.commands.last(), Some(EngineCmd::SetSampling(s)) if s.temperature == 0.7));
     assert_eq!(journal.current_sampling().unwrap().temperature, 0.7);
-    assert!(
-        state.is_generating(),
-        "closing the panel does not stop the reply"
-    );
+    assert!(state.is_generating(), "closing the panel does not stop the reply");
     step(&mut state, &mut journal, Msg::Engine(token(id2, 1)));
-    step(
-        &mut state,
-        &mut journal,
-        Msg::Engine(done(id2, StopReason::EndOfText, 2)),
-    );
+    step(&mut state, &mut journal, Msg::Engine(done(id2, StopReason::EndOfText, 2)));
 
     // ...and the next Generate carries it too.
     type_text(&mut state, "Go on");
@@ -142,8 +120,7 @@ impl Host for RecordingHost {
 }
 
 fn press(keys: &UnboundedSender<io::Result<Event>>, code: KeyCode, mods: KeyModifiers) {
-    keys.unbounded_send(Ok(Event::Key(KeyEvent::new(code, mods))))
-        .expect("the app reads keys");
+    keys.unbounded_send(Ok(Event::Key(KeyEvent::new(code, mods)))).expect("the app reads keys");
 }
 
 fn type_keys(keys: &UnboundedSender<io::Result<Event>>, text: &str) {
@@ -160,10 +137,7 @@ async fn wait_for(journal: &Arc<Mutex<Journal>>, what: &str, done: impl Fn(&Jour
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    panic!(
-        "timed out waiting for {what}: {:?}",
-        journal.lock().unwrap().commands
-    );
+    panic!("timed out waiting for {what}: {:?}", journal.lock().unwrap().commands);
 }
 
 fn count(journal: &Journal, what: fn(&EngineCmd) -> bool) -> usize {
@@ -197,16 +171,10 @@ async fn the_loop_runs_a_chat_against_the_fake_engine() {
         press(&keys, KeyCode::F(3), KeyModifiers::NONE);
         press(&keys, KeyCode::Right, KeyModifiers::NONE);
         press(&keys, KeyCode::Esc, KeyModifiers::NONE);
-        wait_for(&journal, "SetSampling", |j| {
-            count(j, |c| matches!(c, EngineCmd::SetSampling(_))) == 1
-        })
-        .await;
+        wait_for(&journal, "SetSampling", |j| count(j, |c| matches!(c, EngineCmd::SetSampling(_))) == 1).await;
         // Stop it, then regenerate.
         press(&keys, KeyCode::Esc, KeyModifiers::NONE);
-        wait_for(&journal, "Cancel", |j| {
-            count(j, |c| matches!(c, EngineCmd::Cancel)) == 1
-        })
-        .await;
+        wait_for(&journal, "Cancel", |j| count(j, |c| matches!(c, EngineCmd::Cancel)) == 1).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         press(&keys, KeyCode::Char('r'), KeyModifiers::CONTROL);
         wait_for(&journal, "the second reply", |j| j.generates().len() == 2).await;
@@ -214,30 +182,16 @@ async fn the_loop_runs_a_chat_against_the_fake_engine() {
         press(&keys, KeyCode::Char('y'), KeyModifiers::CONTROL);
         press(&keys, KeyCode::Char('q'), KeyModifiers::CONTROL);
     };
-    let (state, ()) = tokio::join!(
-        run_app(&mut terminal, state, cmds, events, input, &mut ctx),
-        script
-    );
+    let (state, ()) = tokio::join!(run_app(&mut terminal, state, cmds, events, input, &mut ctx), script);
     let state = state.expect("the loop ends cleanly");
-    wait_for(&journal, "Shutdown", |j| {
-        matches!(j.commands.last(), Some(EngineCmd::Shutdown))
-    })
-    .await;
+    wait_for(&journal, "Shutdown", |j| matches!(j.commands.last(), Some(EngineCmd::Shutdown))).await;
 
     let journal = journal.lock().unwrap();
     assert!(matches!(&journal.commands[0], EngineCmd::Load { path, .. } if *path == model));
-    let EngineCmd::Generate {
-        sampling,
-        prompt: Prompt::Chat(prompt),
-        ..
-    } = journal.generates()[1].clone()
-    else {
+    let EngineCmd::Generate { sampling, prompt: Prompt::Chat(prompt), .. } = journal.generates()[1].clone() else {
         unreachable!()
     };
-    assert_eq!(
-        sampling.temperature, 0.85,
-        "the regenerated reply uses the new temperature"
-    );
+    assert_eq!(sampling.temperature, 0.85, "the regenerated reply uses the new temperature");
     assert_eq!(prompt, [ChatMessage::new(Role::User, "Hi")]);
 
     let reply = &state.conversation.messages[1];
@@ -246,23 +200,12 @@ async fn the_loop_runs_a_chat_against_the_fake_engine() {
     assert_eq!(host.copied, [REPLY.concat()]);
 
     // Saved after the finished reply, with its figures.
-    let stored = Store::new(data.path())
-        .load(&state.conversation.id)
-        .unwrap();
-    assert_eq!(
-        stored.messages[1]
-            .stats
-            .as_ref()
-            .map(|s| s.generated_tokens),
-        Some(REPLY.len())
-    );
+    let stored = Store::new(data.path()).load(&state.conversation.id).unwrap();
+    assert_eq!(stored.messages[1].stats.as_ref().map(|s| s.generated_tokens), Some(REPLY.len()));
     assert_eq!(Store::new(data.path()).recent_models(), [model]);
 
     // The last frame shows the finished reply.
     let screen = terminal.backend().to_string();
     assert!(screen.contains("Hello! How can I help?"), "{screen}");
-    assert!(
-        screen.contains("6 tokens · 31.2 tok/s · TTFT 95 ms · end of text"),
-        "{screen}"
-    );
+    assert!(screen.contains("6 tokens · 31.2 tok/s · TTFT 95 ms · end of text"), "{screen}");
 }

@@ -27,10 +27,7 @@ fn send(state: &mut bitnet_tui::app::State, text: &str) -> u64 {
 
 fn prompt_of(cmd: &EngineCmd) -> Vec<ChatMessage> {
     match cmd {
-        EngineCmd::Generate {
-            prompt: Prompt::Chat(messages),
-            ..
-        } => messages.clone(),
+        EngineCmd::Generate { prompt: Prompt::Chat(messages), .. } => messages.clone(),
         other => panic!("not a chat Generate: {other:?}"),
     }
 }
@@ -52,19 +49,9 @@ fn enter_sends_the_whole_conversation() {
     assert_eq!(cmds.len(), 1);
     assert_eq!(
         prompt_of(&cmds[0]),
-        [
-            ChatMessage::new(Role::System, "Be brief."),
-            ChatMessage::new(Role::User, "Hi there")
-        ]
+        [ChatMessage::new(Role::System, "Be brief."), ChatMessage::new(Role::User, "Hi there")]
     );
-    let EngineCmd::Generate {
-        sampling,
-        max_tokens,
-        ..
-    } = &cmds[0]
-    else {
-        unreachable!()
-    };
+    let EngineCmd::Generate { sampling, max_tokens, .. } = &cmds[0] else { unreachable!() };
     assert_eq!(*sampling, state.knobs.sampling);
     assert_eq!(*max_tokens, state.knobs.max_tokens);
     assert!(state.input.is_empty());
@@ -81,10 +68,7 @@ fn send_without_a_model_keeps_the_text_and_says_why() {
     let effects = update(&mut state, key(KeyCode::Enter));
     assert!(effects.is_empty());
     assert_eq!(state.input_text(), "hello");
-    assert_eq!(
-        state.notice.as_ref().map(|n| n.level),
-        Some(NoticeLevel::Warning)
-    );
+    assert_eq!(state.notice.as_ref().map(|n| n.level), Some(NoticeLevel::Warning));
     assert!(state.conversation.messages.is_empty());
 }
 
@@ -93,10 +77,7 @@ fn send_while_loading_is_allowed_and_queued_behind_the_load() {
     let mut state = state();
     state.recent_models = vec![PathBuf::from("/m/a.gguf")];
     let effects = update::start(&mut state);
-    assert!(matches!(
-        engine_cmds(&effects)[..],
-        [EngineCmd::Load { .. }]
-    ));
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Load { .. }]));
     send(&mut state, "hello");
 }
 
@@ -127,10 +108,7 @@ fn ctrl_j_and_alt_enter_insert_newlines() {
 #[test]
 fn bracketed_paste_is_one_edit_and_never_sends() {
     let mut state = ready_state();
-    let effects = update(
-        &mut state,
-        Msg::Paste("line one\r\nline two\nline three".into()),
-    );
+    let effects = update(&mut state, Msg::Paste("line one\r\nline two\nline three".into()));
     assert!(effects.is_empty());
     assert_eq!(state.input.lines(), ["line one", "line two", "line three"]);
     assert!(!state.is_generating());
@@ -157,14 +135,7 @@ fn up_and_down_recall_inputs_only_in_an_empty_box() {
 fn tokens_stream_in_and_done_saves_with_stats() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::PrefillProgress {
-            id,
-            done: 10,
-            total: 40,
-        }),
-    );
+    update(&mut state, Msg::Engine(EngineEvent::PrefillProgress { id, done: 10, total: 40 }));
     assert_eq!(state.live.prefill, Some((10, 40)));
     for n in 0..3 {
         update(&mut state, Msg::Engine(token(id, n)));
@@ -246,9 +217,7 @@ fn regenerate_resends_without_the_last_reply() {
     update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
     let cmds = engine_cmds(&update(&mut state, ctrl('r')));
     assert_eq!(prompt_of(&cmds[0]), [ChatMessage::new(Role::User, "hi")]);
-    let EngineCmd::Generate { id: new_id, .. } = cmds[0] else {
-        unreachable!()
-    };
+    let EngineCmd::Generate { id: new_id, .. } = cmds[0] else { unreachable!() };
     assert!(new_id > id);
     assert_eq!(state.conversation.messages.len(), 2);
     assert_eq!(state.conversation.messages[1].content, "");
@@ -277,10 +246,7 @@ fn edit_last_message_and_resend_replaces_it_and_its_reply() {
         type_text(&mut state, "3+3?");
         update(&mut state, key(KeyCode::Enter))
     });
-    assert_eq!(
-        prompt_of(&cmds[0]),
-        [ChatMessage::new(Role::User, "What is 3+3?")]
-    );
+    assert_eq!(prompt_of(&cmds[0]), [ChatMessage::new(Role::User, "What is 3+3?")]);
     assert_eq!(state.conversation.messages.len(), 2);
     assert_eq!(state.editing, None);
 }
@@ -321,10 +287,7 @@ fn new_chat_saves_the_old_one_and_stops_its_reply() {
 fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
-    state.viewport = ChatViewport {
-        total_lines: 50,
-        height: 10,
-    };
+    state.viewport = ChatViewport { total_lines: 50, height: 10 };
     update(&mut state, shift(KeyCode::Up));
     assert_eq!(state.scroll.top, Some(39));
     update(&mut state, Msg::Engine(token(id, 0)));
@@ -333,26 +296,14 @@ fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
     assert_eq!(state.scroll.top, Some(31));
     update(&mut state, key(KeyCode::PageDown));
     update(&mut state, shift(KeyCode::Down));
-    assert_eq!(
-        state.scroll.top, None,
-        "back at the bottom: following again"
-    );
+    assert_eq!(state.scroll.top, None, "back at the bottom: following again");
     assert!(!state.scroll.unseen_output);
-    update(
-        &mut state,
-        Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)),
-    );
+    update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)));
     assert_eq!(state.scroll.top, Some(0));
-    update(
-        &mut state,
-        Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)),
-    );
+    update(&mut state, Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)));
     assert_eq!(state.scroll.top, None);
     // Nothing to scroll: stays in follow mode.
-    state.viewport = ChatViewport {
-        total_lines: 5,
-        height: 10,
-    };
+    state.viewport = ChatViewport { total_lines: 5, height: 10 };
     update(&mut state, shift(KeyCode::Up));
     assert_eq!(state.scroll.top, None);
 }
@@ -360,10 +311,7 @@ fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
 #[test]
 fn sending_resumes_follow() {
     let mut state = ready_state();
-    state.viewport = ChatViewport {
-        total_lines: 50,
-        height: 10,
-    };
+    state.viewport = ChatViewport { total_lines: 50, height: 10 };
     update(&mut state, shift(KeyCode::Up));
     send(&mut state, "hi");
     assert_eq!(state.scroll.top, None);
@@ -384,14 +332,9 @@ fn stats_panel_toggles() {
 fn sliders_send_sampling_changes_at_once() {
     let mut state = ready_state();
     update(&mut state, key(KeyCode::F(3)));
-    assert!(matches!(
-        state.overlay,
-        Some(Overlay::Sliders { selected: 0 })
-    ));
+    assert!(matches!(state.overlay, Some(Overlay::Sliders { selected: 0 })));
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Right)));
-    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else {
-        panic!("{cmds:?}")
-    };
+    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else { panic!("{cmds:?}") };
     assert_eq!(sampling.temperature, 0.85);
     update(&mut state, shift(KeyCode::Right));
     assert_eq!(state.knobs.sampling.temperature, 1.1);
@@ -399,15 +342,10 @@ fn sliders_send_sampling_changes_at_once() {
     assert_eq!(state.knobs.sampling.temperature, 1.05);
     // Typed letters drive the panel, not the input box.
     update(&mut state, key(KeyCode::Char('j')));
-    assert!(matches!(
-        state.overlay,
-        Some(Overlay::Sliders { selected: 1 })
-    ));
+    assert!(matches!(state.overlay, Some(Overlay::Sliders { selected: 1 })));
     assert!(state.input.is_empty());
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Char('r'))));
-    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else {
-        panic!("{cmds:?}")
-    };
+    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else { panic!("{cmds:?}") };
     assert_eq!(sampling.temperature, 0.8);
     update(&mut state, key(KeyCode::Esc));
     assert!(state.overlay.is_none());
@@ -424,9 +362,7 @@ fn max_tokens_slider_applies_to_the_next_request() {
     update(&mut state, key(KeyCode::Esc));
     type_text(&mut state, "hi");
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
-    let EngineCmd::Generate { max_tokens, .. } = cmds[0] else {
-        unreachable!()
-    };
+    let EngineCmd::Generate { max_tokens, .. } = cmds[0] else { unreachable!() };
     assert_eq!(max_tokens, 1024 + 256);
 }
 
@@ -439,52 +375,23 @@ fn picker_lists_models_and_loads_the_chosen_one() {
     let mut state = ready_state();
     let effects = update(&mut state, key(KeyCode::F(4)));
     assert!(matches!(effects[..], [Effect::DiscoverModels]));
-    update(
-        &mut state,
-        Msg::ModelsFound(vec![
-            entry("/models/bitnet-2b.gguf"),
-            entry("/models/smol-q8_0.gguf"),
-        ]),
-    );
-    assert!(matches!(
-        state.overlay,
-        Some(Overlay::Picker { selected: 0 })
-    ));
-    assert_eq!(
-        state.models[0].quant.as_deref(),
-        Some("I2_S"),
-        "loaded model's facts"
-    );
+    update(&mut state, Msg::ModelsFound(vec![entry("/models/bitnet-2b.gguf"), entry("/models/smol-q8_0.gguf")]));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 0 })));
+    assert_eq!(state.models[0].quant.as_deref(), Some("I2_S"), "loaded model's facts");
     update(&mut state, key(KeyCode::Down));
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
-    let [EngineCmd::Load { path, options }] = &cmds[..] else {
-        panic!("{cmds:?}")
-    };
+    let [EngineCmd::Load { path, options }] = &cmds[..] else { panic!("{cmds:?}") };
     assert_eq!(path, &PathBuf::from("/models/smol-q8_0.gguf"));
     assert_eq!(*options, state.load_options);
     assert!(state.overlay.is_none());
     assert_eq!(state.loading.as_ref().map(|l| l.fraction), Some(0.0));
 
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::LoadProgress {
-            fraction: 0.25,
-            stage: "weights".into(),
-        }),
-    );
+    update(&mut state, Msg::Engine(EngineEvent::LoadProgress { fraction: 0.25, stage: "weights".into() }));
     assert_eq!(state.loading.as_ref().map(|l| l.fraction), Some(0.25));
-    let effects = update(
-        &mut state,
-        Msg::Engine(EngineEvent::Ready(model_info("/models/smol-q8_0.gguf"))),
-    );
+    let effects = update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/smol-q8_0.gguf"))));
     assert!(state.loading.is_none());
-    assert_eq!(
-        state.model.as_ref().map(|m| m.name.as_str()),
-        Some("smol-q8_0")
-    );
-    let Some(Effect::SaveRecentModels(recent)) = effects.first() else {
-        panic!("{effects:?}")
-    };
+    assert_eq!(state.model.as_ref().map(|m| m.name.as_str()), Some("smol-q8_0"));
+    let Some(Effect::SaveRecentModels(recent)) = effects.first() else { panic!("{effects:?}") };
     assert_eq!(recent[0], PathBuf::from("/models/smol-q8_0.gguf"));
 }
 
@@ -493,19 +400,11 @@ fn switching_models_mid_reply_stops_it_and_keeps_the_conversation() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
     update(&mut state, Msg::Engine(token(id, 0)));
-    state
-        .recent_models
-        .push(PathBuf::from("/models/other.gguf"));
+    state.recent_models.push(PathBuf::from("/models/other.gguf"));
     let cmds = engine_cmds(&update(&mut state, ctrl('n')));
-    assert!(matches!(
-        cmds[..],
-        [EngineCmd::Cancel, EngineCmd::Load { .. }]
-    ));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel, EngineCmd::Load { .. }]));
     update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 1)));
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::Ready(model_info("/models/other.gguf"))),
-    );
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/other.gguf"))));
     assert_eq!(state.conversation.messages.len(), 2);
     // The next request carries the whole conversation, so the new model prefills all of it.
     let cmds = engine_cmds(&{
@@ -518,30 +417,19 @@ fn switching_models_mid_reply_stops_it_and_keeps_the_conversation() {
 #[test]
 fn ctrl_n_and_ctrl_p_cycle_recent_models() {
     let mut state = ready_state();
-    let paths: Vec<PathBuf> = ["/models/bitnet-2b.gguf", "/m/b.gguf", "/m/c.gguf"]
-        .map(PathBuf::from)
-        .into();
+    let paths: Vec<PathBuf> = ["/models/bitnet-2b.gguf", "/m/b.gguf", "/m/c.gguf"].map(PathBuf::from).into();
     state.recent_models = paths.clone();
     let load_path = |effects: &[Effect]| match engine_cmds(effects).as_slice() {
         [EngineCmd::Load { path, .. }] => path.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(load_path(&update(&mut state, ctrl('n'))), paths[1]);
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::Ready(model_info("/m/b.gguf"))),
-    );
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/m/b.gguf"))));
     assert_eq!(state.recent_models, paths, "known models keep their place");
     assert_eq!(load_path(&update(&mut state, ctrl('n'))), paths[2]);
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::Ready(model_info("/m/c.gguf"))),
-    );
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/m/c.gguf"))));
     assert_eq!(load_path(&update(&mut state, ctrl('n'))), paths[0]);
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::Ready(model_info("/models/bitnet-2b.gguf"))),
-    );
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/bitnet-2b.gguf"))));
     assert_eq!(load_path(&update(&mut state, ctrl('p'))), paths[2]);
 
     let mut alone = ready_state();
@@ -554,13 +442,7 @@ fn load_failure_is_reported() {
     let mut state = ready_state();
     state.recent_models.push(PathBuf::from("/m/broken.gguf"));
     update(&mut state, ctrl('n'));
-    update(
-        &mut state,
-        Msg::Engine(EngineEvent::Error {
-            id: None,
-            message: "bad magic".into(),
-        }),
-    );
+    update(&mut state, Msg::Engine(EngineEvent::Error { id: None, message: "bad magic".into() }));
     assert!(state.loading.is_none());
     let notice = state.notice.unwrap();
     assert_eq!(notice.level, NoticeLevel::Error);
@@ -571,17 +453,9 @@ fn load_failure_is_reported() {
 fn generation_error_is_kept_on_the_reply() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
-    let effects = update(
-        &mut state,
-        Msg::Engine(EngineEvent::Error {
-            id: Some(id),
-            message: "prompt too long".into(),
-        }),
-    );
-    assert_eq!(
-        saved(&effects).unwrap().messages[1].error.as_deref(),
-        Some("prompt too long")
-    );
+    let effects =
+        update(&mut state, Msg::Engine(EngineEvent::Error { id: Some(id), message: "prompt too long".into() }));
+    assert_eq!(saved(&effects).unwrap().messages[1].error.as_deref(), Some("prompt too long"));
     assert!(!state.is_generating());
 }
 
@@ -610,10 +484,7 @@ fn history_browser_opens_renames_deletes_and_exports() {
     let mut state = ready_state();
     let effects = update(&mut state, key(KeyCode::F(5)));
     assert!(matches!(effects[..], [Effect::ListConversations]));
-    update(
-        &mut state,
-        Msg::ConversationsListed(vec![summary("a", "Alpha"), summary("b", "Beta")]),
-    );
+    update(&mut state, Msg::ConversationsListed(vec![summary("a", "Alpha"), summary("b", "Beta")]));
 
     // Rename: typed letters are text, Enter confirms.
     update(&mut state, key(KeyCode::Char('r')));
@@ -622,9 +493,7 @@ fn history_browser_opens_renames_deletes_and_exports() {
     }
     type_text(&mut state, "Renamed");
     let effects = update(&mut state, key(KeyCode::Enter));
-    let [Effect::RenameConversation { id, title }] = &effects[..] else {
-        panic!("{effects:?}")
-    };
+    let [Effect::RenameConversation { id, title }] = &effects[..] else { panic!("{effects:?}") };
     assert_eq!((id.as_str(), title.as_str()), ("a", "Renamed"));
 
     // Export the selected one.
@@ -636,9 +505,7 @@ fn history_browser_opens_renames_deletes_and_exports() {
     assert!(update(&mut state, key(KeyCode::Char('d'))).is_empty());
     let effects = update(&mut state, key(KeyCode::Char('d')));
     assert!(matches!(&effects[..], [Effect::DeleteConversation(id)] if id == "b"));
-    let Some(Overlay::History(browser)) = &state.overlay else {
-        panic!()
-    };
+    let Some(Overlay::History(browser)) = &state.overlay else { panic!() };
     assert_eq!(browser.items.len(), 1);
 
     // Open.
@@ -646,9 +513,7 @@ fn history_browser_opens_renames_deletes_and_exports() {
     assert!(matches!(&effects[..], [Effect::OpenConversation(id)] if id == "a"));
     assert!(state.overlay.is_none());
     let mut stored = Conversation::new("a".into(), "2026-11-28T10:00:00Z".into());
-    stored
-        .messages
-        .push(Message::new(Role::User, "old question"));
+    stored.messages.push(Message::new(Role::User, "old question"));
     update(&mut state, Msg::ConversationOpened(stored.clone()));
     assert_eq!(state.conversation, stored);
 }
@@ -660,10 +525,7 @@ fn history_new_chat_and_rename_of_the_open_conversation() {
     update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
     let current = state.conversation.id.clone();
     update(&mut state, key(KeyCode::F(5)));
-    update(
-        &mut state,
-        Msg::ConversationsListed(vec![summary(&current, "hi")]),
-    );
+    update(&mut state, Msg::ConversationsListed(vec![summary(&current, "hi")]));
     update(&mut state, key(KeyCode::Char('r')));
     update(&mut state, Msg::Paste("Greeting\nline".into()));
     let effects = update(&mut state, key(KeyCode::Enter));
@@ -676,32 +538,20 @@ fn history_new_chat_and_rename_of_the_open_conversation() {
 #[test]
 fn copy_reply_and_code_blocks() {
     let mut state = ready_state();
+    state.conversation.messages.push(Message::new(Role::User, "code please"));
     state
         .conversation
         .messages
-        .push(Message::new(Role::User, "code please"));
-    state.conversation.messages.push(Message::new(
-        Role::Assistant,
-        "```rust\nfn a() {}\n```\ntext\n```py\nprint(2)\n```",
-    ));
+        .push(Message::new(Role::Assistant, "```rust\nfn a() {}\n```\ntext\n```py\nprint(2)\n```"));
     let copied = |effects: Vec<Effect>| match &effects[..] {
         [Effect::CopyToClipboard(text)] => text.clone(),
         other => panic!("{other:?}"),
     };
     assert!(copied(update(&mut state, ctrl('y'))).starts_with("```rust"));
-    assert_eq!(
-        copied(update(&mut state, alt(KeyCode::Char('1')))),
-        "fn a() {}"
-    );
-    assert_eq!(
-        copied(update(&mut state, alt(KeyCode::Char('c')))),
-        "print(2)"
-    );
+    assert_eq!(copied(update(&mut state, alt(KeyCode::Char('1')))), "fn a() {}");
+    assert_eq!(copied(update(&mut state, alt(KeyCode::Char('c')))), "print(2)");
     assert!(update(&mut state, alt(KeyCode::Char('3'))).is_empty());
-    assert_eq!(
-        state.notice.as_ref().map(|n| n.level),
-        Some(NoticeLevel::Warning)
-    );
+    assert_eq!(state.notice.as_ref().map(|n| n.level), Some(NoticeLevel::Warning));
 }
 
 #[test]
@@ -711,10 +561,7 @@ fn export_sends_the_conversation() {
     send(&mut state, "hi");
     let effects = update(&mut state, ctrl('x'));
     assert!(matches!(&effects[..], [Effect::Export(c)] if c.messages.len() == 2));
-    update(
-        &mut state,
-        Msg::Exported(PathBuf::from("/data/exports/x.md")),
-    );
+    update(&mut state, Msg::Exported(PathBuf::from("/data/exports/x.md")));
     assert!(state.notice.unwrap().text.contains("/data/exports/x.md"));
 }
 
@@ -735,17 +582,8 @@ fn help_toggles_and_closes() {
 #[test]
 fn suspend_terminate_resize_and_key_release() {
     let mut state = ready_state();
-    assert!(matches!(
-        update(&mut state, ctrl('z'))[..],
-        [Effect::Suspend]
-    ));
-    update(
-        &mut state,
-        Msg::Resize {
-            width: 100,
-            height: 30,
-        },
-    );
+    assert!(matches!(update(&mut state, ctrl('z'))[..], [Effect::Suspend]));
+    update(&mut state, Msg::Resize { width: 100, height: 30 });
     assert_eq!(state.size, (100, 30));
     let mut release = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE);
     release.kind = KeyEventKind::Release;
@@ -766,9 +604,6 @@ fn start_loads_the_first_recent_model_or_opens_the_picker() {
 #[test]
 fn effect_failures_show_in_the_footer() {
     let mut state = ready_state();
-    update(
-        &mut state,
-        Msg::EffectFailed("Saving failed: disk full".into()),
-    );
+    update(&mut state, Msg::EffectFailed("Saving failed: disk full".into()));
     assert_eq!(state.notice.unwrap().level, NoticeLevel::Error);
 }

@@ -77,16 +77,9 @@ fn streaming_with_an_open_fence_scrolled_up() {
             "Here it is:\n\n```rust\nfn main() {\n    for i in 0..10 {\n        println!(\"{i}\");\n    }\n",
         ),
     ];
-    state.generation = Some(Generation {
-        id: 1,
-        message: 1,
-        cancelling: false,
-    });
+    state.generation = Some(Generation { id: 1, message: 1, cancelling: false });
     state.live.record(stats(12));
-    state.scroll = Scroll {
-        top: Some(0),
-        unseen_output: true,
-    };
+    state.scroll = Scroll { top: Some(0), unseen_output: true };
     insta::assert_snapshot!(draw(&mut state, 80, 16).backend());
 }
 
@@ -100,22 +93,13 @@ fn sliders_panel() {
 #[test]
 fn model_picker_while_loading() {
     let mut state = chatting();
-    let mut loaded = ModelEntry::from_path(
-        &PathBuf::from("/models/bitnet-2b.gguf"),
-        ModelSource::CommandLine,
-    );
+    let mut loaded = ModelEntry::from_path(&PathBuf::from("/models/bitnet-2b.gguf"), ModelSource::CommandLine);
     loaded.apply_info(state.model.as_ref().unwrap());
     loaded.kind = ModelKind::Instruct;
     state.models = vec![
         loaded,
-        ModelEntry::from_path(
-            &PathBuf::from("/models/SmolLM2-135M-Instruct-Q8_0.gguf"),
-            ModelSource::ModelsDir,
-        ),
-        ModelEntry::from_path(
-            &PathBuf::from("/models/bitnet-b1.58-large-base-tq2_0.gguf"),
-            ModelSource::Recent,
-        ),
+        ModelEntry::from_path(&PathBuf::from("/models/SmolLM2-135M-Instruct-Q8_0.gguf"), ModelSource::ModelsDir),
+        ModelEntry::from_path(&PathBuf::from("/models/bitnet-b1.58-large-base-tq2_0.gguf"), ModelSource::Recent),
     ];
     state.loading = Some(Loading {
         path: PathBuf::from("/models/SmolLM2-135M-Instruct-Q8_0.gguf"),
@@ -168,10 +152,5 @@ fn no_color_uses_no_colors() {
         assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
     }
     let colored = draw(&mut chatting(), 120, 40);
-    assert!(colored
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .any(|c| c.fg != Color::Reset));
+    assert!(colored.backend().buffer().content().iter().any(|c| c.fg != Color::Reset));
 }

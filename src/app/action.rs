@@ -112,10 +112,7 @@ impl fmt::Display for Action {
         match self {
             Action::CopyCode(n) => write!(f, "{COPY_CODE_PREFIX}{n}"),
             other => {
-                let name = NAMED
-                    .iter()
-                    .find(|(_, a)| a == other)
-                    .map_or("?", |(n, _)| n);
+                let name = NAMED.iter().find(|(_, a)| a == other).map_or("?", |(n, _)| n);
                 f.write_str(name)
             }
         }

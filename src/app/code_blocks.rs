@@ -38,12 +38,7 @@ pub fn code_blocks(markdown: &str) -> Vec<String> {
 
 /// Code blocks of all assistant replies, in order; block N of the view is `[N - 1]`.
 pub fn conversation_code_blocks(conversation: &Conversation) -> Vec<String> {
-    conversation
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::Assistant)
-        .flat_map(|m| code_blocks(&m.content))
-        .collect()
+    conversation.messages.iter().filter(|m| m.role == Role::Assistant).flat_map(|m| code_blocks(&m.content)).collect()
 }
 
 /// The language named on a fence, if any.

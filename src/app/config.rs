@@ -107,21 +107,10 @@ impl Paths {
     pub fn resolve(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let dirs = directories::ProjectDirs::from("", "", "bitnet-tui")
             .context("cannot find a home folder for config and data files")?;
-        let config_file = env(env::CONFIG)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| dirs.config_dir().join("config.toml"));
-        let data_dir = env(env::DATA)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| dirs.data_dir().to_path_buf());
-        let log_dir = dirs
-            .state_dir()
-            .unwrap_or_else(|| dirs.cache_dir())
-            .to_path_buf();
-        Ok(Self {
-            config_file,
-            data_dir,
-            log_dir,
-        })
+        let config_file = env(env::CONFIG).map(PathBuf::from).unwrap_or_else(|| dirs.config_dir().join("config.toml"));
+        let data_dir = env(env::DATA).map(PathBuf::from).unwrap_or_else(|| dirs.data_dir().to_path_buf());
+        let log_dir = dirs.state_dir().unwrap_or_else(|| dirs.cache_dir()).to_path_buf();
+        Ok(Self { config_file, data_dir, log_dir })
     }
 }
 
@@ -137,8 +126,7 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e).with_context(|| format!("reading {}", config_file.display())),
         };
-        Self::from_parts(&text, env, cli)
-            .with_context(|| format!("config file {}", config_file.display()))
+        Self::from_parts(&text, env, cli).with_context(|| format!("config file {}", config_file.display()))
     }
 
     fn from_parts(
@@ -151,9 +139,9 @@ impl Settings {
         let env_num = |name: &str| -> anyhow::Result<Option<usize>> {
             env(name)
                 .map(|v| {
-                    v.trim().parse::<usize>().with_context(|| {
-                        format!("environment variable {name}=`{v}` is not a whole number")
-                    })
+                    v.trim()
+                        .parse::<usize>()
+                        .with_context(|| format!("environment variable {name}=`{v}` is not a whole number"))
                 })
                 .transpose()
         };
@@ -172,18 +160,12 @@ impl Settings {
 
         let load_defaults = LoadOptions::default();
         let load_base = LoadOptions {
-            threads: env_num(env::THREADS)?
-                .or(file.threads)
-                .unwrap_or(load_defaults.threads),
+            threads: env_num(env::THREADS)?.or(file.threads).unwrap_or(load_defaults.threads),
             ctx: env_num(env::CTX)?.or(file.ctx).unwrap_or(load_defaults.ctx),
             context_policy: file.context_policy.unwrap_or(load_defaults.context_policy),
         };
 
-        let max_tokens = cli
-            .max_tokens
-            .or(env_num(env::MAX_TOKENS)?)
-            .or(file.max_tokens)
-            .unwrap_or(DEFAULT_MAX_TOKENS);
+        let max_tokens = cli.max_tokens.or(env_num(env::MAX_TOKENS)?).or(file.max_tokens).unwrap_or(DEFAULT_MAX_TOKENS);
         anyhow::ensure!(max_tokens > 0, "`max_tokens` must be at least 1");
 
         Ok(Self {
@@ -195,11 +177,7 @@ impl Settings {
             load: cli.load.apply(load_base),
             sampling: cli.sampling.apply(from_file),
             show_stats: file.ui.show_stats,
-            frame_rate: file
-                .ui
-                .frame_rate
-                .unwrap_or(DEFAULT_FRAME_RATE)
-                .clamp(1, 120),
+            frame_rate: file.ui.frame_rate.unwrap_or(DEFAULT_FRAME_RATE).clamp(1, 120),
             keymap,
             // Per no-color.org: present and not empty.
             no_color: env(env::NO_COLOR).is_some_and(|v| !v.is_empty()),
@@ -222,33 +200,14 @@ mod tests {
         load: &LoadArgs,
         max_tokens: Option<usize>,
     ) -> anyhow::Result<Settings> {
-        let cli = CliOverrides {
-            models: &[],
-            sampling,
-            load,
-            max_tokens,
-        };
+        let cli = CliOverrides { models: &[], sampling, load, max_tokens };
         Settings::from_parts(text, env, cli)
     }
 
     #[test]
     fn example_config_parses_to_the_defaults() {
-        let s = resolve(
-            EXAMPLE_CONFIG,
-            &no_env,
-            &SamplingArgs::default(),
-            &LoadArgs::default(),
-            None,
-        )
-        .unwrap();
-        let d = resolve(
-            "",
-            &no_env,
-            &SamplingArgs::default(),
-            &LoadArgs::default(),
-            None,
-        )
-        .unwrap();
+        let s = resolve(EXAMPLE_CONFIG, &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
+        let d = resolve("", &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
         assert_eq!(s.sampling, SamplingParams::default());
         assert_eq!(s.sampling, d.sampling);
         assert_eq!(s.load, LoadOptions::default());
@@ -260,35 +219,21 @@ mod tests {
 
     #[test]
     fn cli_beats_env_beats_file() {
-        let file =
-            "max_tokens = 100\nthreads = 2\nctx = 1000\n[sampling]\ntemperature = 0.5\ntop_k = 7\n";
+        let file = "max_tokens = 100\nthreads = 2\nctx = 1000\n[sampling]\ntemperature = 0.5\ntop_k = 7\n";
         let env = |name: &str| match name {
             env::MAX_TOKENS => Some("200".to_string()),
             env::THREADS => Some("3".to_string()),
             _ => None,
         };
-        let sampling = SamplingArgs {
-            temperature: Some(0.1),
-            ..SamplingArgs::default()
-        };
-        let load = LoadArgs {
-            threads: Some(4),
-            ..LoadArgs::default()
-        };
+        let sampling = SamplingArgs { temperature: Some(0.1), ..SamplingArgs::default() };
+        let load = LoadArgs { threads: Some(4), ..LoadArgs::default() };
         let s = resolve(file, &env, &sampling, &load, None).unwrap();
         assert_eq!(s.sampling.temperature, 0.1);
         assert_eq!(s.sampling.top_k, 7);
         assert_eq!(s.max_tokens, 200);
         assert_eq!(s.load.threads, 4);
         assert_eq!(s.load.ctx, 1000);
-        let s = resolve(
-            file,
-            &env,
-            &SamplingArgs::default(),
-            &LoadArgs::default(),
-            Some(300),
-        )
-        .unwrap();
+        let s = resolve(file, &env, &SamplingArgs::default(), &LoadArgs::default(), Some(300)).unwrap();
         assert_eq!(s.max_tokens, 300);
         assert_eq!(s.load.threads, 3);
         assert_eq!(s.sampling.temperature, 0.5);
@@ -297,14 +242,7 @@ mod tests {
     #[test]
     fn bad_config_names_the_key() {
         let err = |text: &str| {
-            let e = resolve(
-                text,
-                &no_env,
-                &SamplingArgs::default(),
-                &LoadArgs::default(),
-                None,
-            )
-            .unwrap_err();
+            let e = resolve(text, &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err();
             format!("{e:#}")
         };
         assert!(err("[sampling]\ntemprature = 1.0\n").contains("temprature"));
@@ -312,14 +250,7 @@ mod tests {
         assert!(err("[keys.chat]\nsend = [\"ctrl+bogus\"]\n").contains("keys.chat.send"));
         assert!(err("max_tokens = 0\n").contains("max_tokens"));
         let env = |name: &str| (name == env::CTX).then(|| "lots".to_string());
-        let e = resolve(
-            "",
-            &env,
-            &SamplingArgs::default(),
-            &LoadArgs::default(),
-            None,
-        )
-        .unwrap_err();
+        let e = resolve("", &env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err();
         assert!(format!("{e:#}").contains(env::CTX));
     }
 
@@ -336,33 +267,15 @@ mod tests {
         };
         let e = Settings::load(&path, &no_env, cli).unwrap_err();
         let text = format!("{e:#}");
-        assert!(
-            text.contains("config.toml") && text.contains("bogus"),
-            "{text}"
-        );
+        assert!(text.contains("config.toml") && text.contains("bogus"), "{text}");
         assert!(Settings::load(&dir.path().join("missing.toml"), &no_env, cli).is_ok());
     }
 
     #[test]
     fn no_color_needs_a_value() {
-        let set =
-            |v: &'static str| move |name: &str| (name == env::NO_COLOR).then(|| v.to_string());
-        let on = resolve(
-            "",
-            &set("1"),
-            &SamplingArgs::default(),
-            &LoadArgs::default(),
-            None,
-        )
-        .unwrap();
-        let off = resolve(
-            "",
-            &set(""),
-            &SamplingArgs::default(),
-            &LoadArgs::default(),
-            None,
-        )
-        .unwrap();
+        let set = |v: &'static str| move |name: &str| (name == env::NO_COLOR).then(|| v.to_string());
+        let on = resolve("", &set("1"), &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
+        let off = resolve("", &set(""), &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
         assert!(on.no_color);
         assert!(!off.no_color);
     }

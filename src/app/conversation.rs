@@ -20,13 +20,7 @@ pub struct Message {
 
 impl Message {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-            stats: None,
-            stop_reason: None,
-            error: None,
-        }
+        Self { role, content: content.into(), stats: None, stop_reason: None, error: None }
     }
 }
 
@@ -50,14 +44,7 @@ const TITLE_CHARS: usize = 48;
 impl Conversation {
     /// An empty conversation; `id` must be unique in the conversations folder.
     pub fn new(id: String, created: String) -> Self {
-        Self {
-            id,
-            title: String::new(),
-            updated: created.clone(),
-            created,
-            model: None,
-            messages: Vec::new(),
-        }
+        Self { id, title: String::new(), updated: created.clone(), created, model: None, messages: Vec::new() }
     }
 
     /// The title to show: the given one, or the start of the first user message.
@@ -65,11 +52,7 @@ impl Conversation {
         if !self.title.is_empty() {
             return self.title.clone();
         }
-        let first = self
-            .messages
-            .iter()
-            .find(|m| m.role == Role::User)
-            .map_or("", |m| m.content.as_str());
+        let first = self.messages.iter().find(|m| m.role == Role::User).map_or("", |m| m.content.as_str());
         let line = first.lines().next().unwrap_or("").trim();
         let mut title: String = line.chars().take(TITLE_CHARS).collect();
         if line.chars().count() > TITLE_CHARS {
@@ -80,14 +63,9 @@ impl Conversation {
 
     /// The engine's view: system prompt (if any) and every turn with text in it.
     pub fn prompt(&self, system_prompt: Option<&str>) -> Vec<ChatMessage> {
-        let system = system_prompt
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| ChatMessage::new(Role::System, s));
-        let turns = self
-            .messages
-            .iter()
-            .filter(|m| !m.content.is_empty())
-            .map(|m| ChatMessage::new(m.role, m.content.clone()));
+        let system = system_prompt.filter(|s| !s.trim().is_empty()).map(|s| ChatMessage::new(Role::System, s));
+        let turns =
+            self.messages.iter().filter(|m| !m.content.is_empty()).map(|m| ChatMessage::new(m.role, m.content.clone()));
         system.into_iter().chain(turns).collect()
     }
 
@@ -121,14 +99,10 @@ mod tests {
 
     fn sample() -> Conversation {
         let mut c = Conversation::new("1".into(), "2026-01-01T00:00:00Z".into());
-        c.messages
-            .push(Message::new(Role::User, "Hello there\nsecond line"));
+        c.messages.push(Message::new(Role::User, "Hello there\nsecond line"));
         let mut reply = Message::new(Role::Assistant, "Hi!");
         reply.stop_reason = Some(StopReason::EndOfText);
-        reply.stats = Some(GenStats {
-            generated_tokens: 3,
-            ..GenStats::default()
-        });
+        reply.stats = Some(GenStats { generated_tokens: 3, ..GenStats::default() });
         c.messages.push(reply);
         c.messages.push(Message::new(Role::Assistant, ""));
         c

@@ -22,14 +22,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
-        Scope::Global,
-        Scope::Chat,
-        Scope::Sliders,
-        Scope::Picker,
-        Scope::History,
-        Scope::Help,
-    ];
+    pub const ALL: [Scope; 6] =
+        [Scope::Global, Scope::Chat, Scope::Sliders, Scope::Picker, Scope::History, Scope::Help];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,10 +56,7 @@ impl KeyCombo {
             KeyCode::Char(_) => mods - KeyModifiers::SHIFT,
             _ => mods,
         };
-        Self {
-            code,
-            mods: mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT),
-        }
+        Self { code, mods: mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT) }
     }
 
     /// Parses "ctrl+shift+left", "alt+enter", "f1", "pageup", "a", "+".
@@ -85,8 +76,7 @@ impl KeyCombo {
             };
             rest = tail;
         }
-        let code =
-            parse_key_name(rest).ok_or_else(|| format!("unknown key `{rest}` in `{text}`"))?;
+        let code = parse_key_name(rest).ok_or_else(|| format!("unknown key `{rest}` in `{text}`"))?;
         Ok(Self::new(code, mods))
     }
 
@@ -118,9 +108,7 @@ fn parse_key_name(name: &str) -> Option<KeyCode> {
         "end" => KeyCode::End,
         "pageup" => KeyCode::PageUp,
         "pagedown" => KeyCode::PageDown,
-        f if f.starts_with('f') => {
-            KeyCode::F(f[1..].parse().ok().filter(|n| (1..=24).contains(n))?)
-        }
+        f if f.starts_with('f') => KeyCode::F(f[1..].parse().ok().filter(|n| (1..=24).contains(n))?),
         _ => return None,
     };
     Some(code)
@@ -181,20 +169,14 @@ type RawKeymap = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 impl Keymap {
     /// The shipped defaults, with `overrides` (the `[keys]` table of config.toml) on top.
     pub fn with_overrides(overrides: Option<&toml::Table>) -> Result<Self, KeymapError> {
-        let defaults: RawKeymap = toml::from_str(DEFAULT_KEYMAP).map_err(|e| KeymapError {
-            key: "assets/keymap.toml".into(),
-            message: e.to_string(),
-        })?;
+        let defaults: RawKeymap = toml::from_str(DEFAULT_KEYMAP)
+            .map_err(|e| KeymapError { key: "assets/keymap.toml".into(), message: e.to_string() })?;
         let mut keymap = Keymap::from_raw(&defaults, "")?;
         if let Some(table) = overrides {
-            let raw: RawKeymap =
-                table
-                    .clone()
-                    .try_into()
-                    .map_err(|e: toml::de::Error| KeymapError {
-                        key: "keys".into(),
-                        message: e.to_string(),
-                    })?;
+            let raw: RawKeymap = table
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| KeymapError { key: "keys".into(), message: e.to_string() })?;
             keymap.apply(&Keymap::from_raw(&raw, "keys.")?);
         }
         keymap.check_clashes()?;
@@ -211,16 +193,13 @@ impl Keymap {
         for (scope_name, actions) in raw {
             let scope = Scope::from_name(scope_name).ok_or_else(|| KeymapError {
                 key: format!("{path_prefix}{scope_name}"),
-                message: "unknown scope (expected global, chat, sliders, picker, history or help)"
-                    .into(),
+                message: "unknown scope (expected global, chat, sliders, picker, history or help)".into(),
             })?;
             let entries = scopes.entry(scope).or_default();
             for (action_name, keys) in actions {
                 let key = format!("{path_prefix}{scope_name}.{action_name}");
-                let action = Action::from_name(action_name).ok_or_else(|| KeymapError {
-                    key: key.clone(),
-                    message: "unknown action".into(),
-                })?;
+                let action = Action::from_name(action_name)
+                    .ok_or_else(|| KeymapError { key: key.clone(), message: "unknown action".into() })?;
                 let combos = keys
                     .iter()
                     .map(|k| KeyCombo::parse(k))
@@ -252,10 +231,7 @@ impl Keymap {
         let global = self.scopes.get(&Scope::Global);
         for (scope, entries) in &self.scopes {
             let mut seen: Vec<(KeyCombo, Action)> = Vec::new();
-            let global_entries = global
-                .filter(|_| *scope != Scope::Global)
-                .into_iter()
-                .flatten();
+            let global_entries = global.filter(|_| *scope != Scope::Global).into_iter().flatten();
             for (action, keys) in entries.iter().chain(global_entries) {
                 for key in keys {
                     if let Some((_, other)) = seen.iter().find(|(k, _)| k == key) {
@@ -274,13 +250,7 @@ impl Keymap {
     /// The action `event` runs in `scope` (or globally), if any.
     pub fn action_for(&self, scope: Scope, event: &KeyEvent) -> Option<Action> {
         let combo = KeyCombo::from_event(event);
-        let find = |s: Scope| {
-            self.scopes
-                .get(&s)?
-                .iter()
-                .find(|(_, keys)| keys.contains(&combo))
-                .map(|(a, _)| *a)
-        };
+        let find = |s: Scope| self.scopes.get(&s)?.iter().find(|(_, keys)| keys.contains(&combo)).map(|(a, _)| *a);
         find(scope).or_else(|| find(Scope::Global))
     }
 
@@ -310,10 +280,7 @@ mod tests {
     fn defaults_parse_without_clashes() {
         let keymap = Keymap::defaults().expect("default keymap");
         for scope in Scope::ALL {
-            assert!(
-                !keymap.bindings(scope).is_empty(),
-                "{scope:?} has no bindings"
-            );
+            assert!(!keymap.bindings(scope).is_empty(), "{scope:?} has no bindings");
         }
     }
 
@@ -323,10 +290,7 @@ mod tests {
         assert_eq!(k.code, KeyCode::Left);
         assert_eq!(k.mods, KeyModifiers::CONTROL | KeyModifiers::SHIFT);
         assert_eq!(k.to_string(), "Ctrl+Shift+←");
-        assert_eq!(
-            KeyCombo::parse("alt+enter").unwrap().to_string(),
-            "Alt+Enter"
-        );
+        assert_eq!(KeyCombo::parse("alt+enter").unwrap().to_string(), "Alt+Enter");
         assert_eq!(KeyCombo::parse("ctrl+n").unwrap().to_string(), "Ctrl+N");
         assert_eq!(KeyCombo::parse("f12").unwrap().code, KeyCode::F(12));
         assert_eq!(KeyCombo::parse("ctrl++").unwrap().code, KeyCode::Char('+'));
@@ -340,14 +304,8 @@ mod tests {
         let keymap = Keymap::defaults().unwrap();
         let with_shift = press(KeyCode::Char('L'), KeyModifiers::SHIFT);
         let without = press(KeyCode::Char('L'), KeyModifiers::NONE);
-        assert_eq!(
-            keymap.action_for(Scope::Sliders, &with_shift),
-            Some(Action::IncreaseCoarse)
-        );
-        assert_eq!(
-            keymap.action_for(Scope::Sliders, &without),
-            Some(Action::IncreaseCoarse)
-        );
+        assert_eq!(keymap.action_for(Scope::Sliders, &with_shift), Some(Action::IncreaseCoarse));
+        assert_eq!(keymap.action_for(Scope::Sliders, &without), Some(Action::IncreaseCoarse));
     }
 
     #[test]
@@ -355,10 +313,7 @@ mod tests {
         let keymap = Keymap::defaults().unwrap();
         let enter = press(KeyCode::Enter, KeyModifiers::NONE);
         assert_eq!(keymap.action_for(Scope::Chat, &enter), Some(Action::Send));
-        assert_eq!(
-            keymap.action_for(Scope::Picker, &enter),
-            Some(Action::Confirm)
-        );
+        assert_eq!(keymap.action_for(Scope::Picker, &enter), Some(Action::Confirm));
         let f1 = press(KeyCode::F(1), KeyModifiers::NONE);
         assert_eq!(keymap.action_for(Scope::Picker, &f1), Some(Action::Help));
         let plain_a = press(KeyCode::Char('a'), KeyModifiers::NONE);

@@ -30,8 +30,7 @@ impl LiveStats {
             if self.token_speeds.len() == SPARKLINE_TOKENS {
                 self.token_speeds.pop_front();
             }
-            self.token_speeds
-                .push_back((1000.0 / stats.last_token_ms).round() as u64);
+            self.token_speeds.push_back((1000.0 / stats.last_token_ms).round() as u64);
         }
         self.prefill = None;
         self.stats = Some(stats);
@@ -51,10 +50,7 @@ mod tests {
     fn keeps_the_last_sixty_speeds() {
         let mut live = LiveStats::default();
         for i in 1..=70 {
-            live.record(GenStats {
-                last_token_ms: 1000.0 / f64::from(i),
-                ..GenStats::default()
-            });
+            live.record(GenStats { last_token_ms: 1000.0 / f64::from(i), ..GenStats::default() });
         }
         assert_eq!(live.token_speeds.len(), SPARKLINE_TOKENS);
         assert_eq!(live.token_speeds.front(), Some(&11));

@@ -38,10 +38,8 @@ pub struct ModelEntry {
 impl ModelEntry {
     /// What the file name and the file system tell about `path`.
     pub fn from_path(path: &Path, source: ModelSource) -> Self {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+        let stem =
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         let lower = stem.to_ascii_lowercase();
         Self {
             path: path.to_path_buf(),
@@ -79,16 +77,10 @@ pub fn discover(sources: &ModelSources) -> Vec<ModelEntry> {
         (ModelSource::Config, &sources.config),
         (ModelSource::Recent, &sources.recent),
     ];
-    let mut candidates: Vec<(PathBuf, ModelSource)> = listed
-        .into_iter()
-        .flat_map(|(source, paths)| paths.iter().map(move |p| (p.clone(), source)))
-        .collect();
+    let mut candidates: Vec<(PathBuf, ModelSource)> =
+        listed.into_iter().flat_map(|(source, paths)| paths.iter().map(move |p| (p.clone(), source))).collect();
     if let Some(dir) = &sources.models_dir {
-        candidates.extend(
-            gguf_files_in(dir)
-                .into_iter()
-                .map(|p| (p, ModelSource::ModelsDir)),
-        );
+        candidates.extend(gguf_files_in(dir).into_iter().map(|p| (p, ModelSource::ModelsDir)));
     }
     let mut entries: Vec<ModelEntry> = Vec::new();
     for (path, source) in candidates {
@@ -114,10 +106,7 @@ fn gguf_files_in(dir: &Path) -> Vec<PathBuf> {
         for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
             if path.is_dir() && depth == 0 {
                 folders.push((path, depth + 1));
-            } else if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
-            {
+            } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")) {
                 found.push(path);
             }
         }
@@ -127,16 +116,12 @@ fn gguf_files_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 const QUANTS: &[&str] = &[
-    "i2_s", "tq1_0", "tq2_0", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q4_k_m", "q4_k_s", "q5_k_m",
-    "q6_k", "f16", "bf16", "f32",
+    "i2_s", "tq1_0", "tq2_0", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "q6_k", "f16",
+    "bf16", "f32",
 ];
 
 fn guess_quant(lower_name: &str) -> Option<String> {
-    QUANTS
-        .iter()
-        .filter(|q| lower_name.contains(*q))
-        .max_by_key(|q| q.len())
-        .map(|q| q.to_ascii_uppercase())
+    QUANTS.iter().filter(|q| lower_name.contains(*q)).max_by_key(|q| q.len()).map(|q| q.to_ascii_uppercase())
 }
 
 fn guess_arch(lower_name: &str) -> Option<String> {
@@ -170,10 +155,7 @@ mod tests {
         assert_eq!(e.name, "ggml-model-i2_s");
         assert_eq!(e.quant.as_deref(), Some("I2_S"));
         assert_eq!(e.size_bytes, None);
-        let e = ModelEntry::from_path(
-            Path::new("SmolLM2-135M-Instruct-Q4_K_M.gguf"),
-            ModelSource::CommandLine,
-        );
+        let e = ModelEntry::from_path(Path::new("SmolLM2-135M-Instruct-Q4_K_M.gguf"), ModelSource::CommandLine);
         assert_eq!(e.quant.as_deref(), Some("Q4_K_M"));
         assert_eq!(e.arch.as_deref(), Some("llama"));
         assert_eq!(e.kind, ModelKind::Instruct);

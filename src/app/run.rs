@@ -165,14 +165,8 @@ where
             let sent = cmds.send(cmd);
             (sent.is_err() && state.engine_alive).then_some(Msg::EngineGone)
         }
-        Effect::SaveConversation(c) => store
-            .save(&c)
-            .err()
-            .and_then(|e| failed(strings::SAVING, e)),
-        Effect::DeleteConversation(id) => store
-            .delete(&id)
-            .err()
-            .and_then(|e| failed(strings::DELETING, e)),
+        Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(strings::SAVING, e)),
+        Effect::DeleteConversation(id) => store.delete(&id).err().and_then(|e| failed(strings::DELETING, e)),
         Effect::RenameConversation { id, title } => {
             let renamed = store.load(&id).and_then(|mut c| {
                 c.title = title;
@@ -196,32 +190,23 @@ where
             Ok(path) => Some(Msg::Exported(path)),
             Err(e) => failed(strings::EXPORTING, e),
         },
-        Effect::CopyToClipboard(text) => ctx
-            .host
-            .copy_to_clipboard(&text)
-            .err()
-            .and_then(|e| failed(strings::COPYING, e.into())),
+        Effect::CopyToClipboard(text) => {
+            ctx.host.copy_to_clipboard(&text).err().and_then(|e| failed(strings::COPYING, e.into()))
+        }
         Effect::DiscoverModels => {
-            let sources = ModelSources {
-                recent: state.recent_models.clone(),
-                ..ctx.sources.clone()
-            };
+            let sources = ModelSources { recent: state.recent_models.clone(), ..ctx.sources.clone() };
             Some(Msg::ModelsFound(discover(&sources)))
         }
-        Effect::SaveRecentModels(paths) => store
-            .save_recent_models(&paths)
-            .err()
-            .and_then(|e| failed(strings::SAVING_RECENT, e)),
+        Effect::SaveRecentModels(paths) => {
+            store.save_recent_models(&paths).err().and_then(|e| failed(strings::SAVING_RECENT, e))
+        }
         Effect::Suspend => {
             let suspended = ctx.host.suspend();
             // Whatever the shell did to the screen, draw all of it again.
             terminal.clear()?;
             let size = terminal.size()?;
             match suspended {
-                Ok(()) => Some(Msg::Resize {
-                    width: size.width,
-                    height: size.height,
-                }),
+                Ok(()) => Some(Msg::Resize { width: size.width, height: size.height }),
                 Err(e) => failed(strings::SUSPENDING, e.into()),
             }
         }

@@ -50,12 +50,7 @@ impl Slider {
             Slider::MaxTokens => (16.0, 8192.0, 16.0, 256.0),
             Slider::Seed => (0.0, u32::MAX as f64, 1.0, 1000.0),
         };
-        Range {
-            min,
-            max,
-            step,
-            coarse,
-        }
+        Range { min, max, step, coarse }
     }
 
     pub fn value(self, k: &Knobs) -> f64 {
@@ -116,10 +111,7 @@ mod tests {
     use super::*;
 
     fn knobs() -> Knobs {
-        Knobs {
-            sampling: SamplingParams::default(),
-            max_tokens: 512,
-        }
+        Knobs { sampling: SamplingParams::default(), max_tokens: 512 }
     }
 
     #[test]

@@ -133,10 +133,7 @@ pub const RECENT_MODELS: usize = 10;
 
 impl State {
     pub fn new(settings: &Settings, recent_models: Vec<PathBuf>, now: SystemTime) -> Self {
-        let knobs = Knobs {
-            sampling: settings.sampling.clone(),
-            max_tokens: settings.max_tokens,
-        };
+        let knobs = Knobs { sampling: settings.sampling.clone(), max_tokens: settings.max_tokens };
         let mut recent = settings.cli_models.clone();
         for path in recent_models {
             if !recent.contains(&path) {
@@ -178,10 +175,7 @@ impl State {
 
     /// The model file loaded or being loaded.
     pub fn current_model_path(&self) -> Option<&PathBuf> {
-        self.loading
-            .as_ref()
-            .map(|l| &l.path)
-            .or(self.model.as_ref().map(|m| &m.path))
+        self.loading.as_ref().map(|l| &l.path).or(self.model.as_ref().map(|m| &m.path))
     }
 
     /// The input box's text.
@@ -190,8 +184,7 @@ impl State {
     }
 
     pub fn stats_visible(&self) -> bool {
-        self.show_stats
-            .unwrap_or(self.size.0 >= STATS_AUTO_MIN_WIDTH)
+        self.show_stats.unwrap_or(self.size.0 >= STATS_AUTO_MIN_WIDTH)
     }
 
     pub fn is_generating(&self) -> bool {
@@ -199,10 +192,7 @@ impl State {
     }
 
     pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
-        self.notice = Some(Notice {
-            text: text.into(),
-            level,
-        });
+        self.notice = Some(Notice { text: text.into(), level });
     }
 }
 
@@ -222,10 +212,6 @@ pub fn timestamp(now: SystemTime) -> String {
 
 /// A new, empty conversation whose id is its creation time to the millisecond.
 pub fn new_conversation(now: SystemTime) -> Conversation {
-    let id: String = humantime::format_rfc3339_millis(now)
-        .to_string()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
+    let id: String = humantime::format_rfc3339_millis(now).to_string().chars().filter(char::is_ascii_digit).collect();
     Conversation::new(id, timestamp(now))
 }

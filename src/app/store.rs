@@ -44,10 +44,7 @@ impl Store {
     fn conversation_path(&self, id: &str) -> anyhow::Result<PathBuf> {
         // Ids come from our own files, but a hand-edited file could hold anything.
         anyhow::ensure!(
-            !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "invalid conversation id `{id}`"
         );
         Ok(self.conversations_dir().join(format!("{id}.json")))
@@ -124,23 +121,15 @@ impl Store {
     }
 
     pub fn save_recent_models(&self, paths: &[PathBuf]) -> anyhow::Result<()> {
-        write_atomically(
-            &self.root.join(RECENT_MODELS_FILE),
-            &serde_json::to_vec_pretty(paths)?,
-        )
+        write_atomically(&self.root.join(RECENT_MODELS_FILE), &serde_json::to_vec_pretty(paths)?)
     }
 }
 
 /// Temp file in the target's folder → fsync → rename → fsync the folder.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .with_context(|| format!("{} has no parent folder", path.display()))?;
+    let dir = path.parent().with_context(|| format!("{} has no parent folder", path.display()))?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let write = || -> io::Result<()> {
         let mut file = fs::File::create(&tmp)?;
@@ -168,8 +157,7 @@ mod tests {
     fn conversation(id: &str, updated: &str) -> Conversation {
         let mut c = Conversation::new(id.into(), "2026-01-01T00:00:00Z".into());
         c.updated = updated.into();
-        c.messages
-            .push(Message::new(Role::User, format!("question {id}")));
+        c.messages.push(Message::new(Role::User, format!("question {id}")));
         c
     }
 
@@ -178,23 +166,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         assert!(store.list().unwrap().is_empty());
-        store
-            .save(&conversation("a1", "2026-01-01T00:00:01Z"))
-            .unwrap();
-        store
-            .save(&conversation("b2", "2026-01-01T00:00:02Z"))
-            .unwrap();
+        store.save(&conversation("a1", "2026-01-01T00:00:01Z")).unwrap();
+        store.save(&conversation("b2", "2026-01-01T00:00:02Z")).unwrap();
         fs::write(store.conversations_dir().join("junk.json"), "{").unwrap();
         let list = store.list().unwrap();
-        assert_eq!(
-            list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
-            ["b2", "a1"]
-        );
+        assert_eq!(list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b2", "a1"]);
         assert_eq!(list[0].title, "question b2");
-        assert_eq!(
-            store.load("a1").unwrap(),
-            conversation("a1", "2026-01-01T00:00:01Z")
-        );
+        assert_eq!(store.load("a1").unwrap(), conversation("a1", "2026-01-01T00:00:01Z"));
         store.delete("a1").unwrap();
         assert!(store.load("a1").is_err());
         let leftovers: Vec<_> = fs::read_dir(store.conversations_dir())

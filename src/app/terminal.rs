@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crossterm::event::{
-    DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags,
-    PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+    DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    PushKeyboardEnhancementFlags,
 };
 use crossterm::terminal::{supports_keyboard_enhancement, EnterAlternateScreen};
 use crossterm::{clipboard::CopyToClipboard, execute};
@@ -43,10 +43,7 @@ fn enable_extras() -> io::Result<()> {
     execute!(stdout(), EnableBracketedPaste)?;
     // Lets Alt+Enter, Ctrl+J and Esc arrive unambiguously where the terminal supports it.
     if supports_keyboard_enhancement().unwrap_or(false) {
-        execute!(
-            stdout(),
-            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
-        )?;
+        execute!(stdout(), PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES))?;
         ENHANCED_KEYS.store(true, Ordering::SeqCst);
     }
     Ok(())

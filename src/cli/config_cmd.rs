@@ -29,9 +29,7 @@ pub fn run(action: &ConfigAction) -> anyhow::Result<()> {
                 .write(true)
                 .create_new(true)
                 .open(&path)
-                .with_context(|| {
-                    format!("{} (an existing file is never overwritten)", path.display())
-                })?;
+                .with_context(|| format!("{} (an existing file is never overwritten)", path.display()))?;
             file.write_all(EXAMPLE_CONFIG.as_bytes())?;
             println!("wrote {}", path.display());
         }

@@ -1,8 +1,18 @@
 //! Command-line interface: `bitnet-tui [SUBCOMMAND]`. Each subcommand lives in its own file.
 
 pub mod args;
+mod atomic;
+pub mod batch;
+pub mod bench;
 pub mod chat;
 pub mod config_cmd;
+mod engine;
+pub mod gen_model;
+pub mod inspect;
+pub mod logits;
+pub mod perplexity;
+pub mod run;
+pub mod tokenize;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +41,22 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measure prompt processing and generation speed (llama-bench's pp/tg).
+    Bench(bench::BenchArgs),
+    /// Generate one reply (chat-formatted unless --raw), streamed to stdout.
+    Run(run::RunArgs),
+    /// Show the logits at a prompt's last position, and a greedy continuation.
+    Logits(logits::LogitsArgs),
+    /// Perplexity of a text file (llama.cpp's method).
+    Perplexity(perplexity::PerplexityArgs),
+    /// One chat reply per line of a JSON-lines file.
+    Batch(batch::BatchArgs),
+    /// Show what a GGUF file holds: architecture, hyperparameters, tokenizer, tensors.
+    Inspect(inspect::InspectArgs),
+    /// Print a model's token ids for a text, as JSON (reads only the file's metadata).
+    Tokenize(tokenize::TokenizeArgs),
+    /// Write a synthetic BitNet b1.58 model in the real 2B4T layout.
+    GenModel(gen_model::GenModelArgs),
     /// Show where the config file is, or write a commented one.
     Config {
         #[command(subcommand)]
@@ -54,6 +80,14 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => chat::run(&cli),
+        Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Run(args)) => run::run(args),
+        Some(Command::Logits(args)) => logits::run(args),
+        Some(Command::Perplexity(args)) => perplexity::run(args),
+        Some(Command::Batch(args)) => batch::run(args),
+        Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Tokenize(args)) => tokenize::run(args),
+        Some(Command::GenModel(args)) => gen_model::run(args),
         Some(Command::Config { action }) => config_cmd::run(&action),
     }
 }

@@ -36,10 +36,7 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-        }
+        Self { role, content: content.into() }
     }
 }
 
@@ -77,11 +74,7 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self {
-            threads: 0,
-            ctx: 4096,
-            context_policy: ContextPolicy::Stop,
-        }
+        Self { threads: 0, ctx: 4096, context_policy: ContextPolicy::Stop }
     }
 }
 
@@ -91,12 +84,13 @@ pub enum EngineCmd {
     /// Load a GGUF file, replacing the current model. Answered by `LoadProgress`… then `Ready` or `Error`.
     Load { path: PathBuf, options: LoadOptions },
     /// Produce a reply. Answered by `PrefillProgress`…, `Token`…, `Stats`…, then `Done` (or `Error`).
-    Generate {
-        id: RequestId,
-        prompt: Prompt,
-        sampling: SamplingParams,
-        max_tokens: usize,
-    },
+    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },
+    /// Evaluate a prompt and report its last position's logits, then continue greedily for
+    /// `steps` tokens reporting each step's (the `logits` command). Answered by `Logits`… then `Done`.
+    Logits { id: RequestId, prompt: Prompt, steps: usize },
+    /// Perplexity of `text` in llama.cpp's way: non-overlapping windows of `ctx` tokens, each from
+    /// an empty cache, the second half of each window scored. Answered by `Perplexity` events.
+    Perplexity { id: RequestId, text: String, ctx: usize },
     /// Change the sampling settings; applies from the next sampled token, also mid-reply.
     SetSampling(SamplingParams),
     /// Stop the running request (between tokens or prefill batches); the partial reply is kept.
@@ -166,6 +160,18 @@ pub struct GenStats {
     pub rss_bytes: u64,
 }
 
+/// The perplexity of a text, with llama.cpp's standard error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PerplexityReport {
+    pub ppl: f64,
+    pub std_err: f64,
+    pub windows_done: usize,
+    pub windows: usize,
+    pub scored_tokens: usize,
+    pub text_tokens: usize,
+    pub seconds: f64,
+}
+
 /// An event from the worker to the front end.
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
@@ -174,30 +180,19 @@ pub enum EngineEvent {
     /// A model is loaded and ready.
     Ready(ModelInfo),
     /// Prefill advanced: `done` of `total` new prompt tokens are in the KV cache.
-    PrefillProgress {
-        id: RequestId,
-        done: usize,
-        total: usize,
-    },
+    PrefillProgress { id: RequestId, done: usize, total: usize },
     /// A piece of reply text (always whole UTF-8 characters; may be empty for control tokens).
-    Token {
-        id: RequestId,
-        token: u32,
-        text: String,
-    },
+    Token { id: RequestId, token: u32, text: String },
     /// Live figures, sent after each generated token.
     Stats { id: RequestId, stats: GenStats },
     /// The request ended.
-    Done {
-        id: RequestId,
-        reason: StopReason,
-        stats: GenStats,
-    },
-    /// A command failed; `id` is set when it was a `Generate`.
-    Error {
-        id: Option<RequestId>,
-        message: String,
-    },
+    Done { id: RequestId, reason: StopReason, stats: GenStats },
+    /// Logits after the prompt (`step` 0, `token` None) or after feeding greedy token `token`.
+    Logits { id: RequestId, step: usize, token: Option<u32>, logits: Vec<f32> },
+    /// Perplexity so far (`finished` on the last window).
+    Perplexity { id: RequestId, report: PerplexityReport, finished: bool },
+    /// A command failed; `id` is set when it was a request.
+    Error { id: Option<RequestId>, message: String },
     /// The model was dropped.
     Unloaded,
 }

@@ -27,13 +27,7 @@ pub struct ChatCache {
 }
 
 impl ChatCache {
-    fn markdown(
-        &mut self,
-        text: &str,
-        width: usize,
-        theme: &Theme,
-        first_block: usize,
-    ) -> (u64, Rc<Rendered>) {
+    fn markdown(&mut self, text: &str, width: usize, theme: &Theme, first_block: usize) -> (u64, Rc<Rendered>) {
         let mut hasher = DefaultHasher::new();
         (text, width, theme.mono, first_block).hash(&mut hasher);
         let key = hasher.finish();
@@ -67,39 +61,22 @@ impl Block {
 }
 
 /// Draws the conversation into `area` and reports its size for scrolling.
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    state: &State,
-    theme: &Theme,
-    cache: &mut ChatCache,
-) -> ChatViewport {
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache: &mut ChatCache) -> ChatViewport {
     // One column for the scrollbar.
     let width = usize::from(area.width.saturating_sub(1)).max(1);
     let height = usize::from(area.height);
     if state.conversation.messages.is_empty() {
-        let hint = Paragraph::new(Line::styled(strings::EMPTY_CHAT, theme.dim))
-            .alignment(Alignment::Center);
-        let middle = Rect {
-            y: area.y + area.height / 2,
-            height: 1.min(area.height),
-            ..area
-        };
+        let hint = Paragraph::new(Line::styled(strings::EMPTY_CHAT, theme.dim)).alignment(Alignment::Center);
+        let middle = Rect { y: area.y + area.height / 2, height: 1.min(area.height), ..area };
         frame.render_widget(hint, middle);
-        return ChatViewport {
-            total_lines: 0,
-            height,
-        };
+        return ChatViewport { total_lines: 0, height };
     }
 
     let mut blocks: Vec<Block> = Vec::new();
     let mut used_keys = Vec::new();
     let mut next_block = 1;
     for (index, message) in state.conversation.messages.iter().enumerate() {
-        let streaming = state
-            .generation
-            .as_ref()
-            .is_some_and(|g| g.message == index);
+        let streaming = state.generation.as_ref().is_some_and(|g| g.message == index);
         blocks.push(Block::Owned(vec![label(message.role, theme)]));
         match message.role {
             Role::Assistant => {
@@ -119,25 +96,15 @@ pub fn render(
     let total: usize = blocks.iter().map(|b| b.lines().len()).sum();
     let max_top = total.saturating_sub(height);
     let top = state.scroll.top.unwrap_or(max_top).min(max_top);
-    let visible: Vec<Line<'static>> = blocks
-        .iter()
-        .flat_map(|b| b.lines().iter())
-        .skip(top)
-        .take(height)
-        .cloned()
-        .collect();
-    let text_area = Rect {
-        width: area.width.saturating_sub(1),
-        ..area
-    };
+    let visible: Vec<Line<'static>> =
+        blocks.iter().flat_map(|b| b.lines().iter()).skip(top).take(height).cloned().collect();
+    let text_area = Rect { width: area.width.saturating_sub(1), ..area };
     frame.render_widget(Paragraph::new(visible), text_area);
 
     if max_top > 0 {
         let mut bar = ScrollbarState::new(max_top).position(top);
-        let scrollbar = Scrollbar::new(ScrollbarOrientation::VerticalRight)
-            .begin_symbol(None)
-            .end_symbol(None)
-            .style(theme.dim);
+        let scrollbar =
+            Scrollbar::new(ScrollbarOrientation::VerticalRight).begin_symbol(None).end_symbol(None).style(theme.dim);
         frame.render_stateful_widget(scrollbar, area, &mut bar);
     }
     let hint = if state.scroll.unseen_output {
@@ -149,17 +116,10 @@ pub fn render(
     };
     if let (Some(hint), true) = (hint, area.height > 0) {
         let line = Paragraph::new(Line::styled(hint, theme.hint)).alignment(Alignment::Right);
-        let bottom = Rect {
-            y: area.bottom() - 1,
-            height: 1,
-            ..text_area
-        };
+        let bottom = Rect { y: area.bottom() - 1, height: 1, ..text_area };
         frame.render_widget(line, bottom);
     }
-    ChatViewport {
-        total_lines: total,
-        height,
-    }
+    ChatViewport { total_lines: total, height }
 }
 
 fn label(role: Role, theme: &Theme) -> Line<'static> {
@@ -173,37 +133,15 @@ fn label(role: Role, theme: &Theme) -> Line<'static> {
 
 /// User text is shown as typed: its own line breaks, wrapped at words.
 fn plain(text: &str, width: usize) -> Vec<Line<'static>> {
-    text.split('\n')
-        .flat_map(|line| {
-            wrap(
-                &[Span::raw(line.to_string())],
-                width,
-                &[],
-                &[],
-                Breaks::Words,
-            )
-        })
-        .collect()
+    text.split('\n').flat_map(|line| wrap(&[Span::raw(line.to_string())], width, &[], &[], Breaks::Words)).collect()
 }
 
 /// The dim line under a reply: live progress while it streams, its figures once done.
-fn reply_footer(
-    message: &Message,
-    streaming: bool,
-    state: &State,
-    theme: &Theme,
-    width: usize,
-) -> Vec<Line<'static>> {
+fn reply_footer(message: &Message, streaming: bool, state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some(error) = &message.error {
         let text = strings::generation_failed(error);
-        lines.extend(wrap(
-            &[Span::styled(text, theme.error)],
-            width,
-            &[],
-            &[],
-            Breaks::Words,
-        ));
+        lines.extend(wrap(&[Span::styled(text, theme.error)], width, &[], &[], Breaks::Words));
     }
     let text = if streaming {
         let cancelling = state.generation.as_ref().is_some_and(|g| g.cancelling);
@@ -216,13 +154,7 @@ fn reply_footer(
             Some(StopReason::Cancelled | StopReason::ContextFull) => theme.warning,
             _ => theme.dim,
         };
-        lines.extend(wrap(
-            &[Span::styled(text, style)],
-            width,
-            &[],
-            &[],
-            Breaks::Words,
-        ));
+        lines.extend(wrap(&[Span::styled(text, style)], width, &[], &[], Breaks::Words));
     }
     lines
 }
@@ -236,12 +168,7 @@ fn live_progress(state: &State, cancelling: bool) -> String {
     }
     match &state.live.stats {
         Some(s) if !state.live.token_speeds.is_empty() => {
-            format!(
-                "{} · {} tokens · {:.1} tok/s",
-                strings::GENERATING,
-                s.generated_tokens,
-                s.decode_tok_s
-            )
+            format!("{} · {} tokens · {:.1} tok/s", strings::GENERATING, s.generated_tokens, s.decode_tok_s)
         }
         _ => strings::WAITING.to_string(),
     }
@@ -258,8 +185,5 @@ fn finished_figures(message: &Message) -> Option<String> {
 
 /// "42 tokens · 31.2 tok/s · TTFT 180 ms · end of text".
 pub fn figures(s: &GenStats, reason: &str) -> String {
-    format!(
-        "{} tokens · {:.1} tok/s · TTFT {:.0} ms · {reason}",
-        s.generated_tokens, s.decode_tok_s, s.ttft_ms
-    )
+    format!("{} tokens · {:.1} tok/s · TTFT {:.0} ms · {reason}", s.generated_tokens, s.decode_tok_s, s.ttft_ms)
 }

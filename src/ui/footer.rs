@@ -15,16 +15,9 @@ use crate::ui::theme::Theme;
 /// The actions the legend lists per view, most useful first; cut from the end to fit.
 fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
     match &state.overlay {
-        None if state.is_generating() => (
-            Scope::Chat,
-            vec![
-                Action::Stop,
-                Action::ScrollUp,
-                Action::OpenSliders,
-                Action::ToggleStats,
-                Action::Help,
-            ],
-        ),
+        None if state.is_generating() => {
+            (Scope::Chat, vec![Action::Stop, Action::ScrollUp, Action::OpenSliders, Action::ToggleStats, Action::Help])
+        }
         None => (
             Scope::Chat,
             vec![
@@ -39,13 +32,7 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
         ),
         Some(Overlay::Sliders { .. }) => (
             Scope::Sliders,
-            vec![
-                Action::Decrease,
-                Action::Increase,
-                Action::IncreaseCoarse,
-                Action::Reset,
-                Action::Close,
-            ],
+            vec![Action::Decrease, Action::Increase, Action::IncreaseCoarse, Action::Reset, Action::Close],
         ),
         Some(Overlay::Picker { .. }) => (Scope::Picker, vec![Action::Confirm, Action::Close]),
         Some(Overlay::History(_)) => (
@@ -70,10 +57,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             NoticeLevel::Warning => theme.warning,
             NoticeLevel::Error => theme.error,
         };
-        frame.render_widget(
-            Paragraph::new(Line::styled(format!(" {}", notice.text), style)),
-            area,
-        );
+        frame.render_widget(Paragraph::new(Line::styled(format!(" {}", notice.text), style)), area);
         return;
     }
     let (scope, actions) = legend_actions(state);

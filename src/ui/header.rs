@@ -10,10 +10,7 @@ use crate::ui::strings;
 use crate::ui::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let model = state
-        .model
-        .as_ref()
-        .map_or(strings::NO_MODEL_LOADED.to_string(), |m| m.name.clone());
+    let model = state.model.as_ref().map_or(strings::NO_MODEL_LOADED.to_string(), |m| m.name.clone());
     let status = match (&state.loading, &state.generation) {
         (Some(_), _) => strings::LOADING,
         (None, Some(g)) if g.cancelling => strings::STOPPING,
@@ -29,29 +26,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(status, theme.key),
     ]);
     let Some(loading) = &state.loading else {
-        let title = Line::styled(
-            format!("{} ", state.conversation.display_title()),
-            theme.dim,
-        );
+        let title = Line::styled(format!("{} ", state.conversation.display_title()), theme.dim);
         frame.render_widget(Paragraph::new(left), area);
         frame.render_widget(Paragraph::new(title).right_aligned(), area);
         return;
     };
-    let [left_area, gauge_area] = Layout::horizontal([
-        Constraint::Length(left.width() as u16 + 1),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
+    let [left_area, gauge_area] =
+        Layout::horizontal([Constraint::Length(left.width() as u16 + 1), Constraint::Fill(1)]).areas(area);
     frame.render_widget(Paragraph::new(left), left_area);
-    let name = loading.path.file_name().map_or_else(
-        || loading.path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let label = format!(
-        "{name} {:>3.0}% {}",
-        loading.fraction * 100.0,
-        loading.stage
-    );
+    let name = loading
+        .path
+        .file_name()
+        .map_or_else(|| loading.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let label = format!("{name} {:>3.0}% {}", loading.fraction * 100.0, loading.stage);
     let gauge = LineGauge::default()
         .ratio(f64::from(loading.fraction).clamp(0.0, 1.0))
         .label(label)

@@ -20,29 +20,19 @@ fn syntaxes() -> &'static SyntaxSet {
 
 fn syntax_theme() -> Option<&'static SyntectTheme> {
     static THEMES: OnceLock<ThemeSet> = OnceLock::new();
-    THEMES
-        .get_or_init(ThemeSet::load_defaults)
-        .themes
-        .get(SYNTAX_THEME)
+    THEMES.get_or_init(ThemeSet::load_defaults).themes.get(SYNTAX_THEME)
 }
 
 /// The lines of `code` as styled spans (tabs expanded). Unknown languages and the
 /// monochrome theme give plain text.
 pub fn highlight(code: &str, language: Option<&str>, theme: &Theme) -> Vec<Vec<Span<'static>>> {
     let code = code.replace('\t', "    ");
-    let plain = || {
-        code.lines()
-            .map(|l| vec![Span::raw(l.to_string())])
-            .collect()
-    };
+    let plain = || code.lines().map(|l| vec![Span::raw(l.to_string())]).collect();
     if theme.mono {
         return plain();
     }
     let set = syntaxes();
-    let (Some(syntax), Some(colors)) = (
-        language.and_then(|l| set.find_syntax_by_token(l)),
-        syntax_theme(),
-    ) else {
+    let (Some(syntax), Some(colors)) = (language.and_then(|l| set.find_syntax_by_token(l)), syntax_theme()) else {
         return plain();
     };
     let mut highlighter = HighlightLines::new(syntax, colors);

@@ -15,20 +15,13 @@ pub fn height(state: &State) -> u16 {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let title = if state.editing.is_some() {
-        strings::INPUT_TITLE_EDITING
-    } else {
-        strings::INPUT_TITLE
-    };
+    let title = if state.editing.is_some() { strings::INPUT_TITLE_EDITING } else { strings::INPUT_TITLE };
     let focused = state.overlay.is_none();
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .title(title)
-        .border_style(if focused {
-            theme.border_focused
-        } else {
-            theme.border
-        });
+    let block = Block::bordered().border_type(BorderType::Rounded).title(title).border_style(if focused {
+        theme.border_focused
+    } else {
+        theme.border
+    });
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.input.is_empty() {

@@ -42,10 +42,7 @@ pub fn render(markdown: &str, width: usize, theme: &Theme, first_block: usize) -
     while r.lines.last().is_some_and(|l| l.width() == 0) {
         r.lines.pop();
     }
-    Rendered {
-        lines: r.lines,
-        code_blocks: r.next_block - first_block,
-    }
+    Rendered { lines: r.lines, code_blocks: r.next_block - first_block }
 }
 
 /// A block that indents what is inside it.
@@ -98,9 +95,7 @@ impl Renderer<'_> {
                 Some(code) => code.text.push_str(&text),
                 None => self.push_text(&text),
             },
-            Event::Code(text) => {
-                self.push_span(Span::styled(text.into_string(), self.theme.inline_code))
-            }
+            Event::Code(text) => self.push_span(Span::styled(text.into_string(), self.theme.inline_code)),
             Event::Html(text) | Event::InlineHtml(text) => {
                 let style = self.style().patch(self.theme.dim);
                 self.push_span(Span::styled(text.trim_end_matches('\n').to_string(), style));
@@ -118,10 +113,7 @@ impl Renderer<'_> {
                 let (first, _) = self.prefixes();
                 let used = first.iter().map(|s| wrap::width(&s.content)).sum::<usize>();
                 let mut spans = first;
-                spans.push(Span::styled(
-                    "─".repeat(self.width.saturating_sub(used)),
-                    self.theme.dim,
-                ));
+                spans.push(Span::styled("─".repeat(self.width.saturating_sub(used)), self.theme.dim));
                 self.lines.push(Line::from(spans));
                 self.end_block();
             }
@@ -165,18 +157,11 @@ impl Renderer<'_> {
                     }
                     _ => "• ".to_string(),
                 };
-                self.containers.push(Container::Item {
-                    marker,
-                    used: false,
-                });
+                self.containers.push(Container::Item { marker, used: false });
             }
-            Tag::Emphasis => self
-                .styles
-                .push(Style::new().add_modifier(Modifier::ITALIC)),
+            Tag::Emphasis => self.styles.push(Style::new().add_modifier(Modifier::ITALIC)),
             Tag::Strong => self.styles.push(Style::new().add_modifier(Modifier::BOLD)),
-            Tag::Strikethrough => self
-                .styles
-                .push(Style::new().add_modifier(Modifier::CROSSED_OUT)),
+            Tag::Strikethrough => self.styles.push(Style::new().add_modifier(Modifier::CROSSED_OUT)),
             Tag::Link { dest_url, .. } => {
                 self.styles.push(self.theme.link);
                 self.link = Some(dest_url.into_string());
@@ -184,12 +169,7 @@ impl Renderer<'_> {
             Tag::Image { .. } => self.push_text("[image: "),
             Tag::Table(alignments) => {
                 self.flush();
-                self.table = Some(Table {
-                    alignments,
-                    rows: Vec::new(),
-                    row: Vec::new(),
-                    cell: Vec::new(),
-                });
+                self.table = Some(Table { alignments, rows: Vec::new(), row: Vec::new(), cell: Vec::new() });
             }
             Tag::TableHead | Tag::TableRow | Tag::TableCell => {}
             _ => {}
@@ -263,9 +243,7 @@ impl Renderer<'_> {
     }
 
     fn style(&self) -> Style {
-        self.styles
-            .iter()
-            .fold(Style::new(), |acc, s| acc.patch(*s))
+        self.styles.iter().fold(Style::new(), |acc, s| acc.patch(*s))
     }
 
     fn push_text(&mut self, text: &str) {
@@ -342,20 +320,10 @@ impl Renderer<'_> {
         self.start_block();
         let spans = std::mem::take(&mut self.inline);
         let (first, rest) = self.prefixes();
-        let quoted = self
-            .containers
-            .iter()
-            .any(|c| matches!(c, Container::Quote));
-        let spans: Vec<Span<'static>> = if quoted {
-            spans
-                .into_iter()
-                .map(|s| s.patch_style(self.theme.quote))
-                .collect()
-        } else {
-            spans
-        };
-        self.lines
-            .extend(wrap(&spans, self.width, &first, &rest, Breaks::Words));
+        let quoted = self.containers.iter().any(|c| matches!(c, Container::Quote));
+        let spans: Vec<Span<'static>> =
+            if quoted { spans.into_iter().map(|s| s.patch_style(self.theme.quote)).collect() } else { spans };
+        self.lines.extend(wrap(&spans, self.width, &first, &rest, Breaks::Words));
     }
 
     fn code_block(&mut self, code: CodeBlock) {
@@ -373,8 +341,7 @@ impl Renderer<'_> {
         let mut bar = rest.clone();
         bar.push(Span::styled("│ ", frame));
         for line in highlight(&code.text, code.language.as_deref(), self.theme) {
-            self.lines
-                .extend(wrap(&line, self.width, &bar, &bar, Breaks::Anywhere));
+            self.lines.extend(wrap(&line, self.width, &bar, &bar, Breaks::Anywhere));
         }
         if code.closed {
             let mut end = rest;
@@ -419,11 +386,7 @@ impl Renderer<'_> {
                 }
                 let cell = row.get(i).map_or(&[][..], Vec::as_slice);
                 let align = table.alignments.get(i).copied().unwrap_or(Alignment::None);
-                let bold = if r == 0 {
-                    Modifier::BOLD
-                } else {
-                    Modifier::empty()
-                };
+                let bold = if r == 0 { Modifier::BOLD } else { Modifier::empty() };
                 spans.extend(fit_cell(cell, *width, align).into_iter().map(|s| {
                     let style = s.style.add_modifier(bold);
                     s.style(style)
@@ -444,18 +407,13 @@ impl Renderer<'_> {
 fn fence_is_closed(source: &str) -> bool {
     let trimmed = source.trim_end();
     let first = trimmed.lines().next().unwrap_or("").trim_start();
-    let fence: String = first
-        .chars()
-        .take_while(|c| *c == '`' || *c == '~')
-        .collect();
+    let fence: String = first.chars().take_while(|c| *c == '`' || *c == '~').collect();
     if fence.len() < 3 {
         // An indented block has no fence to close.
         return true;
     }
     let last = trimmed.lines().last().unwrap_or("").trim();
-    trimmed.lines().count() > 1
-        && last.starts_with(&fence)
-        && last.chars().all(|c| c == fence.as_bytes()[0] as char)
+    trimmed.lines().count() > 1 && last.starts_with(&fence) && last.chars().all(|c| c == fence.as_bytes()[0] as char)
 }
 
 /// The cell's spans cut to `width` cells (with "…") and padded as aligned.
@@ -469,9 +427,7 @@ fn fit_cell(cell: &[Span<'static>], width: usize, align: Alignment) -> Vec<Span<
     } else {
         'outer: for span in cell {
             let mut text = String::new();
-            for g in
-                unicode_segmentation::UnicodeSegmentation::graphemes(span.content.as_ref(), true)
-            {
+            for g in unicode_segmentation::UnicodeSegmentation::graphemes(span.content.as_ref(), true) {
                 let w = wrap::width(g);
                 if used + w > width.saturating_sub(1) {
                     out.push(Span::styled(text, span.style));
@@ -505,57 +461,22 @@ mod tests {
     use super::*;
 
     fn text(md: &str, width: usize) -> Vec<String> {
-        render(md, width, &Theme::new(true), 1)
-            .lines
-            .iter()
-            .map(|l| l.to_string())
-            .collect()
+        render(md, width, &Theme::new(true), 1).lines.iter().map(|l| l.to_string()).collect()
     }
 
     #[test]
     fn paragraphs_lists_and_quotes() {
-        let lines = text(
-            "Hello *world*.\n\n- one\n- two\n  - nested\n\n> quoted text\n",
-            40,
-        );
-        assert_eq!(
-            lines,
-            [
-                "Hello world.",
-                "",
-                "• one",
-                "• two",
-                "  • nested",
-                "",
-                "│ quoted text"
-            ]
-        );
+        let lines = text("Hello *world*.\n\n- one\n- two\n  - nested\n\n> quoted text\n", 40);
+        assert_eq!(lines, ["Hello world.", "", "• one", "• two", "  • nested", "", "│ quoted text"]);
         let lines = text("1. first item that wraps\n2. second", 12);
         assert_eq!(lines, ["1. first", "   item that", "   wraps", "2. second"]);
     }
 
     #[test]
     fn code_blocks_are_numbered_and_open_fences_stay_open() {
-        let r = render(
-            "a\n\n```rust\nlet x = 1;\n```\n\n```\nopen",
-            30,
-            &Theme::new(true),
-            3,
-        );
+        let r = render("a\n\n```rust\nlet x = 1;\n```\n\n```\nopen", 30, &Theme::new(true), 3);
         let lines: Vec<String> = r.lines.iter().map(|l| l.to_string()).collect();
-        assert_eq!(
-            lines,
-            [
-                "a",
-                "",
-                "╭─ [3] rust",
-                "│ let x = 1;",
-                "╰─",
-                "",
-                "╭─ [4]",
-                "│ open"
-            ]
-        );
+        assert_eq!(lines, ["a", "", "╭─ [3] rust", "│ let x = 1;", "╰─", "", "╭─ [4]", "│ open"]);
         assert_eq!(r.code_blocks, 2);
     }
 
@@ -574,10 +495,7 @@ mod tests {
 
     #[test]
     fn headings_rules_and_links() {
-        let lines = text(
-            "# Title\n\nSee [docs](https://x.y) or <https://a.b>.\n\n---\n",
-            30,
-        );
+        let lines = text("# Title\n\nSee [docs](https://x.y) or <https://a.b>.\n\n---\n", 30);
         assert_eq!(lines[0], "Title");
         assert_eq!(lines[2], "See docs (https://x.y) or");
         assert_eq!(lines[3], "https://a.b.");

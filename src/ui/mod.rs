@@ -43,10 +43,7 @@ impl View {
         let area = frame.area();
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let text = strings::too_small(area.width, area.height, MIN_WIDTH, MIN_HEIGHT);
-            frame.render_widget(
-                Paragraph::new(Line::styled(text, theme.warning)).wrap(Wrap { trim: true }),
-                area,
-            );
+            frame.render_widget(Paragraph::new(Line::styled(text, theme.warning)).wrap(Wrap { trim: true }), area);
             return state.viewport;
         }
         let [header_area, body, input_area, footer_area] = Layout::vertical([
@@ -62,11 +59,9 @@ impl View {
             _ => None,
         };
         let side = sliders.is_some() || state.stats_visible();
-        let [chat_area, side_area] = Layout::horizontal([
-            Constraint::Fill(1),
-            Constraint::Length(if side { SIDE_PANEL_WIDTH } else { 0 }),
-        ])
-        .areas(body);
+        let [chat_area, side_area] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(if side { SIDE_PANEL_WIDTH } else { 0 })])
+                .areas(body);
 
         header::render(frame, header_area, state, &theme);
         let viewport = chat::render(frame, chat_area, state, &theme, &mut self.chat_cache);

@@ -13,8 +13,7 @@ use crate::ui::theme::Theme;
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selected: usize) {
     let inner = popup::open(frame, area, 90, 70, strings::PICKER_TITLE, theme);
     if state.models.is_empty() {
-        let text = Paragraph::new(Line::styled(strings::PICKER_EMPTY, theme.dim))
-            .wrap(Wrap { trim: true });
+        let text = Paragraph::new(Line::styled(strings::PICKER_EMPTY, theme.dim)).wrap(Wrap { trim: true });
         frame.render_widget(text, inner);
         return;
     }
@@ -31,8 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selec
             strings::model_source(m.source).to_string(),
         ])
     });
-    let header =
-        Row::new(["", "model", "arch", "quant", "size", "kind", "found in"]).style(theme.title);
+    let header = Row::new(["", "model", "arch", "quant", "size", "kind", "found in"]).style(theme.title);
     let widths = [
         Constraint::Length(1),
         Constraint::Fill(3),
@@ -42,9 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selec
         Constraint::Length(8),
         Constraint::Length(12),
     ];
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(theme.selected);
+    let table = Table::new(rows, widths).header(header).row_highlight_style(theme.selected);
     let mut table_state = TableState::default().with_selected(Some(selected));
     frame.render_stateful_widget(table, inner, &mut table_state);
 }

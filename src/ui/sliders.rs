@@ -40,10 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selec
         ]));
     }
     if Slider::ALL.get(selected) == Some(&Slider::MaxTokens) {
-        lines.push(Line::styled(
-            format!("  {}", strings::MAX_TOKENS_NEXT_REPLY),
-            theme.dim,
-        ));
+        lines.push(Line::styled(format!("  {}", strings::MAX_TOKENS_NEXT_REPLY), theme.dim));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }

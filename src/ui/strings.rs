@@ -24,8 +24,7 @@ pub const SLIDERS_TITLE: &str = " Sampling ";
 pub const PICKER_TITLE: &str = " Models ";
 pub const HISTORY_TITLE: &str = " Conversations ";
 pub const HELP_TITLE: &str = " Keys ";
-pub const PICKER_EMPTY: &str =
-    "No models found. Start with --model PATH, or set models_dir in config.toml.";
+pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set models_dir in config.toml.";
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
 pub const RENAME_TITLE: &str = " New title ";
 pub const READING_PROMPT: &str = "reading prompt";
@@ -44,8 +43,7 @@ pub const NEW_CHAT: &str = "New chat.";
 pub const COPIED_REPLY: &str = "Copied the last reply.";
 pub const NOTHING_TO_COPY: &str = "No reply to copy yet.";
 pub const NOTHING_TO_EXPORT: &str = "Nothing to export yet.";
-pub const CONTEXT_FULL: &str =
-    "The context window is full: start a new chat or load with a larger --ctx.";
+pub const CONTEXT_FULL: &str = "The context window is full: start a new chat or load with a larger --ctx.";
 pub const ENGINE_GONE: &str = "The engine stopped; restart bitnet-tui (the log file says why).";
 pub const SLIDERS_RESET: &str = "Sampling settings reset to their defaults.";
 
@@ -65,25 +63,16 @@ pub fn failed(what: &str, error: &dyn std::fmt::Display) -> String {
 
 /// Keys of an action, as "Esc/Ctrl+C".
 pub fn keys_text(keys: &[KeyCombo]) -> String {
-    keys.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("/")
+    keys.iter().map(ToString::to_string).collect::<Vec<_>>().join("/")
 }
 
 /// The first key of an action, for hints in notices.
 fn key_of(keymap: &Keymap, scope: Scope, action: Action) -> String {
-    keymap
-        .keys_for(scope, action)
-        .first()
-        .map_or_else(|| format!("`{action}` (unbound)"), ToString::to_string)
+    keymap.keys_for(scope, action).first().map_or_else(|| format!("`{action}` (unbound)"), ToString::to_string)
 }
 
 pub fn busy(keymap: &Keymap) -> String {
-    format!(
-        "A reply is being written; {} stops it.",
-        key_of(keymap, Scope::Chat, Action::Stop)
-    )
+    format!("A reply is being written; {} stops it.", key_of(keymap, Scope::Chat, Action::Stop))
 }
 
 pub fn no_model(keymap: &Keymap) -> String {
@@ -94,10 +83,7 @@ pub fn no_model(keymap: &Keymap) -> String {
 }
 
 pub fn press_again_to_quit(keymap: &Keymap) -> String {
-    format!(
-        "Press {} again to quit.",
-        key_of(keymap, Scope::Global, Action::Interrupt)
-    )
+    format!("Press {} again to quit.", key_of(keymap, Scope::Global, Action::Interrupt))
 }
 
 pub fn editing(keymap: &Keymap) -> String {
@@ -109,17 +95,11 @@ pub fn editing(keymap: &Keymap) -> String {
 }
 
 pub fn no_other_model(keymap: &Keymap) -> String {
-    format!(
-        "No other recent model: press {} to pick one.",
-        key_of(keymap, Scope::Global, Action::OpenModels)
-    )
+    format!("No other recent model: press {} to pick one.", key_of(keymap, Scope::Global, Action::OpenModels))
 }
 
 pub fn confirm_delete(title: &str, keys: &[KeyCombo]) -> String {
-    format!(
-        "Delete “{title}”? Press {} again to delete it for good.",
-        keys_text(keys)
-    )
+    format!("Delete “{title}”? Press {} again to delete it for good.", keys_text(keys))
 }
 
 pub fn deleted(title: &str) -> String {
@@ -162,13 +142,7 @@ pub fn already_loaded(path: &Path) -> String {
 }
 
 pub fn loaded(info: &ModelInfo, reprefill: bool) -> String {
-    let mut text = format!(
-        "Loaded {} ({}, {}) in {:.1} s.",
-        info.name,
-        info.arch,
-        info.quant,
-        info.load_ms / 1000.0
-    );
+    let mut text = format!("Loaded {} ({}, {}) in {:.1} s.", info.name, info.arch, info.quant, info.load_ms / 1000.0);
     if reprefill {
         text.push_str(" The conversation is read again with its chat format at the next message.");
     }

@@ -52,9 +52,7 @@ impl Theme {
             link: fg(Color::Blue).add_modifier(Modifier::UNDERLINED),
             quote: fg(Color::Gray).add_modifier(Modifier::ITALIC),
             table_border: fg(Color::DarkGray),
-            selected: Style::new()
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD),
+            selected: Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD),
             border: fg(Color::DarkGray),
             border_focused: fg(Color::Cyan),
             key: fg(Color::Cyan).add_modifier(Modifier::BOLD),

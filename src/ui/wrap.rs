@@ -60,18 +60,11 @@ fn atoms(spans: &[Span<'_>]) -> Vec<Atom> {
                 Kind::Word
             };
             match atoms.last_mut() {
-                Some(last)
-                    if last.kind == kind && kind != Kind::Wide && last.style == span.style =>
-                {
+                Some(last) if last.kind == kind && kind != Kind::Wide && last.style == span.style => {
                     last.text.push_str(g);
                     last.width += w;
                 }
-                _ => atoms.push(Atom {
-                    text: g.to_string(),
-                    style: span.style,
-                    width: w,
-                    kind,
-                }),
+                _ => atoms.push(Atom { text: g.to_string(), style: span.style, width: w, kind }),
             }
         }
     }
@@ -134,18 +127,9 @@ pub fn wrap(
     rest_prefix: &[Span<'static>],
     breaks: Breaks,
 ) -> Vec<Line<'static>> {
-    let prefix_width =
-        |p: &[Span<'static>]| p.iter().map(|s| self::width(&s.content)).sum::<usize>();
-    let avail = width
-        .saturating_sub(prefix_width(first_prefix).max(prefix_width(rest_prefix)))
-        .max(1);
-    let mut lines = Lines {
-        done: Vec::new(),
-        spans: first_prefix.to_vec(),
-        used: 0,
-        avail,
-        rest_prefix,
-    };
+    let prefix_width = |p: &[Span<'static>]| p.iter().map(|s| self::width(&s.content)).sum::<usize>();
+    let avail = width.saturating_sub(prefix_width(first_prefix).max(prefix_width(rest_prefix))).max(1);
+    let mut lines = Lines { done: Vec::new(), spans: first_prefix.to_vec(), used: 0, avail, rest_prefix };
     for atom in atoms(spans) {
         let fits = lines.used + atom.width <= avail;
         match (breaks, atom.kind) {
@@ -180,14 +164,8 @@ mod tests {
 
     #[test]
     fn breaks_between_words() {
-        assert_eq!(
-            plain("the quick brown fox", 10, Breaks::Words),
-            ["the quick", "brown fox"]
-        );
-        assert_eq!(
-            plain("abcdefghijkl", 5, Breaks::Words),
-            ["abcde", "fghij", "kl"]
-        );
+        assert_eq!(plain("the quick brown fox", 10, Breaks::Words), ["the quick", "brown fox"]);
+        assert_eq!(plain("abcdefghijkl", 5, Breaks::Words), ["abcde", "fghij", "kl"]);
         assert_eq!(plain("", 5, Breaks::Words), [""]);
     }
 
@@ -205,13 +183,7 @@ mod tests {
     #[test]
     fn code_keeps_spaces_and_prefixes_repeat() {
         let prefix = [Span::raw("│ ")];
-        let lines = wrap(
-            &[Span::raw("    let x = 1;")],
-            8,
-            &prefix,
-            &prefix,
-            Breaks::Anywhere,
-        );
+        let lines = wrap(&[Span::raw("    let x = 1;")], 8, &prefix, &prefix, Breaks::Anywhere);
         assert_eq!(texts(&lines), ["│     le", "│ t x = ", "│ 1;"]);
     }
 

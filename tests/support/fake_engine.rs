@@ -24,77 +24,47 @@ impl Journal {
     /// `SetSampling` after it.
     pub fn current_sampling(&self) -> Option<SamplingParams> {
         self.commands.iter().fold(None, |acc, cmd| match cmd {
-            EngineCmd::Generate { sampling, .. } | EngineCmd::SetSampling(sampling) => {
-                Some(sampling.clone())
-            }
+            EngineCmd::Generate { sampling, .. } | EngineCmd::SetSampling(sampling) => Some(sampling.clone()),
             _ => acc,
         })
     }
 
     pub fn generates(&self) -> Vec<&EngineCmd> {
-        self.commands
-            .iter()
-            .filter(|c| matches!(c, EngineCmd::Generate { .. }))
-            .collect()
+        self.commands.iter().filter(|c| matches!(c, EngineCmd::Generate { .. })).collect()
     }
 }
 
 /// Events for a `Load` of `path`.
 pub fn load_events(path: &std::path::Path) -> Vec<EngineEvent> {
     vec![
-        EngineEvent::LoadProgress {
-            fraction: 0.5,
-            stage: "weights".into(),
-        },
+        EngineEvent::LoadProgress { fraction: 0.5, stage: "weights".into() },
         EngineEvent::Ready(model_info(&path.display().to_string())),
     ]
 }
 
 /// Prefill progress and the first token of request `id`.
 pub fn start_events(id: RequestId) -> Vec<EngineEvent> {
-    vec![
-        EngineEvent::PrefillProgress {
-            id,
-            done: 40,
-            total: 40,
-        },
-        token(id, 0),
-    ]
+    vec![EngineEvent::PrefillProgress { id, done: 40, total: 40 }, token(id, 0)]
 }
 
 /// Token `n` of the scripted reply and the figures after it.
 pub fn token(id: RequestId, n: usize) -> EngineEvent {
-    EngineEvent::Token {
-        id,
-        token: n as u32,
-        text: REPLY[n % REPLY.len()].to_string(),
-    }
+    EngineEvent::Token { id, token: n as u32, text: REPLY[n % REPLY.len()].to_string() }
 }
 
 pub fn stats_event(id: RequestId, generated: usize) -> EngineEvent {
-    EngineEvent::Stats {
-        id,
-        stats: stats(generated),
-    }
+    EngineEvent::Stats { id, stats: stats(generated) }
 }
 
 pub fn done(id: RequestId, reason: StopReason, generated: usize) -> EngineEvent {
-    EngineEvent::Done {
-        id,
-        reason,
-        stats: stats(generated),
-    }
+    EngineEvent::Done { id, reason, stats: stats(generated) }
 }
 
 /// Spawns the fake on the current tokio runtime behind real channels. It streams the scripted
 /// reply with `token_delay` between tokens and stops early on `Cancel`, as the real one does.
 pub fn spawn(
     token_delay: Duration,
-) -> (
-    UnboundedSender<EngineCmd>,
-    UnboundedReceiver<EngineEvent>,
-    Arc<Mutex<Journal>>,
-) {
+) -> (UnboundedSender<EngineCmd>, UnboundedReceiver<EngineEvent>, Arc<Mutex<Journal>>) {
     let (cmd_tx, mut cmd_rx) = unbounded_channel::<EngineCmd>();
     let (event_tx, event_rx) = unbounded_channel::<EngineEvent>();
     let journal = Arc::new(Mutex::new(Journal::default()));
@@ -117,11 +87,7 @@ pub fn spawn(
                     }
                 }
                 EngineCmd::Generate { id, max_tokens, .. } => {
-                    let _ = event_tx.send(EngineEvent::PrefillProgress {
-                        id,
-                        done: 40,
-                        total: 40,
-                    });
+                    let _ = event_tx.send(EngineEvent::PrefillProgress { id, done: 40, total: 40 });
                     let mut reason = StopReason::EndOfText;
                     let mut generated = 0;
                     for n in 0..REPLY.len().min(max_tokens) {
@@ -133,9 +99,7 @@ pub fn spawn(
                                     log.lock().unwrap().commands.push(EngineCmd::Cancel);
                                     reason = StopReason::Cancelled;
                                 }
-                                EngineCmd::SetSampling(_) => {
-                                    log.lock().unwrap().commands.push(next)
-                                }
+                                EngineCmd::SetSampling(_) => log.lock().unwrap().commands.push(next),
                                 other => pending = Some(other),
                             }
                         }
@@ -147,6 +111,10 @@ pub fn spawn(
                         let _ = event_tx.send(stats_event(id, generated));
                     }
                     let _ = event_tx.send(done(id, reason, generated));
+                }
+                EngineCmd::Logits { id, .. } | EngineCmd::Perplexity { id, .. } => {
+                    let message = "the fake engine only chats".to_string();
+                    let _ = event_tx.send(EngineEvent::Error { id: Some(id), message });
                 }
                 EngineCmd::Shutdown => break,
                 EngineCmd::SetSampling(_) | EngineCmd::Cancel => {}

@@ -23,12 +23,7 @@ pub fn fixed_time() -> SystemTime {
 pub fn settings() -> Settings {
     let sampling = SamplingArgs::default();
     let load = LoadArgs::default();
-    let cli = CliOverrides {
-        models: &[],
-        sampling: &sampling,
-        load: &load,
-        max_tokens: None,
-    };
+    let cli = CliOverrides { models: &[], sampling: &sampling, load: &load, max_tokens: None };
     Settings::load(Path::new("/nonexistent/config.toml"), &|_| None, cli).expect("default settings")
 }
 
@@ -41,10 +36,7 @@ pub fn state() -> State {
 
 pub fn model_info(path: &str) -> ModelInfo {
     let path = PathBuf::from(path);
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     ModelInfo {
         path,
         name,

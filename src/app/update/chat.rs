@@ -21,10 +21,7 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
         state.conversation.messages.truncate(index);
     }
     let text = text.trim_end().to_string();
-    state
-        .conversation
-        .messages
-        .push(Message::new(Role::User, text));
+    state.conversation.messages.push(Message::new(Role::User, text));
     start_generation(state)
 }
 
@@ -48,11 +45,7 @@ fn start_generation(state: &mut State) -> Vec<Effect> {
     state.next_request += 1;
     let messages = &mut state.conversation.messages;
     messages.push(Message::new(Role::Assistant, ""));
-    state.generation = Some(Generation {
-        id,
-        message: messages.len() - 1,
-        cancelling: false,
-    });
+    state.generation = Some(Generation { id, message: messages.len() - 1, cancelling: false });
     if let Some(model) = &state.model {
         state.conversation.model = Some(model.name.clone());
     }
@@ -97,10 +90,7 @@ pub(super) fn interrupt(state: &mut State, armed: bool) -> Vec<Effect> {
     }
     let effects = cancel(state);
     state.quit_armed = true;
-    state.notify(
-        NoticeLevel::Info,
-        strings::press_again_to_quit(&state.keymap),
-    );
+    state.notify(NoticeLevel::Info, strings::press_again_to_quit(&state.keymap));
     effects
 }
 
@@ -179,10 +169,7 @@ pub(super) fn new_chat(state: &mut State) -> Vec<Effect> {
 /// Shows a stored conversation (after the history browser asked for it).
 pub(super) fn open(state: &mut State, conversation: Conversation) -> Vec<Effect> {
     let effects = abandon_generation(state);
-    state.notify(
-        NoticeLevel::Info,
-        strings::opened(&conversation.display_title()),
-    );
+    state.notify(NoticeLevel::Info, strings::opened(&conversation.display_title()));
     replace_conversation(state, conversation);
     effects
 }
@@ -199,11 +186,7 @@ pub(super) fn recall(state: &mut State, older: bool) -> bool {
     if !state.input.is_empty() && !state.input_history.is_browsing() {
         return false;
     }
-    let text = if older {
-        state.input_history.older()
-    } else {
-        state.input_history.newer()
-    };
+    let text = if older { state.input_history.older() } else { state.input_history.newer() };
     if let Some(text) = text.map(str::to_string) {
         let mut input = new_input();
         input.insert_str(text);
@@ -213,12 +196,7 @@ pub(super) fn recall(state: &mut State, older: bool) -> bool {
 }
 
 pub(super) fn copy_reply(state: &mut State) -> Vec<Effect> {
-    let reply = state
-        .conversation
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::Assistant && !m.content.is_empty());
+    let reply = state.conversation.messages.iter().rev().find(|m| m.role == Role::Assistant && !m.content.is_empty());
     match reply {
         Some(message) => {
             let text = message.content.clone();

@@ -51,10 +51,7 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             }
             chat::save(state)
         }
-        EngineEvent::Error {
-            id: Some(id),
-            message,
-        } => {
+        EngineEvent::Error { id: Some(id), message } => {
             let Some(reply) = current_message(state, id) else {
                 return Vec::new();
             };
@@ -71,6 +68,8 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             state.notify(NoticeLevel::Error, text);
             Vec::new()
         }
+        // The chat never asks for logits or perplexity.
+        EngineEvent::Logits { .. } | EngineEvent::Perplexity { .. } => Vec::new(),
         EngineEvent::Unloaded => {
             state.model = None;
             Vec::new()
@@ -83,10 +82,7 @@ fn is_current(state: &State, id: RequestId) -> bool {
 }
 
 /// The message the request `id` writes to, if it is the running one (stale ids are ignored).
-fn current_message(
-    state: &mut State,
-    id: RequestId,
-) -> Option<&mut crate::app::conversation::Message> {
+fn current_message(state: &mut State, id: RequestId) -> Option<&mut crate::app::conversation::Message> {
     let index = state.generation.as_ref().filter(|g| g.id == id)?.message;
     state.conversation.messages.get_mut(index)
 }

@@ -12,12 +12,7 @@ use crate::app::store::ConversationSummary;
 use crate::ui::strings;
 
 pub(super) fn open(state: &mut State) -> Vec<Effect> {
-    let browser = HistoryBrowser {
-        items: Vec::new(),
-        selected: 0,
-        rename: None,
-        confirm_delete: false,
-    };
+    let browser = HistoryBrowser { items: Vec::new(), selected: 0, rename: None, confirm_delete: false };
     if toggle_overlay(state, Overlay::History(Box::new(browser))) {
         vec![Effect::ListConversations]
     } else {
@@ -120,11 +115,7 @@ pub(super) fn rename_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         Some(Action::Confirm) => {
-            let title = browser
-                .rename
-                .take()
-                .map(|r| r.lines().join(" ").trim().to_string())
-                .unwrap_or_default();
+            let title = browser.rename.take().map(|r| r.lines().join(" ").trim().to_string()).unwrap_or_default();
             let Some(item) = browser.items.get_mut(browser.selected) else {
                 return Vec::new();
             };

@@ -18,10 +18,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return history::rename_key(state, key);
     }
     let scope = focused_scope(state);
-    let handled = state
-        .keymap
-        .action_for(scope, &key)
-        .and_then(|action| on_action(state, action, armed));
+    let handled = state.keymap.action_for(scope, &key).and_then(|action| on_action(state, action, armed));
     match handled {
         Some(effects) => effects,
         None => {

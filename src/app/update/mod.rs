@@ -61,10 +61,7 @@ pub fn start(state: &mut State) -> Vec<Effect> {
 
 /// Opens `overlay`, or closes it when one of the same kind is open.
 fn toggle_overlay(state: &mut State, overlay: Overlay) -> bool {
-    let same = state
-        .overlay
-        .as_ref()
-        .is_some_and(|o| std::mem::discriminant(o) == std::mem::discriminant(&overlay));
+    let same = state.overlay.as_ref().is_some_and(|o| std::mem::discriminant(o) == std::mem::discriminant(&overlay));
     state.overlay = if same { None } else { Some(overlay) };
     !same
 }

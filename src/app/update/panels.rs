@@ -63,9 +63,7 @@ fn on_sliders(state: &mut State, action: Action, selected: usize) -> Vec<Effect>
     let slider = Slider::ALL[selected.min(Slider::ALL.len() - 1)];
     let (steps, coarse) = match action {
         Action::Up | Action::Down => {
-            state.overlay = Some(Overlay::Sliders {
-                selected: step(selected, action, Slider::ALL.len()),
-            });
+            state.overlay = Some(Overlay::Sliders { selected: step(selected, action, Slider::ALL.len()) });
             return Vec::new();
         }
         Action::Close => return close(state),
@@ -110,10 +108,7 @@ pub(super) fn on_models_found(state: &mut State, mut models: Vec<ModelEntry>) {
     }
     let current = state.current_model_path().cloned();
     if let Some(Overlay::Picker { selected }) = &mut state.overlay {
-        *selected = models
-            .iter()
-            .position(|e| Some(&e.path) == current.as_ref())
-            .unwrap_or(0);
+        *selected = models.iter().position(|e| Some(&e.path) == current.as_ref()).unwrap_or(0);
     }
     state.models = models;
 }
@@ -126,24 +121,15 @@ pub(super) fn load_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
         return Vec::new();
     }
     let mut effects = chat::cancel(state);
-    effects.push(Effect::Engine(EngineCmd::Load {
-        path: path.clone(),
-        options: state.load_options.clone(),
-    }));
-    state.loading = Some(Loading {
-        path,
-        fraction: 0.0,
-        stage: String::new(),
-    });
+    effects.push(Effect::Engine(EngineCmd::Load { path: path.clone(), options: state.load_options.clone() }));
+    state.loading = Some(Loading { path, fraction: 0.0, stage: String::new() });
     effects
 }
 
 /// Loads the next (`+1`) or previous (`-1`) model of the recent list.
 pub(super) fn cycle_model(state: &mut State, direction: isize) -> Vec<Effect> {
     let list = &state.recent_models;
-    let current = state
-        .current_model_path()
-        .and_then(|p| list.iter().position(|r| r == p));
+    let current = state.current_model_path().and_then(|p| list.iter().position(|r| r == p));
     let others = list.len() - usize::from(current.is_some());
     if others == 0 {
         state.notify(NoticeLevel::Warning, strings::no_other_model(&state.keymap));

@@ -10,10 +10,7 @@ pub(super) fn page(height: usize) -> usize {
 }
 
 fn max_top(state: &State) -> usize {
-    state
-        .viewport
-        .total_lines
-        .saturating_sub(state.viewport.height)
+    state.viewport.total_lines.saturating_sub(state.viewport.height)
 }
 
 pub(super) fn up(state: &mut State, lines: usize) -> Vec<Effect> {

@@ -1,0 +1,115 @@
+//! `bitnet-tui bench`: llama-bench's pp/tg measurements with a roofline column.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::engine::bandwidth::read_bandwidth;
+use crate::engine::bench::{bytes_per_token, generation_speed, prompt_speed, Spread};
+use crate::engine::model::{Model, RunState};
+use crate::kernels::dispatch;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The GGUF model.
+    #[arg(short, long)]
+    pub model: PathBuf,
+    /// Prompt tokens of the pp test (0 skips it).
+    #[arg(short = 'p', long, default_value_t = 128)]
+    pub prompt: usize,
+    /// Generated tokens of the tg test (0 skips it).
+    #[arg(short = 'n', long, default_value_t = 64)]
+    pub gen: usize,
+    /// Thread counts to test, comma separated (default: the number of physical cores).
+    #[arg(short = 't', long, value_delimiter = ',')]
+    pub threads: Vec<usize>,
+    /// Repetitions of each test.
+    #[arg(short = 'r', long, default_value_t = 5)]
+    pub reps: usize,
+    /// Tokens already in the cache before the tg test (measures generation at a filled context).
+    #[arg(long, default_value_t = 0)]
+    pub depth: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    threads: usize,
+    test: String,
+    tok_s: Spread,
+    /// tg only: tok/s × bytes read per token ÷ measured read bandwidth.
+    roofline: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    model: String,
+    kernel: &'static str,
+    bytes_per_token: u64,
+    /// Measured read bandwidth, GB/s, per thread count.
+    bandwidth_gbs: Vec<(usize, f64)>,
+    rows: Vec<Row>,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let model = Model::load(&args.model)?;
+    let threads = if args.threads.is_empty() { vec![num_cpus::get_physical().max(1)] } else { args.threads.clone() };
+    let mut report = Report {
+        model: args.model.display().to_string(),
+        kernel: dispatch::active().name(),
+        bytes_per_token: bytes_per_token(&model, args.depth),
+        bandwidth_gbs: Vec::new(),
+        rows: Vec::new(),
+    };
+    for &t in &threads {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
+        pool.install(|| -> anyhow::Result<()> {
+            let bandwidth = read_bandwidth(1 << 30, 3);
+            report.bandwidth_gbs.push((t, bandwidth / 1e9));
+            let mut st = RunState::default();
+            if args.prompt > 0 {
+                prompt_speed(&model, &mut st, args.prompt.min(64)); // warm-up
+                let runs: Vec<f64> = (0..args.reps).map(|_| prompt_speed(&model, &mut st, args.prompt)).collect();
+                report.rows.push(Row {
+                    threads: t,
+                    test: format!("pp{}", args.prompt),
+                    tok_s: Spread::of(&runs),
+                    roofline: None,
+                });
+            }
+            if args.gen > 0 {
+                generation_speed(&model, &mut st, 4, 0); // warm-up
+                let runs: Vec<f64> =
+                    (0..args.reps).map(|_| generation_speed(&model, &mut st, args.gen, args.depth)).collect();
+                let tok_s = Spread::of(&runs);
+                let name =
+                    if args.depth > 0 { format!("tg{}@{}", args.gen, args.depth) } else { format!("tg{}", args.gen) };
+                let roofline = Some(tok_s.mean * report.bytes_per_token as f64 / bandwidth);
+                report.rows.push(Row { threads: t, test: name, tok_s, roofline });
+            }
+            Ok(())
+        })?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "model {} · kernel {} · {:.1} MB read per generated token",
+        report.model,
+        report.kernel,
+        report.bytes_per_token as f64 / 1e6
+    );
+    for (t, bw) in &report.bandwidth_gbs {
+        println!("memory read bandwidth, {t} thread(s): {bw:.1} GB/s");
+    }
+    println!("| threads | test       |            tok/s | roofline |");
+    for r in &report.rows {
+        let roof = r.roofline.map_or(String::new(), |f| format!("{:.0}%", f * 100.0));
+        println!("| {:>7} | {:<10} | {:>8.2} ± {:>5.2} | {:>8} |", r.threads, r.test, r.tok_s.mean, r.tok_s.sd, roof);
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! `bitnet-tui gen-model`: write a synthetic BitNet b1.58 GGUF in the real 2B4T layout.
+
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+
+use crate::engine::synthetic::{write_model, BitnetShape};
+use crate::engine::vocab::Vocab;
+
+use super::atomic::write_atomically;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Preset {
+    /// 2 layers, hidden 256, FFN 768, 2 heads, 1 KV head (the fixture's shape).
+    Tiny,
+    /// BitNet b1.58 2B4T: 30 layers, hidden 2560, FFN 6912, 20 heads, 5 KV heads (~1.19 GB).
+    #[value(name = "2b4t")]
+    B2B4T,
+}
+
+#[derive(Debug, Args)]
+pub struct GenModelArgs {
+    /// The starting shape.
+    #[arg(long, value_enum, default_value = "tiny")]
+    pub preset: Preset,
+    #[arg(long)]
+    pub layers: Option<usize>,
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    #[arg(long)]
+    pub ffn: Option<usize>,
+    #[arg(long)]
+    pub heads: Option<usize>,
+    #[arg(long)]
+    pub kv_heads: Option<usize>,
+    /// A LLaMA-3 tiktoken `tokenizer.model` (PyPI llama-models, llama_models/llama3/tokenizer.model)
+    /// for the real 128256-token vocabulary; without it a small built-in byte-level vocabulary.
+    #[arg(long, value_name = "PATH")]
+    pub tokenizer: Option<PathBuf>,
+    /// Seed of the random weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the GGUF.
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+pub fn run(args: GenModelArgs) -> anyhow::Result<()> {
+    let base = match args.preset {
+        Preset::Tiny => BitnetShape::TINY,
+        Preset::B2B4T => BitnetShape::B2B4T,
+    };
+    let shape = BitnetShape {
+        n_layers: args.layers.unwrap_or(base.n_layers),
+        hidden: args.hidden.unwrap_or(base.hidden),
+        ffn: args.ffn.unwrap_or(base.ffn),
+        heads: args.heads.unwrap_or(base.heads),
+        kv_heads: args.kv_heads.unwrap_or(base.kv_heads),
+        context: base.context,
+    };
+    shape.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let started = Instant::now();
+    let vocab = match &args.tokenizer {
+        Some(path) => Vocab::llama3_from_tiktoken(path)?,
+        None => Vocab::small_byte_level(),
+    };
+    write_atomically(&args.out, |file| {
+        let mut out = BufWriter::with_capacity(8 << 20, file);
+        write_model(&mut out, &shape, &vocab, args.seed)?;
+        out.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    })?;
+    let bytes = std::fs::metadata(&args.out)?.len();
+    eprintln!(
+        "wrote {} ({:.3} GB, {} tokens) in {:.1} s",
+        args.out.display(),
+        bytes as f64 / 1e9,
+        vocab.tokens.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

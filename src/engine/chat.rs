@@ -1,0 +1,100 @@
+//! Chat formats: a conversation becomes the prompt's token ids.
+//!
+//! A format renders messages into [`Segment`]s rather than one string, so that explicit tokens
+//! (BOS, end of turn) stay ids, text is tokenized with the right special-token setting, and the
+//! engine can reuse the tokens it sampled for earlier replies ([`Segment::AssistantContent`]).
+//!
+//! Which format a model gets ([`ChatFormat::for_model`]): BitNet b1.58 gets Microsoft's training
+//! format (data in `assets/templates/bitnet-b158.toml`); a model with a Jinja
+//! `tokenizer.chat_template` gets it rendered; any other model gets plain `User: …` lines
+//! (`assets/templates/plain.toml`).
+
+mod jinja;
+mod turns;
+
+use anyhow::Result;
+
+use crate::engine::protocol::ChatMessage;
+use crate::engine::tokenizer::{is_bitnet_b158, Tokenizer};
+use crate::gguf::GgufFile;
+use jinja::JinjaFormat;
+use turns::TurnFormat;
+
+/// One piece of a rendered conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    /// Explicit token ids (BOS, end-of-turn).
+    Token(u32),
+    /// Text to tokenize on its own (no BOS); `special` = parse special tokens in it.
+    Text { text: String, special: bool },
+    /// The content of messages[index] (an assistant reply). The engine substitutes the tokens it
+    /// sampled for that reply when it still has them; otherwise it tokenizes `text` (special: false).
+    AssistantContent { index: usize, text: String },
+}
+
+/// How a model wants its conversations written.
+#[derive(Debug)]
+pub struct ChatFormat(Kind);
+
+#[derive(Debug)]
+enum Kind {
+    /// A fixed turn layout read from `assets/templates/` (BitNet b1.58, or the plain fallback).
+    Turns(TurnFormat),
+    /// The model's own `tokenizer.chat_template`.
+    Jinja(JinjaFormat),
+}
+
+impl ChatFormat {
+    /// The format for a model file: BitNet b1.58 (by architecture, or a template containing
+    /// `BITNET` as bitnet.cpp detects it), else the file's Jinja template, else plain text.
+    pub fn for_model(file: &GgufFile, tokenizer: &Tokenizer) -> Result<ChatFormat> {
+        let arch = file.opt_str("general.architecture")?.unwrap_or_default();
+        let template = file.opt_str("tokenizer.chat_template")?;
+        if is_bitnet_b158(arch) || template.is_some_and(|t| t.contains("BITNET")) {
+            return Ok(Self(Kind::Turns(TurnFormat::bitnet(tokenizer)?)));
+        }
+        match template.filter(|t| t.contains("{{") || t.contains("{%")) {
+            Some(source) => Ok(Self(Kind::Jinja(JinjaFormat::new(file.name(), source, tokenizer)?))),
+            None => Ok(Self(Kind::Turns(TurnFormat::plain(tokenizer)?))),
+        }
+    }
+
+    /// The conversation as segments; with `add_generation_prompt`, ending where the assistant's
+    /// reply begins.
+    pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<Vec<Segment>> {
+        match &self.0 {
+            Kind::Turns(format) => Ok(format.render(messages, add_generation_prompt)),
+            Kind::Jinja(format) => format.render(messages, add_generation_prompt),
+        }
+    }
+
+    /// A short name for the UI: `bitnet`, `jinja` or `plain`.
+    pub fn name(&self) -> &str {
+        match &self.0 {
+            Kind::Turns(format) => format.name(),
+            Kind::Jinja(_) => "jinja",
+        }
+    }
+}
+
+/// The token ids of rendered segments. `known_reply(index, text)` gives the tokens the engine
+/// sampled for the assistant message `index` (without its end-of-generation token, which the
+/// format adds), or None to tokenize `text`.
+pub fn tokenize_segments(
+    segments: &[Segment],
+    tok: &Tokenizer,
+    known_reply: &dyn Fn(usize, &str) -> Option<Vec<u32>>,
+) -> Result<Vec<u32>> {
+    let mut ids = Vec::new();
+    for segment in segments {
+        match segment {
+            Segment::Token(id) => ids.push(*id),
+            Segment::Text { text, special } => ids.extend(tok.encode(text, false, *special)?),
+            Segment::AssistantContent { index, text } => match known_reply(*index, text) {
+                Some(reply) => ids.extend(reply),
+                None => ids.extend(tok.encode(text, false, false)?),
+            },
+        }
+    }
+    Ok(ids)
+}

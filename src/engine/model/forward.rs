@@ -1,0 +1,152 @@
+//! The forward pass, one batch of tokens at a time, in the order data flow (spec D for BitNet;
+//! LLaMA is the same block without the sub-norms and with SiLU).
+
+use half::f16;
+use rayon::prelude::*;
+
+use crate::engine::kv_cache::KvCache;
+use crate::gguf::TensorType;
+use crate::kernels::dot::{dot_f16, f16_slice};
+
+use super::attention::attention;
+use super::matmul::{linear, ActScratch};
+use super::ops::{add_assign, gated_activation, rms_norm_rows, RopeAngles};
+use super::Model;
+
+/// Which positions of a batch need logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogitsWanted {
+    /// Only the last token's (generation, prompt processing).
+    Last,
+    /// Every token's (perplexity).
+    All,
+}
+
+/// Activations of one batch; buffers grow to the largest batch seen and are then reused.
+#[derive(Debug, Default)]
+pub struct RunState {
+    /// Residual stream, n × hidden.
+    x: Vec<f32>,
+    /// Normed input of a sub-block, n × hidden.
+    h: Vec<f32>,
+    /// n × q_dim, n × kv_dim, n × kv_dim.
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    /// Attention output (n × q_dim), then its sub-norm.
+    att: Vec<f32>,
+    att_normed: Vec<f32>,
+    /// Output of a projection back to the residual width, n × hidden.
+    proj: Vec<f32>,
+    /// n × ffn.
+    gate: Vec<f32>,
+    up: Vec<f32>,
+    gate_normed: Vec<f32>,
+    /// Logits: vocab (Last) or n × vocab (All).
+    logits: Vec<f32>,
+    acts: ActScratch,
+}
+
+fn sized(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    buf.resize(len, 0.0);
+    &mut buf[..len]
+}
+
+impl Model {
+    /// Runs `tokens` at positions `start..start+n`, storing their keys and values in `kv`, and
+    /// returns the wanted logits (`vocab` or `n × vocab` floats).
+    pub fn forward<'s>(
+        &self,
+        st: &'s mut RunState,
+        kv: &mut KvCache,
+        tokens: &[u32],
+        start: usize,
+        want: LogitsWanted,
+    ) -> &'s [f32] {
+        let c = &self.config;
+        let w = &self.weights;
+        let file = self.file.bytes();
+        let n = tokens.len();
+        let (hid, qd, kvd, ffn) = (c.hidden, c.q_dim(), c.kv_dim(), c.ffn);
+        assert!(start + n <= kv.capacity(), "the caller keeps batches within the context");
+
+        // x = embedding rows of the tokens.
+        let x = sized(&mut st.x, n * hid);
+        for (row, &tok) in x.chunks_exact_mut(hid).zip(tokens) {
+            w.token_embd.dequantize_row(file, tok as usize, row);
+        }
+        let angles: Vec<RopeAngles> = (0..n).map(|t| RopeAngles::new(start + t, c.head_dim, c.rope_base)).collect();
+
+        for (l, layer) in w.layers.iter().enumerate() {
+            // Attention: norm → Q, K, V → RoPE → cache → attend → (sub-norm) → output proj → residual.
+            let h = sized(&mut st.h, n * hid);
+            rms_norm_rows(&st.x, &layer.attn_norm, c.rms_eps, h);
+            let q = sized(&mut st.q, n * qd);
+            linear(&layer.wq, file, h, q, &mut st.acts);
+            let k = sized(&mut st.k, n * kvd);
+            linear(&layer.wk, file, h, k, &mut st.acts);
+            let v = sized(&mut st.v, n * kvd);
+            linear(&layer.wv, file, h, v, &mut st.acts);
+            for (t, a) in angles.iter().enumerate() {
+                a.apply(&mut q[t * qd..(t + 1) * qd], c.head_dim, c.rope_style);
+                a.apply(&mut k[t * kvd..(t + 1) * kvd], c.head_dim, c.rope_style);
+            }
+            kv.store(l, start, k, v);
+            let att = sized(&mut st.att, n * qd);
+            attention(c, kv, l, q, start, att);
+            let att_in: &[f32] = match &layer.attn_sub_norm {
+                Some(norm) => {
+                    let normed = sized(&mut st.att_normed, n * qd);
+                    rms_norm_rows(att, norm, c.rms_eps, normed);
+                    normed
+                }
+                None => att,
+            };
+            let proj = sized(&mut st.proj, n * hid);
+            linear(&layer.wo, file, att_in, proj, &mut st.acts);
+            add_assign(&mut st.x, proj);
+
+            // FFN: norm → gate, up → act(gate)·up → (sub-norm) → down proj → residual.
+            let h = sized(&mut st.h, n * hid);
+            rms_norm_rows(&st.x, &layer.ffn_norm, c.rms_eps, h);
+            let gate = sized(&mut st.gate, n * ffn);
+            linear(&layer.w_gate, file, h, gate, &mut st.acts);
+            let up = sized(&mut st.up, n * ffn);
+            linear(&layer.w_up, file, h, up, &mut st.acts);
+            gated_activation(gate, up, c.ffn_activation);
+            let down_in: &[f32] = match &layer.ffn_sub_norm {
+                Some(norm) => {
+                    let normed = sized(&mut st.gate_normed, n * ffn);
+                    rms_norm_rows(gate, norm, c.rms_eps, normed);
+                    normed
+                }
+                None => gate,
+            };
+            let proj = sized(&mut st.proj, n * hid);
+            linear(&layer.w_down, file, down_in, proj, &mut st.acts);
+            add_assign(&mut st.x, proj);
+        }
+
+        // Final norm and LM head, for the rows that need logits.
+        let rows = match want {
+            LogitsWanted::Last => &st.x[(n - 1) * hid..],
+            LogitsWanted::All => &st.x[..],
+        };
+        let y = sized(&mut st.h, rows.len());
+        rms_norm_rows(rows, &w.output_norm, c.rms_eps, y);
+        let n_out = rows.len() / hid;
+        let logits = sized(&mut st.logits, n_out * c.vocab_size);
+        if n_out == 1 && w.output.ty == TensorType::F16 {
+            // One output row: ggml converts it to F16 and dots in F32 (spec D, "LM head").
+            let y16: Vec<f16> = y.iter().map(|&v| f16::from_f32(v)).collect();
+            let head = &file[w.output.bytes.clone()];
+            let row_bytes = w.output.row_bytes();
+            logits.par_iter_mut().enumerate().for_each(|(r, out)| {
+                *out = dot_f16(&y16, f16_slice(&head[r * row_bytes..(r + 1) * row_bytes]));
+            });
+        } else {
+            linear(&w.output, file, y, logits, &mut st.acts);
+        }
+        &st.logits[..n_out * c.vocab_size]
+    }
+}

@@ -1,0 +1,104 @@
+//! The small per-vector operations of a transformer block, written to round like ggml.
+
+use half::f16;
+
+use super::config::{FfnActivation, RopeStyle};
+
+/// ggml's RMSNorm then the weight multiply: squares summed in f64, mean and scale in f32,
+/// `x·scale` then `·w` as two float multiplies (spec D).
+pub fn rms_norm(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
+    let sum: f64 = x.iter().map(|&v| (v * v) as f64).sum();
+    let mean = (sum / x.len() as f64) as f32;
+    let scale = 1.0 / (mean + eps).sqrt();
+    for ((o, &v), &w) in out.iter_mut().zip(x).zip(w) {
+        *o = (v * scale) * w;
+    }
+}
+
+/// Row-wise RMSNorm over `rows` of `width`.
+pub fn rms_norm_rows(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
+    let width = w.len();
+    for (xr, or) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+        rms_norm(xr, w, eps, or);
+    }
+}
+
+/// cos/sin of one position's RoPE angles, built like `ggml_rope_cache_init`: θ₀ = pos,
+/// θᵢ₊₁ = θᵢ·base^(−2/d) by repeated float multiplication (not pow per index).
+pub struct RopeAngles {
+    pub cos: Vec<f32>,
+    pub sin: Vec<f32>,
+}
+
+impl RopeAngles {
+    pub fn new(pos: usize, head_dim: usize, base: f32) -> Self {
+        let theta_scale = base.powf(-2.0 / head_dim as f32);
+        let mut theta = pos as f32;
+        let (mut cos, mut sin) = (Vec::with_capacity(head_dim / 2), Vec::with_capacity(head_dim / 2));
+        for _ in 0..head_dim / 2 {
+            cos.push(theta.cos());
+            sin.push(theta.sin());
+            theta *= theta_scale;
+        }
+        Self { cos, sin }
+    }
+
+    /// Rotates every head of `x` (a row of heads × head_dim) in place.
+    pub fn apply(&self, x: &mut [f32], head_dim: usize, style: RopeStyle) {
+        let half = head_dim / 2;
+        for head in x.chunks_exact_mut(head_dim) {
+            for i in 0..half {
+                let (a, b) = match style {
+                    RopeStyle::Neox => (i, i + half),
+                    RopeStyle::Norm => (2 * i, 2 * i + 1),
+                };
+                let (x0, x1) = (head[a], head[b]);
+                head[a] = x0 * self.cos[i] - x1 * self.sin[i];
+                head[b] = x0 * self.sin[i] + x1 * self.cos[i];
+            }
+        }
+    }
+}
+
+/// ggml's softmax over scores already scaled and masked: subtract the max, exp, sum in f64,
+/// multiply by (float)(1/sum).
+pub fn softmax(x: &mut [f32]) {
+    let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let mut sum = 0f64;
+    for v in x.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v as f64;
+    }
+    let inv = (1.0 / sum) as f32;
+    for v in x.iter_mut() {
+        *v *= inv;
+    }
+}
+
+/// Rounds through f16, as ggml does when it converts an operand to F16.
+pub fn round_f16(x: &mut [f32]) {
+    for v in x.iter_mut() {
+        *v = f16::from_f32(*v).to_f32();
+    }
+}
+
+/// gate ← act(gate) · up, elementwise.
+pub fn gated_activation(gate: &mut [f32], up: &[f32], act: FfnActivation) {
+    for (g, &u) in gate.iter_mut().zip(up) {
+        let a = match act {
+            FfnActivation::ReluSquared => {
+                let r = g.max(0.0);
+                r * r
+            }
+            FfnActivation::Silu => *g / (1.0 + (-*g).exp()),
+        };
+        *g = a * u;
+    }
+}
+
+/// x += y, elementwise.
+pub fn add_assign(x: &mut [f32], y: &[f32]) {
+    for (a, &b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}

@@ -1,0 +1,283 @@
+//! Turning logits into the next token: greedy, temperature, top-k, top-p, min-p, repetition penalty.
+
+mod filters;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+pub use filters::{apply_repeat_penalty, argmax, by_rank, draw, fill_candidates, min_p, top_k, top_p, Candidate};
+
+/// Sampling settings. `temperature == 0` means greedy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SamplingParams {
+    pub temperature: f32,
+    /// 0 disables.
+    pub top_k: usize,
+    /// 1.0 disables.
+    pub top_p: f32,
+    /// 0.0 disables.
+    pub min_p: f32,
+    /// 1.0 disables.
+    pub repeat_penalty: f32,
+    /// How many of the most recent tokens the penalty looks at.
+    pub repeat_last_n: usize,
+    pub seed: u64,
+}
+
+/// llama.cpp's defaults (the repetition penalty is off there too).
+impl Default for SamplingParams {
+    fn default() -> Self {
+        Self { temperature: 0.8, top_k: 40, top_p: 0.95, min_p: 0.05, repeat_penalty: 1.0, repeat_last_n: 64, seed: 0 }
+    }
+}
+
+/// Turns logits into tokens with the current [`SamplingParams`].
+///
+/// The chain, as in llama.cpp: repetition penalty, then greedy argmax if `temperature <= 0`,
+/// else [`top_k`] → [`top_p`] → [`min_p`] → temperature → softmax → seeded draw.
+/// The same seed and settings on the same logits give the same tokens.
+pub struct Sampler {
+    params: SamplingParams,
+    rng: ChaCha8Rng,
+    /// Reused across calls so that sampling a token allocates nothing after the first.
+    candidates: Vec<Candidate>,
+    /// Scratch for the distinct recent tokens of the repetition penalty.
+    seen: Vec<u32>,
+}
+
+impl Sampler {
+    pub fn new(params: SamplingParams) -> Self {
+        Self { rng: ChaCha8Rng::seed_from_u64(params.seed), params, candidates: Vec::new(), seen: Vec::new() }
+    }
+
+    /// Takes effect from the next [`Sampler::sample`]. The RNG is reseeded only if the seed
+    /// changed, so other changes mid-reply keep the random stream going.
+    pub fn set_params(&mut self, params: SamplingParams) {
+        if params.seed != self.params.seed {
+            self.rng = ChaCha8Rng::seed_from_u64(params.seed);
+        }
+        self.params = params;
+    }
+
+    /// Picks the next token. `recent` is the token history (prompt + generated so far), used by
+    /// the repetition penalty; the penalty is applied to `logits` in place.
+    ///
+    /// # Panics
+    /// If `logits` is empty: a model always has a vocabulary.
+    pub fn sample(&mut self, logits: &mut [f32], recent: &[u32]) -> u32 {
+        assert!(!logits.is_empty(), "sampling from an empty vocabulary");
+        let params = &self.params;
+        apply_repeat_penalty(logits, recent, params.repeat_last_n, params.repeat_penalty, &mut self.seen);
+        if params.temperature.is_nan() || params.temperature <= 0.0 {
+            return argmax(logits);
+        }
+        fill_candidates(&mut self.candidates, logits);
+        if self.candidates.is_empty() {
+            // Every logit is NaN: nothing to draw from.
+            return argmax(logits);
+        }
+        top_k(&mut self.candidates, params.top_k);
+        top_p(&mut self.candidates, params.top_p);
+        min_p(&mut self.candidates, params.min_p);
+        draw(&self.candidates, params.temperature, &mut self.rng)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Only what a test sets explicitly filters anything.
+    fn plain(temperature: f32, seed: u64) -> SamplingParams {
+        SamplingParams { temperature, top_k: 0, top_p: 1.0, min_p: 0.0, repeat_penalty: 1.0, repeat_last_n: 0, seed }
+    }
+
+    /// 100 nearly flat logits with a unique maximum at id 37: a random draw rarely hits it.
+    fn flat_logits() -> Vec<f32> {
+        let mut logits: Vec<f32> = (0..100u16).map(|i| f32::from(i % 7) * 0.01).collect();
+        logits[37] = 0.2;
+        logits
+    }
+
+    fn run(sampler: &mut Sampler, logits: &[f32], count: usize) -> Vec<u32> {
+        let mut history = Vec::new();
+        for _ in 0..count {
+            let token = sampler.sample(&mut logits.to_vec(), &history);
+            history.push(token);
+        }
+        history
+    }
+
+    #[test]
+    fn greedy_picks_the_argmax_and_the_lowest_id_on_ties() {
+        let mut sampler = Sampler::new(plain(0.0, 0));
+        assert_eq!(sampler.sample(&mut [0.5, 2.0, -1.0, 1.9], &[]), 1);
+        assert_eq!(sampler.sample(&mut [0.5, 2.0, -1.0, 2.0, 2.0], &[]), 1);
+        let mut negative_temperature = Sampler::new(plain(-1.0, 0));
+        assert_eq!(negative_temperature.sample(&mut [1.0, 3.0, 3.0], &[]), 1);
+    }
+
+    #[test]
+    fn greedy_sees_the_repetition_penalty() {
+        let params = SamplingParams { repeat_penalty: 1.1, repeat_last_n: 4, ..plain(0.0, 0) };
+        let mut sampler = Sampler::new(params);
+        let mut logits = [3.0, 2.9];
+        assert_eq!(sampler.sample(&mut logits, &[0]), 1);
+        assert_eq!(logits[0], 3.0 / 1.1);
+        // Token 0 is older than the last 4, so it is not penalized.
+        assert_eq!(sampler.sample(&mut [3.0, 2.9], &[0, 1, 1, 1, 1]), 0);
+    }
+
+    #[test]
+    fn greedy_does_not_consume_randomness() {
+        let logits = flat_logits();
+        let mut with_greedy_first = Sampler::new(plain(1.0, 5));
+        with_greedy_first.set_params(plain(0.0, 5));
+        assert_eq!(with_greedy_first.sample(&mut logits.clone(), &[]), 37);
+        with_greedy_first.set_params(plain(1.0, 5));
+        let mut fresh = Sampler::new(plain(1.0, 5));
+        assert_eq!(run(&mut with_greedy_first, &logits, 50), run(&mut fresh, &logits, 50));
+    }
+
+    #[test]
+    fn same_seed_same_tokens_other_seed_other_tokens() {
+        let params =
+            SamplingParams { top_k: 50, top_p: 0.98, repeat_penalty: 1.05, repeat_last_n: 16, ..plain(1.0, 42) };
+        let logits = flat_logits();
+        let first = run(&mut Sampler::new(params.clone()), &logits, 200);
+        let second = run(&mut Sampler::new(params.clone()), &logits, 200);
+        assert_eq!(first, second);
+        let mut distinct = first.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(distinct.len() > 10, "the draw is not random: {distinct:?}");
+
+        let other_seed = SamplingParams { seed: 43, ..params };
+        assert_ne!(run(&mut Sampler::new(other_seed), &logits, 200), first);
+    }
+
+    #[test]
+    fn switching_to_temperature_zero_applies_to_the_next_token() {
+        let logits = flat_logits();
+        let mut sampler = Sampler::new(plain(1.0, 3));
+        let random = run(&mut sampler, &logits, 20);
+        assert!(random.iter().any(|&t| t != 37), "{random:?}");
+        sampler.set_params(plain(0.0, 3));
+        assert_eq!(run(&mut sampler, &logits, 20), vec![37; 20]);
+    }
+
+    #[test]
+    fn switching_to_top_k_one_applies_to_the_next_token() {
+        let logits = flat_logits();
+        let mut sampler = Sampler::new(plain(2.0, 3));
+        let random = run(&mut sampler, &logits, 20);
+        assert!(random.iter().any(|&t| t != 37), "{random:?}");
+        sampler.set_params(SamplingParams { top_k: 1, ..plain(2.0, 3) });
+        assert_eq!(run(&mut sampler, &logits, 20), vec![37; 20]);
+    }
+
+    #[test]
+    fn only_a_new_seed_reseeds() {
+        let logits = flat_logits();
+        let mut continued = Sampler::new(plain(1.0, 9));
+        let mut uninterrupted = Sampler::new(plain(1.0, 9));
+        run(&mut continued, &logits, 10);
+        run(&mut uninterrupted, &logits, 10);
+
+        // Same seed, other settings: the random stream goes on.
+        continued.set_params(SamplingParams { min_p: 0.01, ..plain(1.0, 9) });
+        let after_same_seed = run(&mut continued, &logits, 30);
+        assert_eq!(after_same_seed, run(&mut uninterrupted, &logits, 30));
+        assert_ne!(after_same_seed, run(&mut Sampler::new(plain(1.0, 9)), &logits, 30));
+
+        // New seed: from then on exactly what a fresh sampler with that seed gives.
+        continued.set_params(plain(1.0, 10));
+        assert_eq!(run(&mut continued, &logits, 30), run(&mut Sampler::new(plain(1.0, 10)), &logits, 30));
+    }
+
+    fn any_params() -> impl Strategy<Value = SamplingParams> {
+        (
+            prop_oneof![Just(0.0f32), 0.05f32..3.0],
+            0usize..12,
+            prop_oneof![Just(1.0f32), 0.0f32..1.0],
+            prop_oneof![Just(0.0f32), 0.0f32..0.9],
+            prop_oneof![Just(1.0f32), 0.5f32..2.0],
+            0usize..16,
+            any::<u64>(),
+        )
+            .prop_map(|(temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed)| {
+                SamplingParams { temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed }
+            })
+    }
+
+    fn logits_and_history() -> impl Strategy<Value = (Vec<f32>, Vec<u32>)> {
+        prop::collection::vec(-20.0f32..20.0, 1..300).prop_flat_map(|logits| {
+            let vocab = u32::try_from(logits.len()).expect("at most 300 logits");
+            (Just(logits), prop::collection::vec(0..vocab, 0..40))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_sampled_token_is_one_the_filters_kept(
+            params in any_params(),
+            (logits, history) in logits_and_history(),
+        ) {
+            let mut penalized = logits.clone();
+            apply_repeat_penalty(
+                &mut penalized,
+                &history,
+                params.repeat_last_n,
+                params.repeat_penalty,
+                &mut Vec::new(),
+            );
+            let mut kept = Vec::new();
+            fill_candidates(&mut kept, &penalized);
+            top_k(&mut kept, params.top_k);
+            top_p(&mut kept, params.top_p);
+            min_p(&mut kept, params.min_p);
+
+            let mut sampler = Sampler::new(params.clone());
+            let mut sampled_from = logits.clone();
+            let token = sampler.sample(&mut sampled_from, &history);
+            prop_assert_eq!(&sampled_from, &penalized);
+
+            if params.temperature == 0.0 {
+                prop_assert_eq!(token, argmax(&penalized));
+            } else {
+                prop_assert!(kept.iter().any(|c| c.id == token), "{} not in {:?}", token, kept);
+            }
+            // Independent of the filter functions: a kept token is never outranked by top_k or
+            // more others, and never below min_p times the top probability.
+            let logit = penalized[token as usize];
+            let higher = penalized.iter().filter(|&&other| other > logit).count();
+            if params.top_k > 0 {
+                prop_assert!(higher < params.top_k);
+            }
+            let max_logit = penalized.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if params.temperature > 0.0 && params.min_p > 0.0 {
+                prop_assert!((logit - max_logit).exp() >= params.min_p);
+            }
+        }
+
+        #[test]
+        fn top_k_keeps_the_same_set_as_a_full_sort(
+            (logits, _) in logits_and_history(),
+            k in 1usize..50,
+        ) {
+            let mut selected = Vec::new();
+            fill_candidates(&mut selected, &logits);
+            top_k(&mut selected, k);
+            selected.sort_unstable_by(by_rank);
+
+            let mut sorted = Vec::new();
+            fill_candidates(&mut sorted, &logits);
+            sorted.sort_unstable_by(by_rank);
+            sorted.truncate(k);
+            prop_assert_eq!(selected, sorted);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Synthetic BitNet b1.58 GGUFs in the real 2B4T layout (spec A.1 and B), for tests and benchmarks.
+//!
+//! Same 24 metadata keys in the same order, same tensor names, order, shapes and types as
+//! Microsoft's `ggml-model-i2_s.gguf`: F16 `token_embd` (tied LM head), F32 norms, I2_S projections
+//! with one scale per tensor and ternary values about 1/3 each. Weights are random but
+//! deterministic for a seed; the numbers are plausible (embedding std 0.05, norms ≈ 1, weight
+//! scale ≈ 1/√fan-in), so activations stay in a realistic range.
+
+use std::io::{self, Write};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::engine::vocab::Vocab;
+use crate::gguf::{GgufWriter, TensorSpec, TensorType, Value};
+
+/// The architecture string Microsoft's file uses.
+pub const ARCH: &str = "bitnet-b1.58";
+/// The template string stored in the 2B4T file (spec A.4 item 1). Nothing runs it: its `BITNET`
+/// marker is what tells runtimes to use the BitNet chat format.
+pub const BITNET_TEMPLATE: &str = "{% for message in messages %}{% if loop.first %}{{ bos_token }}{% endif %}{% if message['role'] == 'user' %}{{ 'Human: ' + message['content'] + '\\n\\nBITNETAssistant: ' + eos_token }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
+
+/// Model dimensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BitnetShape {
+    pub n_layers: usize,
+    pub hidden: usize,
+    pub ffn: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub context: usize,
+}
+
+impl BitnetShape {
+    /// BitNet b1.58 2B4T (spec A.1).
+    pub const B2B4T: Self = Self { n_layers: 30, hidden: 2560, ffn: 6912, heads: 20, kv_heads: 5, context: 4096 };
+    /// The shape of `../shared/fixtures/bitnet-tiny.gguf`.
+    pub const TINY: Self = Self { n_layers: 2, hidden: 256, ffn: 768, heads: 2, kv_heads: 1, context: 4096 };
+
+    pub fn head_dim(&self) -> usize {
+        self.hidden / self.heads
+    }
+
+    /// Checks what the I2_S layout and attention need; the message names the offending flag.
+    pub fn validate(&self) -> Result<(), String> {
+        let checks = [
+            (self.n_layers > 0, "--layers must be at least 1"),
+            (self.heads > 0 && self.hidden.is_multiple_of(self.heads), "--hidden must be a multiple of --heads"),
+            (self.kv_heads > 0 && self.heads.is_multiple_of(self.kv_heads), "--heads must be a multiple of --kv-heads"),
+            (self.hidden.is_multiple_of(128), "--hidden must be a multiple of 128 (I2_S blocks)"),
+            (self.ffn > 0 && self.ffn.is_multiple_of(128), "--ffn must be a multiple of 128 (I2_S blocks)"),
+            (self.head_dim().is_multiple_of(2), "the head dimension (hidden / heads) must be even (RoPE pairs)"),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, msg)) => Err(msg.to_string()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The id of a special token `vocab` must have.
+fn special_id(vocab: &Vocab, text: &str) -> io::Result<u32> {
+    vocab
+        .id_of(text)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("the vocabulary has no {text} token")))
+}
+
+/// The metadata and tensor list of a synthetic model, in the real file's order.
+pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> {
+    let a = ARCH;
+    let bos = special_id(vocab, "<|begin_of_text|>")?;
+    let eos = special_id(vocab, "<|end_of_text|>")?;
+    let n_vocab = vocab.tokens.len() as u32;
+    let mut w = GgufWriter::new();
+    w.set("general.architecture", Value::String(a.into()))
+        .set("general.name", Value::String("bitnet2b".into()))
+        .set(format!("{a}.vocab_size"), Value::U32(n_vocab))
+        .set(format!("{a}.context_length"), Value::U32(shape.context as u32))
+        .set(format!("{a}.embedding_length"), Value::U32(shape.hidden as u32))
+        .set(format!("{a}.block_count"), Value::U32(shape.n_layers as u32))
+        .set(format!("{a}.feed_forward_length"), Value::U32(shape.ffn as u32))
+        .set(format!("{a}.rope.dimension_count"), Value::U32(shape.head_dim() as u32))
+        .set(format!("{a}.attention.head_count"), Value::U32(shape.heads as u32))
+        .set(format!("{a}.attention.head_count_kv"), Value::U32(shape.kv_heads as u32))
+        .set("tokenizer.ggml.add_bos_token", Value::Bool(true))
+        .set(format!("{a}.attention.layer_norm_rms_epsilon"), Value::F32(1e-5))
+        .set(format!("{a}.rope.freq_base"), Value::F32(500000.0))
+        .set("general.file_type", Value::U32(40));
+    vocab.write_gguf_metadata(&mut w);
+    w.set("tokenizer.ggml.bos_token_id", Value::U32(bos))
+        .set("tokenizer.ggml.eos_token_id", Value::U32(eos))
+        .set("tokenizer.ggml.padding_token_id", Value::U32(eos))
+        .set("tokenizer.chat_template", Value::String(BITNET_TEMPLATE.into()))
+        .set("general.quantization_version", Value::U32(2));
+
+    let (h, f, kv) = (shape.hidden as u64, shape.ffn as u64, (shape.kv_heads * shape.head_dim()) as u64);
+    w.add_tensor(TensorSpec::new("token_embd.weight", TensorType::F16, &[h, n_vocab as u64]));
+    w.add_tensor(TensorSpec::new("output_norm.weight", TensorType::F32, &[h]));
+    for i in 0..shape.n_layers {
+        let t = |name: &str, ty, dims: &[u64]| TensorSpec::new(format!("blk.{i}.{name}.weight"), ty, dims);
+        w.add_tensor(t("attn_norm", TensorType::F32, &[h]));
+        w.add_tensor(t("attn_q", TensorType::I2S, &[h, h]));
+        w.add_tensor(t("attn_k", TensorType::I2S, &[h, kv]));
+        w.add_tensor(t("attn_v", TensorType::I2S, &[h, kv]));
+        w.add_tensor(t("attn_output", TensorType::I2S, &[h, h]));
+        w.add_tensor(t("attn_sub_norm", TensorType::F32, &[h]));
+        w.add_tensor(t("ffn_norm", TensorType::F32, &[h]));
+        w.add_tensor(t("ffn_gate", TensorType::I2S, &[h, f]));
+        w.add_tensor(t("ffn_up", TensorType::I2S, &[h, f]));
+        w.add_tensor(t("ffn_down", TensorType::I2S, &[f, h]));
+        w.add_tensor(t("ffn_sub_norm", TensorType::F32, &[f]));
+    }
+    Ok(w)
+}
+
+/// Writes a whole synthetic model. Tensor `i` draws from its own seeded stream, so the output
+/// depends only on `seed` and the shape, and large tensors are generated in parallel.
+pub fn write_model(out: &mut impl Write, shape: &BitnetShape, vocab: &Vocab, seed: u64) -> io::Result<()> {
+    shape.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let writer = writer_for(shape, vocab)?;
+    writer.write(out, |i, spec, w| {
+        let stream = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(i as u64);
+        match spec.ty {
+            TensorType::F16 => write_embedding(w, spec, stream),
+            TensorType::F32 => write_norm(w, spec, stream),
+            TensorType::I2S => write_ternary(w, spec, stream),
+            other => unreachable!("synthetic models hold no {other} tensors"),
+        }
+    })
+}
+
+/// Rows are generated in chunks, each from its own stream, so chunks run in parallel.
+const CHUNK: usize = 1 << 20;
+
+fn chunk_rng(stream: u64, chunk: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(stream);
+    rng.set_stream(chunk as u64);
+    rng
+}
+
+/// An approximately normal sample (Irwin–Hall of 4 uniforms): cheap, bounded, std 1.
+fn normalish(rng: &mut ChaCha8Rng) -> f32 {
+    let s: f32 = (0..4).map(|_| rng.random::<f32>()).sum();
+    (s - 2.0) * 3f32.sqrt()
+}
+
+fn write_embedding(w: &mut dyn Write, spec: &TensorSpec, stream: u64) -> io::Result<()> {
+    let n = spec.dims.iter().product::<u64>() as usize;
+    let chunks: Vec<usize> = (0..n.div_ceil(CHUNK)).collect();
+    for group in chunks.chunks(16) {
+        let bytes: Vec<Vec<u8>> = group
+            .par_iter()
+            .map(|&c| {
+                let mut rng = chunk_rng(stream, c);
+                let len = CHUNK.min(n - c * CHUNK);
+                (0..len).flat_map(|_| half::f16::from_f32(0.05 * normalish(&mut rng)).to_le_bytes()).collect()
+            })
+            .collect();
+        for b in bytes {
+            w.write_all(&b)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_norm(w: &mut dyn Write, spec: &TensorSpec, stream: u64) -> io::Result<()> {
+    let mut rng = chunk_rng(stream, 0);
+    let n = spec.dims[0] as usize;
+    let bytes: Vec<u8> = (0..n).flat_map(|_| (1.0 + 0.1 * normalish(&mut rng)).to_le_bytes()).collect();
+    w.write_all(&bytes)
+}
+
+/// Ternary weights, each of −1, 0, +1 with probability 1/3, packed as I2_S, then the scale.
+fn write_ternary(w: &mut dyn Write, spec: &TensorSpec, stream: u64) -> io::Result<()> {
+    let (fan_in, n) = (spec.dims[0] as usize, spec.dims.iter().product::<u64>() as usize);
+    let packed_len = n / 4;
+    let chunks: Vec<usize> = (0..packed_len.div_ceil(CHUNK)).collect();
+    let packed: Vec<Vec<u8>> = chunks
+        .par_iter()
+        .map(|&c| {
+            let mut rng = chunk_rng(stream, c);
+            let len = CHUNK.min(packed_len - c * CHUNK);
+            // Each byte holds 4 independent codes in {0,1,2}: draw a base-3 number below 81.
+            (0..len)
+                .map(|_| {
+                    let mut v = rng.random_range(0..81u8);
+                    (0..4).fold(0u8, |byte, _| {
+                        let code = v % 3;
+                        v /= 3;
+                        (byte << 2) | code
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    for p in &packed {
+        w.write_all(p)?;
+    }
+    let mut rng = chunk_rng(stream, usize::MAX);
+    let scale = (1.0 / (fan_in as f32).sqrt()) * (0.9 + 0.2 * rng.random::<f32>());
+    let mut trailer = [0u8; 32];
+    trailer[..4].copy_from_slice(&scale.to_le_bytes());
+    w.write_all(&trailer)?;
+    Ok(())
+}

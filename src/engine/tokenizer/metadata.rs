@@ -1,0 +1,139 @@
+//! Reading and checking the `tokenizer.ggml.*` keys of a GGUF file.
+
+use anyhow::{bail, Result};
+
+use super::is_bitnet_b158;
+use super::pre_tokenizer::PreTokenizer;
+use super::token_type::TokenType;
+use crate::gguf::{GgufFile, StringArray};
+
+/// Texts that mark the end of a turn when the file names no `eot_token_id` (llama.cpp's list).
+const EOT_TEXTS: [&str; 4] = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>"];
+
+/// What a tokenizer is built from, checked.
+pub struct VocabMetadata<'a> {
+    pub tokens: &'a StringArray,
+    pub types: Vec<TokenType>,
+    pub merges: Vec<(String, String)>,
+    pub pre: PreTokenizer,
+    pub bos: Option<u32>,
+    pub eos: Option<u32>,
+    pub eot: Option<u32>,
+    pub add_bos: bool,
+}
+
+impl<'a> VocabMetadata<'a> {
+    pub fn read(file: &'a GgufFile) -> Result<Self> {
+        let name = file.name();
+        let model = file.str("tokenizer.ggml.model")?;
+        if model != "gpt2" {
+            bail!(
+                "{name}: tokenizer.ggml.model is {model:?}; this build reads byte-level BPE \
+                 vocabularies (\"gpt2\") only"
+            );
+        }
+        let tokens = file.str_array("tokenizer.ggml.tokens")?;
+        if tokens.is_empty() || u32::try_from(tokens.len()).is_err() {
+            bail!("{name}: tokenizer.ggml.tokens has {} entries; expected 1 to 2^32-1", tokens.len());
+        }
+        let types = read_types(file, tokens.len())?;
+        let pre = read_pre(file)?;
+        let merges = read_merges(file)?;
+
+        let token_id = |key: &str| -> Result<Option<u32>> {
+            match file.opt_u32(key)? {
+                Some(id) if id as usize >= tokens.len() => {
+                    bail!("{name}: {key} is {id}, but the vocabulary has {} tokens", tokens.len())
+                }
+                id => Ok(id),
+            }
+        };
+        let bos = token_id("tokenizer.ggml.bos_token_id")?;
+        let eos = token_id("tokenizer.ggml.eos_token_id")?;
+        let eot = match token_id("tokenizer.ggml.eot_token_id")? {
+            Some(id) => Some(id),
+            None => EOT_TEXTS.iter().find_map(|text| tokens.iter().position(|t| t == *text)).map(|i| i as u32),
+        };
+        // llama.cpp prepends BOS by default for LLaMA-3 vocabularies only.
+        let add_bos =
+            file.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(pre == PreTokenizer::Llama3) && bos.is_some();
+        Ok(Self { tokens, types, merges, pre, bos, eos, eot, add_bos })
+    }
+
+    /// Token text → id, for the BPE model. On duplicate texts the last id wins, as in llama.cpp.
+    pub fn vocab_map(&self) -> tokenizers::models::bpe::Vocab {
+        self.tokens.iter().enumerate().map(|(id, text)| (text.to_owned(), id as u32)).collect()
+    }
+}
+
+fn read_types(file: &GgufFile, n_tokens: usize) -> Result<Vec<TokenType>> {
+    let Some(raw) = file.opt_i32_array("tokenizer.ggml.token_type")? else {
+        return Ok(vec![TokenType::Normal; n_tokens]);
+    };
+    if raw.len() != n_tokens {
+        bail!(
+            "{}: tokenizer.ggml.token_type has {} entries, but tokenizer.ggml.tokens has {n_tokens}",
+            file.name(),
+            raw.len()
+        );
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(i, &ty)| match TokenType::from_gguf(ty) {
+            Some(ty) => Ok(ty),
+            None => bail!("{}: tokenizer.ggml.token_type[{i}] is {ty}; token types are 1 to 6", file.name()),
+        })
+        .collect()
+}
+
+/// The pre-tokenizer named by `tokenizer.ggml.pre`. Without the key: LLaMA 3's for BitNet
+/// b1.58 (its tokenizer, though Microsoft's file does not say so), GPT-2's otherwise.
+fn read_pre(file: &GgufFile) -> Result<PreTokenizer> {
+    match file.opt_str("tokenizer.ggml.pre")? {
+        Some(name) => match PreTokenizer::from_name(name) {
+            Some(pre) => Ok(pre),
+            None => bail!("{}: tokenizer.ggml.pre is {name:?}, a pre-tokenizer this build does not know", file.name()),
+        },
+        None => {
+            let arch = file.opt_str("general.architecture")?.unwrap_or_default();
+            Ok(if is_bitnet_b158(arch) { PreTokenizer::Llama3 } else { PreTokenizer::Gpt2 })
+        }
+    }
+}
+
+/// `"left right"` pairs, split at the first space after the first character; rank = index.
+fn read_merges(file: &GgufFile) -> Result<Vec<(String, String)>> {
+    let Some(merges) = file.opt_str_array("tokenizer.ggml.merges")? else {
+        return Ok(Vec::new());
+    };
+    merges
+        .iter()
+        .enumerate()
+        .map(|(i, merge)| match split_merge(merge) {
+            Some((left, right)) => Ok((left.to_owned(), right.to_owned())),
+            None => bail!("{}: tokenizer.ggml.merges[{i}] is {merge:?}, not \"left right\"", file.name()),
+        })
+        .collect()
+}
+
+fn split_merge(merge: &str) -> Option<(&str, &str)> {
+    let first_len = merge.chars().next()?.len_utf8();
+    let at = first_len + merge[first_len..].find(' ')?;
+    let (left, right) = (&merge[..at], &merge[at + 1..]);
+    (!right.is_empty()).then_some((left, right))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_merge;
+
+    #[test]
+    fn merges_split_after_the_first_character() {
+        assert_eq!(split_merge("Ġ Ġ"), Some(("Ġ", "Ġ")));
+        assert_eq!(split_merge("i n"), Some(("i", "n")));
+        assert_eq!(split_merge("  x"), Some((" ", "x")));
+        assert_eq!(split_merge("ab"), None);
+        assert_eq!(split_merge("a "), None);
+        assert_eq!(split_merge(""), None);
+    }
+}

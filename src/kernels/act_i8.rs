@@ -1,0 +1,50 @@
+//! Per-token int8 activation quantization for ternary matmuls (bitnet.cpp's `quantize_row_i8_s`).
+//!
+//! m = max(1e-5, max|x|) in double; s = (float)(127/m); q = clamp(round_half_even(x·s), −128, 127)
+//! with x·s in float; also Σq. A BitLinear output is then `((acc − Σq) / s) · scale_w` in float.
+
+/// One quantized activation row.
+#[derive(Debug, Clone, Default)]
+pub struct QuantRow {
+    pub q: Vec<i8>,
+    /// 127 / max|x|.
+    pub scale: f32,
+    pub sum: i32,
+}
+
+/// Quantizes `x` into `out` (reusing its buffer).
+pub fn quantize_row(x: &[f32], out: &mut QuantRow) {
+    let max = x.iter().fold(1e-5f64, |m, &v| m.max((v as f64).abs()));
+    let s = (127.0 / max) as f32;
+    out.q.clear();
+    out.q.extend(x.iter().map(|&v| (v * s).round_ties_even().clamp(-128.0, 127.0) as i8));
+    out.scale = s;
+    out.sum = out.q.iter().map(|&v| v as i32).sum();
+}
+
+/// The BitLinear output of one row from its integer dot over unsigned codes.
+#[inline]
+pub fn rescale(acc_codes: i32, row: &QuantRow, weight_scale: f32) -> f32 {
+    ((acc_codes as f32 - row.sum as f32) / row.scale) * weight_scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absmax_and_half_even() {
+        let mut row = QuantRow::default();
+        // max 2.0 → s = 63.5, so 1.0 lands on 63.5, a tie
+        quantize_row(&[2.0, -2.0, 1.0, 0.0], &mut row);
+        assert_eq!(row.scale, 63.5);
+        assert_eq!(row.q, vec![127, -127, 64, 0]); // 63.5 rounds to the even 64
+        assert_eq!(row.sum, 64);
+        // max 127 → s = 1: ties 2.5 → 2 and −0.5 → 0 (half to even, not away from zero)
+        quantize_row(&[127.0, 2.5, -0.5, -3.5], &mut row);
+        assert_eq!(row.q, vec![127, 2, 0, -4]);
+        quantize_row(&[0.0; 4], &mut row);
+        assert_eq!(row.q, vec![0; 4]);
+        assert_eq!(row.scale, (127.0 / 1e-5f64) as f32);
+    }
+}

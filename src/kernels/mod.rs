@@ -1,0 +1,20 @@
+//! Compute kernels: a scalar reference for every tensor type, and SIMD paths beside them.
+//!
+//! All of the crate's `unsafe` lives under this folder.
+
+pub mod act_i8;
+pub mod dequant;
+pub mod dispatch;
+pub mod dot;
+pub mod float;
+pub mod i2_s;
+pub mod i2s_dot;
+pub mod mmap;
+pub mod q4;
+pub mod q5;
+pub mod q6_k;
+pub mod q8_0;
+pub mod tq1_0;
+pub mod tq2_0;
+#[cfg(target_arch = "x86_64")]
+pub mod x86;

@@ -1,0 +1,56 @@
+//! Q4_0 and Q4_1: 32 weights per block as 4-bit values, low nibbles first (elements 0..16 in the
+//! low nibbles, 16..32 in the high ones). Q4_0 (4.5 bpw): `d`, value = (q − 8)·d. Q4_1 (5 bpw):
+//! `d`, `m`, value = q·d + m. Matches ggml's `dequantize_row_q4_0` / `_q4_1`.
+
+use super::float::f16_at;
+
+pub const Q4_0_BYTES: usize = 18;
+pub const Q4_1_BYTES: usize = 20;
+
+pub fn dequantize_row_q4_0(bytes: &[u8], out: &mut [f32]) {
+    for (block, y) in bytes.chunks_exact(Q4_0_BYTES).zip(out.chunks_exact_mut(32)) {
+        let d = f16_at(block, 0);
+        for (j, &q) in block[2..].iter().enumerate() {
+            y[j] = ((q & 0x0f) as i32 - 8) as f32 * d;
+            y[j + 16] = ((q >> 4) as i32 - 8) as f32 * d;
+        }
+    }
+}
+
+pub fn dequantize_row_q4_1(bytes: &[u8], out: &mut [f32]) {
+    for (block, y) in bytes.chunks_exact(Q4_1_BYTES).zip(out.chunks_exact_mut(32)) {
+        let (d, m) = (f16_at(block, 0), f16_at(block, 1));
+        for (j, &q) in block[4..].iter().enumerate() {
+            y[j] = (q & 0x0f) as f32 * d + m;
+            y[j + 16] = (q >> 4) as f32 * d + m;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q4_0_hand_built_block() {
+        // d = 0.5 (f16 0x3800); byte 0 = 0xf0 → element 0: 0-8 = -8 → -4.0, element 16: 15-8 = 7 → 3.5
+        let mut block = vec![0x00, 0x38];
+        block.extend([0xf0, 0x98]);
+        block.extend([0x88; 14]);
+        let mut out = [0f32; 32];
+        dequantize_row_q4_0(&block, &mut out);
+        assert_eq!((out[0], out[16]), (-4.0, 3.5));
+        assert_eq!((out[1], out[17]), (0.0, 0.5)); // 0x98: low 8 → 0, high 9 → 1·0.5
+        assert_eq!(out[2], 0.0);
+    }
+
+    #[test]
+    fn q4_1_hand_built_block() {
+        // d = 2.0 (0x4000), m = -1.0 (0xbc00); byte 0 = 0x31 → elem 0: 1·2-1 = 1, elem 16: 3·2-1 = 5
+        let mut block = vec![0x00, 0x40, 0x00, 0xbc, 0x31];
+        block.extend([0x00; 15]);
+        let mut out = [0f32; 32];
+        dequantize_row_q4_1(&block, &mut out);
+        assert_eq!((out[0], out[16], out[1], out[31]), (1.0, 5.0, -1.0, -1.0));
+    }
+}

@@ -1,0 +1,147 @@
+//! AVX2 + FMA + F16C kernels for float dot products (safe wrappers over `#[target_feature]` bodies).
+
+use std::arch::x86_64::*;
+
+use half::f16;
+
+fn require_avx2() {
+    assert!(
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c"),
+        "AVX2/FMA/F16C kernel called on a CPU without them"
+    );
+}
+
+/// Horizontal sum of 8 lanes.
+#[target_feature(enable = "avx2,fma")]
+fn hsum(v: __m256) -> f32 {
+    let lo = _mm256_castps256_ps128(v);
+    let hi = _mm256_extractf128_ps(v, 1);
+    let s = _mm_add_ps(lo, hi);
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    _mm_cvtss_f32(s)
+}
+
+/// Loads 8 f16 values (as raw bits) and widens them to f32.
+///
+/// # Safety
+/// `p` must point to 8 readable f16 values.
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn load_f16x8(p: *const f16) -> __m256 {
+    // SAFETY: the caller guarantees 16 readable bytes at p; loadu has no alignment requirement.
+    unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)) }
+}
+
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    require_avx2();
+    // SAFETY: features checked above.
+    unsafe { dot_f32_body(a, b) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_f32_body(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    // SAFETY: every load reads 8 floats at i + 8k < n (checked by the loop bounds).
+    unsafe {
+        while i + 32 <= n {
+            for (k, acc) in acc.iter_mut().enumerate() {
+                let x = _mm256_loadu_ps(a.as_ptr().add(i + 8 * k));
+                let y = _mm256_loadu_ps(b.as_ptr().add(i + 8 * k));
+                *acc = _mm256_fmadd_ps(x, y, *acc);
+            }
+            i += 32;
+        }
+        while i + 8 <= n {
+            acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i)), _mm256_loadu_ps(b.as_ptr().add(i)), acc[0]);
+            i += 8;
+        }
+    }
+    let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    hsum(sum) + super::super::dot::dot_f32_ref(&a[i..n], &b[i..n])
+}
+
+pub fn dot_f16(a: &[f16], b: &[f16]) -> f32 {
+    require_avx2();
+    // SAFETY: features checked above.
+    unsafe { dot_f16_body(a, b) }
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_f16_body(a: &[f16], b: &[f16]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    // SAFETY: every load reads 8 halves at i + 8k < n (checked by the loop bounds).
+    unsafe {
+        while i + 32 <= n {
+            for (k, acc) in acc.iter_mut().enumerate() {
+                let x = load_f16x8(a.as_ptr().add(i + 8 * k));
+                let y = load_f16x8(b.as_ptr().add(i + 8 * k));
+                *acc = _mm256_fmadd_ps(x, y, *acc);
+            }
+            i += 32;
+        }
+        while i + 8 <= n {
+            acc[0] = _mm256_fmadd_ps(load_f16x8(a.as_ptr().add(i)), load_f16x8(b.as_ptr().add(i)), acc[0]);
+            i += 8;
+        }
+    }
+    let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    hsum(sum) + super::super::dot::dot_f16_ref(&a[i..n], &b[i..n])
+}
+
+pub fn dot_f32_f16(a: &[f32], b: &[f16]) -> f32 {
+    require_avx2();
+    // SAFETY: features checked above.
+    unsafe { dot_f32_f16_body(a, b) }
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_f32_f16_body(a: &[f32], b: &[f16]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    // SAFETY: every load reads 8 values at i + 8k < n (checked by the loop bounds).
+    unsafe {
+        while i + 32 <= n {
+            for (k, acc) in acc.iter_mut().enumerate() {
+                let x = _mm256_loadu_ps(a.as_ptr().add(i + 8 * k));
+                let y = load_f16x8(b.as_ptr().add(i + 8 * k));
+                *acc = _mm256_fmadd_ps(x, y, *acc);
+            }
+            i += 32;
+        }
+        while i + 8 <= n {
+            acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i)), load_f16x8(b.as_ptr().add(i)), acc[0]);
+            i += 8;
+        }
+    }
+    let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    hsum(sum) + super::super::dot::dot_f32_f16_ref(&a[i..n], &b[i..n])
+}
+
+pub fn axpy_f16(y: &mut [f32], alpha: f32, x: &[f16]) {
+    require_avx2();
+    // SAFETY: features checked above.
+    unsafe { axpy_f16_body(y, alpha, x) }
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn axpy_f16_body(y: &mut [f32], alpha: f32, x: &[f16]) {
+    let n = y.len().min(x.len());
+    let a = _mm256_set1_ps(alpha);
+    let mut i = 0;
+    // SAFETY: every access covers 8 values at i < n - 7 (checked by the loop bound).
+    unsafe {
+        while i + 8 <= n {
+            let p = y.as_mut_ptr().add(i);
+            // mul then add (not fma) so each lane rounds exactly like the scalar `y + alpha * x`.
+            let prod = _mm256_mul_ps(a, load_f16x8(x.as_ptr().add(i)));
+            _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), prod));
+            i += 8;
+        }
+    }
+    super::super::dot::axpy_f16_ref(&mut y[i..n], alpha, &x[i..n]);
+}
