@@ -154,3 +154,29 @@ fn no_color_uses_no_colors() {
     let colored = draw(&mut chatting(), 120, 40);
     assert!(colored.backend().buffer().content().iter().any(|c| c.fg != Color::Reset));
 }
+
+/// The colours in the context gauge's row when `used` of 4096 tokens are in use.
+fn gauge_colors(used: usize) -> Vec<Color> {
+    let mut state = chatting();
+    let mut s = stats(10);
+    s.ctx_used = used;
+    state.live.stats = Some(s);
+    let terminal = draw(&mut state, 120, 40);
+    let buffer = terminal.backend().buffer();
+    let label = format!("ctx {used}/4096");
+    let row = (0..40u16)
+        .find(|y| {
+            let line: String = (0..120u16).map(|x| buffer[(x, *y)].symbol().to_string()).collect();
+            line.contains(&label)
+        })
+        .expect("the gauge is drawn");
+    (0..120u16).map(|x| buffer[(x, row)].fg).collect()
+}
+
+#[test]
+fn context_gauge_warns_from_80_percent() {
+    let calm = gauge_colors(2000);
+    assert!(calm.contains(&Color::Cyan) && !calm.contains(&Color::Red));
+    let warning = gauge_colors(3300);
+    assert!(warning.contains(&Color::Red) && !warning.contains(&Color::Cyan));
+}

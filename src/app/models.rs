@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::engine::protocol::ModelInfo;
+use crate::gguf::{GgufFile, ModelSummary};
 
 /// Whether a model was tuned to chat, as far as we can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,18 +37,28 @@ pub struct ModelEntry {
 }
 
 impl ModelEntry {
-    /// What the file name and the file system tell about `path`.
+    /// What the file's GGUF header tells about `path` (metadata only, no weights); where the file
+    /// cannot be read, what its name suggests.
     pub fn from_path(path: &Path, source: ModelSource) -> Self {
         let stem =
             path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         let lower = stem.to_ascii_lowercase();
+        let header = GgufFile::open(path).and_then(|f| ModelSummary::of(&f));
+        let (arch, quant, named_kind) = match &header {
+            Ok(summary) => (Some(summary.architecture.clone()), Some(summary.quant.clone()), summary_kind(summary)),
+            Err(_) => (guess_arch(&lower), guess_quant(&lower), ModelKind::Unknown),
+        };
+        let kind = match guess_kind(&lower) {
+            ModelKind::Unknown => named_kind,
+            known => known,
+        };
         Self {
             path: path.to_path_buf(),
             name: stem,
-            arch: guess_arch(&lower),
-            quant: guess_quant(&lower),
+            arch,
+            quant,
             size_bytes: fs::metadata(path).ok().map(|m| m.len()),
-            kind: guess_kind(&lower),
+            kind,
             source,
         }
     }
@@ -134,6 +145,15 @@ fn guess_arch(lower_name: &str) -> Option<String> {
     }
 }
 
+/// A chat template in the file means the model was tuned to chat.
+fn summary_kind(summary: &ModelSummary) -> ModelKind {
+    if summary.tokenizer.chat_template.is_some() {
+        ModelKind::Instruct
+    } else {
+        ModelKind::Unknown
+    }
+}
+
 fn guess_kind(lower_name: &str) -> ModelKind {
     let has = |words: &[&str]| words.iter().any(|w| lower_name.contains(w));
     if has(&["instruct", "chat", "-it", "_it"]) {
@@ -162,6 +182,23 @@ mod tests {
         let e = ModelEntry::from_path(Path::new("bitnet-b1.58-2B-base.gguf"), ModelSource::Config);
         assert_eq!(e.kind, ModelKind::Base);
         assert_eq!(e.arch.as_deref(), Some("bitnet-b1.58"));
+    }
+
+    #[test]
+    fn reads_arch_quant_and_chat_template_from_the_header() {
+        use crate::gguf::{GgufWriter, TensorSpec, TensorType, Value};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mystery.gguf");
+        let mut w = GgufWriter::new();
+        w.set("general.architecture", Value::String("llama".into()));
+        w.set("tokenizer.chat_template", Value::String("{{ messages }}".into()));
+        w.add_tensor(TensorSpec::new("blk.0.attn_q.weight", TensorType::F32, &[4, 4]));
+        fs::write(&path, w.to_bytes(&[vec![0u8; 64]]).unwrap()).unwrap();
+        let e = ModelEntry::from_path(&path, ModelSource::ModelsDir);
+        assert_eq!(e.arch.as_deref(), Some("llama"));
+        assert_eq!(e.quant.as_deref(), Some("F32"));
+        assert_eq!(e.kind, ModelKind::Instruct);
+        assert_eq!(e.name, "mystery");
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! Syntax colors for code blocks: syntect with its pure-Rust regex engine, loaded on first use.
 
+use std::cell::RefCell;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 use ratatui::style::{Color, Style};
@@ -21,6 +25,33 @@ fn syntaxes() -> &'static SyntaxSet {
 fn syntax_theme() -> Option<&'static SyntectTheme> {
     static THEMES: OnceLock<ThemeSet> = OnceLock::new();
     THEMES.get_or_init(ThemeSet::load_defaults).themes.get(SYNTAX_THEME)
+}
+
+/// Highlighted code blocks kept by [`highlight_closed`].
+const CACHED_BLOCKS: usize = 256;
+
+thread_local! {
+    static CLOSED_BLOCKS: RefCell<HashMap<u64, Vec<Vec<Span<'static>>>>> = RefCell::new(HashMap::new());
+}
+
+/// [`highlight`] for a block that will not change any more: a reply still streaming shows its
+/// finished blocks again every frame, and highlighting is the slow part of drawing.
+pub fn highlight_closed(code: &str, language: Option<&str>, theme: &Theme) -> Vec<Vec<Span<'static>>> {
+    let mut hasher = DefaultHasher::new();
+    (code, language, theme.mono).hash(&mut hasher);
+    let key = hasher.finish();
+    if let Some(lines) = CLOSED_BLOCKS.with(|c| c.borrow().get(&key).cloned()) {
+        return lines;
+    }
+    let lines = highlight(code, language, theme);
+    CLOSED_BLOCKS.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= CACHED_BLOCKS {
+            cache.clear();
+        }
+        cache.insert(key, lines.clone());
+    });
+    lines
 }
 
 /// The lines of `code` as styled spans (tabs expanded). Unknown languages and the
@@ -71,5 +102,7 @@ mod tests {
         assert_eq!(plain, vec![vec![Span::raw("x")]]);
         let mono = highlight("fn x() {}", Some("rust"), &Theme::new(true));
         assert_eq!(mono, vec![vec![Span::raw("fn x() {}")]]);
+        assert_eq!(highlight_closed("fn x() {}", Some("rust"), &Theme::new(true)), mono);
+        assert_eq!(highlight_closed("fn main() {\n\tlet x = 1;\n}\n", Some("rust"), &theme), lines);
     }
 }

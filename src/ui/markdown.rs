@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::app::code_blocks::{fence_language, markdown_options};
-use crate::ui::highlight::highlight;
+use crate::ui::highlight::{highlight, highlight_closed};
 use crate::ui::theme::Theme;
 use crate::ui::wrap::{self, wrap, Breaks};
 
@@ -110,11 +110,10 @@ impl Renderer<'_> {
             Event::Rule => {
                 self.flush();
                 self.start_block();
-                let (first, _) = self.prefixes();
+                let (first, rest) = self.prefixes();
                 let used = first.iter().map(|s| wrap::width(&s.content)).sum::<usize>();
-                let mut spans = first;
-                spans.push(Span::styled("─".repeat(self.width.saturating_sub(used)), self.theme.dim));
-                self.lines.push(Line::from(spans));
+                let rule = Span::styled("─".repeat(self.width.saturating_sub(used).max(1)), self.theme.dim);
+                self.lines.extend(wrap(&[rule], self.width, &first, &rest, Breaks::Anywhere));
                 self.end_block();
             }
             Event::TaskListMarker(done) => self.push_text(if done { "[x] " } else { "[ ] " }),
@@ -275,7 +274,7 @@ impl Renderer<'_> {
             .filter(|c| matches!(c, Container::Quote))
             .map(|_| Span::styled("│", self.theme.quote))
             .collect();
-        self.lines.push(Line::from(bars));
+        self.lines.extend(wrap(&[], self.width, &bars, &bars, Breaks::Words));
     }
 
     /// Prefixes for a block's first line and the lines after it; uses up unused list markers.
@@ -330,23 +329,26 @@ impl Renderer<'_> {
         self.start_block();
         let number = self.next_block;
         self.next_block += 1;
-        let (mut first, rest) = self.prefixes();
+        let (first, rest) = self.prefixes();
         let frame = self.theme.code_frame;
-        first.push(Span::styled("╭─ ", frame));
-        first.push(Span::styled(format!("[{number}]"), self.theme.key));
+        let mut header = vec![Span::styled("╭─ ", frame), Span::styled(format!("[{number}]"), self.theme.key)];
         if let Some(language) = &code.language {
-            first.push(Span::styled(format!(" {language}"), self.theme.dim));
+            header.push(Span::styled(format!(" {language}"), self.theme.dim));
         }
-        self.lines.push(Line::from(first));
+        self.lines.extend(wrap(&header, self.width, &first, &rest, Breaks::Anywhere));
         let mut bar = rest.clone();
         bar.push(Span::styled("│ ", frame));
-        for line in highlight(&code.text, code.language.as_deref(), self.theme) {
+        let language = code.language.as_deref();
+        let lines = if code.closed {
+            highlight_closed(&code.text, language, self.theme)
+        } else {
+            highlight(&code.text, language, self.theme)
+        };
+        for line in lines {
             self.lines.extend(wrap(&line, self.width, &bar, &bar, Breaks::Anywhere));
         }
         if code.closed {
-            let mut end = rest;
-            end.push(Span::styled("╰─", frame));
-            self.lines.push(Line::from(end));
+            self.lines.extend(wrap(&[Span::styled("╰─", frame)], self.width, &rest, &rest, Breaks::Anywhere));
         }
     }
 

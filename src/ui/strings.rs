@@ -144,7 +144,7 @@ pub fn already_loaded(path: &Path) -> String {
 pub fn loaded(info: &ModelInfo, reprefill: bool) -> String {
     let mut text = format!("Loaded {} ({}, {}) in {:.1} s.", info.name, info.arch, info.quant, info.load_ms / 1000.0);
     if reprefill {
-        text.push_str(" The conversation is read again with its chat format at the next message.");
+        text.push_str(" Your next message re-reads the conversation in its chat format.");
     }
     text
 }

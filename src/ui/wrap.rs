@@ -128,7 +128,10 @@ pub fn wrap(
     breaks: Breaks,
 ) -> Vec<Line<'static>> {
     let prefix_width = |p: &[Span<'static>]| p.iter().map(|s| self::width(&s.content)).sum::<usize>();
-    let avail = width.saturating_sub(prefix_width(first_prefix).max(prefix_width(rest_prefix))).max(1);
+    let widest = prefix_width(first_prefix).max(prefix_width(rest_prefix));
+    // Deeply nested text in a narrow view drops its indents rather than overflow.
+    let (first_prefix, rest_prefix, avail) =
+        if widest < width { (first_prefix, rest_prefix, width - widest) } else { (&[][..], &[][..], width.max(1)) };
     let mut lines = Lines { done: Vec::new(), spans: first_prefix.to_vec(), used: 0, avail, rest_prefix };
     for atom in atoms(spans) {
         let fits = lines.used + atom.width <= avail;
@@ -185,6 +188,13 @@ mod tests {
         let prefix = [Span::raw("│ ")];
         let lines = wrap(&[Span::raw("    let x = 1;")], 8, &prefix, &prefix, Breaks::Anywhere);
         assert_eq!(texts(&lines), ["│     le", "│ t x = ", "│ 1;"]);
+    }
+
+    #[test]
+    fn prefixes_wider_than_the_view_are_dropped() {
+        let prefix = [Span::raw("│ │ │ ")];
+        let lines = wrap(&[Span::raw("abc")], 4, &prefix, &prefix, Breaks::Words);
+        assert_eq!(texts(&lines), ["abc"]);
     }
 
     #[test]
