@@ -59,9 +59,10 @@ impl View {
             _ => None,
         };
         let side = sliders.is_some() || state.stats_visible();
+        // The chat keeps at least half of a narrow terminal.
+        let side_width = if side { SIDE_PANEL_WIDTH.min(body.width / 2) } else { 0 };
         let [chat_area, side_area] =
-            Layout::horizontal([Constraint::Fill(1), Constraint::Length(if side { SIDE_PANEL_WIDTH } else { 0 })])
-                .areas(body);
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(side_width)]).areas(body);
 
         header::render(frame, header_area, state, &theme);
         let viewport = chat::render(frame, chat_area, state, &theme, &mut self.chat_cache);
