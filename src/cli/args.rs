@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::engine::protocol::{ContextPolicy, LoadOptions};
+use crate::engine::protocol::{ContextPolicy, LmHead, LoadOptions};
 use crate::engine::sampler::SamplingParams;
 
 /// Sampling flags; each one left out keeps the default of [`SamplingParams`].
@@ -58,6 +58,9 @@ pub struct LoadArgs {
     /// When the context is full: stop the reply, or drop the oldest turns and continue.
     #[arg(long, value_enum, value_name = "POLICY")]
     pub context_policy: Option<ContextPolicyArg>,
+    /// The LM head's format: f16 (exact, as stored) or q8 (int8 rows repacked at load, faster).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub lm_head: Option<LmHead>,
 }
 
 /// `--context-policy` values.
@@ -78,6 +81,7 @@ impl LoadArgs {
                 Some(ContextPolicyArg::DropOldest) => ContextPolicy::DropOldest,
                 None => base.context_policy,
             },
+            lm_head: self.lm_head.unwrap_or(base.lm_head),
         }
     }
 }

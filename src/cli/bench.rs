@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::engine::bandwidth::read_bandwidth;
 use crate::engine::bench::{bytes_per_token, generation_speed, prompt_speed, Spread};
 use crate::engine::model::{Model, RunState};
+use crate::engine::protocol::LmHead;
 use crate::kernels::dispatch;
 
 #[derive(Debug, Args)]
@@ -30,6 +31,9 @@ pub struct BenchArgs {
     /// Tokens already in the cache before the tg test (measures generation at a filled context).
     #[arg(long, default_value_t = 0)]
     pub depth: usize,
+    /// The LM head's format.
+    #[arg(long, value_enum, default_value = "q8")]
+    pub lm_head: LmHead,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -48,6 +52,7 @@ struct Row {
 struct Report {
     model: String,
     kernel: &'static str,
+    lm_head: LmHead,
     bytes_per_token: u64,
     /// Measured read bandwidth, GB/s, per thread count.
     bandwidth_gbs: Vec<(usize, f64)>,
@@ -55,11 +60,13 @@ struct Report {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let model = Model::load(&args.model)?;
+    let mut model = Model::load(&args.model)?;
+    model.set_lm_head(args.lm_head);
     let threads = if args.threads.is_empty() { vec![num_cpus::get_physical().max(1)] } else { args.threads.clone() };
     let mut report = Report {
         model: args.model.display().to_string(),
         kernel: dispatch::active().name(),
+        lm_head: args.lm_head,
         bytes_per_token: bytes_per_token(&model, args.depth),
         bandwidth_gbs: Vec::new(),
         rows: Vec::new(),
@@ -98,9 +105,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "model {} · kernel {} · {:.1} MB read per generated token",
+        "model {} · kernel {} · LM head {:?} · {:.1} MB read per generated token",
         report.model,
         report.kernel,
+        report.lm_head,
         report.bytes_per_token as f64 / 1e6
     );
     for (t, bw) in &report.bandwidth_gbs {

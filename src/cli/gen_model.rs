@@ -25,14 +25,19 @@ pub struct GenModelArgs {
     /// The starting shape.
     #[arg(long, value_enum, default_value = "tiny")]
     pub preset: Preset,
+    /// Override the preset's number of transformer blocks.
     #[arg(long)]
     pub layers: Option<usize>,
+    /// Override the embedding width (a multiple of 128).
     #[arg(long)]
     pub hidden: Option<usize>,
+    /// Override the FFN width (a multiple of 128).
     #[arg(long)]
     pub ffn: Option<usize>,
+    /// Override the number of attention heads.
     #[arg(long)]
     pub heads: Option<usize>,
+    /// Override the number of key/value heads (a divisor of --heads).
     #[arg(long)]
     pub kv_heads: Option<usize>,
     /// A LLaMA-3 tiktoken `tokenizer.model` (PyPI llama-models, llama_models/llama3/tokenizer.model)

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use crate::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, LoadOptions, Prompt, Role};
+use crate::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, LmHead, LoadOptions, Prompt, Role};
 
 use super::engine::{load, next_event};
 
@@ -38,6 +38,9 @@ pub struct LogitsArgs {
     /// Compute threads.
     #[arg(short = 't', long)]
     pub threads: Option<usize>,
+    /// The LM head's format (f16 is exact; q8 is the default everywhere for speed).
+    #[arg(long, value_enum, default_value = "q8")]
+    pub lm_head: LmHead,
 }
 
 #[derive(Serialize)]
@@ -67,7 +70,7 @@ pub fn run(args: LogitsArgs) -> anyhow::Result<()> {
         (None, Some(text)) => Prompt::Chat(vec![ChatMessage::new(Role::User, text)]),
         (None, None) => unreachable!("clap requires --tokens or --prompt"),
     };
-    let options = LoadOptions { threads: args.threads.unwrap_or(0), ..LoadOptions::default() };
+    let options = LoadOptions { threads: args.threads.unwrap_or(0), lm_head: args.lm_head, ..LoadOptions::default() };
     let (mut engine, _info) = load(&args.model, options)?;
     engine.send(EngineCmd::Logits { id: 1, prompt, steps: args.steps });
     let mut out = LogitsJson { top: Vec::new(), steps: Vec::new() };

@@ -79,9 +79,10 @@ impl Session {
                     window[0] = bos;
                 }
                 s.cached.clear();
-                let logits = s.model.forward(&mut s.state, &mut s.kv, &window, 0, LogitsWanted::All);
-                for j in ctx / 2..ctx - 1 {
-                    let row = &logits[j * vocab..(j + 1) * vocab];
+                let first = ctx / 2;
+                let logits = s.model.forward(&mut s.state, &mut s.kv, &window, 0, LogitsWanted::From(first));
+                for j in first..ctx - 1 {
+                    let row = &logits[(j - first) * vocab..(j - first + 1) * vocab];
                     let target = tokens[w * ctx + j + 1] as usize;
                     let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64;
                     let lse = row.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln() + max;

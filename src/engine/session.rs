@@ -57,7 +57,7 @@ impl Session {
         let file = Arc::new(GgufFile::open(path)?);
         let summary = ModelSummary::of(&file)?;
         progress(0.05, "checking tensors");
-        let model = Model::from_file(Arc::clone(&file))?;
+        let mut model = Model::from_file(Arc::clone(&file))?;
         progress(0.1, "building the tokenizer");
         let tokenizer = Tokenizer::from_gguf(&file)?;
         let chat = ChatFormat::for_model(&file, &tokenizer)?;
@@ -72,7 +72,9 @@ impl Session {
             0 => model.config.context_length,
             n => n.min(model.config.context_length),
         };
-        warm_pages(&file, &mut |f| progress(0.15 + 0.8 * f, "reading weights"));
+        warm_pages(&file, &mut |f| progress(0.15 + 0.7 * f, "reading weights"));
+        progress(0.85, "preparing the LM head");
+        pool.install(|| model.set_lm_head(options.lm_head));
         progress(0.95, "allocating the KV cache");
         let kv = model.new_kv_cache(ctx);
         let info = ModelInfo {

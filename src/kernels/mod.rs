@@ -9,6 +9,7 @@ pub mod dot;
 pub mod float;
 pub mod i2_s;
 pub mod i2s_dot;
+pub mod i8_rows;
 pub mod mmap;
 pub mod q4;
 pub mod q5;

@@ -7,9 +7,10 @@ use rayon::prelude::*;
 use crate::engine::kv_cache::KvCache;
 use crate::gguf::TensorType;
 use crate::kernels::dot::{dot_f16, f16_slice};
+use crate::kernels::i8_rows::dot_i8;
 
 use super::attention::attention;
-use super::matmul::{linear, ActScratch};
+use super::matmul::{linear, par_row_blocks, ActScratch};
 use super::ops::{add_assign, gated_activation, rms_norm_rows, RopeAngles};
 use super::Model;
 
@@ -18,8 +19,8 @@ use super::Model;
 pub enum LogitsWanted {
     /// Only the last token's (generation, prompt processing).
     Last,
-    /// Every token's (perplexity).
-    All,
+    /// Those of the batch's tokens from this index on (perplexity scores the second half).
+    From(usize),
 }
 
 /// Activations of one batch; buffers grow to the largest batch seen and are then reused.
@@ -42,7 +43,7 @@ pub struct RunState {
     gate: Vec<f32>,
     up: Vec<f32>,
     gate_normed: Vec<f32>,
-    /// Logits: vocab (Last) or n × vocab (All).
+    /// Logits: vocab floats per wanted token.
     logits: Vec<f32>,
     acts: ActScratch,
 }
@@ -54,7 +55,7 @@ fn sized(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 impl Model {
     /// Runs `tokens` at positions `start..start+n`, storing their keys and values in `kv`, and
-    /// returns the wanted logits (`vocab` or `n × vocab` floats).
+    /// returns the wanted logits (`vocab` floats per wanted token).
     pub fn forward<'s>(
         &self,
         st: &'s mut RunState,
@@ -130,13 +131,25 @@ impl Model {
         // Final norm and LM head, for the rows that need logits.
         let rows = match want {
             LogitsWanted::Last => &st.x[(n - 1) * hid..],
-            LogitsWanted::All => &st.x[..],
+            LogitsWanted::From(first) => &st.x[first.min(n - 1) * hid..],
         };
         let y = sized(&mut st.h, rows.len());
         rms_norm_rows(rows, &w.output_norm, c.rms_eps, y);
         let n_out = rows.len() / hid;
         let logits = sized(&mut st.logits, n_out * c.vocab_size);
-        if n_out == 1 && w.output.ty == TensorType::F16 {
+        if let Some(head) = &self.head_i8 {
+            // Int8 head: quantize each output row like a BitLinear input, exact integer dots.
+            st.acts.quantize(y, hid);
+            let acts = st.acts.rows(n_out);
+            par_row_blocks(c.vocab_size, n_out, logits, |block, vals| {
+                for r in block.clone() {
+                    let (w, scale) = (head.row(r), head.scales[r]);
+                    for (t, a) in acts.iter().enumerate() {
+                        vals[(r - block.start) * n_out + t] = dot_i8(w, &a.q) as f32 * scale / a.scale;
+                    }
+                }
+            });
+        } else if n_out == 1 && w.output.ty == TensorType::F16 {
             // One output row: ggml converts it to F16 and dots in F32 (spec D, "LM head").
             let y16: Vec<f16> = y.iter().map(|&v| f16::from_f32(v)).collect();
             let head = &file[w.output.bytes.clone()];

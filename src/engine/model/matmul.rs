@@ -1,14 +1,16 @@
 //! `y = W·x` for a batch of activation rows, dispatched on the weight type:
-//! I2_S takes per-token int8 activations and an exact integer dot (spec D); F16 dots the mmap's
-//! halves directly; every other type is dequantized a row at a time and dotted in f32.
-//! Output rows are split across the rayon pool; each weight row is read once per batch.
+//! I2_S takes per-token int8 activations and an exact integer dot (spec D); every other type is
+//! dequantized a tile of rows at a time and multiplied in f32 (F16 rows of a single token are
+//! dotted straight from the mmap). Threads split the output rows into contiguous blocks, so each
+//! weight row is read once per batch; inside a block, tiles keep weights and activations in cache.
 
-use half::f16;
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use crate::gguf::TensorType;
 use crate::kernels::act_i8::{self, QuantRow};
-use crate::kernels::dot::{dot_f32, dot_f32_f16, f16_slice};
+use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
 use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 
 use super::weights::Linear;
@@ -19,6 +21,27 @@ pub struct ActScratch {
     rows: Vec<QuantRow>,
 }
 
+impl ActScratch {
+    /// Quantizes each `width`-long row of `x` to int8 (per-row absmax).
+    pub fn quantize(&mut self, x: &[f32], width: usize) {
+        self.rows.resize_with(x.len() / width, QuantRow::default);
+        for (row, xr) in self.rows.iter_mut().zip(x.chunks_exact(width)) {
+            act_i8::quantize_row(xr, row);
+        }
+    }
+
+    /// The first `n` quantized rows.
+    pub fn rows(&self, n: usize) -> &[QuantRow] {
+        &self.rows[..n]
+    }
+}
+
+/// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
+/// four tokens passes over it.
+const I2S_TILE_ROWS: usize = 64;
+/// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
+const F32_TILE_ROWS: usize = 16;
+
 /// `out[t·rows + r] = Σ_c W[r][c]·x[t·cols + c]` for the `n` rows of `x`.
 pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch) {
     let n = x.len() / lin.cols;
@@ -26,59 +49,89 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
     let weights = &file[lin.bytes.clone()];
     let row_bytes = lin.row_bytes();
     let scale = lin.out_scale;
+    let k = lin.cols;
     match lin.ty {
         TensorType::I2S => {
-            scratch.rows.resize_with(n, QuantRow::default);
-            for (row, xr) in scratch.rows.iter_mut().zip(x.chunks_exact(lin.cols)) {
-                act_i8::quantize_row(xr, row);
-            }
-            let acts = &scratch.rows;
-            par_rows(lin.rows, n, out, |r, vals| {
-                let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
-                // Four tokens per pass unpack each weight block once for all four.
-                let mut quads = vals.chunks_exact_mut(4).zip(acts.chunks_exact(4));
-                for (v, a) in &mut quads {
-                    let acc = dot_codes_x4(codes, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]);
-                    for i in 0..4 {
-                        v[i] = act_i8::rescale(acc[i], &a[i], scale);
+            scratch.quantize(x, k);
+            let acts = scratch.rows(n);
+            par_row_blocks(lin.rows, n, out, |block, vals| {
+                for tile in tiles(block.clone(), I2S_TILE_ROWS) {
+                    // Four tokens per pass unpack each weight block once for all four.
+                    let quads = n - n % 4;
+                    for t in (0..quads).step_by(4) {
+                        let a = &acts[t..t + 4];
+                        for r in tile.clone() {
+                            let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
+                            let acc = dot_codes_x4(codes, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]);
+                            for i in 0..4 {
+                                vals[(r - block.start) * n + t + i] = act_i8::rescale(acc[i], &a[i], scale);
+                            }
+                        }
                     }
-                }
-                let done = n - n % 4;
-                for (v, a) in vals[done..].iter_mut().zip(&acts[done..]) {
-                    *v = act_i8::rescale(dot_codes(codes, &a.q), a, scale);
+                    for (t, a) in acts.iter().enumerate().skip(quads) {
+                        for r in tile.clone() {
+                            let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
+                            vals[(r - block.start) * n + t] = act_i8::rescale(dot_codes(codes, &a.q), a, scale);
+                        }
+                    }
                 }
             });
         }
-        TensorType::F16 => par_rows(lin.rows, n, out, |r, vals| {
-            let w: &[f16] = f16_slice(&weights[r * row_bytes..(r + 1) * row_bytes]);
-            for (v, xr) in vals.iter_mut().zip(x.chunks_exact(lin.cols)) {
-                *v = dot_f32_f16(xr, w) * scale;
+        TensorType::F16 if n == 1 => par_row_blocks(lin.rows, 1, out, |block, vals| {
+            for (r, v) in block.zip(vals.iter_mut()) {
+                *v = dot_f32_f16(x, f16_slice(&weights[r * row_bytes..(r + 1) * row_bytes])) * scale;
             }
         }),
-        _ => par_rows(lin.rows, n, out, |r, vals| {
-            let mut w = vec![0f32; lin.cols];
-            lin.dequantize_row(file, r, &mut w);
-            for (v, xr) in vals.iter_mut().zip(x.chunks_exact(lin.cols)) {
-                *v = dot_f32(xr, &w) * scale;
+        _ => par_row_blocks(lin.rows, n, out, |block, vals| {
+            let mut w = vec![0f32; F32_TILE_ROWS * k];
+            for tile in tiles(block.clone(), F32_TILE_ROWS) {
+                for (r, wr) in tile.clone().zip(w.chunks_exact_mut(k)) {
+                    lin.dequantize_row(file, r, wr);
+                }
+                let groups = tile.len() - tile.len() % 4;
+                let pairs = n - n % 2;
+                for t in (0..pairs).step_by(2) {
+                    let (x0, x1) = (&x[t * k..(t + 1) * k], &x[(t + 1) * k..(t + 2) * k]);
+                    for g in (0..groups).step_by(4) {
+                        let res = dot_4x2(&w[g * k..(g + 4) * k], x0, x1);
+                        for (i, (y0, y1)) in res[0].iter().zip(&res[1]).enumerate() {
+                            let at = (tile.start + g + i - block.start) * n + t;
+                            vals[at] = y0 * scale;
+                            vals[at + 1] = y1 * scale;
+                        }
+                    }
+                }
+                // Rows past the last group of four, and the last token of an odd batch.
+                for (i, wr) in w.chunks_exact(k).enumerate().take(tile.len()) {
+                    let tokens = if i < groups { pairs..n } else { 0..n };
+                    for t in tokens {
+                        vals[(tile.start + i - block.start) * n + t] = dot_f32(wr, &x[t * k..(t + 1) * k]) * scale;
+                    }
+                }
             }
         }),
     }
 }
 
-/// Runs `row(r, vals)` for every output row in parallel chunks; `vals[t]` is token t's output of
-/// row r. Results are written to `out` laid out token-major (`out[t·rows + r]`).
-pub fn par_rows(rows: usize, n: usize, out: &mut [f32], row: impl Fn(usize, &mut [f32]) + Sync) {
+/// `range` cut into consecutive pieces of at most `size`.
+fn tiles(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
+    range.clone().step_by(size).map(move |s| s..(s + size).min(range.end))
+}
+
+/// Splits the output rows into contiguous blocks run in parallel; `f(block, vals)` fills
+/// `vals[(r − block.start)·n + t]` for its rows. Results land in `out` token-major
+/// (`out[t·rows + r]`).
+pub fn par_row_blocks(rows: usize, n: usize, out: &mut [f32], f: impl Fn(Range<usize>, &mut [f32]) + Sync) {
     let threads = rayon::current_num_threads().max(1);
-    // Large contiguous chunks keep each thread's weight stream sequential; 4 per thread balance load.
-    let chunk = rows.div_ceil(threads * 4).max(16);
-    let results: Vec<(usize, Vec<f32>)> = (0..rows.div_ceil(chunk))
+    // Large contiguous blocks keep each thread's weight stream sequential; 4 per thread balance load.
+    let block = rows.div_ceil(threads * 4).max(16);
+    let results: Vec<(usize, Vec<f32>)> = (0..rows.div_ceil(block))
         .into_par_iter()
-        .map(|c| {
-            let (start, end) = (c * chunk, ((c + 1) * chunk).min(rows));
-            let mut local = vec![0f32; (end - start) * n];
-            for (r, vals) in (start..end).zip(local.chunks_exact_mut(n)) {
-                row(r, vals);
-            }
+        .map(|b| {
+            let range = b * block..((b + 1) * block).min(rows);
+            let mut local = vec![0f32; range.len() * n];
+            let start = range.start;
+            f(range, &mut local);
             (start, local)
         })
         .collect();

@@ -10,7 +10,10 @@ pub mod weights;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::gguf::GgufFile;
+use crate::engine::protocol::LmHead;
+use crate::gguf::{GgufFile, TensorType};
+use crate::kernels::dot::f16_slice;
+use crate::kernels::i8_rows::I8Rows;
 
 pub use config::{Arch, FfnActivation, ModelConfig, RopeStyle};
 pub use forward::{LogitsWanted, RunState};
@@ -27,6 +30,8 @@ pub struct Model {
     pub file: Arc<GgufFile>,
     pub config: ModelConfig,
     pub weights: Weights,
+    /// The LM head repacked to int8 rows (`--lm-head q8`); None uses the file's tensor.
+    pub head_i8: Option<I8Rows>,
 }
 
 impl Model {
@@ -39,7 +44,19 @@ impl Model {
     pub fn from_file(file: Arc<GgufFile>) -> anyhow::Result<Self> {
         let config = ModelConfig::from_gguf(&file)?;
         let weights = Weights::load(&file, &config)?;
-        Ok(Self { file, config, weights })
+        Ok(Self { file, config, weights, head_i8: None })
+    }
+
+    /// Holds the LM head in `format`: a head stored in F16 can be repacked to int8 rows (in
+    /// parallel on the current rayon pool); any other stored format is kept as is.
+    pub fn set_lm_head(&mut self, format: LmHead) {
+        let head = &self.weights.output;
+        self.head_i8 = match (format, head.ty) {
+            (LmHead::Q8, TensorType::F16) => {
+                Some(I8Rows::from_f16(f16_slice(&self.file.bytes()[head.bytes.clone()]), head.cols))
+            }
+            _ => None,
+        };
     }
 
     /// A KV cache for `capacity` positions.

@@ -3,3 +3,4 @@
 
 pub mod avx2;
 pub mod i2s;
+pub mod i8;

@@ -1,0 +1,109 @@
+//! Int8 rows with one f32 scale per row: the LM head repacked from F16 at load (`--lm-head q8`).
+//!
+//! Row r holds round(w·127/max|w_r|); the product with an int8 activation row q of scale s is
+//! `Σ w_q·q · row_scale / s`. Half the bytes of F16 (the head is the largest per-token read), and
+//! an exact integer dot.
+
+use half::f16;
+use rayon::prelude::*;
+
+use super::dispatch::{active, KernelPath};
+
+/// A matrix of int8 rows with per-row scales.
+#[derive(Debug, Default)]
+pub struct I8Rows {
+    pub cols: usize,
+    pub values: Vec<i8>,
+    /// max|w_r| / 127: multiply an integer dot by it to get the dot with the original row.
+    pub scales: Vec<f32>,
+}
+
+impl I8Rows {
+    /// Quantizes `rows × cols` f16 values (row-major), in parallel.
+    pub fn from_f16(w: &[f16], cols: usize) -> Self {
+        let rows = w.len() / cols;
+        let mut values = vec![0i8; rows * cols];
+        let mut scales = vec![0f32; rows];
+        values.par_chunks_mut(cols).zip(scales.par_iter_mut()).zip(w.par_chunks(cols)).for_each(
+            |((out, scale), row)| {
+                let max = row.iter().fold(0f32, |m, v| m.max(v.to_f32().abs()));
+                let inv = if max > 0.0 { 127.0 / max } else { 0.0 };
+                for (o, v) in out.iter_mut().zip(row) {
+                    *o = (v.to_f32() * inv).round() as i8;
+                }
+                *scale = max / 127.0;
+            },
+        );
+        Self { cols, values, scales }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.scales.len()
+    }
+
+    pub fn row(&self, r: usize) -> &[i8] {
+        &self.values[r * self.cols..(r + 1) * self.cols]
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.values.len() + 4 * self.scales.len()
+    }
+}
+
+pub fn dot_i8_ref(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).map(|(&x, &y)| x as i32 * y as i32).sum()
+}
+
+/// Σ a·b over int8 vectors (the weights must lie in −127..=127, as [`I8Rows`] makes them).
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    dot_i8_on(active(), a, b)
+}
+
+pub fn dot_i8_on(path: KernelPath, a: &[i8], b: &[i8]) -> i32 {
+    assert_eq!(a.len(), b.len());
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::i8::dot_avx2(a, b),
+        _ => dot_i8_ref(a, b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn simd_equals_reference(w in proptest::collection::vec(-127i8..=127, 0..700), seed in any::<u8>()) {
+            let q: Vec<i8> = w.iter().enumerate().map(|(i, _)| (i as u8).wrapping_mul(seed).wrapping_add(seed) as i8).collect();
+            for path in KernelPath::available() {
+                prop_assert_eq!(dot_i8_on(path, &w, &q), dot_i8_ref(&w, &q), "{:?}", path);
+            }
+        }
+    }
+
+    #[test]
+    fn extremes() {
+        for n in [1, 31, 32, 64, 2560] {
+            let w = vec![-127i8; n];
+            let q = vec![-128i8; n];
+            for path in KernelPath::available() {
+                assert_eq!(dot_i8_on(path, &w, &q), 127 * 128 * n as i32);
+            }
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_within_half_a_step() {
+        let w: Vec<f16> = (0..64).map(|i| f16::from_f32((i as f32 - 20.0) * 0.01)).collect();
+        let rows = I8Rows::from_f16(&w, 32);
+        assert_eq!(rows.rows(), 2);
+        for r in 0..2 {
+            for (c, &q) in rows.row(r).iter().enumerate() {
+                let orig = w[r * 32 + c].to_f32();
+                assert!((q as f32 * rows.scales[r] - orig).abs() <= rows.scales[r] / 2.0 + 1e-6);
+            }
+        }
+    }
+}
