@@ -163,6 +163,8 @@ impl Settings {
             threads: env_num(env::THREADS)?.or(file.threads).unwrap_or(load_defaults.threads),
             ctx: env_num(env::CTX)?.or(file.ctx).unwrap_or(load_defaults.ctx),
             context_policy: file.context_policy.unwrap_or(load_defaults.context_policy),
+            // The rest has no config key; its flags still apply below.
+            ..load_defaults
         };
 
         let max_tokens = cli.max_tokens.or(env_num(env::MAX_TOKENS)?).or(file.max_tokens).unwrap_or(DEFAULT_MAX_TOKENS);

@@ -129,9 +129,13 @@ pub fn wrap(
 ) -> Vec<Line<'static>> {
     let prefix_width = |p: &[Span<'static>]| p.iter().map(|s| self::width(&s.content)).sum::<usize>();
     let widest = prefix_width(first_prefix).max(prefix_width(rest_prefix));
-    // Deeply nested text in a narrow view drops its indents rather than overflow.
-    let (first_prefix, rest_prefix, avail) =
-        if widest < width { (first_prefix, rest_prefix, width - widest) } else { (&[][..], &[][..], width.max(1)) };
+    // Deeply nested text in a narrow view drops its indents rather than overflow; the text keeps
+    // room for one wide character.
+    let (first_prefix, rest_prefix, avail) = if widest + 2 <= width {
+        (first_prefix, rest_prefix, width - widest)
+    } else {
+        (&[][..], &[][..], width.max(1))
+    };
     let mut lines = Lines { done: Vec::new(), spans: first_prefix.to_vec(), used: 0, avail, rest_prefix };
     for atom in atoms(spans) {
         let fits = lines.used + atom.width <= avail;
