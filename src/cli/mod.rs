@@ -4,6 +4,8 @@ pub mod args;
 mod atomic;
 pub mod batch;
 pub mod bench;
+pub mod chat;
+pub mod config_cmd;
 mod engine;
 pub mod gen_model;
 pub mod inspect;
@@ -12,9 +14,12 @@ pub mod perplexity;
 pub mod run;
 pub mod tokenize;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::cli::args::{LoadArgs, SamplingArgs};
 
 /// Chat with a 1-bit LLM in your terminal; no subcommand opens the chat.
 #[derive(Debug, Parser)]
@@ -22,6 +27,16 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// GGUF model to open the chat with; repeat to offer several (Ctrl+N / Ctrl+P cycle them).
+    #[arg(short, long, value_name = "PATH")]
+    pub model: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Longest reply in tokens.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub max_tokens: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +57,11 @@ pub enum Command {
     Tokenize(tokenize::TokenizeArgs),
     /// Write a synthetic BitNet b1.58 model in the real 2B4T layout.
     GenModel(gen_model::GenModelArgs),
+    /// Show where the config file is, or write a commented one.
+    Config {
+        #[command(subcommand)]
+        action: config_cmd::ConfigAction,
+    },
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -59,7 +79,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => anyhow::bail!("the chat screen is not built yet; see `bitnet-tui --help`"),
+        None => chat::run(&cli),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Logits(args)) => logits::run(args),
@@ -68,5 +88,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
         Some(Command::GenModel(args)) => gen_model::run(args),
+        Some(Command::Config { action }) => config_cmd::run(&action),
     }
 }

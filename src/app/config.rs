@@ -1,0 +1,284 @@
+//! Settings of the chat screen, layered: command line > environment > config.toml > defaults.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::app::keymap::Keymap;
+use crate::cli::args::{LoadArgs, SamplingArgs};
+use crate::engine::protocol::{ContextPolicy, LoadOptions};
+use crate::engine::sampler::SamplingParams;
+
+/// The shipped example config, printed by `bitnet-tui config init`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../config.example.toml");
+
+/// Environment variables, named once.
+pub mod env {
+    pub const CONFIG: &str = "BITNET_TUI_CONFIG";
+    pub const DATA: &str = "BITNET_TUI_DATA";
+    pub const MODELS_DIR: &str = "BITNET_TUI_MODELS_DIR";
+    pub const SYSTEM_PROMPT: &str = "BITNET_TUI_SYSTEM_PROMPT";
+    pub const MAX_TOKENS: &str = "BITNET_TUI_MAX_TOKENS";
+    pub const THREADS: &str = "BITNET_TUI_THREADS";
+    pub const CTX: &str = "BITNET_TUI_CTX";
+    pub const NO_COLOR: &str = "NO_COLOR";
+}
+
+const DEFAULT_MAX_TOKENS: usize = 1024;
+const DEFAULT_FRAME_RATE: u32 = 30;
+
+/// `config.toml` as written; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    models: Vec<PathBuf>,
+    models_dir: Option<PathBuf>,
+    system_prompt: Option<String>,
+    max_tokens: Option<usize>,
+    threads: Option<usize>,
+    ctx: Option<usize>,
+    context_policy: Option<ContextPolicy>,
+    #[serde(default)]
+    sampling: FileSampling,
+    #[serde(default)]
+    ui: FileUi,
+    keys: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSampling {
+    temperature: Option<f32>,
+    top_k: Option<usize>,
+    top_p: Option<f32>,
+    min_p: Option<f32>,
+    repeat_penalty: Option<f32>,
+    repeat_last_n: Option<usize>,
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileUi {
+    show_stats: Option<bool>,
+    frame_rate: Option<u32>,
+}
+
+/// What the command line says about the chat (the flags shared with `run`).
+#[derive(Debug, Clone, Copy)]
+pub struct CliOverrides<'a> {
+    pub models: &'a [PathBuf],
+    pub sampling: &'a SamplingArgs,
+    pub load: &'a LoadArgs,
+    pub max_tokens: Option<usize>,
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Models named on the command line (first one is loaded at start).
+    pub cli_models: Vec<PathBuf>,
+    /// Models listed in config.toml.
+    pub config_models: Vec<PathBuf>,
+    pub models_dir: Option<PathBuf>,
+    pub system_prompt: Option<String>,
+    pub max_tokens: usize,
+    pub load: LoadOptions,
+    pub sampling: SamplingParams,
+    /// `None`: show the stats panel when the terminal is wide enough.
+    pub show_stats: Option<bool>,
+    pub frame_rate: u32,
+    pub keymap: Keymap,
+    pub no_color: bool,
+}
+
+/// Where things live on disk.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+impl Paths {
+    /// XDG folders through `directories`, with `BITNET_TUI_CONFIG` / `BITNET_TUI_DATA` first.
+    pub fn resolve(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let dirs = directories::ProjectDirs::from("", "", "bitnet-tui")
+            .context("cannot find a home folder for config and data files")?;
+        let config_file = env(env::CONFIG).map(PathBuf::from).unwrap_or_else(|| dirs.config_dir().join("config.toml"));
+        let data_dir = env(env::DATA).map(PathBuf::from).unwrap_or_else(|| dirs.data_dir().to_path_buf());
+        let log_dir = dirs.state_dir().unwrap_or_else(|| dirs.cache_dir()).to_path_buf();
+        Ok(Self { config_file, data_dir, log_dir })
+    }
+}
+
+impl Settings {
+    /// Reads `config_file` (a missing file means defaults) and layers env and CLI on top.
+    pub fn load(
+        config_file: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        cli: CliOverrides<'_>,
+    ) -> anyhow::Result<Self> {
+        let text = match std::fs::read_to_string(config_file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", config_file.display())),
+        };
+        Self::from_parts(&text, env, cli).with_context(|| format!("config file {}", config_file.display()))
+    }
+
+    fn from_parts(
+        file_text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        cli: CliOverrides<'_>,
+    ) -> anyhow::Result<Self> {
+        let file: FileConfig = toml::from_str(file_text)?;
+        let keymap = Keymap::with_overrides(file.keys.as_ref())?;
+        let env_num = |name: &str| -> anyhow::Result<Option<usize>> {
+            env(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<usize>()
+                        .with_context(|| format!("environment variable {name}=`{v}` is not a whole number"))
+                })
+                .transpose()
+        };
+
+        let fs = &file.sampling;
+        let defaults = SamplingParams::default();
+        let from_file = SamplingParams {
+            temperature: fs.temperature.unwrap_or(defaults.temperature),
+            top_k: fs.top_k.unwrap_or(defaults.top_k),
+            top_p: fs.top_p.unwrap_or(defaults.top_p),
+            min_p: fs.min_p.unwrap_or(defaults.min_p),
+            repeat_penalty: fs.repeat_penalty.unwrap_or(defaults.repeat_penalty),
+            repeat_last_n: fs.repeat_last_n.unwrap_or(defaults.repeat_last_n),
+            seed: fs.seed.unwrap_or(defaults.seed),
+        };
+
+        let load_defaults = LoadOptions::default();
+        let load_base = LoadOptions {
+            threads: env_num(env::THREADS)?.or(file.threads).unwrap_or(load_defaults.threads),
+            ctx: env_num(env::CTX)?.or(file.ctx).unwrap_or(load_defaults.ctx),
+            context_policy: file.context_policy.unwrap_or(load_defaults.context_policy),
+            // The rest has no config key; its flags still apply below.
+            ..load_defaults
+        };
+
+        let max_tokens = cli.max_tokens.or(env_num(env::MAX_TOKENS)?).or(file.max_tokens).unwrap_or(DEFAULT_MAX_TOKENS);
+        anyhow::ensure!(max_tokens > 0, "`max_tokens` must be at least 1");
+
+        Ok(Self {
+            cli_models: cli.models.to_vec(),
+            config_models: file.models,
+            models_dir: env(env::MODELS_DIR).map(PathBuf::from).or(file.models_dir),
+            system_prompt: env(env::SYSTEM_PROMPT).or(file.system_prompt),
+            max_tokens,
+            load: cli.load.apply(load_base),
+            sampling: cli.sampling.apply(from_file),
+            show_stats: file.ui.show_stats,
+            frame_rate: file.ui.frame_rate.unwrap_or(DEFAULT_FRAME_RATE).clamp(1, 120),
+            keymap,
+            // Per no-color.org: present and not empty.
+            no_color: env(env::NO_COLOR).is_some_and(|v| !v.is_empty()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn resolve(
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        sampling: &SamplingArgs,
+        load: &LoadArgs,
+        max_tokens: Option<usize>,
+    ) -> anyhow::Result<Settings> {
+        let cli = CliOverrides { models: &[], sampling, load, max_tokens };
+        Settings::from_parts(text, env, cli)
+    }
+
+    #[test]
+    fn example_config_parses_to_the_defaults() {
+        let s = resolve(EXAMPLE_CONFIG, &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
+        let d = resolve("", &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
+        assert_eq!(s.sampling, SamplingParams::default());
+        assert_eq!(s.sampling, d.sampling);
+        assert_eq!(s.load, LoadOptions::default());
+        assert_eq!(s.max_tokens, DEFAULT_MAX_TOKENS);
+        assert_eq!(s.keymap, Keymap::defaults().unwrap());
+        assert_eq!(s.frame_rate, d.frame_rate);
+        assert_eq!(s.show_stats, d.show_stats);
+    }
+
+    #[test]
+    fn cli_beats_env_beats_file() {
+        let file = "max_tokens = 100\nthreads = 2\nctx = 1000\n[sampling]\ntemperature = 0.5\ntop_k = 7\n";
+        let env = |name: &str| match name {
+            env::MAX_TOKENS => Some("200".to_string()),
+            env::THREADS => Some("3".to_string()),
+            _ => None,
+        };
+        let sampling = SamplingArgs { temperature: Some(0.1), ..SamplingArgs::default() };
+        let load = LoadArgs { threads: Some(4), ..LoadArgs::default() };
+        let s = resolve(file, &env, &sampling, &load, None).unwrap();
+        assert_eq!(s.sampling.temperature, 0.1);
+        assert_eq!(s.sampling.top_k, 7);
+        assert_eq!(s.max_tokens, 200);
+        assert_eq!(s.load.threads, 4);
+        assert_eq!(s.load.ctx, 1000);
+        let s = resolve(file, &env, &SamplingArgs::default(), &LoadArgs::default(), Some(300)).unwrap();
+        assert_eq!(s.max_tokens, 300);
+        assert_eq!(s.load.threads, 3);
+        assert_eq!(s.sampling.temperature, 0.5);
+    }
+
+    #[test]
+    fn bad_config_names_the_key() {
+        let err = |text: &str| {
+            let e = resolve(text, &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err();
+            format!("{e:#}")
+        };
+        assert!(err("[sampling]\ntemprature = 1.0\n").contains("temprature"));
+        assert!(err("max_tokens = \"many\"\n").contains("max_tokens"));
+        assert!(err("[keys.chat]\nsend = [\"ctrl+bogus\"]\n").contains("keys.chat.send"));
+        assert!(err("max_tokens = 0\n").contains("max_tokens"));
+        let env = |name: &str| (name == env::CTX).then(|| "lots".to_string());
+        let e = resolve("", &env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err();
+        assert!(format!("{e:#}").contains(env::CTX));
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "bogus = 1\n").unwrap();
+        let cli = CliOverrides {
+            models: &[],
+            sampling: &SamplingArgs::default(),
+            load: &LoadArgs::default(),
+            max_tokens: None,
+        };
+        let e = Settings::load(&path, &no_env, cli).unwrap_err();
+        let text = format!("{e:#}");
+        assert!(text.contains("config.toml") && text.contains("bogus"), "{text}");
+        assert!(Settings::load(&dir.path().join("missing.toml"), &no_env, cli).is_ok());
+    }
+
+    #[test]
+    fn no_color_needs_a_value() {
+        let set = |v: &'static str| move |name: &str| (name == env::NO_COLOR).then(|| v.to_string());
+        let on = resolve("", &set("1"), &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
+        let off = resolve("", &set(""), &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
+        assert!(on.no_color);
+        assert!(!off.no_color);
+    }
+}

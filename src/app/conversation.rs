@@ -1,0 +1,147 @@
+//! A conversation as it is kept on disk: messages with the figures of each reply.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::protocol::{ChatMessage, GenStats, Role, StopReason};
+
+/// One message, with the stats of the request that produced it (assistant messages only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<GenStats>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<StopReason>,
+    /// Set when the engine failed while producing this reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Message {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self { role, content: content.into(), stats: None, stop_reason: None, error: None }
+    }
+}
+
+/// One conversation; saved as `<id>.json` in the conversations folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    pub title: String,
+    /// RFC 3339 UTC timestamps.
+    pub created: String,
+    pub updated: String,
+    /// Name of the model that wrote the latest reply.
+    #[serde(default)]
+    pub model: Option<String>,
+    pub messages: Vec<Message>,
+}
+
+/// Longest title taken from the first user message.
+const TITLE_CHARS: usize = 48;
+
+impl Conversation {
+    /// An empty conversation; `id` must be unique in the conversations folder.
+    pub fn new(id: String, created: String) -> Self {
+        Self { id, title: String::new(), updated: created.clone(), created, model: None, messages: Vec::new() }
+    }
+
+    /// The title to show: the given one, or the start of the first user message.
+    pub fn display_title(&self) -> String {
+        if !self.title.is_empty() {
+            return self.title.clone();
+        }
+        let first = self.messages.iter().find(|m| m.role == Role::User).map_or("", |m| m.content.as_str());
+        let line = first.lines().next().unwrap_or("").trim();
+        let mut title: String = line.chars().take(TITLE_CHARS).collect();
+        if line.chars().count() > TITLE_CHARS {
+            title.push('…');
+        }
+        title
+    }
+
+    /// The engine's view: system prompt (if any) and every turn with text in it.
+    pub fn prompt(&self, system_prompt: Option<&str>) -> Vec<ChatMessage> {
+        let system = system_prompt.filter(|s| !s.trim().is_empty()).map(|s| ChatMessage::new(Role::System, s));
+        let turns =
+            self.messages.iter().filter(|m| !m.content.is_empty()).map(|m| ChatMessage::new(m.role, m.content.clone()));
+        system.into_iter().chain(turns).collect()
+    }
+
+    /// The conversation as a markdown document, for export.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!("# {}\n\n", self.display_title());
+        if let Some(model) = &self.model {
+            out.push_str(&format!("*Model: {model} · created {}*\n\n", self.created));
+        }
+        for message in &self.messages {
+            let who = match message.role {
+                Role::System => "System",
+                Role::User => "You",
+                Role::Assistant => "Assistant",
+            };
+            out.push_str(&format!("## {who}\n\n{}\n\n", message.content.trim_end()));
+            if let Some(stats) = &message.stats {
+                out.push_str(&format!(
+                    "*{} tokens · {:.1} tok/s · TTFT {:.0} ms*\n\n",
+                    stats.generated_tokens, stats.decode_tok_s, stats.ttft_ms
+                ));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Conversation {
+        let mut c = Conversation::new("1".into(), "2026-01-01T00:00:00Z".into());
+        c.messages.push(Message::new(Role::User, "Hello there\nsecond line"));
+        let mut reply = Message::new(Role::Assistant, "Hi!");
+        reply.stop_reason = Some(StopReason::EndOfText);
+        reply.stats = Some(GenStats { generated_tokens: 3, ..GenStats::default() });
+        c.messages.push(reply);
+        c.messages.push(Message::new(Role::Assistant, ""));
+        c
+    }
+
+    #[test]
+    fn title_comes_from_first_user_line() {
+        let mut c = sample();
+        assert_eq!(c.display_title(), "Hello there");
+        c.messages[0].content = "x".repeat(60);
+        assert_eq!(c.display_title().chars().count(), TITLE_CHARS + 1);
+        c.title = "Named".into();
+        assert_eq!(c.display_title(), "Named");
+    }
+
+    #[test]
+    fn prompt_has_system_first_and_skips_empty_turns() {
+        let c = sample();
+        let prompt = c.prompt(Some("Be brief."));
+        assert_eq!(prompt.len(), 3);
+        assert_eq!(prompt[0], ChatMessage::new(Role::System, "Be brief."));
+        assert_eq!(prompt[2], ChatMessage::new(Role::Assistant, "Hi!"));
+        assert_eq!(c.prompt(Some("  ")).len(), 2);
+    }
+
+    #[test]
+    fn json_round_trip_keeps_stats() {
+        let c = sample();
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"stop_reason\":\"end-of-text\""));
+        let back: Conversation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn markdown_export_lists_turns() {
+        let md = sample().to_markdown();
+        assert!(md.starts_with("# Hello there\n"));
+        assert!(md.contains("## You\n\nHello there\nsecond line\n"));
+        assert!(md.contains("*3 tokens"));
+    }
+}

@@ -1,0 +1,69 @@
+//! Earlier inputs, recalled with Up/Down while the input box is empty.
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InputHistory {
+    entries: Vec<String>,
+    /// Index into `entries` while browsing.
+    cursor: Option<usize>,
+}
+
+impl InputHistory {
+    pub fn push(&mut self, text: String) {
+        if self.entries.last() != Some(&text) {
+            self.entries.push(text);
+        }
+        self.cursor = None;
+    }
+
+    pub fn is_browsing(&self) -> bool {
+        self.cursor.is_some()
+    }
+
+    pub fn stop_browsing(&mut self) {
+        self.cursor = None;
+    }
+
+    /// One step back in time; `None` when there is nothing older.
+    pub fn older(&mut self) -> Option<&str> {
+        let next = match self.cursor {
+            None => self.entries.len().checked_sub(1)?,
+            Some(0) => return None,
+            Some(i) => i - 1,
+        };
+        self.cursor = Some(next);
+        self.entries.get(next).map(String::as_str)
+    }
+
+    /// One step forward; `Some("")` when leaving the newest entry (back to an empty box).
+    pub fn newer(&mut self) -> Option<&str> {
+        let i = self.cursor?;
+        if i + 1 < self.entries.len() {
+            self.cursor = Some(i + 1);
+            self.entries.get(i + 1).map(String::as_str)
+        } else {
+            self.cursor = None;
+            Some("")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_back_and_forth() {
+        let mut h = InputHistory::default();
+        assert_eq!(h.older(), None);
+        h.push("a".into());
+        h.push("b".into());
+        h.push("b".into());
+        assert_eq!(h.older(), Some("b"));
+        assert_eq!(h.older(), Some("a"));
+        assert_eq!(h.older(), None);
+        assert_eq!(h.newer(), Some("b"));
+        assert_eq!(h.newer(), Some(""));
+        assert!(!h.is_browsing());
+        assert_eq!(h.newer(), None);
+    }
+}

@@ -1,0 +1,55 @@
+//! What `update` consumes (`Msg`) and what it asks the loop to do (`Effect`).
+
+use std::path::PathBuf;
+
+use crossterm::event::KeyEvent;
+
+use crate::app::conversation::Conversation;
+use crate::app::models::ModelEntry;
+use crate::app::store::ConversationSummary;
+use crate::engine::protocol::{EngineCmd, EngineEvent};
+
+/// Everything that can change the state.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// Bracketed paste: the whole text at once.
+    Paste(String),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Engine(EngineEvent),
+    /// The engine's event channel closed.
+    EngineGone,
+    ModelsFound(Vec<ModelEntry>),
+    ConversationsListed(Vec<ConversationSummary>),
+    ConversationOpened(Conversation),
+    Exported(PathBuf),
+    /// An effect failed; the text says which and why.
+    EffectFailed(String),
+    /// SIGTERM / SIGHUP: save and leave.
+    Terminate,
+}
+
+/// Work with side effects, run by the loop in the order given.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Engine(EngineCmd),
+    SaveConversation(Conversation),
+    DeleteConversation(String),
+    /// Rename a stored conversation that is not the open one.
+    RenameConversation {
+        id: String,
+        title: String,
+    },
+    ListConversations,
+    OpenConversation(String),
+    Export(Conversation),
+    /// Export a stored conversation that is not the open one.
+    ExportStored(String),
+    CopyToClipboard(String),
+    DiscoverModels,
+    SaveRecentModels(Vec<PathBuf>),
+    Suspend,
+}

@@ -1,0 +1,215 @@
+//! The main loop: waits on terminal input, engine events and the frame clock, feeds `update`,
+//! runs the effects it returns, and redraws at most `frame_rate` times a second, only when
+//! something changed, so a fast token stream never waits for the screen.
+
+use std::collections::VecDeque;
+use std::io;
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::time::MissedTickBehavior;
+
+use crate::app::models::{discover, ModelSources};
+use crate::app::msg::{Effect, Msg};
+use crate::app::state::State;
+use crate::app::store::Store;
+use crate::app::update::{start, update};
+use crate::engine::protocol::{EngineCmd, EngineEvent};
+use crate::ui::{strings, View};
+
+/// What the loop needs from the real terminal besides drawing; tests give a recording fake.
+pub trait Host {
+    /// Puts `text` on the system clipboard.
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()>;
+    /// Gives the terminal back to the shell until the process is resumed.
+    fn suspend(&mut self) -> io::Result<()>;
+    /// A termination signal arrived.
+    fn terminate_requested(&self) -> bool;
+}
+
+/// The loop's surroundings.
+pub struct AppContext<'a> {
+    pub store: Store,
+    /// Where the model picker looks (the recent list comes from the state).
+    pub sources: ModelSources,
+    pub host: &'a mut dyn Host,
+    pub frame_rate: u32,
+}
+
+/// Runs the chat until the user quits; returns the final state.
+///
+/// `cmds`/`events` are the engine's channel ends and `input` the terminal's events
+/// (crossterm's `EventStream` in the app, a scripted stream in tests).
+pub async fn run_app<B, I>(
+    terminal: &mut Terminal<B>,
+    mut state: State,
+    cmds: UnboundedSender<EngineCmd>,
+    mut events: UnboundedReceiver<EngineEvent>,
+    mut input: I,
+    ctx: &mut AppContext<'_>,
+) -> anyhow::Result<State>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    I: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let mut view = View::default();
+    let period = Duration::from_secs_f64(1.0 / f64::from(ctx.frame_rate.max(1)));
+    let mut frames = tokio::time::interval(period);
+    frames.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+
+    let mut queue: VecDeque<Msg> = VecDeque::new();
+    let first = start(&mut state);
+    run_effects(first, &mut state, &cmds, ctx, terminal, &mut queue)?;
+    let mut input_open = true;
+    let mut engine_open = true;
+    loop {
+        while let Some(msg) = queue.pop_front() {
+            state.now = SystemTime::now();
+            let effects = update(&mut state, msg);
+            run_effects(effects, &mut state, &cmds, ctx, terminal, &mut queue)?;
+        }
+        if state.quitting {
+            return Ok(state);
+        }
+        tokio::select! {
+            event = input.next(), if input_open => match event {
+                Some(Ok(event)) => queue.extend(terminal_msg(event)),
+                Some(Err(e)) => return Err(e.into()),
+                None => input_open = false,
+            },
+            event = events.recv(), if engine_open => match event {
+                Some(event) => queue.push_back(Msg::Engine(event)),
+                None => {
+                    engine_open = false;
+                    queue.push_back(Msg::EngineGone);
+                }
+            },
+            _ = frames.tick() => {
+                if ctx.host.terminate_requested() {
+                    queue.push_back(Msg::Terminate);
+                } else if state.dirty {
+                    draw(terminal, &mut view, &mut state)?;
+                }
+            }
+        }
+    }
+}
+
+/// Draws one frame and keeps the chat's size for scrolling.
+pub fn draw<B>(terminal: &mut Terminal<B>, view: &mut View, state: &mut State) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let mut viewport = state.viewport;
+    terminal.draw(|frame| viewport = view.draw(frame, state))?;
+    state.viewport = viewport;
+    state.dirty = false;
+    Ok(())
+}
+
+fn terminal_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) => Some(Msg::Key(key)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}
+
+fn run_effects<B>(
+    effects: Vec<Effect>,
+    state: &mut State,
+    cmds: &UnboundedSender<EngineCmd>,
+    ctx: &mut AppContext<'_>,
+    terminal: &mut Terminal<B>,
+    queue: &mut VecDeque<Msg>,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    for effect in effects {
+        queue.extend(run_effect(effect, state, cmds, ctx, terminal)?);
+    }
+    Ok(())
+}
+
+/// Runs one effect; failures come back as a message for the footer.
+fn run_effect<B>(
+    effect: Effect,
+    state: &State,
+    cmds: &UnboundedSender<EngineCmd>,
+    ctx: &mut AppContext<'_>,
+    terminal: &mut Terminal<B>,
+) -> anyhow::Result<Option<Msg>>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let store = &ctx.store;
+    let failed = |what: &str, e: anyhow::Error| {
+        tracing::warn!("{what}: {e:#}");
+        Some(Msg::EffectFailed(strings::failed(what, &format!("{e:#}"))))
+    };
+    let msg = match effect {
+        Effect::Engine(cmd) => {
+            tracing::debug!(?cmd, "engine command");
+            let sent = cmds.send(cmd);
+            (sent.is_err() && state.engine_alive).then_some(Msg::EngineGone)
+        }
+        Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(strings::SAVING, e)),
+        Effect::DeleteConversation(id) => store.delete(&id).err().and_then(|e| failed(strings::DELETING, e)),
+        Effect::RenameConversation { id, title } => {
+            let renamed = store.load(&id).and_then(|mut c| {
+                c.title = title;
+                store.save(&c)
+            });
+            renamed.err().and_then(|e| failed(strings::RENAMING, e))
+        }
+        Effect::ListConversations => match store.list() {
+            Ok(items) => Some(Msg::ConversationsListed(items)),
+            Err(e) => failed(strings::LISTING, e),
+        },
+        Effect::OpenConversation(id) => match store.load(&id) {
+            Ok(c) => Some(Msg::ConversationOpened(c)),
+            Err(e) => failed(strings::OPENING, e),
+        },
+        Effect::Export(c) => match store.export_markdown(&c) {
+            Ok(path) => Some(Msg::Exported(path)),
+            Err(e) => failed(strings::EXPORTING, e),
+        },
+        Effect::ExportStored(id) => match store.load(&id).and_then(|c| store.export_markdown(&c)) {
+            Ok(path) => Some(Msg::Exported(path)),
+            Err(e) => failed(strings::EXPORTING, e),
+        },
+        Effect::CopyToClipboard(text) => {
+            ctx.host.copy_to_clipboard(&text).err().and_then(|e| failed(strings::COPYING, e.into()))
+        }
+        Effect::DiscoverModels => {
+            let sources = ModelSources { recent: state.recent_models.clone(), ..ctx.sources.clone() };
+            Some(Msg::ModelsFound(discover(&sources)))
+        }
+        Effect::SaveRecentModels(paths) => {
+            store.save_recent_models(&paths).err().and_then(|e| failed(strings::SAVING_RECENT, e))
+        }
+        Effect::Suspend => {
+            let suspended = ctx.host.suspend();
+            // Whatever the shell did to the screen, draw all of it again.
+            terminal.clear()?;
+            let size = terminal.size()?;
+            match suspended {
+                Ok(()) => Some(Msg::Resize { width: size.width, height: size.height }),
+                Err(e) => failed(strings::SUSPENDING, e.into()),
+            }
+        }
+    };
+    Ok(msg)
+}

@@ -1,0 +1,217 @@
+//! Everything the screen shows, in one plain struct. Only `update` changes it.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use ratatui_textarea::{TextArea, WrapMode};
+
+use crate::app::config::Settings;
+use crate::app::conversation::Conversation;
+use crate::app::input_history::InputHistory;
+use crate::app::keymap::Keymap;
+use crate::app::live_stats::LiveStats;
+use crate::app::models::ModelEntry;
+use crate::app::sliders::Knobs;
+use crate::app::store::ConversationSummary;
+use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
+use crate::ui::strings;
+
+/// The request whose reply is streaming in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generation {
+    pub id: RequestId,
+    /// Index of the assistant message being written.
+    pub message: usize,
+    /// A `Cancel` was sent; waiting for `Done(Cancelled)`.
+    pub cancelling: bool,
+}
+
+/// A model load in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loading {
+    pub path: PathBuf,
+    pub fraction: f32,
+    pub stage: String,
+}
+
+/// Chat scroll position. `top == None` follows the end of the conversation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scroll {
+    pub top: Option<usize>,
+    /// Text arrived below the visible part since the user scrolled away.
+    pub unseen_output: bool,
+}
+
+/// The chat area as last drawn: the loop stores it after each frame so that scrolling knows
+/// how far it can go.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ChatViewport {
+    pub total_lines: usize,
+    pub height: usize,
+}
+
+/// The history browser's contents.
+#[derive(Debug, Clone)]
+pub struct HistoryBrowser {
+    pub items: Vec<ConversationSummary>,
+    pub selected: usize,
+    /// Set while a title is being typed.
+    pub rename: Option<TextArea<'static>>,
+    /// `delete` was pressed once on the selected item; a second press deletes.
+    pub confirm_delete: bool,
+}
+
+/// A view drawn over the chat that takes the keys while it is open.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Sliders { selected: usize },
+    Picker { selected: usize },
+    History(Box<HistoryBrowser>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A one-line message in the footer, cleared by the next key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub level: NoticeLevel,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Wall-clock time of the current message, set by the loop (tests set it by hand).
+    pub now: SystemTime,
+    pub conversation: Conversation,
+    pub system_prompt: Option<String>,
+    pub input: TextArea<'static>,
+    pub input_history: InputHistory,
+    /// Index of the user message being edited; sending replaces it and everything after it.
+    pub editing: Option<usize>,
+    pub generation: Option<Generation>,
+    pub next_request: RequestId,
+    pub knobs: Knobs,
+    /// What the sliders' reset key goes back to.
+    pub knob_defaults: Knobs,
+    pub load_options: LoadOptions,
+    pub model: Option<ModelInfo>,
+    pub loading: Option<Loading>,
+    /// The picker's list.
+    pub models: Vec<ModelEntry>,
+    /// Loaded model files, most recent first; cycled by next/prev model.
+    pub recent_models: Vec<PathBuf>,
+    pub live: LiveStats,
+    pub scroll: Scroll,
+    pub viewport: ChatViewport,
+    pub overlay: Option<Overlay>,
+    /// `None` shows the stats panel when the terminal is wide enough.
+    pub show_stats: Option<bool>,
+    pub keymap: Keymap,
+    pub no_color: bool,
+    pub notice: Option<Notice>,
+    /// The interrupt key was pressed with nothing to stop; pressing it again quits.
+    pub quit_armed: bool,
+    pub quitting: bool,
+    pub engine_alive: bool,
+    /// Terminal size in cells.
+    pub size: (u16, u16),
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+/// Terminal width from which the stats panel shows unless the user toggled it.
+pub const STATS_AUTO_MIN_WIDTH: u16 = 100;
+
+/// How many model files the recent list keeps.
+pub const RECENT_MODELS: usize = 10;
+
+impl State {
+    pub fn new(settings: &Settings, recent_models: Vec<PathBuf>, now: SystemTime) -> Self {
+        let knobs = Knobs { sampling: settings.sampling.clone(), max_tokens: settings.max_tokens };
+        let mut recent = settings.cli_models.clone();
+        for path in recent_models {
+            if !recent.contains(&path) {
+                recent.push(path);
+            }
+        }
+        recent.truncate(RECENT_MODELS);
+        Self {
+            now,
+            conversation: new_conversation(now),
+            system_prompt: settings.system_prompt.clone(),
+            input: new_input(),
+            input_history: InputHistory::default(),
+            editing: None,
+            generation: None,
+            next_request: 1,
+            knob_defaults: knobs.clone(),
+            knobs,
+            load_options: settings.load.clone(),
+            model: None,
+            loading: None,
+            models: Vec::new(),
+            recent_models: recent,
+            live: LiveStats::default(),
+            scroll: Scroll::default(),
+            viewport: ChatViewport::default(),
+            overlay: None,
+            show_stats: settings.show_stats,
+            keymap: settings.keymap.clone(),
+            no_color: settings.no_color,
+            notice: None,
+            quit_armed: false,
+            quitting: false,
+            engine_alive: true,
+            size: (80, 24),
+            dirty: true,
+        }
+    }
+
+    /// The model file loaded or being loaded.
+    pub fn current_model_path(&self) -> Option<&PathBuf> {
+        self.loading.as_ref().map(|l| &l.path).or(self.model.as_ref().map(|m| &m.path))
+    }
+
+    /// The input box's text.
+    pub fn input_text(&self) -> String {
+        self.input.lines().join("\n")
+    }
+
+    pub fn stats_visible(&self) -> bool {
+        self.show_stats.unwrap_or(self.size.0 >= STATS_AUTO_MIN_WIDTH)
+    }
+
+    pub fn is_generating(&self) -> bool {
+        self.generation.is_some()
+    }
+
+    pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), level });
+    }
+}
+
+/// An empty input box.
+pub fn new_input() -> TextArea<'static> {
+    let mut input = TextArea::default();
+    input.set_wrap_mode(WrapMode::WordOrGlyph);
+    input.set_placeholder_text(strings::INPUT_PLACEHOLDER);
+    input.set_cursor_line_style(ratatui::style::Style::new());
+    input
+}
+
+/// RFC 3339 UTC time, to the second.
+pub fn timestamp(now: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(now).to_string()
+}
+
+/// A new, empty conversation whose id is its creation time to the millisecond.
+pub fn new_conversation(now: SystemTime) -> Conversation {
+    let id: String = humantime::format_rfc3339_millis(now).to_string().chars().filter(char::is_ascii_digit).collect();
+    Conversation::new(id, timestamp(now))
+}

@@ -1,0 +1,205 @@
+//! Files in the data folder: one JSON file per conversation, markdown exports, recent models.
+//! Every write goes to a temporary file in the same folder, is synced, then renamed over the
+//! target, so a crash leaves either the old file or the new one, never half of one.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::app::conversation::Conversation;
+
+/// What the history browser shows of a stored conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub title: String,
+    pub updated: String,
+    pub messages: usize,
+    pub model: Option<String>,
+}
+
+/// The data folder.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+const RECENT_MODELS_FILE: &str = "recent_models.json";
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn conversations_dir(&self) -> PathBuf {
+        self.root.join("conversations")
+    }
+
+    fn conversation_path(&self, id: &str) -> anyhow::Result<PathBuf> {
+        // Ids come from our own files, but a hand-edited file could hold anything.
+        anyhow::ensure!(
+            !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "invalid conversation id `{id}`"
+        );
+        Ok(self.conversations_dir().join(format!("{id}.json")))
+    }
+
+    pub fn save(&self, conversation: &Conversation) -> anyhow::Result<()> {
+        let path = self.conversation_path(&conversation.id)?;
+        let json = serde_json::to_vec_pretty(conversation)?;
+        write_atomically(&path, &json)
+    }
+
+    pub fn load(&self, id: &str) -> anyhow::Result<Conversation> {
+        let path = self.conversation_path(id)?;
+        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn delete(&self, id: &str) -> anyhow::Result<()> {
+        let path = self.conversation_path(id)?;
+        fs::remove_file(&path).with_context(|| format!("deleting {}", path.display()))
+    }
+
+    /// Every readable conversation, newest first. Unreadable files are logged and left alone.
+    pub fn list(&self) -> anyhow::Result<Vec<ConversationSummary>> {
+        let dir = self.conversations_dir();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+        };
+        let mut list = Vec::new();
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let parsed = fs::read(&path)
+                .map_err(anyhow::Error::from)
+                .and_then(|b| Ok(serde_json::from_slice::<Conversation>(&b)?));
+            match parsed {
+                Ok(c) => list.push(ConversationSummary {
+                    title: c.display_title(),
+                    id: c.id,
+                    updated: c.updated,
+                    messages: c.messages.len(),
+                    model: c.model,
+                }),
+                Err(e) => tracing::warn!("skipping {}: {e:#}", path.display()),
+            }
+        }
+        list.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| b.id.cmp(&a.id)));
+        Ok(list)
+    }
+
+    /// Writes `exports/<id>.md` and returns its path.
+    pub fn export_markdown(&self, conversation: &Conversation) -> anyhow::Result<PathBuf> {
+        let id = &conversation.id;
+        self.conversation_path(id)?;
+        let path = self.root.join("exports").join(format!("{id}.md"));
+        write_atomically(&path, conversation.to_markdown().as_bytes())?;
+        Ok(path)
+    }
+
+    /// Model files loaded before, most recent first; an unreadable list counts as empty.
+    pub fn recent_models(&self) -> Vec<PathBuf> {
+        let path = self.root.join(RECENT_MODELS_FILE);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!("ignoring {}: {e}", path.display());
+                Vec::new()
+            }),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    pub fn save_recent_models(&self, paths: &[PathBuf]) -> anyhow::Result<()> {
+        write_atomically(&self.root.join(RECENT_MODELS_FILE), &serde_json::to_vec_pretty(paths)?)
+    }
+}
+
+/// Temp file in the target's folder → fsync → rename → fsync the folder.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().with_context(|| format!("{} has no parent folder", path.display()))?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        // The rename itself is durable only once the folder is synced (not possible everywhere).
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        anyhow::Error::from(e).context(format!("writing {}", path.display()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::conversation::Message;
+    use crate::engine::protocol::Role;
+
+    fn conversation(id: &str, updated: &str) -> Conversation {
+        let mut c = Conversation::new(id.into(), "2026-01-01T00:00:00Z".into());
+        c.updated = updated.into();
+        c.messages.push(Message::new(Role::User, format!("question {id}")));
+        c
+    }
+
+    #[test]
+    fn save_load_list_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert!(store.list().unwrap().is_empty());
+        store.save(&conversation("a1", "2026-01-01T00:00:01Z")).unwrap();
+        store.save(&conversation("b2", "2026-01-01T00:00:02Z")).unwrap();
+        fs::write(store.conversations_dir().join("junk.json"), "{").unwrap();
+        let list = store.list().unwrap();
+        assert_eq!(list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b2", "a1"]);
+        assert_eq!(list[0].title, "question b2");
+        assert_eq!(store.load("a1").unwrap(), conversation("a1", "2026-01-01T00:00:01Z"));
+        store.delete("a1").unwrap();
+        assert!(store.load("a1").is_err());
+        let leftovers: Vec<_> = fs::read_dir(store.conversations_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn rejects_ids_that_would_leave_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert!(store.load("../x").is_err());
+        assert!(store.save(&conversation("a/b", "t")).is_err());
+    }
+
+    #[test]
+    fn recent_models_round_trip_and_export() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert!(store.recent_models().is_empty());
+        let paths = vec![PathBuf::from("/m/a.gguf"), PathBuf::from("/m/b.gguf")];
+        store.save_recent_models(&paths).unwrap();
+        assert_eq!(store.recent_models(), paths);
+        let path = store.export_markdown(&conversation("c3", "t")).unwrap();
+        assert!(fs::read_to_string(path).unwrap().contains("question c3"));
+    }
+}

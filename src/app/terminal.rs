@@ -1,0 +1,100 @@
+//! The real terminal: raw mode and alternate screen, bracketed paste, the kitty keyboard
+//! protocol where the terminal has it, restoring all of it on exit, panic and Ctrl+Z, the OSC 52
+//! clipboard, and termination signals.
+
+use std::io::{self, stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    PushKeyboardEnhancementFlags,
+};
+use crossterm::terminal::{supports_keyboard_enhancement, EnterAlternateScreen};
+use crossterm::{clipboard::CopyToClipboard, execute};
+use ratatui::DefaultTerminal;
+
+use crate::app::run::Host;
+
+/// Whether we pushed keyboard flags (and so must pop them).
+static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);
+
+/// Takes over the terminal. Pair with [`leave`]; a panic restores it too.
+pub fn enter() -> io::Result<DefaultTerminal> {
+    let terminal = ratatui::try_init()?;
+    enable_extras()?;
+    // ratatui's hook restores raw mode and the screen; ours first undoes our extras.
+    let ratatui_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        disable_extras();
+        tracing::error!("panic: {info}");
+        ratatui_hook(info);
+    }));
+    Ok(terminal)
+}
+
+/// Gives the terminal back as it was.
+pub fn leave() {
+    disable_extras();
+    ratatui::restore();
+}
+
+fn enable_extras() -> io::Result<()> {
+    execute!(stdout(), EnableBracketedPaste)?;
+    // Lets Alt+Enter, Ctrl+J and Esc arrive unambiguously where the terminal supports it.
+    if supports_keyboard_enhancement().unwrap_or(false) {
+        execute!(stdout(), PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES))?;
+        ENHANCED_KEYS.store(true, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+fn disable_extras() {
+    if ENHANCED_KEYS.swap(false, Ordering::SeqCst) {
+        let _ = execute!(stdout(), PopKeyboardEnhancementFlags);
+    }
+    let _ = execute!(stdout(), DisableBracketedPaste);
+}
+
+/// The host side of the real terminal.
+pub struct TerminalHost {
+    terminate: Arc<AtomicBool>,
+}
+
+impl TerminalHost {
+    /// Starts listening for SIGTERM and SIGHUP.
+    pub fn new() -> io::Result<Self> {
+        let terminate = Arc::new(AtomicBool::new(false));
+        #[cfg(unix)]
+        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+            signal_hook::flag::register(signal, Arc::clone(&terminate))?;
+        }
+        Ok(Self { terminate })
+    }
+}
+
+impl Host for TerminalHost {
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
+        // OSC 52 works over SSH and in tmux (with `set-clipboard on`), with no native library.
+        execute!(stdout(), CopyToClipboard::to_clipboard_from(text))
+    }
+
+    #[cfg(unix)]
+    fn suspend(&mut self) -> io::Result<()> {
+        leave();
+        // Stops the process here until the shell's `fg` sends SIGCONT.
+        signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
+        crossterm::terminal::enable_raw_mode()?;
+        execute!(stdout(), EnterAlternateScreen)?;
+        enable_extras()
+    }
+
+    #[cfg(not(unix))]
+    fn suspend(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn terminate_requested(&self) -> bool {
+        self.terminate.load(Ordering::SeqCst)
+    }
+}

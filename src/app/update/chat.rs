@@ -1,0 +1,238 @@
+//! The conversation: send, stop, regenerate, edit and resend, new chat, copy and export.
+
+use crate::app::code_blocks::conversation_code_blocks;
+use crate::app::conversation::{Conversation, Message};
+use crate::app::msg::Effect;
+use crate::app::state::{new_conversation, new_input, Generation, NoticeLevel, Scroll, State};
+use crate::engine::protocol::{EngineCmd, Prompt, Role, StopReason};
+use crate::ui::strings;
+
+pub(super) fn send(state: &mut State) -> Vec<Effect> {
+    let text = state.input_text();
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    if !can_generate(state) {
+        return Vec::new();
+    }
+    state.input_history.push(text.clone());
+    state.input = new_input();
+    if let Some(index) = state.editing.take() {
+        state.conversation.messages.truncate(index);
+    }
+    let text = text.trim_end().to_string();
+    state.conversation.messages.push(Message::new(Role::User, text));
+    start_generation(state)
+}
+
+/// Whether a new request may start; says why not otherwise.
+fn can_generate(state: &mut State) -> bool {
+    if state.is_generating() {
+        state.notify(NoticeLevel::Warning, strings::busy(&state.keymap));
+        false
+    } else if state.model.is_none() && state.loading.is_none() {
+        state.notify(NoticeLevel::Warning, strings::no_model(&state.keymap));
+        false
+    } else {
+        true
+    }
+}
+
+/// Sends the whole conversation and opens an empty assistant message for the reply.
+fn start_generation(state: &mut State) -> Vec<Effect> {
+    let prompt = state.conversation.prompt(state.system_prompt.as_deref());
+    let id = state.next_request;
+    state.next_request += 1;
+    let messages = &mut state.conversation.messages;
+    messages.push(Message::new(Role::Assistant, ""));
+    state.generation = Some(Generation { id, message: messages.len() - 1, cancelling: false });
+    if let Some(model) = &state.model {
+        state.conversation.model = Some(model.name.clone());
+    }
+    state.live.start_request();
+    state.scroll = Scroll::default();
+    vec![Effect::Engine(EngineCmd::Generate {
+        id,
+        prompt: Prompt::Chat(prompt),
+        sampling: state.knobs.sampling.clone(),
+        max_tokens: state.knobs.max_tokens,
+    })]
+}
+
+/// Asks the engine to stop the running reply; the partial text stays.
+pub(super) fn cancel(state: &mut State) -> Vec<Effect> {
+    match &mut state.generation {
+        Some(generation) if !generation.cancelling => {
+            generation.cancelling = true;
+            vec![Effect::Engine(EngineCmd::Cancel)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The stop key: stops the reply, or else leaves edit mode.
+pub(super) fn stop(state: &mut State) -> Vec<Effect> {
+    if state.is_generating() {
+        return cancel(state);
+    }
+    if state.editing.take().is_some() {
+        state.input = new_input();
+        state.notify(NoticeLevel::Info, strings::EDIT_CANCELLED);
+    }
+    Vec::new()
+}
+
+/// The interrupt key (Ctrl+C): stops a reply; pressed again with nothing running, quits.
+pub(super) fn interrupt(state: &mut State, armed: bool) -> Vec<Effect> {
+    let stuck = state.generation.as_ref().is_some_and(|g| g.cancelling);
+    if armed && (!state.is_generating() || stuck) {
+        return quit(state);
+    }
+    let effects = cancel(state);
+    state.quit_armed = true;
+    state.notify(NoticeLevel::Info, strings::press_again_to_quit(&state.keymap));
+    effects
+}
+
+/// Saves what there is and leaves.
+pub(super) fn quit(state: &mut State) -> Vec<Effect> {
+    let mut effects = abandon_generation(state);
+    effects.push(Effect::Engine(EngineCmd::Shutdown));
+    state.quitting = true;
+    effects
+}
+
+/// Stops the running reply without waiting for it, marks it stopped, and saves the
+/// conversation: used before the conversation is replaced.
+fn abandon_generation(state: &mut State) -> Vec<Effect> {
+    let mut effects = cancel(state);
+    if let Some(generation) = state.generation.take() {
+        if let Some(message) = state.conversation.messages.get_mut(generation.message) {
+            message.stop_reason = Some(StopReason::Cancelled);
+        }
+    }
+    effects.extend(save(state));
+    effects
+}
+
+/// Saves the conversation if it has anything in it.
+pub(super) fn save(state: &mut State) -> Vec<Effect> {
+    if state.conversation.messages.is_empty() {
+        return Vec::new();
+    }
+    state.conversation.updated = crate::app::state::timestamp(state.now);
+    vec![Effect::SaveConversation(state.conversation.clone())]
+}
+
+pub(super) fn regenerate(state: &mut State) -> Vec<Effect> {
+    if !can_generate(state) {
+        return Vec::new();
+    }
+    let messages = &mut state.conversation.messages;
+    if messages.last().is_some_and(|m| m.role == Role::Assistant) {
+        messages.pop();
+    }
+    if messages.last().is_none_or(|m| m.role != Role::User) {
+        state.notify(NoticeLevel::Warning, strings::NOTHING_TO_REGENERATE);
+        return Vec::new();
+    }
+    state.editing = None;
+    start_generation(state)
+}
+
+/// Puts the last user message into the input box; sending replaces it and what followed.
+pub(super) fn edit_last(state: &mut State) -> Vec<Effect> {
+    if state.is_generating() {
+        state.notify(NoticeLevel::Warning, strings::busy(&state.keymap));
+        return Vec::new();
+    }
+    let messages = &state.conversation.messages;
+    let Some(index) = messages.iter().rposition(|m| m.role == Role::User) else {
+        state.notify(NoticeLevel::Warning, strings::NOTHING_TO_EDIT);
+        return Vec::new();
+    };
+    let mut input = new_input();
+    input.insert_str(&messages[index].content);
+    state.input = input;
+    state.editing = Some(index);
+    state.notify(NoticeLevel::Info, strings::editing(&state.keymap));
+    Vec::new()
+}
+
+pub(super) fn new_chat(state: &mut State) -> Vec<Effect> {
+    let effects = abandon_generation(state);
+    replace_conversation(state, new_conversation(state.now));
+    state.notify(NoticeLevel::Info, strings::NEW_CHAT);
+    effects
+}
+
+/// Shows a stored conversation (after the history browser asked for it).
+pub(super) fn open(state: &mut State, conversation: Conversation) -> Vec<Effect> {
+    let effects = abandon_generation(state);
+    state.notify(NoticeLevel::Info, strings::opened(&conversation.display_title()));
+    replace_conversation(state, conversation);
+    effects
+}
+
+fn replace_conversation(state: &mut State, conversation: Conversation) {
+    state.conversation = conversation;
+    state.editing = None;
+    state.scroll = Scroll::default();
+    state.live.start_request();
+}
+
+/// Up/Down in an empty input box walk the input history; `false` lets the box have the key.
+pub(super) fn recall(state: &mut State, older: bool) -> bool {
+    if !state.input.is_empty() && !state.input_history.is_browsing() {
+        return false;
+    }
+    let text = if older { state.input_history.older() } else { state.input_history.newer() };
+    if let Some(text) = text.map(str::to_string) {
+        let mut input = new_input();
+        input.insert_str(text);
+        state.input = input;
+    }
+    true
+}
+
+pub(super) fn copy_reply(state: &mut State) -> Vec<Effect> {
+    let reply = state.conversation.messages.iter().rev().find(|m| m.role == Role::Assistant && !m.content.is_empty());
+    match reply {
+        Some(message) => {
+            let text = message.content.clone();
+            state.notify(NoticeLevel::Info, strings::COPIED_REPLY);
+            vec![Effect::CopyToClipboard(text)]
+        }
+        None => {
+            state.notify(NoticeLevel::Warning, strings::NOTHING_TO_COPY);
+            Vec::new()
+        }
+    }
+}
+
+/// Copies code block `number` (1-based), or the last one.
+pub(super) fn copy_code(state: &mut State, number: Option<usize>) -> Vec<Effect> {
+    let mut blocks = conversation_code_blocks(&state.conversation);
+    let index = match number {
+        Some(n) => n.checked_sub(1),
+        None => blocks.len().checked_sub(1),
+    };
+    match index.filter(|i| *i < blocks.len()) {
+        Some(i) => {
+            state.notify(NoticeLevel::Info, strings::copied_block(i + 1));
+            vec![Effect::CopyToClipboard(blocks.swap_remove(i))]
+        }
+        None => {
+            state.notify(NoticeLevel::Warning, strings::no_code_block(number));
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn export(state: &mut State) -> Vec<Effect> {
+    if state.conversation.messages.is_empty() {
+        state.notify(NoticeLevel::Warning, strings::NOTHING_TO_EXPORT);
+        return Vec::new();
+    }
+    vec![Effect::Export(state.conversation.clone())]
+}

@@ -1,0 +1,141 @@
+//! The history browser: open, rename, delete, export stored conversations, start a new one.
+
+use crossterm::event::KeyEvent;
+use ratatui_textarea::TextArea;
+
+use super::{chat, panels, toggle_overlay};
+use crate::app::action::Action;
+use crate::app::keymap::Scope;
+use crate::app::msg::Effect;
+use crate::app::state::{new_conversation, HistoryBrowser, NoticeLevel, Overlay, State};
+use crate::app::store::ConversationSummary;
+use crate::ui::strings;
+
+pub(super) fn open(state: &mut State) -> Vec<Effect> {
+    let browser = HistoryBrowser { items: Vec::new(), selected: 0, rename: None, confirm_delete: false };
+    if toggle_overlay(state, Overlay::History(Box::new(browser))) {
+        vec![Effect::ListConversations]
+    } else {
+        Vec::new()
+    }
+}
+
+fn browser(state: &mut State) -> Option<&mut HistoryBrowser> {
+    match &mut state.overlay {
+        Some(Overlay::History(browser)) => Some(browser),
+        _ => None,
+    }
+}
+
+pub(super) fn on_listed(state: &mut State, items: Vec<ConversationSummary>) {
+    let current = state.conversation.id.clone();
+    if let Some(browser) = browser(state) {
+        browser.selected = items.iter().position(|i| i.id == current).unwrap_or(0);
+        browser.items = items;
+    }
+}
+
+pub(super) fn is_renaming(state: &State) -> bool {
+    matches!(&state.overlay, Some(Overlay::History(b)) if b.rename.is_some())
+}
+
+pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let current_id = state.conversation.id.clone();
+    let Some(browser) = browser(state) else {
+        return Vec::new();
+    };
+    let confirm_delete = std::mem::take(&mut browser.confirm_delete);
+    let selected = browser.items.get(browser.selected).cloned();
+    match (action, selected) {
+        (Action::Up | Action::Down, _) => {
+            browser.selected = panels::step(browser.selected, action, browser.items.len());
+            Vec::new()
+        }
+        (Action::Close, _) => {
+            state.overlay = None;
+            Vec::new()
+        }
+        (Action::Confirm, Some(item)) => {
+            state.overlay = None;
+            if item.id == current_id {
+                Vec::new()
+            } else {
+                vec![Effect::OpenConversation(item.id)]
+            }
+        }
+        (Action::Rename, Some(item)) => {
+            let mut input = TextArea::default();
+            input.set_cursor_line_style(ratatui::style::Style::new());
+            input.insert_str(&item.title);
+            browser.rename = Some(input);
+            Vec::new()
+        }
+        (Action::Delete, Some(item)) if !confirm_delete => {
+            browser.confirm_delete = true;
+            let keys = state.keymap.keys_for(Scope::History, Action::Delete);
+            let text = strings::confirm_delete(&item.title, keys);
+            state.notify(NoticeLevel::Warning, text);
+            Vec::new()
+        }
+        (Action::Delete, Some(item)) => {
+            browser.items.retain(|i| i.id != item.id);
+            browser.selected = browser.selected.min(browser.items.len().saturating_sub(1));
+            if item.id == current_id {
+                state.conversation = new_conversation(state.now);
+            }
+            state.notify(NoticeLevel::Info, strings::deleted(&item.title));
+            vec![Effect::DeleteConversation(item.id)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn export_selected(state: &mut State) -> Vec<Effect> {
+    let current_id = state.conversation.id.clone();
+    let Some(item) = browser(state).and_then(|b| b.items.get(b.selected).cloned()) else {
+        return Vec::new();
+    };
+    if item.id == current_id {
+        chat::export(state)
+    } else {
+        vec![Effect::ExportStored(item.id)]
+    }
+}
+
+/// Keys while a title is typed: confirm and close keep their meaning, the rest is text.
+pub(super) fn rename_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let action = state.keymap.action_for(Scope::History, &key);
+    let current_id = state.conversation.id.clone();
+    let Some(browser) = browser(state) else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Close) => {
+            browser.rename = None;
+            Vec::new()
+        }
+        Some(Action::Confirm) => {
+            let title = browser.rename.take().map(|r| r.lines().join(" ").trim().to_string()).unwrap_or_default();
+            let Some(item) = browser.items.get_mut(browser.selected) else {
+                return Vec::new();
+            };
+            if title.is_empty() {
+                return Vec::new();
+            }
+            item.title = title.clone();
+            let id = item.id.clone();
+            if id == current_id {
+                state.conversation.title = title;
+                chat::save(state)
+            } else {
+                vec![Effect::RenameConversation { id, title }]
+            }
+        }
+        _ => {
+            if let Some(rename) = browser.rename.as_mut() {
+                rename.input(key);
+            }
+            Vec::new()
+        }
+    }
+}

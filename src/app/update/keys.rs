@@ -1,0 +1,137 @@
+//! From a key press to an action, and from an action to the handler that carries it out.
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use super::{chat, history, panels, scroll, toggle_overlay};
+use crate::app::action::Action;
+use crate::app::keymap::Scope;
+use crate::app::msg::Effect;
+use crate::app::state::{Overlay, State};
+
+pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    state.notice = None;
+    let armed = std::mem::take(&mut state.quit_armed);
+    if history::is_renaming(state) {
+        return history::rename_key(state, key);
+    }
+    let scope = focused_scope(state);
+    let handled = state.keymap.action_for(scope, &key).and_then(|action| on_action(state, action, armed));
+    match handled {
+        Some(effects) => effects,
+        None => {
+            if scope == Scope::Chat {
+                state.input_history.stop_browsing();
+                state.input.input(key);
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// Bracketed paste: the whole text becomes one edit of the focused text box.
+pub(super) fn on_paste(state: &mut State, text: &str) {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    match &mut state.overlay {
+        Some(Overlay::History(browser)) => {
+            if let Some(rename) = &mut browser.rename {
+                rename.insert_str(text.replace('\n', " "));
+            }
+        }
+        None => {
+            state.input_history.stop_browsing();
+            state.input.insert_str(text);
+        }
+        Some(_) => {}
+    }
+}
+
+/// Which keymap scope has the keys.
+fn focused_scope(state: &State) -> Scope {
+    match &state.overlay {
+        None => Scope::Chat,
+        Some(Overlay::Help { .. }) => Scope::Help,
+        Some(Overlay::Sliders { .. }) => Scope::Sliders,
+        Some(Overlay::Picker { .. }) => Scope::Picker,
+        Some(Overlay::History(_)) => Scope::History,
+    }
+}
+
+/// Runs `action`; `None` means it did not apply here and the key goes to the input box.
+fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effect>> {
+    let none = Vec::new;
+    let effects = match action {
+        Action::Interrupt => chat::interrupt(state, armed),
+        Action::Quit => chat::quit(state),
+        Action::Suspend => vec![Effect::Suspend],
+        Action::Help => {
+            toggle_overlay(state, Overlay::Help { scroll: 0 });
+            none()
+        }
+        Action::ToggleStats => {
+            state.show_stats = Some(!state.stats_visible());
+            none()
+        }
+        Action::OpenSliders => {
+            toggle_overlay(state, Overlay::Sliders { selected: 0 });
+            none()
+        }
+        Action::OpenModels => panels::open_picker(state),
+        Action::OpenHistory => history::open(state),
+        Action::NextModel => panels::cycle_model(state, 1),
+        Action::PrevModel => panels::cycle_model(state, -1),
+        Action::Send => chat::send(state),
+        Action::Newline => {
+            state.input.insert_newline();
+            none()
+        }
+        Action::Stop => chat::stop(state),
+        Action::Regenerate => chat::regenerate(state),
+        Action::EditLast => chat::edit_last(state),
+        Action::NewChat => {
+            state.overlay = None;
+            chat::new_chat(state)
+        }
+        Action::HistoryPrev => return chat::recall(state, true).then(none),
+        Action::HistoryNext => return chat::recall(state, false).then(none),
+        Action::ScrollUp => scroll::up(state, 1),
+        Action::ScrollDown => scroll::down(state, 1),
+        Action::PageUp => match &mut state.overlay {
+            Some(Overlay::Help { scroll }) => {
+                *scroll = scroll.saturating_sub(scroll::page(state.size.1 as usize));
+                none()
+            }
+            _ => scroll::up(state, scroll::page(state.viewport.height)),
+        },
+        Action::PageDown => match &mut state.overlay {
+            Some(Overlay::Help { scroll }) => {
+                *scroll += scroll::page(state.size.1 as usize);
+                none()
+            }
+            _ => scroll::down(state, scroll::page(state.viewport.height)),
+        },
+        Action::ScrollTop => scroll::top(state),
+        Action::ScrollBottom => scroll::bottom(state),
+        Action::CopyReply => chat::copy_reply(state),
+        Action::CopyLastCode => chat::copy_code(state, None),
+        Action::CopyCode(n) => chat::copy_code(state, Some(usize::from(n))),
+        Action::ExportMarkdown => match &state.overlay {
+            Some(Overlay::History(_)) => history::export_selected(state),
+            _ => chat::export(state),
+        },
+        Action::Up
+        | Action::Down
+        | Action::Decrease
+        | Action::Increase
+        | Action::DecreaseCoarse
+        | Action::IncreaseCoarse
+        | Action::Reset
+        | Action::Confirm
+        | Action::Rename
+        | Action::Delete
+        | Action::Close => panels::on_overlay_action(state, action),
+    };
+    Some(effects)
+}

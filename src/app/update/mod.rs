@@ -1,0 +1,67 @@
+//! `update(&mut State, Msg) -> Vec<Effect>`: every state change happens here, without I/O.
+
+mod chat;
+mod engine;
+mod history;
+mod keys;
+mod panels;
+mod scroll;
+
+use crate::app::msg::{Effect, Msg};
+use crate::app::state::{NoticeLevel, Overlay, State};
+use crate::ui::strings;
+
+/// Applies `msg` to `state` and returns the side effects to run, in order.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    state.dirty = true;
+    match msg {
+        Msg::Key(key) => keys::on_key(state, key),
+        Msg::Paste(text) => {
+            keys::on_paste(state, &text);
+            Vec::new()
+        }
+        Msg::Resize { width, height } => {
+            state.size = (width, height);
+            Vec::new()
+        }
+        Msg::Engine(event) => engine::on_event(state, event),
+        Msg::EngineGone => engine::on_engine_gone(state),
+        Msg::ModelsFound(models) => {
+            panels::on_models_found(state, models);
+            Vec::new()
+        }
+        Msg::ConversationsListed(items) => {
+            history::on_listed(state, items);
+            Vec::new()
+        }
+        Msg::ConversationOpened(conversation) => chat::open(state, conversation),
+        Msg::Exported(path) => {
+            state.notify(NoticeLevel::Info, strings::exported(&path));
+            Vec::new()
+        }
+        Msg::EffectFailed(text) => {
+            state.notify(NoticeLevel::Error, text);
+            Vec::new()
+        }
+        Msg::Terminate => chat::quit(state),
+    }
+}
+
+/// What to do when the app opens: load the model named on the command line or the most recent
+/// one; without any, open the model picker.
+pub fn start(state: &mut State) -> Vec<Effect> {
+    match state.recent_models.first().cloned() {
+        Some(path) => panels::load_model(state, path),
+        None => {
+            state.notify(NoticeLevel::Warning, strings::no_model(&state.keymap));
+            panels::open_picker(state)
+        }
+    }
+}
+
+/// Opens `overlay`, or closes it when one of the same kind is open.
+fn toggle_overlay(state: &mut State, overlay: Overlay) -> bool {
+    let same = state.overlay.as_ref().is_some_and(|o| std::mem::discriminant(o) == std::mem::discriminant(&overlay));
+    state.overlay = if same { None } else { Some(overlay) };
+    !same
+}

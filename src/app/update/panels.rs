@@ -1,0 +1,146 @@
+//! The sliders panel, the model picker, the help overlay, and loading models.
+
+use std::path::PathBuf;
+
+use super::{chat, history, toggle_overlay};
+use crate::app::action::Action;
+use crate::app::models::ModelEntry;
+use crate::app::msg::Effect;
+use crate::app::sliders::Slider;
+use crate::app::state::{Loading, NoticeLevel, Overlay, State};
+use crate::engine::protocol::EngineCmd;
+use crate::ui::strings;
+
+/// List-style actions go to whichever overlay is open.
+pub(super) fn on_overlay_action(state: &mut State, action: Action) -> Vec<Effect> {
+    match &mut state.overlay {
+        Some(Overlay::Sliders { selected }) => {
+            let selected = *selected;
+            on_sliders(state, action, selected)
+        }
+        Some(Overlay::Picker { selected }) => match action {
+            Action::Up | Action::Down => {
+                *selected = step(*selected, action, state.models.len());
+                Vec::new()
+            }
+            Action::Confirm => {
+                let path = state.models.get(*selected).map(|e| e.path.clone());
+                state.overlay = None;
+                path.map_or_else(Vec::new, |p| load_model(state, p))
+            }
+            Action::Close => close(state),
+            _ => Vec::new(),
+        },
+        Some(Overlay::Help { scroll }) => {
+            match action {
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Down => *scroll += 1,
+                Action::Close => state.overlay = None,
+                _ => {}
+            }
+            Vec::new()
+        }
+        Some(Overlay::History(_)) => history::on_action(state, action),
+        None => Vec::new(),
+    }
+}
+
+fn close(state: &mut State) -> Vec<Effect> {
+    state.overlay = None;
+    Vec::new()
+}
+
+/// Moves a list selection one row, staying within `len` rows.
+pub(super) fn step(selected: usize, action: Action, len: usize) -> usize {
+    match action {
+        Action::Up => selected.saturating_sub(1),
+        Action::Down => (selected + 1).min(len.saturating_sub(1)),
+        _ => selected,
+    }
+}
+
+fn on_sliders(state: &mut State, action: Action, selected: usize) -> Vec<Effect> {
+    let slider = Slider::ALL[selected.min(Slider::ALL.len() - 1)];
+    let (steps, coarse) = match action {
+        Action::Up | Action::Down => {
+            state.overlay = Some(Overlay::Sliders { selected: step(selected, action, Slider::ALL.len()) });
+            return Vec::new();
+        }
+        Action::Close => return close(state),
+        Action::Reset => {
+            state.knobs = state.knob_defaults.clone();
+            state.notify(NoticeLevel::Info, strings::SLIDERS_RESET);
+            return vec![set_sampling(state)];
+        }
+        Action::Decrease => (-1, false),
+        Action::Increase => (1, false),
+        Action::DecreaseCoarse => (-1, true),
+        Action::IncreaseCoarse => (1, true),
+        _ => return Vec::new(),
+    };
+    let before = state.knobs.clone();
+    slider.adjust(&mut state.knobs, steps, coarse);
+    if state.knobs.sampling == before.sampling {
+        // Max tokens is not a sampling setting: the next request carries it.
+        return Vec::new();
+    }
+    vec![set_sampling(state)]
+}
+
+/// Sampling changes go to the engine at once; they apply from its next token.
+fn set_sampling(state: &State) -> Effect {
+    Effect::Engine(EngineCmd::SetSampling(state.knobs.sampling.clone()))
+}
+
+pub(super) fn open_picker(state: &mut State) -> Vec<Effect> {
+    if toggle_overlay(state, Overlay::Picker { selected: 0 }) {
+        vec![Effect::DiscoverModels]
+    } else {
+        Vec::new()
+    }
+}
+
+pub(super) fn on_models_found(state: &mut State, mut models: Vec<ModelEntry>) {
+    if let Some(info) = &state.model {
+        for entry in models.iter_mut().filter(|e| e.path == info.path) {
+            entry.apply_info(info);
+        }
+    }
+    let current = state.current_model_path().cloned();
+    if let Some(Overlay::Picker { selected }) = &mut state.overlay {
+        *selected = models.iter().position(|e| Some(&e.path) == current.as_ref()).unwrap_or(0);
+    }
+    state.models = models;
+}
+
+/// Replaces the model. A running reply is stopped first; the conversation stays and the next
+/// request prefills it under the new model's chat format.
+pub(super) fn load_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
+    if state.current_model_path() == Some(&path) {
+        state.notify(NoticeLevel::Info, strings::already_loaded(&path));
+        return Vec::new();
+    }
+    let mut effects = chat::cancel(state);
+    effects.push(Effect::Engine(EngineCmd::Load { path: path.clone(), options: state.load_options.clone() }));
+    state.loading = Some(Loading { path, fraction: 0.0, stage: String::new() });
+    effects
+}
+
+/// Loads the next (`+1`) or previous (`-1`) model of the recent list.
+pub(super) fn cycle_model(state: &mut State, direction: isize) -> Vec<Effect> {
+    let list = &state.recent_models;
+    let current = state.current_model_path().and_then(|p| list.iter().position(|r| r == p));
+    let others = list.len() - usize::from(current.is_some());
+    if others == 0 {
+        state.notify(NoticeLevel::Warning, strings::no_other_model(&state.keymap));
+        return Vec::new();
+    }
+    let len = list.len() as isize;
+    let next = match current {
+        Some(i) => (i as isize + direction).rem_euclid(len),
+        None if direction > 0 => 0,
+        None => len - 1,
+    };
+    let path = list[next as usize].clone();
+    load_model(state, path)
+}

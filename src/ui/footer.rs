@@ -1,0 +1,82 @@
+//! The bottom line: the latest notice, or a legend of the keys that matter in the focused view,
+//! taken from the active keymap.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::app::action::Action;
+use crate::app::keymap::Scope;
+use crate::app::state::{NoticeLevel, Overlay, State};
+use crate::ui::strings;
+use crate::ui::theme::Theme;
+
+/// The actions the legend lists per view, most useful first; cut from the end to fit.
+fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
+    match &state.overlay {
+        None if state.is_generating() => {
+            (Scope::Chat, vec![Action::Stop, Action::ScrollUp, Action::OpenSliders, Action::ToggleStats, Action::Help])
+        }
+        None => (
+            Scope::Chat,
+            vec![
+                Action::Send,
+                Action::Newline,
+                Action::Regenerate,
+                Action::OpenModels,
+                Action::OpenSliders,
+                Action::OpenHistory,
+                Action::Help,
+            ],
+        ),
+        Some(Overlay::Sliders { .. }) => (
+            Scope::Sliders,
+            vec![Action::Decrease, Action::Increase, Action::IncreaseCoarse, Action::Reset, Action::Close],
+        ),
+        Some(Overlay::Picker { .. }) => (Scope::Picker, vec![Action::Confirm, Action::Close]),
+        Some(Overlay::History(_)) => (
+            Scope::History,
+            vec![
+                Action::Confirm,
+                Action::Rename,
+                Action::Delete,
+                Action::NewChat,
+                Action::ExportMarkdown,
+                Action::Close,
+            ],
+        ),
+        Some(Overlay::Help { .. }) => (Scope::Help, vec![Action::Down, Action::Close]),
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if let Some(notice) = &state.notice {
+        let style = match notice.level {
+            NoticeLevel::Info => theme.info,
+            NoticeLevel::Warning => theme.warning,
+            NoticeLevel::Error => theme.error,
+        };
+        frame.render_widget(Paragraph::new(Line::styled(format!(" {}", notice.text), style)), area);
+        return;
+    }
+    let (scope, actions) = legend_actions(state);
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for action in actions {
+        let Some(key) = state.keymap.keys_for(scope, action).first() else {
+            continue;
+        };
+        let item = [
+            Span::styled(format!(" {key}"), theme.key),
+            Span::styled(format!(" {} ", strings::action_label(action)), theme.dim),
+        ];
+        let width: usize = item.iter().map(Span::width).sum();
+        if used + width > usize::from(area.width) {
+            break;
+        }
+        used += width;
+        spans.extend(item);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,93 @@
+//! Drawing: a pure function of the state. `mod.rs` lays out the screen; each panel has its file.
+
+mod chat;
+mod footer;
+mod header;
+pub mod help;
+mod highlight;
+mod history;
+mod input;
+pub mod markdown;
+mod picker;
+mod popup;
+mod sliders;
+mod stats;
+pub mod strings;
+pub mod theme;
+pub mod wrap;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::app::state::{ChatViewport, Overlay, State};
+use crate::ui::theme::Theme;
+
+/// Smallest terminal the layout works in.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+/// Width of the stats / sliders column.
+const SIDE_PANEL_WIDTH: u16 = 34;
+
+/// Memory kept between frames so that unchanged replies are not rendered again.
+#[derive(Debug, Default)]
+pub struct View {
+    chat_cache: chat::ChatCache,
+}
+
+impl View {
+    /// Draws the whole screen and returns the chat area's size for scrolling.
+    pub fn draw(&mut self, frame: &mut Frame, state: &State) -> ChatViewport {
+        let theme = Theme::new(state.no_color);
+        let area = frame.area();
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let text = strings::too_small(area.width, area.height, MIN_WIDTH, MIN_HEIGHT);
+            frame.render_widget(Paragraph::new(Line::styled(text, theme.warning)).wrap(Wrap { trim: true }), area);
+            return state.viewport;
+        }
+        let [header_area, body, input_area, footer_area] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(input::height(state)),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+
+        let sliders = match state.overlay {
+            Some(Overlay::Sliders { selected }) => Some(selected),
+            _ => None,
+        };
+        let side = sliders.is_some() || state.stats_visible();
+        // The chat keeps at least half of a narrow terminal.
+        let side_width = if side { SIDE_PANEL_WIDTH.min(body.width / 2) } else { 0 };
+        let [chat_area, side_area] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(side_width)]).areas(body);
+
+        header::render(frame, header_area, state, &theme);
+        let viewport = chat::render(frame, chat_area, state, &theme, &mut self.chat_cache);
+        match sliders {
+            Some(selected) => sliders::render(frame, side_area, state, &theme, selected),
+            None if side => stats::render(frame, side_area, state, &theme),
+            None => {}
+        }
+        input::render(frame, input_area, state, &theme);
+        footer::render(frame, footer_area, state, &theme);
+        draw_overlay(frame, body_with_input(body, input_area), state, &theme);
+        viewport
+    }
+}
+
+/// Popups may cover the chat and the input box, but not the header and footer.
+fn body_with_input(body: Rect, input: Rect) -> Rect {
+    body.union(input)
+}
+
+fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    match &state.overlay {
+        Some(Overlay::Help { scroll }) => help::render(frame, area, state, theme, *scroll),
+        Some(Overlay::Picker { selected }) => picker::render(frame, area, state, theme, *selected),
+        Some(Overlay::History(browser)) => history::render(frame, area, state, theme, browser),
+        Some(Overlay::Sliders { .. }) | None => {}
+    }
+}

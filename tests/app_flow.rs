@@ -1,0 +1,211 @@
+//! Fake-engine flows: the scripted engine answers the app's commands with protocol events.
+//! First driven through `update()` step by step, then through the real loop (`run_app`) with
+//! real channels, a scripted keyboard and a TestBackend.
+
+mod support;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bitnet_tui::app::models::ModelSources;
+use bitnet_tui::app::msg::Msg;
+use bitnet_tui::app::state::ChatViewport;
+use bitnet_tui::app::store::Store;
+use bitnet_tui::app::{run_app, update, AppContext, Host, State};
+use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, Prompt, Role, StopReason};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures::channel::mpsc::{unbounded, UnboundedSender};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use support::fake_engine::{self, done, start_events, stats_event, token, Journal, REPLY};
+use support::*;
+
+/// Runs `msg` through `update` and hands the engine commands to the journal.
+fn step(state: &mut State, journal: &mut Journal, msg: Msg) {
+    journal.commands.extend(engine_cmds(&update(state, msg)));
+}
+
+fn last_generate(journal: &Journal) -> (u64, Vec<ChatMessage>, f32) {
+    match journal.generates().last() {
+        Some(EngineCmd::Generate { id, prompt: Prompt::Chat(messages), sampling, .. }) => {
+            (*id, messages.clone(), sampling.temperature)
+        }
+        other => panic!("no Generate: {other:?}"),
+    }
+}
+
+#[test]
+fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
+    let mut state = ready_state();
+    let mut journal = Journal::default();
+    type_text(&mut state, "Tell me a story");
+    step(&mut state, &mut journal, key(KeyCode::Enter));
+    let (id, prompt, _) = last_generate(&journal);
+    assert_eq!(prompt, [ChatMessage::new(Role::User, "Tell me a story")]);
+
+    // Stream: follow mode keeps the view at the bottom.
+    for event in start_events(id) {
+        step(&mut state, &mut journal, Msg::Engine(event));
+    }
+    assert_eq!(state.scroll.top, None);
+
+    // The user scrolls up: follow stops and new tokens raise the hint instead of moving the view.
+    state.viewport = ChatViewport { total_lines: 40, height: 10 };
+    step(&mut state, &mut journal, key(KeyCode::PageUp));
+    let parked = state.scroll.top;
+    assert!(parked.is_some());
+    step(&mut state, &mut journal, Msg::Engine(token(id, 1)));
+    step(&mut state, &mut journal, Msg::Engine(stats_event(id, 2)));
+    assert_eq!(state.scroll.top, parked);
+    assert!(state.scroll.unseen_output);
+
+    // Cancel: the engine is told, the partial reply stays, marked stopped.
+    step(&mut state, &mut journal, key(KeyCode::Esc));
+    assert!(matches!(journal.commands.last(), Some(EngineCmd::Cancel)));
+    step(&mut state, &mut journal, Msg::Engine(done(id, StopReason::Cancelled, 2)));
+    assert_eq!(state.conversation.messages[1].content, "Hello!");
+    assert_eq!(state.conversation.messages[1].stop_reason, Some(StopReason::Cancelled));
+
+    // Regenerate: the conversation is sent again without the stopped reply.
+    step(&mut state, &mut journal, ctrl('r'));
+    let (id2, prompt, temperature) = last_generate(&journal);
+    assert!(id2 > id);
+    assert_eq!(prompt, [ChatMessage::new(Role::User, "Tell me a story")]);
+    assert_eq!(temperature, 0.8);
+    assert_eq!(state.scroll.top, None, "a new request follows again");
+    for event in start_events(id2) {
+        step(&mut state, &mut journal, Msg::Engine(event));
+    }
+
+    // Slider change mid-reply: sent as SetSampling at once...
+    step(&mut state, &mut journal, key(KeyCode::F(3)));
+    step(&mut state, &mut journal, key(KeyCode::Left));
+    step(&mut state, &mut journal, key(KeyCode::Left));
+    step(&mut state, &mut journal, key(KeyCode::Esc));
+    assert!(matches!(journal.commands.last(), Some(EngineCmd::SetSampling(s)) if s.temperature == 0.7));
+    assert_eq!(journal.current_sampling().unwrap().temperature, 0.7);
+    assert!(state.is_generating(), "closing the panel does not stop the reply");
+    step(&mut state, &mut journal, Msg::Engine(token(id2, 1)));
+    step(&mut state, &mut journal, Msg::Engine(done(id2, StopReason::EndOfText, 2)));
+
+    // ...and the next Generate carries it too.
+    type_text(&mut state, "Go on");
+    step(&mut state, &mut journal, key(KeyCode::Enter));
+    let (_, prompt, temperature) = last_generate(&journal);
+    assert_eq!(temperature, 0.7);
+    assert_eq!(prompt.len(), 3);
+    assert_eq!(prompt[1], ChatMessage::new(Role::Assistant, "Hello!"));
+}
+
+/// A host that records what the loop asked of the terminal.
+#[derive(Default)]
+struct RecordingHost {
+    copied: Vec<String>,
+    suspends: usize,
+}
+
+impl Host for RecordingHost {
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
+        self.copied.push(text.to_string());
+        Ok(())
+    }
+    fn suspend(&mut self) -> io::Result<()> {
+        self.suspends += 1;
+        Ok(())
+    }
+    fn terminate_requested(&self) -> bool {
+        false
+    }
+}
+
+fn press(keys: &UnboundedSender<io::Result<Event>>, code: KeyCode, mods: KeyModifiers) {
+    keys.unbounded_send(Ok(Event::Key(KeyEvent::new(code, mods)))).expect("the app reads keys");
+}
+
+fn type_keys(keys: &UnboundedSender<io::Result<Event>>, text: &str) {
+    for c in text.chars() {
+        press(keys, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+}
+
+/// Waits (up to 5 s) until the journal satisfies `done`.
+async fn wait_for(journal: &Arc<Mutex<Journal>>, what: &str, done: impl Fn(&Journal) -> bool) {
+    for _ in 0..1000 {
+        if done(&journal.lock().unwrap()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("timed out waiting for {what}: {:?}", journal.lock().unwrap().commands);
+}
+
+fn count(journal: &Journal, what: fn(&EngineCmd) -> bool) -> usize {
+    journal.commands.iter().filter(|c| what(c)).count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_loop_runs_a_chat_against_the_fake_engine() {
+    let data = tempfile::tempdir().unwrap();
+    let model = data.path().join("bitnet-b1.58-2B-4T-i2_s.gguf");
+    std::fs::write(&model, b"GGUF").unwrap();
+    let (cmds, events, journal) = fake_engine::spawn(Duration::from_millis(30));
+    let (keys, input) = unbounded::<io::Result<Event>>();
+    let mut state = State::new(&settings(), vec![model.clone()], fixed_time());
+    state.size = (100, 30);
+    let mut host = RecordingHost::default();
+    let mut ctx = AppContext {
+        store: Store::new(data.path()),
+        sources: ModelSources::default(),
+        host: &mut host,
+        frame_rate: 60,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+
+    let script = async {
+        wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
+        type_keys(&keys, "Hi");
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        wait_for(&journal, "the first reply", |j| j.generates().len() == 1).await;
+        // Mid-reply: raise the temperature from the sliders panel.
+        press(&keys, KeyCode::F(3), KeyModifiers::NONE);
+        press(&keys, KeyCode::Right, KeyModifiers::NONE);
+        press(&keys, KeyCode::Esc, KeyModifiers::NONE);
+        wait_for(&journal, "SetSampling", |j| count(j, |c| matches!(c, EngineCmd::SetSampling(_))) == 1).await;
+        // Stop it, then regenerate.
+        press(&keys, KeyCode::Esc, KeyModifiers::NONE);
+        wait_for(&journal, "Cancel", |j| count(j, |c| matches!(c, EngineCmd::Cancel)) == 1).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        press(&keys, KeyCode::Char('r'), KeyModifiers::CONTROL);
+        wait_for(&journal, "the second reply", |j| j.generates().len() == 2).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        press(&keys, KeyCode::Char('y'), KeyModifiers::CONTROL);
+        press(&keys, KeyCode::Char('q'), KeyModifiers::CONTROL);
+    };
+    let (state, ()) = tokio::join!(run_app(&mut terminal, state, cmds, events, input, &mut ctx), script);
+    let state = state.expect("the loop ends cleanly");
+    wait_for(&journal, "Shutdown", |j| matches!(j.commands.last(), Some(EngineCmd::Shutdown))).await;
+
+    let journal = journal.lock().unwrap();
+    assert!(matches!(&journal.commands[0], EngineCmd::Load { path, .. } if *path == model));
+    let EngineCmd::Generate { sampling, prompt: Prompt::Chat(prompt), .. } = journal.generates()[1].clone() else {
+        unreachable!()
+    };
+    assert_eq!(sampling.temperature, 0.85, "the regenerated reply uses the new temperature");
+    assert_eq!(prompt, [ChatMessage::new(Role::User, "Hi")]);
+
+    let reply = &state.conversation.messages[1];
+    assert_eq!(reply.content, REPLY.concat());
+    assert_eq!(reply.stop_reason, Some(StopReason::EndOfText));
+    assert_eq!(host.copied, [REPLY.concat()]);
+
+    // Saved after the finished reply, with its figures.
+    let stored = Store::new(data.path()).load(&state.conversation.id).unwrap();
+    assert_eq!(stored.messages[1].stats.as_ref().map(|s| s.generated_tokens), Some(REPLY.len()));
+    assert_eq!(Store::new(data.path()).recent_models(), [model]);
+
+    // The last frame shows the finished reply.
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("Hello! How can I help?"), "{screen}");
+    assert!(screen.contains("6 tokens · 31.2 tok/s · TTFT 95 ms · end of text"), "{screen}");
+}

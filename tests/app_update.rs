@@ -1,0 +1,609 @@
+//! `update()` without a terminal: one test (or a few) per user action.
+
+mod support;
+
+use std::path::PathBuf;
+
+use bitnet_tui::app::conversation::{Conversation, Message};
+use bitnet_tui::app::models::{ModelEntry, ModelSource};
+use bitnet_tui::app::msg::{Effect, Msg};
+use bitnet_tui::app::state::{ChatViewport, NoticeLevel, Overlay};
+use bitnet_tui::app::store::ConversationSummary;
+use bitnet_tui::app::update;
+use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, Prompt, Role, StopReason};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use support::fake_engine::{done, stats_event, token};
+use support::*;
+
+/// Types `text`, presses Enter, and returns the request id of the `Generate` it caused.
+fn send(state: &mut bitnet_tui::app::State, text: &str) -> u64 {
+    type_text(state, text);
+    let cmds = engine_cmds(&update(state, key(KeyCode::Enter)));
+    match cmds.as_slice() {
+        [EngineCmd::Generate { id, .. }] => *id,
+        other => panic!("expected one Generate, got {other:?}"),
+    }
+}
+
+fn prompt_of(cmd: &EngineCmd) -> Vec<ChatMessage> {
+    match cmd {
+        EngineCmd::Generate { prompt: Prompt::Chat(messages), .. } => messages.clone(),
+        other => panic!("not a chat Generate: {other:?}"),
+    }
+}
+
+fn saved(effects: &[Effect]) -> Option<Conversation> {
+    effects.iter().find_map(|e| match e {
+        Effect::SaveConversation(c) => Some(c.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn enter_sends_the_whole_conversation() {
+    let mut state = ready_state();
+    state.system_prompt = Some("Be brief.".into());
+    type_text(&mut state, "Hi there");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let cmds = engine_cmds(&effects);
+    assert_eq!(cmds.len(), 1);
+    assert_eq!(
+        prompt_of(&cmds[0]),
+        [ChatMessage::new(Role::System, "Be brief."), ChatMessage::new(Role::User, "Hi there")]
+    );
+    let EngineCmd::Generate { sampling, max_tokens, .. } = &cmds[0] else { unreachable!() };
+    assert_eq!(*sampling, state.knobs.sampling);
+    assert_eq!(*max_tokens, state.knobs.max_tokens);
+    assert!(state.input.is_empty());
+    assert_eq!(state.conversation.messages.len(), 2);
+    assert_eq!(state.conversation.messages[1].role, Role::Assistant);
+    assert!(state.is_generating());
+    assert_eq!(state.conversation.model.as_deref(), Some("bitnet-2b"));
+}
+
+#[test]
+fn send_without_a_model_keeps_the_text_and_says_why() {
+    let mut state = state();
+    type_text(&mut state, "hello");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(effects.is_empty());
+    assert_eq!(state.input_text(), "hello");
+    assert_eq!(state.notice.as_ref().map(|n| n.level), Some(NoticeLevel::Warning));
+    assert!(state.conversation.messages.is_empty());
+}
+
+#[test]
+fn send_while_loading_is_allowed_and_queued_behind_the_load() {
+    let mut state = state();
+    state.recent_models = vec![PathBuf::from("/m/a.gguf")];
+    let effects = update::start(&mut state);
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Load { .. }]));
+    send(&mut state, "hello");
+}
+
+#[test]
+fn send_while_generating_is_refused() {
+    let mut state = ready_state();
+    send(&mut state, "one");
+    type_text(&mut state, "two");
+    assert!(update(&mut state, key(KeyCode::Enter)).is_empty());
+    assert_eq!(state.input_text(), "two");
+    assert!(state.notice.is_some());
+}
+
+#[test]
+fn ctrl_j_and_alt_enter_insert_newlines() {
+    let mut state = ready_state();
+    type_text(&mut state, "a");
+    update(&mut state, ctrl('j'));
+    type_text(&mut state, "b");
+    update(&mut state, alt(KeyCode::Enter));
+    type_text(&mut state, "c");
+    assert_eq!(state.input_text(), "a\nb\nc");
+    let id = send(&mut state, "");
+    assert_eq!(id, 1);
+    assert_eq!(state.conversation.messages[0].content, "a\nb\nc");
+}
+
+#[test]
+fn bracketed_paste_is_one_edit_and_never_sends() {
+    let mut state = ready_state();
+    let effects = update(&mut state, Msg::Paste("line one\r\nline two\nline three".into()));
+    assert!(effects.is_empty());
+    assert_eq!(state.input.lines(), ["line one", "line two", "line three"]);
+    assert!(!state.is_generating());
+    // One undo (Ctrl+U in the text box) takes the whole paste back.
+    update(&mut state, ctrl('u'));
+    assert!(state.input.is_empty());
+}
+
+#[test]
+fn up_and_down_recall_inputs_only_in_an_empty_box() {
+    let mut state = ready_state();
+    let id = send(&mut state, "first");
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
+    update(&mut state, key(KeyCode::Up));
+    assert_eq!(state.input_text(), "first");
+    update(&mut state, key(KeyCode::Down));
+    assert_eq!(state.input_text(), "");
+    type_text(&mut state, "typing");
+    update(&mut state, key(KeyCode::Up));
+    assert_eq!(state.input_text(), "typing");
+}
+
+#[test]
+fn tokens_stream_in_and_done_saves_with_stats() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(EngineEvent::PrefillProgress { id, done: 10, total: 40 }));
+    assert_eq!(state.live.prefill, Some((10, 40)));
+    for n in 0..3 {
+        update(&mut state, Msg::Engine(token(id, n)));
+        update(&mut state, Msg::Engine(stats_event(id, n + 1)));
+    }
+    assert_eq!(state.conversation.messages[1].content, "Hello! How");
+    assert_eq!(state.live.token_speeds.len(), 3);
+    assert_eq!(state.live.current_speed(), Some(31));
+    // Events of an older request are ignored.
+    update(&mut state, Msg::Engine(token(id + 7, 0)));
+    assert_eq!(state.conversation.messages[1].content, "Hello! How");
+
+    let effects = update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 3)));
+    let conversation = saved(&effects).expect("saved after the reply");
+    let reply = &conversation.messages[1];
+    assert_eq!(reply.stop_reason, Some(StopReason::EndOfText));
+    assert_eq!(reply.stats.as_ref().map(|s| s.generated_tokens), Some(3));
+    assert!(!state.is_generating());
+}
+
+#[test]
+fn esc_stops_the_reply_and_keeps_the_partial_text() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Esc)));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel]));
+    assert!(engine_cmds(&update(&mut state, key(KeyCode::Esc))).is_empty());
+    let effects = update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 1)));
+    let reply = &saved(&effects).unwrap().messages[1];
+    assert_eq!(reply.content, "Hello");
+    assert_eq!(reply.stop_reason, Some(StopReason::Cancelled));
+}
+
+#[test]
+fn ctrl_c_stops_then_a_second_press_quits() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    let cmds = engine_cmds(&update(&mut state, ctrl('c')));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel]));
+    update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 0)));
+    assert!(!state.quitting);
+    let effects = update(&mut state, ctrl('c'));
+    assert!(state.quitting);
+    assert!(saved(&effects).is_some());
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Shutdown]));
+}
+
+#[test]
+fn ctrl_c_idle_needs_two_presses_in_a_row() {
+    let mut state = ready_state();
+    update(&mut state, ctrl('c'));
+    assert!(!state.quitting && state.quit_armed);
+    type_text(&mut state, "x");
+    assert!(!state.quit_armed);
+    update(&mut state, ctrl('c'));
+    update(&mut state, ctrl('c'));
+    assert!(state.quitting);
+}
+
+#[test]
+fn quitting_mid_reply_saves_it_marked_stopped() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    let effects = update(&mut state, ctrl('q'));
+    let cmds = engine_cmds(&effects);
+    assert!(matches!(cmds[..], [EngineCmd::Cancel, EngineCmd::Shutdown]));
+    let reply = &saved(&effects).unwrap().messages[1];
+    assert_eq!(reply.stop_reason, Some(StopReason::Cancelled));
+    assert!(state.quitting);
+}
+
+#[test]
+fn regenerate_resends_without_the_last_reply() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
+    let cmds = engine_cmds(&update(&mut state, ctrl('r')));
+    assert_eq!(prompt_of(&cmds[0]), [ChatMessage::new(Role::User, "hi")]);
+    let EngineCmd::Generate { id: new_id, .. } = cmds[0] else { unreachable!() };
+    assert!(new_id > id);
+    assert_eq!(state.conversation.messages.len(), 2);
+    assert_eq!(state.conversation.messages[1].content, "");
+}
+
+#[test]
+fn regenerate_with_nothing_sent_says_so() {
+    let mut state = ready_state();
+    assert!(update(&mut state, ctrl('r')).is_empty());
+    assert!(state.notice.is_some());
+}
+
+#[test]
+fn edit_last_message_and_resend_replaces_it_and_its_reply() {
+    let mut state = ready_state();
+    let id = send(&mut state, "What is 2+2?");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
+    update(&mut state, ctrl('e'));
+    assert_eq!(state.input_text(), "What is 2+2?");
+    assert_eq!(state.editing, Some(0));
+    for _ in 0.."2+2?".len() {
+        update(&mut state, key(KeyCode::Backspace));
+    }
+    let cmds = engine_cmds(&{
+        type_text(&mut state, "3+3?");
+        update(&mut state, key(KeyCode::Enter))
+    });
+    assert_eq!(prompt_of(&cmds[0]), [ChatMessage::new(Role::User, "What is 3+3?")]);
+    assert_eq!(state.conversation.messages.len(), 2);
+    assert_eq!(state.editing, None);
+}
+
+#[test]
+fn esc_leaves_edit_mode() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
+    update(&mut state, ctrl('e'));
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.editing, None);
+    assert!(state.input.is_empty());
+    assert_eq!(state.conversation.messages.len(), 2);
+}
+
+#[test]
+fn new_chat_saves_the_old_one_and_stops_its_reply() {
+    let mut state = ready_state();
+    let old_id = state.conversation.id.clone();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    state.now += std::time::Duration::from_secs(5);
+    let effects = update(&mut state, ctrl('l'));
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Cancel]));
+    let old = saved(&effects).unwrap();
+    assert_eq!(old.id, old_id);
+    assert_eq!(old.messages[1].content, "Hello");
+    assert!(state.conversation.messages.is_empty());
+    assert_ne!(state.conversation.id, old_id);
+    assert!(!state.is_generating());
+    // The stopped request's last events change nothing.
+    update(&mut state, Msg::Engine(token(id, 1)));
+    assert!(state.conversation.messages.is_empty());
+}
+
+#[test]
+fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    state.viewport = ChatViewport { total_lines: 50, height: 10 };
+    update(&mut state, shift(KeyCode::Up));
+    assert_eq!(state.scroll.top, Some(39));
+    update(&mut state, Msg::Engine(token(id, 0)));
+    assert!(state.scroll.unseen_output);
+    update(&mut state, key(KeyCode::PageUp));
+    assert_eq!(state.scroll.top, Some(31));
+    update(&mut state, key(KeyCode::PageDown));
+    update(&mut state, shift(KeyCode::Down));
+    assert_eq!(state.scroll.top, None, "back at the bottom: following again");
+    assert!(!state.scroll.unseen_output);
+    update(&mut state, Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)));
+    assert_eq!(state.scroll.top, Some(0));
+    update(&mut state, Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)));
+    assert_eq!(state.scroll.top, None);
+    // Nothing to scroll: stays in follow mode.
+    state.viewport = ChatViewport { total_lines: 5, height: 10 };
+    update(&mut state, shift(KeyCode::Up));
+    assert_eq!(state.scroll.top, None);
+}
+
+#[test]
+fn sending_resumes_follow() {
+    let mut state = ready_state();
+    state.viewport = ChatViewport { total_lines: 50, height: 10 };
+    update(&mut state, shift(KeyCode::Up));
+    send(&mut state, "hi");
+    assert_eq!(state.scroll.top, None);
+}
+
+#[test]
+fn stats_panel_toggles() {
+    let mut state = ready_state();
+    state.size = (120, 40);
+    assert!(state.stats_visible());
+    update(&mut state, key(KeyCode::F(2)));
+    assert!(!state.stats_visible());
+    update(&mut state, key(KeyCode::F(2)));
+    assert!(state.stats_visible());
+}
+
+#[test]
+fn sliders_send_sampling_changes_at_once() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(3)));
+    assert!(matches!(state.overlay, Some(Overlay::Sliders { selected: 0 })));
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Right)));
+    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else { panic!("{cmds:?}") };
+    assert_eq!(sampling.temperature, 0.85);
+    update(&mut state, shift(KeyCode::Right));
+    assert_eq!(state.knobs.sampling.temperature, 1.1);
+    update(&mut state, key(KeyCode::Left));
+    assert_eq!(state.knobs.sampling.temperature, 1.05);
+    // Typed letters drive the panel, not the input box.
+    update(&mut state, key(KeyCode::Char('j')));
+    assert!(matches!(state.overlay, Some(Overlay::Sliders { selected: 1 })));
+    assert!(state.input.is_empty());
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Char('r'))));
+    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else { panic!("{cmds:?}") };
+    assert_eq!(sampling.temperature, 0.8);
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn max_tokens_slider_applies_to_the_next_request() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(3)));
+    for _ in 0..5 {
+        update(&mut state, key(KeyCode::Down));
+    }
+    assert!(engine_cmds(&update(&mut state, shift(KeyCode::Right))).is_empty());
+    update(&mut state, key(KeyCode::Esc));
+    type_text(&mut state, "hi");
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
+    let EngineCmd::Generate { max_tokens, .. } = cmds[0] else { unreachable!() };
+    assert_eq!(max_tokens, 1024 + 256);
+}
+
+fn entry(path: &str) -> ModelEntry {
+    ModelEntry::from_path(std::path::Path::new(path), ModelSource::Recent)
+}
+
+#[test]
+fn picker_lists_models_and_loads_the_chosen_one() {
+    let mut state = ready_state();
+    let effects = update(&mut state, key(KeyCode::F(4)));
+    assert!(matches!(effects[..], [Effect::DiscoverModels]));
+    update(&mut state, Msg::ModelsFound(vec![entry("/models/bitnet-2b.gguf"), entry("/models/smol-q8_0.gguf")]));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 0 })));
+    assert_eq!(state.models[0].quant.as_deref(), Some("I2_S"), "loaded model's facts");
+    update(&mut state, key(KeyCode::Down));
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
+    let [EngineCmd::Load { path, options }] = &cmds[..] else { panic!("{cmds:?}") };
+    assert_eq!(path, &PathBuf::from("/models/smol-q8_0.gguf"));
+    assert_eq!(*options, state.load_options);
+    assert!(state.overlay.is_none());
+    assert_eq!(state.loading.as_ref().map(|l| l.fraction), Some(0.0));
+
+    update(&mut state, Msg::Engine(EngineEvent::LoadProgress { fraction: 0.25, stage: "weights".into() }));
+    assert_eq!(state.loading.as_ref().map(|l| l.fraction), Some(0.25));
+    let effects = update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/smol-q8_0.gguf"))));
+    assert!(state.loading.is_none());
+    assert_eq!(state.model.as_ref().map(|m| m.name.as_str()), Some("smol-q8_0"));
+    let Some(Effect::SaveRecentModels(recent)) = effects.first() else { panic!("{effects:?}") };
+    assert_eq!(recent[0], PathBuf::from("/models/smol-q8_0.gguf"));
+}
+
+#[test]
+fn switching_models_mid_reply_stops_it_and_keeps_the_conversation() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    state.recent_models.push(PathBuf::from("/models/other.gguf"));
+    let cmds = engine_cmds(&update(&mut state, ctrl('n')));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel, EngineCmd::Load { .. }]));
+    update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 1)));
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/other.gguf"))));
+    assert_eq!(state.conversation.messages.len(), 2);
+    // The next request carries the whole conversation, so the new model prefills all of it.
+    let cmds = engine_cmds(&{
+        type_text(&mut state, "again");
+        update(&mut state, key(KeyCode::Enter))
+    });
+    assert_eq!(prompt_of(&cmds[0]).len(), 3);
+}
+
+#[test]
+fn ctrl_n_and_ctrl_p_cycle_recent_models() {
+    let mut state = ready_state();
+    let paths: Vec<PathBuf> = ["/models/bitnet-2b.gguf", "/m/b.gguf", "/m/c.gguf"].map(PathBuf::from).into();
+    state.recent_models = paths.clone();
+    let load_path = |effects: &[Effect]| match engine_cmds(effects).as_slice() {
+        [EngineCmd::Load { path, .. }] => path.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(load_path(&update(&mut state, ctrl('n'))), paths[1]);
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/m/b.gguf"))));
+    assert_eq!(state.recent_models, paths, "known models keep their place");
+    assert_eq!(load_path(&update(&mut state, ctrl('n'))), paths[2]);
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/m/c.gguf"))));
+    assert_eq!(load_path(&update(&mut state, ctrl('n'))), paths[0]);
+    update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/bitnet-2b.gguf"))));
+    assert_eq!(load_path(&update(&mut state, ctrl('p'))), paths[2]);
+
+    let mut alone = ready_state();
+    assert!(update(&mut alone, ctrl('n')).is_empty());
+    assert!(alone.notice.is_some());
+}
+
+#[test]
+fn load_failure_is_reported() {
+    let mut state = ready_state();
+    state.recent_models.push(PathBuf::from("/m/broken.gguf"));
+    update(&mut state, ctrl('n'));
+    update(&mut state, Msg::Engine(EngineEvent::Error { id: None, message: "bad magic".into() }));
+    assert!(state.loading.is_none());
+    let notice = state.notice.unwrap();
+    assert_eq!(notice.level, NoticeLevel::Error);
+    assert!(notice.text.contains("/m/broken.gguf") && notice.text.contains("bad magic"));
+}
+
+#[test]
+fn generation_error_is_kept_on_the_reply() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    let effects =
+        update(&mut state, Msg::Engine(EngineEvent::Error { id: Some(id), message: "prompt too long".into() }));
+    assert_eq!(saved(&effects).unwrap().messages[1].error.as_deref(), Some("prompt too long"));
+    assert!(!state.is_generating());
+}
+
+#[test]
+fn engine_gone_ends_the_reply_with_an_error() {
+    let mut state = ready_state();
+    send(&mut state, "hi");
+    let effects = update(&mut state, Msg::EngineGone);
+    assert!(saved(&effects).is_some());
+    assert!(!state.engine_alive && !state.is_generating());
+    assert!(state.conversation.messages[1].error.is_some());
+}
+
+fn summary(id: &str, title: &str) -> ConversationSummary {
+    ConversationSummary {
+        id: id.into(),
+        title: title.into(),
+        updated: "2026-11-29T12:00:00Z".into(),
+        messages: 2,
+        model: None,
+    }
+}
+
+#[test]
+fn history_browser_opens_renames_deletes_and_exports() {
+    let mut state = ready_state();
+    let effects = update(&mut state, key(KeyCode::F(5)));
+    assert!(matches!(effects[..], [Effect::ListConversations]));
+    update(&mut state, Msg::ConversationsListed(vec![summary("a", "Alpha"), summary("b", "Beta")]));
+
+    // Rename: typed letters are text, Enter confirms.
+    update(&mut state, key(KeyCode::Char('r')));
+    for _ in 0.."Alpha".len() {
+        update(&mut state, key(KeyCode::Backspace));
+    }
+    type_text(&mut state, "Renamed");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let [Effect::RenameConversation { id, title }] = &effects[..] else { panic!("{effects:?}") };
+    assert_eq!((id.as_str(), title.as_str()), ("a", "Renamed"));
+
+    // Export the selected one.
+    let effects = update(&mut state, key(KeyCode::Char('x')));
+    assert!(matches!(&effects[..], [Effect::ExportStored(id)] if id == "a"));
+
+    // Delete asks first.
+    update(&mut state, key(KeyCode::Down));
+    assert!(update(&mut state, key(KeyCode::Char('d'))).is_empty());
+    let effects = update(&mut state, key(KeyCode::Char('d')));
+    assert!(matches!(&effects[..], [Effect::DeleteConversation(id)] if id == "b"));
+    let Some(Overlay::History(browser)) = &state.overlay else { panic!() };
+    assert_eq!(browser.items.len(), 1);
+
+    // Open.
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::OpenConversation(id)] if id == "a"));
+    assert!(state.overlay.is_none());
+    let mut stored = Conversation::new("a".into(), "2026-11-28T10:00:00Z".into());
+    stored.messages.push(Message::new(Role::User, "old question"));
+    update(&mut state, Msg::ConversationOpened(stored.clone()));
+    assert_eq!(state.conversation, stored);
+}
+
+#[test]
+fn history_new_chat_and_rename_of_the_open_conversation() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
+    let current = state.conversation.id.clone();
+    update(&mut state, key(KeyCode::F(5)));
+    update(&mut state, Msg::ConversationsListed(vec![summary(&current, "hi")]));
+    update(&mut state, key(KeyCode::Char('r')));
+    update(&mut state, Msg::Paste("Greeting\nline".into()));
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(saved(&effects).unwrap().title, "hiGreeting line");
+    update(&mut state, key(KeyCode::Char('n')));
+    assert!(state.overlay.is_none());
+    assert!(state.conversation.messages.is_empty());
+}
+
+#[test]
+fn copy_reply_and_code_blocks() {
+    let mut state = ready_state();
+    state.conversation.messages.push(Message::new(Role::User, "code please"));
+    state
+        .conversation
+        .messages
+        .push(Message::new(Role::Assistant, "```rust\nfn a() {}\n```\ntext\n```py\nprint(2)\n```"));
+    let copied = |effects: Vec<Effect>| match &effects[..] {
+        [Effect::CopyToClipboard(text)] => text.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(copied(update(&mut state, ctrl('y'))).starts_with("```rust"));
+    assert_eq!(copied(update(&mut state, alt(KeyCode::Char('1')))), "fn a() {}");
+    assert_eq!(copied(update(&mut state, alt(KeyCode::Char('c')))), "print(2)");
+    assert!(update(&mut state, alt(KeyCode::Char('3'))).is_empty());
+    assert_eq!(state.notice.as_ref().map(|n| n.level), Some(NoticeLevel::Warning));
+}
+
+#[test]
+fn export_sends_the_conversation() {
+    let mut state = ready_state();
+    assert!(update(&mut state, ctrl('x')).is_empty());
+    send(&mut state, "hi");
+    let effects = update(&mut state, ctrl('x'));
+    assert!(matches!(&effects[..], [Effect::Export(c)] if c.messages.len() == 2));
+    update(&mut state, Msg::Exported(PathBuf::from("/data/exports/x.md")));
+    assert!(state.notice.unwrap().text.contains("/data/exports/x.md"));
+}
+
+#[test]
+fn help_toggles_and_closes() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(1)));
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll: 0 })));
+    update(&mut state, key(KeyCode::Down));
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll: 1 })));
+    update(&mut state, key(KeyCode::F(1)));
+    assert!(state.overlay.is_none());
+    update(&mut state, key(KeyCode::F(1)));
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn suspend_terminate_resize_and_key_release() {
+    let mut state = ready_state();
+    assert!(matches!(update(&mut state, ctrl('z'))[..], [Effect::Suspend]));
+    update(&mut state, Msg::Resize { width: 100, height: 30 });
+    assert_eq!(state.size, (100, 30));
+    let mut release = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    update(&mut state, Msg::Key(release));
+    assert!(state.input.is_empty());
+    update(&mut state, Msg::Terminate);
+    assert!(state.quitting);
+}
+
+#[test]
+fn start_loads_the_first_recent_model_or_opens_the_picker() {
+    let mut state = state();
+    let effects = update::start(&mut state);
+    assert!(matches!(effects[..], [Effect::DiscoverModels]));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { .. })));
+}
+
+#[test]
+fn effect_failures_show_in_the_footer() {
+    let mut state = ready_state();
+    update(&mut state, Msg::EffectFailed("Saving failed: disk full".into()));
+    assert_eq!(state.notice.unwrap().level, NoticeLevel::Error);
+}

@@ -1,0 +1,182 @@
+//! Whole-screen snapshots (TestBackend + insta) at fixed sizes.
+
+mod support;
+
+use std::path::PathBuf;
+
+use bitnet_tui::app::conversation::Message;
+use bitnet_tui::app::models::{ModelEntry, ModelKind, ModelSource};
+use bitnet_tui::app::state::{Generation, Loading, Overlay, Scroll};
+use bitnet_tui::app::State;
+use bitnet_tui::engine::protocol::{Role, StopReason};
+use bitnet_tui::ui::View;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use support::*;
+
+fn draw(state: &mut State, width: u16, height: u16) -> Terminal<TestBackend> {
+    state.size = (width, height);
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut view = View::default();
+    terminal
+        .draw(|frame| {
+            view.draw(frame, state);
+        })
+        .unwrap();
+    terminal
+}
+
+fn reply(text: &str, generated: usize) -> Message {
+    let mut message = Message::new(Role::Assistant, text);
+    message.stats = Some(stats(generated));
+    message.stop_reason = Some(StopReason::EndOfText);
+    message
+}
+
+/// A short finished exchange with live figures from its reply.
+fn chatting() -> State {
+    let mut state = ready_state();
+    state.conversation.messages = vec![
+        Message::new(Role::User, "What is BitNet b1.58?"),
+        reply(
+            "**BitNet b1.58** is a language model whose weights are *ternary*: each one is \
+             -1, 0 or +1, so a weight needs about 1.58 bits.",
+            32,
+        ),
+        Message::new(Role::User, "Is it fast on a CPU?"),
+        reply("Yes: matrix products become additions.", 9),
+    ];
+    for n in 1..=40 {
+        let mut s = stats(n);
+        s.last_token_ms = 28.0 + (n % 7) as f64;
+        state.live.record(s);
+    }
+    state
+}
+
+#[test]
+fn main_screen_80x24() {
+    let mut state = chatting();
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+#[test]
+fn main_screen_120x40_with_live_panel() {
+    let mut state = chatting();
+    insta::assert_snapshot!(draw(&mut state, 120, 40).backend());
+}
+
+#[test]
+fn streaming_with_an_open_fence_scrolled_up() {
+    let mut state = ready_state();
+    state.conversation.messages = vec![
+        Message::new(Role::User, "Write a long function"),
+        Message::new(
+            Role::Assistant,
+            "Here it is:\n\n```rust\nfn main() {\n    for i in 0..10 {\n        println!(\"{i}\");\n    }\n",
+        ),
+    ];
+    state.generation = Some(Generation { id: 1, message: 1, cancelling: false });
+    state.live.record(stats(12));
+    state.scroll = Scroll { top: Some(0), unseen_output: true };
+    insta::assert_snapshot!(draw(&mut state, 80, 16).backend());
+}
+
+#[test]
+fn sliders_panel() {
+    let mut state = chatting();
+    state.overlay = Some(Overlay::Sliders { selected: 1 });
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+#[test]
+fn model_picker_while_loading() {
+    let mut state = chatting();
+    let mut loaded = ModelEntry::from_path(&PathBuf::from("/models/bitnet-2b.gguf"), ModelSource::CommandLine);
+    loaded.apply_info(state.model.as_ref().unwrap());
+    loaded.kind = ModelKind::Instruct;
+    state.models = vec![
+        loaded,
+        ModelEntry::from_path(&PathBuf::from("/models/SmolLM2-135M-Instruct-Q8_0.gguf"), ModelSource::ModelsDir),
+        ModelEntry::from_path(&PathBuf::from("/models/bitnet-b1.58-large-base-tq2_0.gguf"), ModelSource::Recent),
+    ];
+    state.loading = Some(Loading {
+        path: PathBuf::from("/models/SmolLM2-135M-Instruct-Q8_0.gguf"),
+        fraction: 0.42,
+        stage: "weights".into(),
+    });
+    state.overlay = Some(Overlay::Picker { selected: 1 });
+    insta::assert_snapshot!(draw(&mut state, 100, 24).backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut state = chatting();
+    state.overlay = Some(Overlay::Help { scroll: 0 });
+    insta::assert_snapshot!(draw(&mut state, 80, 40).backend());
+}
+
+#[test]
+fn code_table_cjk_and_emoji() {
+    let mut state = ready_state();
+    state.conversation.messages = vec![
+        Message::new(Role::User, "日本語で説明して 🙏 and show code"),
+        reply(
+            "## 結果 🎉\n\n\
+             三値の重み（-1, 0, +1）を使います。👍🏽 Family: 👨‍👩‍👧\n\n\
+             ```python\ndef ternary(w):\n    return max(-1, min(1, round(w)))\n```\n\n\
+             | 量子化 | bits | speed |\n|---|---:|:--:|\n| I2_S | 2 | 速い 🚀 |\n| Q4_0 | 4.5 | ok |\n\n\
+             > Note: `round` ties go to even.\n\n\
+             1. first\n2. second with a longer line that has to wrap somewhere\n",
+            77,
+        ),
+    ];
+    insta::assert_snapshot!(draw(&mut state, 80, 30).backend());
+}
+
+#[test]
+fn too_small_terminal_shows_a_notice() {
+    let mut state = chatting();
+    insta::assert_snapshot!(draw(&mut state, 30, 8).backend());
+}
+
+#[test]
+fn no_color_uses_no_colors() {
+    let mut state = chatting();
+    state.no_color = true;
+    state.overlay = Some(Overlay::Sliders { selected: 0 });
+    let terminal = draw(&mut state, 120, 40);
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    let colored = draw(&mut chatting(), 120, 40);
+    assert!(colored.backend().buffer().content().iter().any(|c| c.fg != Color::Reset));
+}
+
+/// The colours in the context gauge's row when `used` of 4096 tokens are in use.
+fn gauge_colors(used: usize) -> Vec<Color> {
+    let mut state = chatting();
+    let mut s = stats(10);
+    s.ctx_used = used;
+    state.live.stats = Some(s);
+    let terminal = draw(&mut state, 120, 40);
+    let buffer = terminal.backend().buffer();
+    let label = format!("ctx {used}/4096");
+    let row = (0..40u16)
+        .find(|y| {
+            let line: String = (0..120u16).map(|x| buffer[(x, *y)].symbol().to_string()).collect();
+            line.contains(&label)
+        })
+        .expect("the gauge is drawn");
+    (0..120u16).map(|x| buffer[(x, row)].fg).collect()
+}
+
+#[test]
+fn context_gauge_warns_from_80_percent() {
+    let calm = gauge_colors(2000);
+    assert!(calm.contains(&Color::Cyan) && !calm.contains(&Color::Red));
+    let warning = gauge_colors(3300);
+    assert!(warning.contains(&Color::Red) && !warning.contains(&Color::Cyan));
+}
