@@ -1,0 +1,132 @@
+//! The chat screen in a real terminal (tmux): chat with SmolLM2, watch the live panel, change the
+//! temperature with the keys, switch to the BitNet fixture with the model key, chat, quit, and
+//! check that the terminal is restored and the conversation file was written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str) -> Self {
+        let session = format!("bitnet-tui-test-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", cmd])
+            .status()
+            .expect("tmux is not installed (.ci/run installs it with apt-get)");
+        assert!(ok.success());
+        Self { session }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn text(&self, text: &str) {
+        assert!(Command::new("tmux").args(["send-keys", "-t", &self.session, "-l", text]).status().unwrap().success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen satisfies `ok`, or fails showing the last screen.
+    fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            assert!(start.elapsed() < timeout, "timed out waiting for {what}; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+    }
+}
+
+/// The first number before "tok/s now" in the live panel.
+fn tok_s_now(screen: &str) -> Option<f64> {
+    let at = screen.find("tok/s now")?;
+    let word = screen[..at].split_whitespace().last()?;
+    word.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().ok()
+}
+
+fn conversation_files(data: &Path) -> Vec<PathBuf> {
+    let dir = data.join("bitnet-tui").join("conversations");
+    std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn chat_switch_model_and_quit_in_a_real_terminal() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (config, data, state) = (root.join("config"), root.join("data"), root.join("state"));
+    let cmd = format!(
+        "env XDG_CONFIG_HOME={} XDG_DATA_HOME={} XDG_STATE_HOME={} HF_HUB_OFFLINE=1 {} --model {} --model {} --temp 0 -n 24; \
+         echo EXITED:$?; sleep 60",
+        config.display(),
+        data.display(),
+        state.display(),
+        env!("CARGO_BIN_EXE_bitnet-tui"),
+        common::smollm2().display(),
+        common::bitnet_tiny().display(),
+    );
+    let tmux = Tmux::start(&cmd);
+    let minute = Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+
+    tmux.text("What is 2+2?");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the reply", minute, |s| s.contains("end of text") && s.contains("is 4."));
+    assert!(screen.contains("The answer to this classic math problem is 4."), "{screen}");
+    let now = tok_s_now(&screen).unwrap_or(0.0);
+    assert!(now > 0.0, "no tok/s in the live panel:\n{screen}");
+
+    // Temperature up one step with the slider keys, then back to the chat.
+    tmux.keys(&["F3"]);
+    let sliders = tmux.wait_for("the sliders", minute, |s| s.contains("temperature"));
+    let before = sliders.lines().find(|l| l.contains("temperature")).unwrap().to_string();
+    tmux.keys(&["Right"]);
+    let after = tmux.wait_for("a new temperature", minute, |s| {
+        s.lines().find(|l| l.contains("temperature")).is_some_and(|l| l != before)
+    });
+    assert!(after.contains("0.05") || after.contains("0.1"), "{after}");
+    // Enter closes the panel too; a lone Escape would merge with the next key in tmux (escape-time).
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the sliders to close", minute, |s| !s.contains("╭ Sampling"));
+
+    // Next model: the BitNet fixture, with the conversation kept.
+    tmux.keys(&["C-n"]);
+    tmux.wait_for("the BitNet model to load", minute, |s| s.contains("Loaded bitnet2b"));
+    tmux.text("Hello");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the second reply", minute, |s| s.matches(" tokens · ").count() >= 2);
+
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    assert!(!screen.contains("╭ Message"), "the chat screen is still shown after exit:\n{screen}");
+
+    let files = conversation_files(&data);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let messages = saved["messages"].as_array().unwrap();
+    assert!(messages.len() >= 4, "{saved}");
+    assert_eq!(messages[0]["content"], "What is 2+2?");
+    assert_eq!(messages[1]["content"], "The answer to this classic math problem is 4.");
+    let _ = std::fs::remove_dir_all(&root);
+}
