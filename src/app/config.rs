@@ -41,22 +41,10 @@ struct FileConfig {
     ctx: Option<usize>,
     context_policy: Option<ContextPolicy>,
     #[serde(default)]
-    sampling: FileSampling,
+    sampling: SamplingArgs,
     #[serde(default)]
     ui: FileUi,
     keys: Option<toml::Table>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSampling {
-    temperature: Option<f32>,
-    top_k: Option<usize>,
-    top_p: Option<f32>,
-    min_p: Option<f32>,
-    repeat_penalty: Option<f32>,
-    repeat_last_n: Option<usize>,
-    seed: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,17 +134,7 @@ impl Settings {
                 .transpose()
         };
 
-        let fs = &file.sampling;
-        let defaults = SamplingParams::default();
-        let from_file = SamplingParams {
-            temperature: fs.temperature.unwrap_or(defaults.temperature),
-            top_k: fs.top_k.unwrap_or(defaults.top_k),
-            top_p: fs.top_p.unwrap_or(defaults.top_p),
-            min_p: fs.min_p.unwrap_or(defaults.min_p),
-            repeat_penalty: fs.repeat_penalty.unwrap_or(defaults.repeat_penalty),
-            repeat_last_n: fs.repeat_last_n.unwrap_or(defaults.repeat_last_n),
-            seed: fs.seed.unwrap_or(defaults.seed),
-        };
+        let from_file = file.sampling.apply(SamplingParams::default());
 
         let load_defaults = LoadOptions::default();
         let load_base = LoadOptions {

@@ -1,12 +1,15 @@
 //! Flag groups shared by several subcommands (and by the chat screen).
 
 use clap::Args;
+use serde::Deserialize;
 
 use crate::engine::protocol::{ContextPolicy, LmHead, LoadOptions};
 use crate::engine::sampler::SamplingParams;
 
-/// Sampling flags; each one left out keeps the default of [`SamplingParams`].
-#[derive(Debug, Clone, Default, Args)]
+/// Sampling overrides; each one left out keeps the base value. The same fields are the
+/// `[sampling]` table of config.toml and the optional keys of a `batch` input line.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SamplingArgs {
     /// Temperature; 0 picks the most likely token (greedy).
     #[arg(long = "temp", value_name = "T")]

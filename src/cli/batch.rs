@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, GenStats, LoadOptions, Prompt, Role, StopReason};
 use crate::engine::sampler::SamplingParams;
@@ -36,19 +36,30 @@ pub struct BatchArgs {
     pub load: LoadArgs,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One input line: the prompt fields, and sampling overrides under their config names.
+#[derive(Debug)]
 struct BatchLine {
     prompt: String,
     system: Option<String>,
     max_tokens: Option<usize>,
-    temperature: Option<f32>,
-    top_k: Option<usize>,
-    top_p: Option<f32>,
-    min_p: Option<f32>,
-    repeat_penalty: Option<f32>,
-    repeat_last_n: Option<usize>,
-    seed: Option<u64>,
+    sampling: SamplingArgs,
+}
+
+impl BatchLine {
+    fn parse(line: &str) -> Result<Self, String> {
+        let mut fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let mut take = |key: &str| fields.remove(key).unwrap_or(serde_json::Value::Null);
+        let prompt = match take("prompt") {
+            serde_json::Value::String(p) => p,
+            serde_json::Value::Null => return Err("missing \"prompt\"".into()),
+            other => return Err(format!("\"prompt\" must be a string, not {other}")),
+        };
+        let system = serde_json::from_value(take("system")).map_err(|e| format!("\"system\": {e}"))?;
+        let max_tokens = serde_json::from_value(take("max_tokens")).map_err(|e| format!("\"max_tokens\": {e}"))?;
+        let sampling = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())?;
+        Ok(Self { prompt, system, max_tokens, sampling })
+    }
 }
 
 #[derive(Serialize)]
@@ -77,7 +88,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
         if line.trim().is_empty() {
             continue;
         }
-        let req: BatchLine = match serde_json::from_str(&line) {
+        let req = match BatchLine::parse(&line) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{}: line {number}: skipped: {e}", args.input.display());
@@ -85,15 +96,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
-        let sampling = SamplingParams {
-            temperature: req.temperature.unwrap_or(defaults.temperature),
-            top_k: req.top_k.unwrap_or(defaults.top_k),
-            top_p: req.top_p.unwrap_or(defaults.top_p),
-            min_p: req.min_p.unwrap_or(defaults.min_p),
-            repeat_penalty: req.repeat_penalty.unwrap_or(defaults.repeat_penalty),
-            repeat_last_n: req.repeat_last_n.unwrap_or(defaults.repeat_last_n),
-            seed: req.seed.unwrap_or(defaults.seed),
-        };
+        let sampling = req.sampling.apply(defaults.clone());
         let mut messages: Vec<ChatMessage> = req.system.iter().map(|s| ChatMessage::new(Role::System, s)).collect();
         messages.push(ChatMessage::new(Role::User, req.prompt.clone()));
         let id = number as u64;

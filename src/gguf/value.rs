@@ -70,6 +70,15 @@ impl ValueType {
     }
 }
 
+/// `Self::X(_) => ValueType::X` for the listed variants of `Value` or `Array`.
+macro_rules! variant_type {
+    ($value:expr; $($variant:ident),*) => {
+        match $value {
+            $(Self::$variant(_) => ValueType::$variant,)*
+        }
+    };
+}
+
 /// Many strings in one buffer: a vocabulary of 128k tokens costs two allocations, not 128k.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StringArray {
@@ -141,21 +150,7 @@ pub enum Array {
 
 impl Array {
     pub fn elem_type(&self) -> ValueType {
-        match self {
-            Self::U8(_) => ValueType::U8,
-            Self::I8(_) => ValueType::I8,
-            Self::U16(_) => ValueType::U16,
-            Self::I16(_) => ValueType::I16,
-            Self::U32(_) => ValueType::U32,
-            Self::I32(_) => ValueType::I32,
-            Self::F32(_) => ValueType::F32,
-            Self::Bool(_) => ValueType::Bool,
-            Self::String(_) => ValueType::String,
-            Self::Array(_) => ValueType::Array,
-            Self::U64(_) => ValueType::U64,
-            Self::I64(_) => ValueType::I64,
-            Self::F64(_) => ValueType::F64,
-        }
+        variant_type!(self; U8, I8, U16, I16, U32, I32, F32, Bool, String, Array, U64, I64, F64)
     }
 
     pub fn len(&self) -> usize {
@@ -201,21 +196,7 @@ pub enum Value {
 
 impl Value {
     pub fn value_type(&self) -> ValueType {
-        match self {
-            Self::U8(_) => ValueType::U8,
-            Self::I8(_) => ValueType::I8,
-            Self::U16(_) => ValueType::U16,
-            Self::I16(_) => ValueType::I16,
-            Self::U32(_) => ValueType::U32,
-            Self::I32(_) => ValueType::I32,
-            Self::F32(_) => ValueType::F32,
-            Self::Bool(_) => ValueType::Bool,
-            Self::String(_) => ValueType::String,
-            Self::Array(_) => ValueType::Array,
-            Self::U64(_) => ValueType::U64,
-            Self::I64(_) => ValueType::I64,
-            Self::F64(_) => ValueType::F64,
-        }
+        variant_type!(self; U8, I8, U16, I16, U32, I32, F32, Bool, String, Array, U64, I64, F64)
     }
 
     /// The value as an unsigned integer, when it is an integer of any width that is not negative.

@@ -32,95 +32,55 @@ unsafe fn load_f16x8(p: *const f16) -> __m256 {
     unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)) }
 }
 
-pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    require_avx2();
-    // SAFETY: features checked above.
-    unsafe { dot_f32_body(a, b) }
-}
-
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_f32_body(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut i = 0;
-    // SAFETY: every load reads 8 floats at i + 8k < n (checked by the loop bounds).
-    unsafe {
-        while i + 32 <= n {
-            for (k, acc) in acc.iter_mut().enumerate() {
-                let x = _mm256_loadu_ps(a.as_ptr().add(i + 8 * k));
-                let y = _mm256_loadu_ps(b.as_ptr().add(i + 8 * k));
-                *acc = _mm256_fmadd_ps(x, y, *acc);
-            }
-            i += 32;
-        }
-        while i + 8 <= n {
-            acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i)), _mm256_loadu_ps(b.as_ptr().add(i)), acc[0]);
-            i += 8;
-        }
-    }
-    let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-    hsum(sum) + super::super::dot::dot_f32_ref(&a[i..n], &b[i..n])
-}
-
-pub fn dot_f16(a: &[f16], b: &[f16]) -> f32 {
-    require_avx2();
-    // SAFETY: features checked above.
-    unsafe { dot_f16_body(a, b) }
-}
-
+/// Loads 8 f32 values.
+///
+/// # Safety
+/// `p` must point to 8 readable f32 values.
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn dot_f16_body(a: &[f16], b: &[f16]) -> f32 {
-    let n = a.len().min(b.len());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut i = 0;
-    // SAFETY: every load reads 8 halves at i + 8k < n (checked by the loop bounds).
-    unsafe {
-        while i + 32 <= n {
-            for (k, acc) in acc.iter_mut().enumerate() {
-                let x = load_f16x8(a.as_ptr().add(i + 8 * k));
-                let y = load_f16x8(b.as_ptr().add(i + 8 * k));
-                *acc = _mm256_fmadd_ps(x, y, *acc);
-            }
-            i += 32;
-        }
-        while i + 8 <= n {
-            acc[0] = _mm256_fmadd_ps(load_f16x8(a.as_ptr().add(i)), load_f16x8(b.as_ptr().add(i)), acc[0]);
-            i += 8;
-        }
-    }
-    let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-    hsum(sum) + super::super::dot::dot_f16_ref(&a[i..n], &b[i..n])
+unsafe fn load_f32x8(p: *const f32) -> __m256 {
+    // SAFETY: the caller guarantees 32 readable bytes at p; loadu has no alignment requirement.
+    unsafe { _mm256_loadu_ps(p) }
 }
 
-pub fn dot_f32_f16(a: &[f32], b: &[f16]) -> f32 {
-    require_avx2();
-    // SAFETY: features checked above.
-    unsafe { dot_f32_f16_body(a, b) }
+/// A dot product body over two vectors whose elements load 8 at a time as f32 lanes: four
+/// accumulators over 32-element steps, then 8-element steps, then the scalar reference for the tail.
+macro_rules! dot_kernel {
+    ($public:ident, $body:ident, $ta:ty, $tb:ty, $load_a:ident, $load_b:ident, $reference:path) => {
+        pub fn $public(a: &[$ta], b: &[$tb]) -> f32 {
+            require_avx2();
+            // SAFETY: features checked above.
+            unsafe { $body(a, b) }
+        }
+
+        #[target_feature(enable = "avx2,fma,f16c")]
+        unsafe fn $body(a: &[$ta], b: &[$tb]) -> f32 {
+            let n = a.len().min(b.len());
+            let mut acc = [_mm256_setzero_ps(); 4];
+            let mut i = 0;
+            // SAFETY: every load reads 8 values at i + 8k < n (checked by the loop bounds).
+            unsafe {
+                while i + 32 <= n {
+                    for (k, acc) in acc.iter_mut().enumerate() {
+                        let x = $load_a(a.as_ptr().add(i + 8 * k));
+                        let y = $load_b(b.as_ptr().add(i + 8 * k));
+                        *acc = _mm256_fmadd_ps(x, y, *acc);
+                    }
+                    i += 32;
+                }
+                while i + 8 <= n {
+                    acc[0] = _mm256_fmadd_ps($load_a(a.as_ptr().add(i)), $load_b(b.as_ptr().add(i)), acc[0]);
+                    i += 8;
+                }
+            }
+            let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+            hsum(sum) + $reference(&a[i..n], &b[i..n])
+        }
+    };
 }
 
-#[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn dot_f32_f16_body(a: &[f32], b: &[f16]) -> f32 {
-    let n = a.len().min(b.len());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut i = 0;
-    // SAFETY: every load reads 8 values at i + 8k < n (checked by the loop bounds).
-    unsafe {
-        while i + 32 <= n {
-            for (k, acc) in acc.iter_mut().enumerate() {
-                let x = _mm256_loadu_ps(a.as_ptr().add(i + 8 * k));
-                let y = load_f16x8(b.as_ptr().add(i + 8 * k));
-                *acc = _mm256_fmadd_ps(x, y, *acc);
-            }
-            i += 32;
-        }
-        while i + 8 <= n {
-            acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(a.as_ptr().add(i)), load_f16x8(b.as_ptr().add(i)), acc[0]);
-            i += 8;
-        }
-    }
-    let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-    hsum(sum) + super::super::dot::dot_f32_f16_ref(&a[i..n], &b[i..n])
-}
+dot_kernel!(dot_f32, dot_f32_body, f32, f32, load_f32x8, load_f32x8, super::super::dot::dot_f32_ref);
+dot_kernel!(dot_f16, dot_f16_body, f16, f16, load_f16x8, load_f16x8, super::super::dot::dot_f16_ref);
+dot_kernel!(dot_f32_f16, dot_f32_f16_body, f32, f16, load_f32x8, load_f16x8, super::super::dot::dot_f32_f16_ref);
 
 pub fn axpy_f16(y: &mut [f32], alpha: f32, x: &[f16]) {
     require_avx2();
