@@ -3,4 +3,5 @@
 pub mod cli;
 pub mod engine;
 pub mod gguf;
+pub mod hub;
 pub mod kernels;

@@ -1,0 +1,290 @@
+//! Moves the bytes: appends to the partial file with HTTP Range requests, hashing as it goes
+//! (and re-hashing what is already there on a resume), retrying after interruptions, reporting
+//! progress and stopping when cancelled.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ureq::http::Response;
+use ureq::Body;
+
+use super::checksum::Checksum;
+use super::error::DownloadError;
+use super::http::{header, join_location, Http, Method, MAX_REDIRECTS};
+use super::progress::{Meter, Progress};
+use super::resolve::RemoteFile;
+
+const CHUNK: usize = 1 << 20;
+
+/// Retry and reporting policy.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub progress_interval: Duration,
+    /// Failed attempts in a row (without new bytes) before giving up.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled for each further one, up to 8 s.
+    pub retry_delay: Duration,
+}
+
+/// The digest of a completed partial file.
+pub(crate) struct Fetched {
+    pub algorithm: &'static str,
+    pub digest: String,
+}
+
+/// How one attempt ended, when not with the whole file.
+enum Stop {
+    /// Worth another attempt (connection lost, server hiccup).
+    Retry(String),
+    /// The server will not continue where we are: start the file over.
+    Restart,
+    Fail(DownloadError),
+}
+
+impl From<DownloadError> for Stop {
+    fn from(e: DownloadError) -> Self {
+        match e {
+            DownloadError::Network { reason, .. } => Stop::Retry(reason),
+            other => Stop::Fail(other),
+        }
+    }
+}
+
+/// The partial file (`blobs/<etag>.incomplete`) and the running checksum of its contents.
+struct Partial<'a> {
+    path: &'a Path,
+    file: File,
+    checksum: Checksum,
+    len: u64,
+    total: u64,
+}
+
+impl<'a> Partial<'a> {
+    /// Opens (or creates) the partial file and hashes what a previous run left in it. A partial
+    /// file longer than the file on the hub is stale and starts over.
+    fn open(
+        path: &'a Path,
+        remote: &RemoteFile,
+        cancel: &AtomicBool,
+    ) -> Result<Self, DownloadError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(DownloadError::io(path))?;
+        let mut partial = Partial {
+            path,
+            file,
+            checksum: Checksum::for_etag(&remote.etag, remote.size),
+            len: 0,
+            total: remote.size,
+        };
+        let on_disk = partial.file.metadata().map_err(partial.io())?.len();
+        if on_disk > remote.size {
+            partial.restart(remote)?;
+            return Ok(partial);
+        }
+        let mut buf = vec![0u8; CHUNK];
+        while partial.len < on_disk {
+            let n = partial.file.read(&mut buf).map_err(partial.io())?;
+            if n == 0 {
+                break;
+            }
+            partial.checksum.update(&buf[..n]);
+            partial.len += n as u64;
+            partial.check_cancel(cancel)?;
+        }
+        // Whatever could be read is what the download continues from.
+        partial.file.set_len(partial.len).map_err(partial.io())?;
+        Ok(partial)
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<(), DownloadError> {
+        self.file.write_all(bytes).map_err(self.io())?;
+        self.checksum.update(bytes);
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn restart(&mut self, remote: &RemoteFile) -> Result<(), DownloadError> {
+        self.file.set_len(0).map_err(self.io())?;
+        self.file.seek(SeekFrom::Start(0)).map_err(self.io())?;
+        self.checksum = Checksum::for_etag(&remote.etag, remote.size);
+        self.len = 0;
+        Ok(())
+    }
+
+    fn check_cancel(&self, cancel: &AtomicBool) -> Result<(), DownloadError> {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(DownloadError::Cancelled {
+                partial: self.path.to_path_buf(),
+                downloaded: self.len,
+                total: self.total,
+            });
+        }
+        Ok(())
+    }
+
+    fn io(&self) -> impl FnOnce(std::io::Error) -> DownloadError {
+        DownloadError::io(self.path)
+    }
+}
+
+/// Fills `partial_path` with the file's bytes and returns their digest (not yet compared).
+pub(crate) fn fetch(
+    http: &Http,
+    remote: &RemoteFile,
+    partial_path: &Path,
+    policy: &Policy,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<Fetched, DownloadError> {
+    let mut partial = Partial::open(partial_path, remote, cancel)?;
+    let mut meter = Meter::new(remote.size, policy.progress_interval);
+    if let Some(p) = meter.record(Instant::now(), partial.len) {
+        progress(p);
+    }
+    let mut failures = 0;
+    while partial.len < remote.size {
+        let before = partial.len;
+        let stop = match attempt(http, remote, &mut partial, &mut meter, progress, cancel) {
+            Ok(()) => continue,
+            Err(stop) => stop,
+        };
+        failures = if partial.len > before {
+            1
+        } else {
+            failures + 1
+        };
+        let reason = match stop {
+            Stop::Fail(e) => return Err(e),
+            Stop::Restart => {
+                partial.restart(remote)?;
+                "the server would not continue the partial file".to_string()
+            }
+            Stop::Retry(reason) => reason,
+        };
+        if failures >= policy.max_attempts {
+            return Err(DownloadError::Interrupted {
+                url: remote.content_url.clone(),
+                downloaded: partial.len,
+                total: remote.size,
+                attempts: failures,
+                reason,
+            });
+        }
+        let backoff = policy.retry_delay * 2u32.saturating_pow(failures - 1);
+        sleep_unless_cancelled(backoff.min(Duration::from_secs(8)), cancel);
+        partial.check_cancel(cancel)?;
+    }
+    partial.file.sync_all().map_err(partial.io())?;
+    Ok(Fetched {
+        algorithm: partial.checksum.algorithm(),
+        digest: partial.checksum.finish(),
+    })
+}
+
+/// One GET from the end of the partial file, appending until the file is complete or the
+/// attempt stops.
+fn attempt(
+    http: &Http,
+    remote: &RemoteFile,
+    partial: &mut Partial,
+    meter: &mut Meter,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<(), Stop> {
+    let from = partial.len;
+    let (url, response) = get_from(http, remote, from)?;
+    let status = response.status().as_u16();
+    match status {
+        206 if header(&response, "content-range").and_then(|r| range_start(&r)) == Some(from) => {}
+        200 if from == 0 => {}
+        // A Range the server ignored or cannot serve: the whole file again.
+        200 | 206 | 416 => return Err(Stop::Restart),
+        429 | 500.. => return Err(Stop::Retry(format!("HTTP {status} from {url}"))),
+        _ => {
+            return Err(Stop::Fail(DownloadError::Http {
+                status,
+                url,
+                detail: ": the download link was refused; run the download again for a fresh one"
+                    .to_string(),
+            }))
+        }
+    }
+    let mut body = response.into_body().into_reader();
+    let mut buf = vec![0u8; CHUNK];
+    while partial.len < remote.size {
+        let want = buf.len().min((remote.size - partial.len) as usize);
+        let n = match body.read(&mut buf[..want]) {
+            Ok(0) => return Err(Stop::Retry(format!("{url} closed the connection early"))),
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Stop::Retry(e.to_string())),
+        };
+        partial.append(&buf[..n])?;
+        if let Some(p) = meter.record(Instant::now(), partial.len) {
+            progress(p);
+        }
+        partial.check_cancel(cancel)?;
+    }
+    Ok(())
+}
+
+/// GET `remote`'s bytes from offset `from`, following redirects (never with the token once the
+/// request has left the hub). Returns the URL that answered.
+fn get_from(http: &Http, remote: &RemoteFile, from: u64) -> Result<(String, Response<Body>), Stop> {
+    let mut url = remote.content_url.clone();
+    let mut on_hub = remote.content_on_hub;
+    let range = (from > 0).then_some(from);
+    for _ in 0..=MAX_REDIRECTS {
+        let response = http.send(Method::Get, &url, range, on_hub)?;
+        if !(300..400).contains(&response.status().as_u16()) {
+            return Ok((url, response));
+        }
+        let location = header(&response, "location").unwrap_or_default();
+        url = join_location(&url, &location).ok_or_else(|| {
+            Stop::Fail(DownloadError::BadHeader {
+                url: url.clone(),
+                header: "Location",
+            })
+        })?;
+        on_hub = false;
+    }
+    Err(Stop::Fail(DownloadError::TooManyRedirects { url }))
+}
+
+/// The first byte offset of a `Content-Range: bytes START-END/TOTAL`.
+fn range_start(content_range: &str) -> Option<u64> {
+    let spec = content_range.trim().strip_prefix("bytes ")?;
+    spec.split('-').next()?.trim().parse().ok()
+}
+
+fn sleep_unless_cancelled(total: Duration, cancel: &AtomicBool) {
+    let step = Duration::from_millis(50);
+    let deadline = Instant::now() + total;
+    while !cancel.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::sleep(step.min(deadline - now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::range_start;
+
+    #[test]
+    fn content_range() {
+        assert_eq!(range_start("bytes 100-199/200"), Some(100));
+        assert_eq!(range_start("bytes */200"), None);
+        assert_eq!(range_start("items 1-2/3"), None);
+    }
+}
