@@ -1,7 +1,9 @@
 //! Command-line interface: `bitnet-tui [SUBCOMMAND]`. Each subcommand lives in its own file.
 
 pub mod args;
+pub mod download;
 pub mod inspect;
+pub mod models;
 
 use std::process::ExitCode;
 
@@ -19,6 +21,10 @@ pub struct Cli {
 pub enum Command {
     /// Show what a GGUF file holds: architecture, hyperparameters, tokenizer, tensors.
     Inspect(inspect::InspectArgs),
+    /// List the GGUF models on this machine (hub cache, models folders, given paths).
+    Models(models::ModelsArgs),
+    /// Download a model from the Hugging Face hub into its cache (resumable, verified).
+    Download(download::DownloadArgs),
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -38,5 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the chat screen is not built yet; see `bitnet-tui --help`"),
         Some(Command::Inspect(args)) => inspect::run(args),
+        Some(Command::Models(args)) => models::run(args),
+        Some(Command::Download(args)) => download::run(args),
     }
 }
