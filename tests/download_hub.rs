@@ -228,6 +228,53 @@ fn a_cancelled_download_leaves_a_partial_that_the_next_run_resumes() {
     assert_eq!(blobs(&s), vec![sha]);
 }
 
+/// Writes the first `n` bytes of `data` where huggingface_hub keeps a partial download.
+fn leave_partial(s: &Setup, data: &[u8], n: usize) {
+    let partial = s
+        .cache
+        .incomplete_path(&REPO.parse().unwrap(), &sha256_hex(data));
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(partial, &data[..n]).unwrap();
+}
+
+#[test]
+fn a_partial_file_left_by_another_tool_is_resumed() {
+    let s = setup();
+    let data = noise(3 << 20, 8);
+    put(&s.root, REPO, FILE, &data);
+    leave_partial(&s, &data, 1 << 20);
+    let hub = FakeHub::start(HubConfig::new(&s.root)).expect("start hub");
+
+    let path = run(&downloader(&s, &hub), FILE).expect("download");
+    assert_eq!(std::fs::read(path).unwrap(), data);
+    assert_eq!(hub.body_bytes_served(), (2 << 20) as u64);
+    assert_eq!(gets(&hub)[0].range, Some(format!("bytes={}-", 1 << 20)));
+}
+
+#[test]
+fn a_server_that_ignores_range_makes_the_download_start_over() {
+    let s = setup();
+    let data = noise(3 << 20, 9);
+    put(&s.root, REPO, FILE, &data);
+    leave_partial(&s, &data, 1 << 20);
+    let mut config = HubConfig::new(&s.root);
+    config.faults.ignore_range = true;
+    let hub = FakeHub::start(config).expect("start hub");
+
+    let path = run(&downloader(&s, &hub), FILE).expect("download");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        data,
+        "not appended to the old part"
+    );
+    assert_eq!(
+        gets(&hub).len(),
+        1,
+        "the whole-file answer is used as it is"
+    );
+    assert_eq!(hub.body_bytes_served(), data.len() as u64);
+}
+
 #[test]
 fn one_corrupted_byte_is_a_checksum_error_and_leaves_no_model() {
     let s = setup();

@@ -110,7 +110,6 @@ impl HfCache {
         ));
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(commit.as_bytes())?;
-        file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, &path)
     }

@@ -38,6 +38,8 @@ pub struct Faults {
     pub bytes_per_sec: Option<u64>,
     /// Claimed in `X-Linked-Size` instead of the real size (e.g. larger than any disk).
     pub claimed_size: Option<u64>,
+    /// Answer every GET with the whole file (200), as servers without Range support do.
+    pub ignore_range: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -400,7 +402,11 @@ fn serve_file(
     let size = facts.size;
     headers.push(("ETag", format!("\"{}\"", facts.etag)));
     headers.push(("Accept-Ranges", "bytes".into()));
-    let start = match request.headers.get("range") {
+    let range = request
+        .headers
+        .get("range")
+        .filter(|_| !shared.config.faults.ignore_range);
+    let start = match range {
         None => None,
         Some(range) => match range
             .strip_prefix("bytes=")
@@ -453,16 +459,9 @@ fn send_body(
             _ => None,
         }
     };
-    let plain = cut.is_none() && faults.corrupt_byte_at.is_none() && faults.bytes_per_sec.is_none();
-    if plain {
-        // std copies file → socket in the kernel (sendfile) where it can.
-        let sent = io::copy(&mut file.take(size - from), stream)?;
-        lock(&shared.stats).body_bytes += sent;
-        return Ok(());
-    }
     let limit = cut.map_or(size - from, |c| c.min(size - from));
     let started = Instant::now();
-    let mut buf = vec![0u8; 64 << 10];
+    let mut buf = vec![0u8; 1 << 20];
     let mut sent = 0u64;
     while sent < limit {
         let want = buf.len().min((limit - sent) as usize);

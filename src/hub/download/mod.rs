@@ -10,6 +10,8 @@
 
 mod checksum;
 mod error;
+mod flusher;
+mod hasher;
 mod http;
 mod progress;
 mod resolve;

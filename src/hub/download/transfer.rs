@@ -13,11 +13,14 @@ use ureq::Body;
 
 use super::checksum::Checksum;
 use super::error::DownloadError;
+use super::flusher::{Flusher, FLUSH_EVERY};
+use super::hasher::BackgroundHasher;
 use super::http::{header, join_location, Http, Method, MAX_REDIRECTS};
 use super::progress::{Meter, Progress};
 use super::resolve::RemoteFile;
 
-const CHUNK: usize = 1 << 20;
+/// The longest a buffer is filled before its bytes are passed on.
+const FILL_TIME: Duration = Duration::from_millis(50);
 
 /// Retry and reporting policy.
 #[derive(Debug, Clone)]
@@ -53,11 +56,12 @@ impl From<DownloadError> for Stop {
     }
 }
 
-/// The partial file (`blobs/<etag>.incomplete`) and the running checksum of its contents.
+/// The partial file (`blobs/<etag>.incomplete`), with its contents hashed in the background.
 struct Partial<'a> {
     path: &'a Path,
     file: File,
-    checksum: Checksum,
+    hasher: BackgroundHasher,
+    flusher: Flusher,
     len: u64,
     total: u64,
 }
@@ -70,68 +74,114 @@ impl<'a> Partial<'a> {
         remote: &RemoteFile,
         cancel: &AtomicBool,
     ) -> Result<Self, DownloadError> {
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(path)
             .map_err(DownloadError::io(path))?;
-        let mut partial = Partial {
+        let on_disk = file.metadata().map_err(DownloadError::io(path))?.len();
+        let hasher = start_hasher(remote, path)?;
+        let mut len = 0;
+        if on_disk <= remote.size {
+            while len < on_disk {
+                let mut buf = hasher.buffer();
+                let n = file.read(&mut buf).map_err(DownloadError::io(path))?;
+                if n == 0 {
+                    break;
+                }
+                buf.truncate(n);
+                len += n as u64;
+                if !hasher.update(buf) {
+                    return Err(hasher_died(path));
+                }
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(cancelled(path, len, remote.size));
+                }
+            }
+        }
+        // Whatever could be read is what the download continues from. (Truncating only when
+        // needed: on ext4 a truncate makes the final close flush the whole file.)
+        if len != on_disk {
+            file.set_len(len).map_err(DownloadError::io(path))?;
+        }
+        file.seek(SeekFrom::Start(len))
+            .map_err(DownloadError::io(path))?;
+        let flusher = Flusher::start(&file).map_err(DownloadError::io(path))?;
+        Ok(Partial {
             path,
             file,
-            checksum: Checksum::for_etag(&remote.etag, remote.size),
-            len: 0,
+            hasher,
+            flusher,
+            len,
             total: remote.size,
-        };
-        let on_disk = partial.file.metadata().map_err(partial.io())?.len();
-        if on_disk > remote.size {
-            partial.restart(remote)?;
-            return Ok(partial);
-        }
-        let mut buf = vec![0u8; CHUNK];
-        while partial.len < on_disk {
-            let n = partial.file.read(&mut buf).map_err(partial.io())?;
-            if n == 0 {
-                break;
-            }
-            partial.checksum.update(&buf[..n]);
-            partial.len += n as u64;
-            partial.check_cancel(cancel)?;
-        }
-        // Whatever could be read is what the download continues from.
-        partial.file.set_len(partial.len).map_err(partial.io())?;
-        Ok(partial)
+        })
     }
 
-    fn append(&mut self, bytes: &[u8]) -> Result<(), DownloadError> {
-        self.file.write_all(bytes).map_err(self.io())?;
-        self.checksum.update(bytes);
-        self.len += bytes.len() as u64;
+    /// A buffer to receive into.
+    fn buffer(&self) -> Vec<u8> {
+        self.hasher.buffer()
+    }
+
+    /// Appends the first `n` bytes of `buf`.
+    fn append(&mut self, mut buf: Vec<u8>, n: usize) -> Result<(), DownloadError> {
+        buf.truncate(n);
+        self.file
+            .write_all(&buf)
+            .map_err(DownloadError::io(self.path))?;
+        if (self.len + n as u64) / FLUSH_EVERY > self.len / FLUSH_EVERY {
+            self.flusher.request();
+        }
+        self.len += n as u64;
+        if !self.hasher.update(buf) {
+            return Err(hasher_died(self.path));
+        }
         Ok(())
     }
 
     fn restart(&mut self, remote: &RemoteFile) -> Result<(), DownloadError> {
-        self.file.set_len(0).map_err(self.io())?;
-        self.file.seek(SeekFrom::Start(0)).map_err(self.io())?;
-        self.checksum = Checksum::for_etag(&remote.etag, remote.size);
+        self.file.set_len(0).map_err(DownloadError::io(self.path))?;
+        self.file
+            .seek(SeekFrom::Start(0))
+            .map_err(DownloadError::io(self.path))?;
+        self.hasher = start_hasher(remote, self.path)?;
         self.len = 0;
         Ok(())
     }
 
+    /// Syncs the file to disk and returns the digest of its contents.
+    fn finish(self) -> Result<Fetched, DownloadError> {
+        self.file.sync_all().map_err(DownloadError::io(self.path))?;
+        let checksum = self.hasher.finish().ok_or_else(|| hasher_died(self.path))?;
+        Ok(Fetched {
+            algorithm: checksum.algorithm(),
+            digest: checksum.finish(),
+        })
+    }
+
     fn check_cancel(&self, cancel: &AtomicBool) -> Result<(), DownloadError> {
         if cancel.load(Ordering::Relaxed) {
-            return Err(DownloadError::Cancelled {
-                partial: self.path.to_path_buf(),
-                downloaded: self.len,
-                total: self.total,
-            });
+            return Err(cancelled(self.path, self.len, self.total));
         }
         Ok(())
     }
+}
 
-    fn io(&self) -> impl FnOnce(std::io::Error) -> DownloadError {
-        DownloadError::io(self.path)
+fn start_hasher(remote: &RemoteFile, path: &Path) -> Result<BackgroundHasher, DownloadError> {
+    BackgroundHasher::start(Checksum::for_etag(&remote.etag, remote.size))
+        .map_err(DownloadError::io(path))
+}
+
+fn hasher_died(path: &Path) -> DownloadError {
+    DownloadError::io(path)(std::io::Error::other("the hashing thread stopped"))
+}
+
+fn cancelled(path: &Path, downloaded: u64, total: u64) -> DownloadError {
+    DownloadError::Cancelled {
+        partial: path.to_path_buf(),
+        downloaded,
+        total,
     }
 }
 
@@ -182,11 +232,7 @@ pub(crate) fn fetch(
         sleep_unless_cancelled(backoff.min(Duration::from_secs(8)), cancel);
         partial.check_cancel(cancel)?;
     }
-    partial.file.sync_all().map_err(partial.io())?;
-    Ok(Fetched {
-        algorithm: partial.checksum.algorithm(),
-        digest: partial.checksum.finish(),
-    })
+    partial.finish()
 }
 
 /// One GET from the end of the partial file, appending until the file is complete or the
@@ -204,9 +250,11 @@ fn attempt(
     let status = response.status().as_u16();
     match status {
         206 if header(&response, "content-range").and_then(|r| range_start(&r)) == Some(from) => {}
-        200 if from == 0 => {}
-        // A Range the server ignored or cannot serve: the whole file again.
-        200 | 206 | 416 => return Err(Stop::Restart),
+        // The whole file, though a Range was asked for: take it from the start.
+        200 if from > 0 => partial.restart(remote)?,
+        200 => {}
+        // A Range the server cannot serve: ask for the whole file.
+        206 | 416 => return Err(Stop::Restart),
         429 | 500.. => return Err(Stop::Retry(format!("HTTP {status} from {url}"))),
         _ => {
             return Err(Stop::Fail(DownloadError::Http {
@@ -218,22 +266,48 @@ fn attempt(
         }
     }
     let mut body = response.into_body().into_reader();
-    let mut buf = vec![0u8; CHUNK];
     while partial.len < remote.size {
+        let mut buf = partial.buffer();
         let want = buf.len().min((remote.size - partial.len) as usize);
-        let n = match body.read(&mut buf[..want]) {
-            Ok(0) => return Err(Stop::Retry(format!("{url} closed the connection early"))),
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Stop::Retry(e.to_string())),
-        };
-        partial.append(&buf[..n])?;
-        if let Some(p) = meter.record(Instant::now(), partial.len) {
-            progress(p);
+        let (filled, stop) = fill(&mut body, &mut buf[..want], cancel);
+        if filled > 0 {
+            partial.append(buf, filled)?;
+            if let Some(p) = meter.record(Instant::now(), partial.len) {
+                progress(p);
+            }
         }
         partial.check_cancel(cancel)?;
+        if let Some(reason) = stop {
+            return Err(Stop::Retry(
+                reason.unwrap_or_else(|| format!("{url} closed the connection early")),
+            ));
+        }
     }
     Ok(())
+}
+
+/// Reads into `buf` until it is full, the connection ends (`Some(None)`) or fails
+/// (`Some(Some(reason))`), a cancel, or [`FILL_TIME`] has passed. Full buffers keep the writer
+/// thread's work per byte low; the time limit keeps cancel and progress prompt on slow links.
+fn fill(
+    body: &mut impl Read,
+    buf: &mut [u8],
+    cancel: &AtomicBool,
+) -> (usize, Option<Option<String>>) {
+    let started = Instant::now();
+    let mut filled = 0;
+    while filled < buf.len() {
+        match body.read(&mut buf[filled..]) {
+            Ok(0) => return (filled, Some(None)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return (filled, Some(Some(e.to_string()))),
+        }
+        if started.elapsed() >= FILL_TIME || cancel.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    (filled, None)
 }
 
 /// GET `remote`'s bytes from offset `from`, following redirects (never with the token once the
