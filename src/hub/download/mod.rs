@@ -131,7 +131,10 @@ impl Downloader {
         self.ensure_online(&repo, file, revision)?;
         let remote = resolve::resolve(&self.http, &self.endpoint, &repo, revision, file)?;
         let blob = self.cache.blob_path(&repo, &remote.etag);
-        if !blob.is_file() {
+        // A blob of the wrong size (e.g. cut short by a crash) is fetched again.
+        let have_blob =
+            std::fs::metadata(&blob).is_ok_and(|m| m.is_file() && m.len() == remote.size);
+        if !have_blob {
             self.fetch_blob(&repo, &remote, &blob, &mut progress, cancel)?;
         }
         let link = self
