@@ -10,7 +10,6 @@
 
 mod checksum;
 mod error;
-mod flusher;
 mod hasher;
 mod http;
 mod progress;
