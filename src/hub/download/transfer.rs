@@ -98,7 +98,8 @@ impl<'a> Partial<'a> {
                     return Err(hasher_died(path));
                 }
                 if cancel.load(Ordering::Relaxed) {
-                    return Err(cancelled(path, len, remote.size));
+                    // Nothing was changed: the whole partial file stays for next time.
+                    return Err(cancelled(path, on_disk, remote.size));
                 }
             }
         }
@@ -269,7 +270,7 @@ fn attempt(
     while partial.len < remote.size {
         let mut buf = partial.buffer();
         let want = buf.len().min((remote.size - partial.len) as usize);
-        let (filled, stop) = fill(&mut body, &mut buf[..want], cancel);
+        let (filled, end) = fill(&mut body, &mut buf[..want], cancel);
         if filled > 0 {
             partial.append(buf, filled)?;
             if let Some(p) = meter.record(Instant::now(), partial.len) {
@@ -277,37 +278,44 @@ fn attempt(
             }
         }
         partial.check_cancel(cancel)?;
-        if let Some(reason) = stop {
-            return Err(Stop::Retry(
-                reason.unwrap_or_else(|| format!("{url} closed the connection early")),
-            ));
+        match end {
+            FillEnd::Paused => {}
+            FillEnd::Closed => {
+                return Err(Stop::Retry(format!("{url} closed the connection early")))
+            }
+            FillEnd::Failed(reason) => return Err(Stop::Retry(reason)),
         }
     }
     Ok(())
 }
 
-/// Reads into `buf` until it is full, the connection ends (`Some(None)`) or fails
-/// (`Some(Some(reason))`), a cancel, or [`FILL_TIME`] has passed. Full buffers keep the writer
-/// thread's work per byte low; the time limit keeps cancel and progress prompt on slow links.
-fn fill(
-    body: &mut impl Read,
-    buf: &mut [u8],
-    cancel: &AtomicBool,
-) -> (usize, Option<Option<String>>) {
+/// Why [`fill`] returned.
+enum FillEnd {
+    /// The buffer is full, time is up, or a cancel came: more may follow.
+    Paused,
+    /// The connection ended.
+    Closed,
+    Failed(String),
+}
+
+/// Reads into `buf` until it is full, the connection ends or fails, a cancel comes, or
+/// [`FILL_TIME`] has passed; returns the bytes read. Full buffers mean few hand-overs to the
+/// hashing thread; the time limit keeps cancel and progress prompt on slow links.
+fn fill(body: &mut impl Read, buf: &mut [u8], cancel: &AtomicBool) -> (usize, FillEnd) {
     let started = Instant::now();
     let mut filled = 0;
     while filled < buf.len() {
         match body.read(&mut buf[filled..]) {
-            Ok(0) => return (filled, Some(None)),
+            Ok(0) => return (filled, FillEnd::Closed),
             Ok(n) => filled += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return (filled, Some(Some(e.to_string()))),
+            Err(e) => return (filled, FillEnd::Failed(e.to_string())),
         }
         if started.elapsed() >= FILL_TIME || cancel.load(Ordering::Relaxed) {
             break;
         }
     }
-    (filled, None)
+    (filled, FillEnd::Paused)
 }
 
 /// GET `remote`'s bytes from offset `from`, following redirects (never with the token once the
