@@ -58,7 +58,7 @@ fn the_default_model_downloads_and_is_then_listed() {
         .join(DEFAULT_FILE);
     assert_eq!(Path::new(&path), expected);
     assert!(
-        text(&out.stderr).contains("Verified"),
+        text(&out.stderr).contains("Downloaded and verified"),
         "{}",
         text(&out.stderr)
     );

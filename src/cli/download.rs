@@ -50,11 +50,15 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<()> {
     bar.set_style(ProgressStyle::with_template(
         "{bar:40} {decimal_bytes}/{decimal_total_bytes} {msg}",
     )?);
+    let mut transferred = false;
     let result = downloader.download(
         &args.repo,
         &file,
         &args.revision,
-        |p| show(&bar, &p),
+        |p| {
+            transferred = true;
+            show(&bar, &p);
+        },
         &cancel,
     );
     bar.finish_and_clear();
@@ -62,7 +66,12 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<()> {
     let size = std::fs::metadata(&path)
         .with_context(|| format!("reading {}", path.display()))?
         .len();
-    eprintln!("Verified {}/{file} ({})", args.repo, human_bytes(size));
+    let done = if transferred {
+        "Downloaded and verified"
+    } else {
+        "Already in the cache:"
+    };
+    eprintln!("{done} {}/{file} ({})", args.repo, human_bytes(size));
     println!("{}", path.display());
     Ok(())
 }

@@ -3,8 +3,9 @@
 //! with the hub's headers:
 //!
 //! - LFS files (everything but `.json`, `.md`, `.txt`): `X-Repo-Commit`, `X-Linked-Etag` (the
-//!   sha256, quoted), `X-Linked-Size`, and, like the hub, a 302 to an absolute "CDN" URL
-//!   (`/cdn/<sha256>`) that serves the bytes and, like S3, refuses requests carrying a token;
+//!   sha256, quoted), `X-Linked-Size`, and, like the hub, a 302 to a "CDN" on another origin
+//!   (`http://127.0.0.1:<second port>/cdn/<sha256>`) that serves the bytes and, like S3,
+//!   refuses requests carrying a token;
 //! - git files: `ETag` = git blob sha1, `X-Repo-Commit`, the bytes directly;
 //! - GET with `Range: bytes=N-` (206/416); HEAD; 404 `EntryNotFound`/`RevisionNotFound`/
 //!   `RepoNotFound`; 401 without the configured token.
@@ -18,7 +19,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -91,6 +92,10 @@ struct Facts {
 struct Shared {
     config: HubConfig,
     addr: SocketAddr,
+    /// The CDN's listener: another port is another origin, as a CDN host is for the hub.
+    cdn_addr: SocketAddr,
+    /// Connections being answered.
+    active: AtomicUsize,
     stats: Mutex<Stats>,
     /// (path, size, modified) → etag, and sha256 → path for the CDN route.
     facts: Mutex<HashMap<PathBuf, (u64, std::time::SystemTime, Facts)>>,
@@ -101,31 +106,36 @@ struct Shared {
 pub struct FakeHub {
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
-    accept: Option<JoinHandle<()>>,
+    accept: Vec<JoinHandle<()>>,
 }
 
 impl FakeHub {
     pub fn start(config: HubConfig) -> io::Result<FakeHub> {
-        let listener = TcpListener::bind(("127.0.0.1", config.port))?;
-        let addr = listener.local_addr()?;
+        let hub = TcpListener::bind(("127.0.0.1", config.port))?;
+        let cdn = TcpListener::bind(("127.0.0.1", 0))?;
         let shared = Arc::new(Shared {
             config,
-            addr,
+            addr: hub.local_addr()?,
+            cdn_addr: cdn.local_addr()?,
+            active: AtomicUsize::new(0),
             stats: Mutex::default(),
             facts: Mutex::default(),
             cdn: Mutex::default(),
         });
         let stop = Arc::new(AtomicBool::new(false));
-        let accept = {
+        let mut accept = Vec::new();
+        for listener in [hub, cdn] {
             let (shared, stop) = (shared.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name("fake-hub".into())
-                .spawn(move || accept_loop(listener, shared, stop))?
-        };
+            accept.push(
+                std::thread::Builder::new()
+                    .name("fake-hub".into())
+                    .spawn(move || accept_loop(listener, shared, stop))?,
+            );
+        }
         Ok(FakeHub {
             shared,
             stop,
-            accept: Some(accept),
+            accept,
         })
     }
 
@@ -140,23 +150,35 @@ impl FakeHub {
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
+        self.settle();
         lock(&self.shared.stats).requests.clone()
     }
 
     /// File bytes written to clients (HTTP bodies), over all responses.
     pub fn body_bytes_served(&self) -> u64 {
+        self.settle();
         lock(&self.shared.stats).body_bytes
     }
 
     pub fn reset_counters(&self) {
+        self.settle();
         let mut stats = lock(&self.shared.stats);
         stats.requests.clear();
         stats.body_bytes = 0;
     }
 
+    /// Waits (up to 5 s) for connections still being answered: a client can finish reading a
+    /// body before the server's thread has counted it.
+    fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.shared.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Blocks until the server stops (for the example binary).
     pub fn wait(mut self) {
-        if let Some(accept) = self.accept.take() {
+        for accept in self.accept.drain(..) {
             let _ = accept.join();
         }
     }
@@ -165,9 +187,10 @@ impl FakeHub {
 impl Drop for FakeHub {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
+        // Wake the accept loops.
         let _ = TcpStream::connect(self.shared.addr);
-        if let Some(accept) = self.accept.take() {
+        let _ = TcpStream::connect(self.shared.cdn_addr);
+        for accept in self.accept.drain(..) {
             let _ = accept.join();
         }
     }
@@ -184,18 +207,26 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Arc<AtomicBool>
         }
         let Ok(stream) = stream else { continue };
         let shared = shared.clone();
-        let _ = std::thread::Builder::new()
+        shared.active.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
             .name("fake-hub-conn".into())
-            .spawn(move || {
-                if let Err(e) = handle(stream, &shared) {
-                    // Clients hanging up mid-body are expected (cancel tests).
-                    if e.kind() != io::ErrorKind::BrokenPipe
-                        && e.kind() != io::ErrorKind::ConnectionReset
-                    {
-                        eprintln!("fake hub: {e}");
+            .spawn({
+                let shared = shared.clone();
+                move || {
+                    if let Err(e) = handle(stream, &shared) {
+                        // Clients hanging up mid-body are expected (cancel tests).
+                        if e.kind() != io::ErrorKind::BrokenPipe
+                            && e.kind() != io::ErrorKind::ConnectionReset
+                        {
+                            eprintln!("fake hub: {e}");
+                        }
                     }
+                    shared.active.fetch_sub(1, Ordering::SeqCst);
                 }
             });
+        if spawned.is_err() {
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -306,7 +337,7 @@ fn serve_resolve(
         if config.redirect_lfs {
             headers.push((
                 "Location",
-                format!("http://{}/cdn/{}", shared.addr, facts.etag),
+                format!("http://{}/cdn/{}", shared.cdn_addr, facts.etag),
             ));
             headers.push(("ETag", format!("\"{}\"", facts.etag)));
             return respond(stream, "302 Found", &headers);

@@ -100,10 +100,30 @@ pub(crate) fn header(response: &Response<Body>, name: &str) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
-/// A `Location` without scheme or host: a move within the hub (e.g. a renamed repo), which
-/// huggingface_hub follows with the token; any other redirect leaves the hub.
-pub(crate) fn is_relative(location: &str) -> bool {
-    !location.starts_with("//") && !location.contains("://")
+/// Whether two URLs share scheme, host and port. The hub's own redirects (a renamed repo) stay
+/// on its origin and keep the token; a redirect elsewhere (the CDN) does not get it. This is
+/// huggingface_hub's rule.
+pub(crate) fn same_origin(a: &str, b: &str) -> bool {
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// `(scheme, host, port)` of an absolute URL, with the scheme's default port.
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
+        _ => (
+            host_port,
+            match scheme {
+                "http" => 80,
+                "https" => 443,
+                _ => return None,
+            },
+        ),
+    };
+    Some((scheme.to_ascii_lowercase(), host.to_ascii_lowercase(), port))
 }
 
 /// Resolves `location` against the URL that sent it.
@@ -170,8 +190,20 @@ mod tests {
             Some("http://h/p")
         );
         assert_eq!(join_location("no-scheme", "/p"), None);
-        assert!(is_relative("/org/renamed/resolve/main/f"));
-        assert!(!is_relative("https://cdn-lfs.hf.co/x"));
-        assert!(!is_relative("//cdn/x"));
+        assert!(same_origin(
+            "https://huggingface.co/a",
+            "https://HuggingFace.co:443/b?c"
+        ));
+        assert!(same_origin("http://127.0.0.1:9/a", "http://127.0.0.1:9"));
+        assert!(!same_origin(
+            "http://127.0.0.1:9/a",
+            "http://127.0.0.1:10/a"
+        ));
+        assert!(!same_origin(
+            "https://huggingface.co/a",
+            "https://cas-bridge.xethub.hf.co/x"
+        ));
+        assert!(!same_origin("https://h/a", "http://h/a"));
+        assert!(!same_origin("https://h/a", "/relative"));
     }
 }

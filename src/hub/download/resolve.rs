@@ -1,12 +1,13 @@
 //! Asks the hub's resolve endpoint what a file is at a revision: its commit, content hash (etag)
-//! and size, and where to fetch its bytes. As huggingface_hub does: HEAD, following only
-//! relative redirects (renamed repos); an absolute redirect points at the CDN holding the bytes.
+//! and size, and where to fetch its bytes. As huggingface_hub does: HEAD, following redirects
+//! that stay on the hub (renamed repos); a redirect elsewhere points at the CDN holding the bytes,
+//! and the hub's headers are on that redirect response.
 
 use ureq::http::Response;
 use ureq::Body;
 
 use super::error::DownloadError;
-use super::http::{header, is_relative, join_location, resolve_url, Http, Method, MAX_REDIRECTS};
+use super::http::{header, join_location, resolve_url, same_origin, Http, Method, MAX_REDIRECTS};
 use crate::hub::repo::{is_commit_hash, RepoId};
 
 /// One file at one revision, as the hub describes it.
@@ -80,7 +81,7 @@ pub(crate) fn resolve(
         }
         let location = header(&response, "location").ok_or_else(|| bad(&url, "Location"))?;
         let target = join_location(&url, &location).ok_or_else(|| bad(&url, "Location"))?;
-        if !is_relative(&location) {
+        if !same_origin(&url, &target) {
             break (response, Some(target));
         }
         hops += 1;

@@ -14,7 +14,7 @@ use ureq::Body;
 use super::checksum::Checksum;
 use super::error::DownloadError;
 use super::hasher::BackgroundHasher;
-use super::http::{header, join_location, Http, Method, MAX_REDIRECTS};
+use super::http::{header, join_location, same_origin, Http, Method, MAX_REDIRECTS};
 use super::progress::{Meter, Progress};
 use super::resolve::RemoteFile;
 
@@ -319,7 +319,7 @@ fn fill(body: &mut impl Read, buf: &mut [u8], cancel: &AtomicBool) -> (usize, Fi
 }
 
 /// GET `remote`'s bytes from offset `from`, following redirects (never with the token once the
-/// request has left the hub). Returns the URL that answered.
+/// request has left the hub's origin). Returns the URL that answered.
 fn get_from(http: &Http, remote: &RemoteFile, from: u64) -> Result<(String, Response<Body>), Stop> {
     let mut url = remote.content_url.clone();
     let mut on_hub = remote.content_on_hub;
@@ -330,13 +330,14 @@ fn get_from(http: &Http, remote: &RemoteFile, from: u64) -> Result<(String, Resp
             return Ok((url, response));
         }
         let location = header(&response, "location").unwrap_or_default();
-        url = join_location(&url, &location).ok_or_else(|| {
+        let target = join_location(&url, &location).ok_or_else(|| {
             Stop::Fail(DownloadError::BadHeader {
                 url: url.clone(),
                 header: "Location",
             })
         })?;
-        on_hub = false;
+        on_hub = on_hub && same_origin(&url, &target);
+        url = target;
     }
     Err(Stop::Fail(DownloadError::TooManyRedirects { url }))
 }
