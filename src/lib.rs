@@ -4,5 +4,6 @@ pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod gguf;
+pub mod hub;
 pub mod kernels;
 pub mod ui;

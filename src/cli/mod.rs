@@ -6,10 +6,12 @@ pub mod batch;
 pub mod bench;
 pub mod chat;
 pub mod config_cmd;
+pub mod download;
 mod engine;
 pub mod gen_model;
 pub mod inspect;
 pub mod logits;
+pub mod models;
 pub mod perplexity;
 pub mod run;
 pub mod tokenize;
@@ -62,6 +64,10 @@ pub enum Command {
         #[command(subcommand)]
         action: config_cmd::ConfigAction,
     },
+    /// List the GGUF models on this machine (hub cache, models folders, given paths).
+    Models(models::ModelsArgs),
+    /// Download a model from the Hugging Face hub into its cache (resumable, verified).
+    Download(download::DownloadArgs),
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -89,5 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Tokenize(args)) => tokenize::run(args),
         Some(Command::GenModel(args)) => gen_model::run(args),
         Some(Command::Config { action }) => config_cmd::run(&action),
+        Some(Command::Models(args)) => models::run(args),
+        Some(Command::Download(args)) => download::run(args),
     }
 }

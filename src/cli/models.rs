@@ -1,0 +1,168 @@
+//! `bitnet-tui models [PATH]... [--dir DIR]... [--json] [--catalog]`: the models on this machine
+//! (hub cache, models folders, given paths), or the models offered for download.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::hub::cache::HfCache;
+use crate::hub::catalog::{Catalog, CatalogEntry};
+use crate::hub::discovery::{inspect, scan, LocalModel, ScanSources, Source};
+use crate::hub::format::human_bytes;
+use crate::hub::repo::DEFAULT_REVISION;
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// GGUF files (or folders of them) to list besides the hub cache.
+    pub paths: Vec<PathBuf>,
+    /// A models folder to search, up to 4 levels deep (repeatable).
+    #[arg(long = "dir", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// List the models offered for download, and whether each is already here.
+    #[arg(long)]
+    pub catalog: bool,
+}
+
+pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
+    let cache = HfCache::from_env();
+    if let Err(e) = &cache {
+        eprintln!("note: {e}; listing the other places only");
+    }
+    let cache = cache.ok();
+    if args.catalog {
+        return print_catalog(cache.as_ref(), args.json);
+    }
+    // Given files are inspected one by one, so a bad one is reported rather than skipped.
+    let (files, folders): (Vec<PathBuf>, Vec<PathBuf>) = args.paths.into_iter().partition(|p| !p.is_dir());
+    let mut problems = Vec::new();
+    let mut models = scan(&ScanSources { hf_cache: cache.clone(), models_dirs: args.dirs, explicit: folders });
+    for file in files {
+        match inspect(&file, Source::Explicit) {
+            Ok(model) => models.push(model),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&models)?);
+    } else if models.is_empty() {
+        print_none_found(cache.as_ref());
+    } else {
+        print!("{}", render_table(&models));
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    if !problems.is_empty() {
+        anyhow::bail!("{} of the given files are not loadable GGUF models", problems.len());
+    }
+    Ok(())
+}
+
+fn print_none_found(cache: Option<&HfCache>) {
+    let default = Catalog::builtin().default_entry();
+    if let Some(cache) = cache {
+        println!("No GGUF models found in the hub cache ({}).", cache.root().display());
+    } else {
+        println!("No GGUF models found.");
+    }
+    println!(
+        "Download {} ({}) with:\n  bitnet-tui download {}",
+        default.name,
+        human_bytes(default.size_bytes),
+        default.repo
+    );
+}
+
+/// `2.41B`, `135M`.
+fn params(n: u64) -> String {
+    if n >= 1_000_000_000 {
+        format!("{:.2}B", n as f64 / 1e9)
+    } else {
+        format!("{}M", (n as f64 / 1e6).round())
+    }
+}
+
+/// One line per model, then its path indented below it.
+fn render_table(models: &[LocalModel]) -> String {
+    let rows: Vec<[String; 7]> = models
+        .iter()
+        .map(|m| {
+            let label = match &m.repo {
+                Some(repo) => format!("{repo}/{}", m.file_name),
+                None => m.file_name.clone(),
+            };
+            [
+                label,
+                m.architecture.clone(),
+                m.quant.clone(),
+                params(m.n_params),
+                human_bytes(m.size_bytes),
+                m.kind.to_string(),
+                m.source.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["MODEL", "ARCH", "QUANT", "PARAMS", "SIZE", "KIND", "SOURCE"].map(String::from);
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().chain([&header]).map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let line = |cells: &[String; 7]| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(cell, &w)| format!("{cell:<w$}")).collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(&header);
+    for (row, model) in rows.iter().zip(models) {
+        out.push_str(&line(row));
+        out.push_str(&format!("  {}\n", model.path.display()));
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct CatalogRow<'a> {
+    #[serde(flatten)]
+    entry: &'a CatalogEntry,
+    /// The cached copy at `main`, if any.
+    local_path: Option<PathBuf>,
+}
+
+fn print_catalog(cache: Option<&HfCache>, json: bool) -> anyhow::Result<()> {
+    let rows: Vec<CatalogRow> = Catalog::builtin()
+        .entries()
+        .iter()
+        .map(|entry| CatalogRow {
+            entry,
+            local_path: cache.and_then(|c| {
+                let repo = entry.repo.parse().ok()?;
+                c.cached_file(&repo, DEFAULT_REVISION, &entry.file)
+            }),
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let e = row.entry;
+        println!(
+            "{}{} — {}/{} ({}, {} {}, {}, {}){}",
+            e.name,
+            if i == 0 { " [default]" } else { "" },
+            e.repo,
+            e.file,
+            human_bytes(e.size_bytes),
+            e.architecture,
+            e.quant,
+            e.kind,
+            e.license,
+            if row.local_path.is_some() { " — downloaded" } else { "" },
+        );
+        println!("  {}", e.description);
+    }
+    println!("Download one with: bitnet-tui download REPO");
+    Ok(())
+}
