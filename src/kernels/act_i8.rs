@@ -23,8 +23,9 @@ pub fn round_half_even(x: f32) -> f32 {
 
 /// Quantizes `x` into `out` (reusing its buffer).
 pub fn quantize_row(x: &[f32], out: &mut QuantRow) {
-    let max = x.iter().fold(1e-5f64, |m, &v| m.max((v as f64).abs()));
-    let s = (127.0 / max) as f32;
+    // The max of floats is exact in f32; only the division needs double, as the reference does.
+    let max = x.iter().fold(0f32, |m, &v| m.max(v.abs())) as f64;
+    let s = (127.0 / max.max(1e-5)) as f32;
     out.q.clear();
     out.q.extend(x.iter().map(|&v| round_half_even(v * s).clamp(-128.0, 127.0) as i8));
     out.scale = s;

@@ -119,8 +119,10 @@ impl Model {
             rms_norm_rows(&st.x, &layer.attn_norm, c.rms_eps, h);
             let q = sized(&mut st.q, n * qd);
             linear(&layer.wq, file, h, q, &mut st.acts, &st.pool);
+            st.acts.keep_for_next(); // K and V read the same normed input as Q
             let k = sized(&mut st.k, n * kvd);
             linear(&layer.wk, file, h, k, &mut st.acts, &st.pool);
+            st.acts.keep_for_next();
             let v = sized(&mut st.v, n * kvd);
             linear(&layer.wv, file, h, v, &mut st.acts, &st.pool);
             for (t, a) in angles.iter().enumerate() {
@@ -147,6 +149,7 @@ impl Model {
             rms_norm_rows(&st.x, &layer.ffn_norm, c.rms_eps, h);
             let gate = sized(&mut st.gate, n * ffn);
             linear(&layer.w_gate, file, h, gate, &mut st.acts, &st.pool);
+            st.acts.keep_for_next(); // up reads the same input as gate
             let up = sized(&mut st.up, n * ffn);
             linear(&layer.w_up, file, h, up, &mut st.acts, &st.pool);
             gated_activation(gate, up, c.ffn_activation);

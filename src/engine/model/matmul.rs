@@ -20,6 +20,9 @@ use super::weights::Linear;
 #[derive(Debug, Default)]
 pub struct ActScratch {
     rows: Vec<QuantRow>,
+    /// Set by [`ActScratch::keep_for_next`]: the next I2_S product has the same input as the
+    /// last one (Q/K/V, gate/up), so its int8 rows are reused instead of quantized again.
+    reuse: bool,
 }
 
 impl ActScratch {
@@ -29,6 +32,20 @@ impl ActScratch {
         for (row, xr) in self.rows.iter_mut().zip(x.chunks_exact(width)) {
             act_i8::quantize_row(xr, row);
         }
+    }
+
+    /// Quantizes the input of an I2_S product, unless the caller said it is unchanged; every
+    /// product consumes that mark, so it never outlives the call it was meant for.
+    fn prepare(&mut self, lin: &Linear, x: &[f32]) {
+        let reuse = std::mem::take(&mut self.reuse);
+        if lin.ty == TensorType::I2S && !reuse {
+            self.quantize(x, lin.cols);
+        }
+    }
+
+    /// Marks the quantized input of the last product as valid for the next one.
+    pub fn keep_for_next(&mut self) {
+        self.reuse = true;
     }
 
     /// The first `n` quantized rows.
@@ -48,6 +65,7 @@ const F32_TILE_ROWS: usize = 16;
 pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch, pool: &SpinPool) {
     let n = x.len() / lin.cols;
     debug_assert_eq!(out.len(), n * lin.rows);
+    scratch.prepare(lin, x);
     if n == 1 {
         return linear_one(lin, file, x, out, scratch, pool);
     }
@@ -57,7 +75,6 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
     let k = lin.cols;
     match lin.ty {
         TensorType::I2S => {
-            scratch.quantize(x, k);
             let acts = scratch.rows(n);
             par_row_blocks(lin.rows, n, out, |block, vals| {
                 for tile in tiles(block.clone(), I2S_TILE_ROWS) {
@@ -125,7 +142,6 @@ fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
     let scale = lin.out_scale;
     match lin.ty {
         TensorType::I2S => {
-            scratch.quantize(x, lin.cols);
             let a = &scratch.rows(1)[0];
             pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
                 for (r, v) in (start..).zip(chunk.iter_mut()) {

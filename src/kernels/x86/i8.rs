@@ -16,20 +16,27 @@ pub fn dot_avx2(a: &[i8], b: &[i8]) -> i32 {
 unsafe fn dot_avx2_body(a: &[i8], b: &[i8]) -> i32 {
     let n = a.len().min(b.len());
     let ones = _mm256_set1_epi16(1);
-    let mut acc = [_mm256_setzero_si256(); 2];
+    // Two accumulators, unrolled by hand: an array indexed by a loop counter would live in memory.
+    let (mut acc0, mut acc1) = (_mm256_setzero_si256(), _mm256_setzero_si256());
     let mut i = 0;
-    // SAFETY: each load reads 32 bytes at i + 31 < n (loop bound).
+    // SAFETY: each load reads 32 bytes at i + 31 < n (loop bounds).
     unsafe {
-        while i + 32 <= n {
-            let va = _mm256_loadu_si256(a.as_ptr().add(i) as *const __m256i);
-            let vb = _mm256_loadu_si256(b.as_ptr().add(i) as *const __m256i);
-            let pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(vb), _mm256_sign_epi8(va, vb));
-            let k = (i / 32) & 1;
-            acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(pairs, ones));
+        let pair = |at: usize| {
+            let va = _mm256_loadu_si256(a.as_ptr().add(at) as *const __m256i);
+            let vb = _mm256_loadu_si256(b.as_ptr().add(at) as *const __m256i);
+            _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(vb), _mm256_sign_epi8(va, vb)), ones)
+        };
+        while i + 64 <= n {
+            acc0 = _mm256_add_epi32(acc0, pair(i));
+            acc1 = _mm256_add_epi32(acc1, pair(i + 32));
+            i += 64;
+        }
+        if i + 32 <= n {
+            acc0 = _mm256_add_epi32(acc0, pair(i));
             i += 32;
         }
     }
-    let v = _mm256_add_epi32(acc[0], acc[1]);
+    let v = _mm256_add_epi32(acc0, acc1);
     let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01_00_11_10));
     let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));

@@ -1,0 +1,107 @@
+//! Per-kernel throughput at BitNet b1.58 2B4T shapes, on every kernel path this CPU has:
+//! `cargo bench --bench kernels`.
+
+use std::hint::black_box;
+
+use bitnet_tui::kernels::act_i8::{quantize_row, QuantRow};
+use bitnet_tui::kernels::dispatch::KernelPath;
+use bitnet_tui::kernels::i2s_dot::{dot_codes_on, dot_codes_x4_on};
+use bitnet_tui::kernels::i8_rows::dot_i8_on;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+/// Deterministic bytes.
+fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// I2_S codes in {0,1,2} (never 3) for `rows × cols` weights.
+fn i2s_matrix(rows: usize, cols: usize) -> Vec<u8> {
+    noise(rows * cols / 4, 7)
+        .into_iter()
+        .map(|b| (0..4).fold(0u8, |acc, k| acc << 2 | ((b >> (2 * k)) & 3) % 3))
+        .collect()
+}
+
+fn activations(cols: usize, seed: u64) -> Vec<i8> {
+    noise(cols, seed).into_iter().map(|b| b as i8).collect()
+}
+
+/// One I2_S matrix-vector product (decode), all rows, one path.
+fn i2s_gemv(c: &mut Criterion) {
+    let mut group = c.benchmark_group("i2s_gemv");
+    for (name, rows, cols) in [("q_2560x2560", 2560, 2560), ("down_2560x6912", 2560, 6912)] {
+        let w = i2s_matrix(rows, cols);
+        let q = activations(cols, 3);
+        group.throughput(Throughput::Bytes(w.len() as u64));
+        for path in KernelPath::available() {
+            group.bench_with_input(BenchmarkId::new(name, path.name()), &path, |b, &path| {
+                b.iter(|| {
+                    let row_bytes = cols / 4;
+                    let sum: i64 =
+                        (0..rows).map(|r| dot_codes_on(path, &w[r * row_bytes..(r + 1) * row_bytes], &q) as i64).sum();
+                    black_box(sum)
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Four tokens against each row (prefill): each weight block unpacked once for four tokens.
+fn i2s_gemm4(c: &mut Criterion) {
+    let mut group = c.benchmark_group("i2s_gemm_x4");
+    let (rows, cols) = (2560, 6912);
+    let w = i2s_matrix(rows, cols);
+    let qs: Vec<Vec<i8>> = (0..4).map(|s| activations(cols, s)).collect();
+    group.throughput(Throughput::Elements((rows * cols * 4) as u64));
+    for path in KernelPath::available() {
+        group.bench_with_input(BenchmarkId::new("2560x6912", path.name()), &path, |b, &path| {
+            b.iter(|| {
+                let row_bytes = cols / 4;
+                let mut sum = 0i64;
+                for r in 0..rows {
+                    let acc =
+                        dot_codes_x4_on(path, &w[r * row_bytes..(r + 1) * row_bytes], [&qs[0], &qs[1], &qs[2], &qs[3]]);
+                    sum += acc.iter().map(|&v| v as i64).sum::<i64>();
+                }
+                black_box(sum)
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The int8 LM head: 4096 of its 128256 rows of 2560.
+fn i8_head_rows(c: &mut Criterion) {
+    let mut group = c.benchmark_group("i8_head");
+    let (rows, cols) = (4096, 2560);
+    let w: Vec<i8> = noise(rows * cols, 5).into_iter().map(|b| (b as i8).max(-127)).collect();
+    let q = activations(cols, 9);
+    group.throughput(Throughput::Bytes(w.len() as u64));
+    for path in KernelPath::available() {
+        group.bench_with_input(BenchmarkId::new("4096x2560", path.name()), &path, |b, &path| {
+            b.iter(|| {
+                black_box((0..rows).map(|r| dot_i8_on(path, &w[r * cols..(r + 1) * cols], &q) as i64).sum::<i64>())
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Per-token activation quantization of the FFN's input width.
+fn quantize(c: &mut Criterion) {
+    let x: Vec<f32> = noise(6912, 11).into_iter().map(|b| b as f32 / 37.0 - 3.0).collect();
+    let mut row = QuantRow::default();
+    c.bench_function("quantize_row_6912", |b| b.iter(|| quantize_row(black_box(&x), &mut row)));
+}
+
+criterion_group!(benches, i2s_gemv, i2s_gemm4, i8_head_rows, quantize);
+criterion_main!(benches);
