@@ -26,7 +26,7 @@ fn noise(n: usize, seed: u64) -> Vec<u8> {
 fn i2s_matrix(rows: usize, cols: usize) -> Vec<u8> {
     noise(rows * cols / 4, 7)
         .into_iter()
-        .map(|b| (0..4).fold(0u8, |acc, k| acc << 2 | ((b >> (2 * k)) & 3) % 3))
+        .map(|b| (0..4).fold(0u8, |acc, k| (acc << 2) | (((b >> (2 * k)) & 3) % 3)))
         .collect()
 }
 
