@@ -6,8 +6,13 @@
 //! then yield, then sleep on a condition variable, so an idle pool costs nothing and an
 //! oversubscribed machine does not collapse. The calling thread is worker 0.
 //!
+//! Work is claimed in chunks from a shared counter, and a worker that wakes late finds nothing
+//! left instead of being waited for: the caller waits only for workers that joined the job while
+//! it was open. A descheduled worker therefore delays a region by at most the chunk it holds.
+//!
 //! Lifetimes: a job is a borrowed closure handed to the workers through a lifetime-erased
-//! pointer. [`SpinPool::run`] does not return before every worker has finished with it, which is
+//! pointer. A worker reads the pointer only after registering in `active` and seeing the job
+//! open; the caller closes the job and waits for `active` to drain before it returns, which is
 //! what makes the erasure sound.
 
 use std::cell::UnsafeCell;
@@ -26,10 +31,12 @@ const YIELD: Duration = Duration::from_millis(2);
 struct Shared {
     /// Bumped for every job and at shutdown; workers wait for it to move.
     epoch: AtomicU64,
-    /// The current job, valid from its epoch bump until `pending` is back to 0.
+    /// The current job; written only while the job is closed and no worker is active.
     job: UnsafeCell<Option<*const Job>>,
-    /// Workers (other than the caller) still running the current job.
-    pending: AtomicUsize,
+    /// Whether workers may still join the current job.
+    open: AtomicBool,
+    /// Workers (other than the caller) inside the current job.
+    active: AtomicUsize,
     panicked: AtomicBool,
     shutdown: AtomicBool,
     sleepers: AtomicUsize,
@@ -37,9 +44,10 @@ struct Shared {
     wake: Condvar,
 }
 
-// SAFETY: `job` is written only by the thread inside `run` while no worker reads it (all workers
-// have finished the previous job: `pending` is 0), and published with the Release epoch bump that
-// workers Acquire before reading it. Everything else is atomics or std sync types.
+// SAFETY: `job` is written only by the thread inside `run` while the job is closed and `active`
+// is 0, and published by the SeqCst store that opens the job; workers read it only after
+// registering in `active` and seeing the job open (SeqCst). Everything else is atomics or std
+// sync types.
 unsafe impl Sync for Shared {}
 // SAFETY: the raw pointer in `job` is only dereferenced under the protocol above.
 unsafe impl Send for Shared {}
@@ -57,7 +65,8 @@ impl SpinPool {
         let shared = Arc::new(Shared {
             epoch: AtomicU64::new(0),
             job: UnsafeCell::new(None),
-            pending: AtomicUsize::new(0),
+            open: AtomicBool::new(false),
+            active: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             sleepers: AtomicUsize::new(0),
@@ -80,74 +89,68 @@ impl SpinPool {
         self.workers.len() + 1
     }
 
-    /// Runs `job(tid)` on every thread (tid 0 is the caller) and returns when all are done.
-    /// A panic in any worker is re-raised here.
-    pub fn run(&self, job: &(dyn Fn(usize) + Sync)) {
+    /// Runs `job(tid)` on the caller (tid 0) and on every worker that wakes while the caller is
+    /// still running it, and returns when all of those are done. `job` must claim its work from
+    /// shared state, since late workers may not run it at all. A panic in any of them is re-raised.
+    fn run(&self, job: &(dyn Fn(usize) + Sync)) {
         if self.workers.is_empty() {
             return job(0);
         }
         let _one_at_a_time = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let s = &*self.shared;
-        // SAFETY: erases the borrow's lifetime; workers use the pointer only until `pending`
-        // reaches 0, and this function waits for that before returning (even if `job` panics).
+        // SAFETY: erases the borrow's lifetime; workers use the pointer only while registered in
+        // `active` during the open job, and this function waits for `active` to drain after
+        // closing the job before it returns (even if `job` panics).
         let erased: *const Job = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), &'static Job>(job) };
-        // SAFETY: no worker is reading `job`: the previous run left `pending` at 0.
+        // SAFETY: the job is closed and `active` is 0 (the previous run waited for it), so no
+        // worker reads `job` now.
         unsafe { *s.job.get() = Some(erased) };
-        s.pending.store(self.workers.len(), Ordering::Relaxed);
+        s.open.store(true, Ordering::SeqCst);
         s.epoch.fetch_add(1, Ordering::SeqCst);
         if s.sleepers.load(Ordering::SeqCst) > 0 {
             let _guard = s.sleep_lock.lock().unwrap_or_else(|p| p.into_inner());
             s.wake.notify_all();
         }
         let mine = catch_unwind(AssertUnwindSafe(|| job(0)));
+        s.open.store(false, Ordering::SeqCst);
         let started = Instant::now();
-        while s.pending.load(Ordering::Acquire) != 0 {
+        while s.active.load(Ordering::SeqCst) != 0 {
             if started.elapsed() < SPIN {
                 std::hint::spin_loop();
             } else {
                 std::thread::yield_now();
             }
         }
+        let worker_panicked = s.panicked.swap(false, Ordering::Relaxed);
         if let Err(payload) = mine {
             std::panic::resume_unwind(payload);
         }
-        if s.panicked.swap(false, Ordering::Relaxed) {
+        if worker_panicked {
             panic!("a compute thread panicked");
         }
     }
 
     /// Splits `out` into chunks (multiples of `granule` elements, except the last) and runs
-    /// `f(start, chunk)` on them across the pool: each thread first takes a contiguous three
-    /// quarters share (sequential weight streams), then the rest goes out in small chunks to
-    /// whichever thread is free, so one delayed thread does not stall the region.
+    /// `f(start, chunk)` on them across the pool. Chunks go out in order from a shared counter,
+    /// about eight per thread: each is a long sequential stream, and a delayed thread holds up
+    /// at most one of them.
     pub fn for_each_chunk<T: Send>(&self, out: &mut [T], granule: usize, f: impl Fn(usize, &mut [T]) + Sync) {
         let len = out.len();
         let granule = granule.max(1);
-        let threads = self.threads();
         let units = len.div_ceil(granule);
-        let share = units * 3 / 4 / threads;
-        let tail_chunk = (units - share * threads).div_ceil(threads * 4).max(1);
-        let next = AtomicUsize::new(share * threads);
+        let chunk = units.div_ceil(self.threads() * 8).max(1);
+        let next = AtomicUsize::new(0);
         let base = SendPtr(out.as_mut_ptr());
-        let claim = |from: usize, to: usize| {
-            let (start, end) = (from * granule, (to * granule).min(len));
-            // SAFETY: every unit range [from, to) is handed out exactly once (static shares are
-            // disjoint by thread id, tail chunks by the atomic counter), so the sub-slices are
-            // disjoint; they lie within `out`, which outlives this call.
-            let chunk = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
-            f(start, chunk);
-        };
-        self.run(&|tid| {
-            if share > 0 {
-                claim(tid * share, (tid + 1) * share);
+        self.run(&|_| loop {
+            let from = next.fetch_add(chunk, Ordering::Relaxed);
+            if from >= units {
+                break;
             }
-            loop {
-                let from = next.fetch_add(tail_chunk, Ordering::Relaxed);
-                if from >= units {
-                    break;
-                }
-                claim(from, (from + tail_chunk).min(units));
-            }
+            let (start, end) = (from * granule, ((from + chunk) * granule).min(len));
+            // SAFETY: each unit range is handed out once by the atomic counter, so the
+            // sub-slices are disjoint; they lie within `out`, which outlives this call.
+            let part = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
+            f(start, part);
         });
     }
 }
@@ -204,32 +207,23 @@ fn worker(s: &Shared, tid: usize) {
         if s.shutdown.load(Ordering::Acquire) {
             return;
         }
-        // SAFETY: the epoch moved, so `job` holds the current job, which stays valid until we
-        // decrement `pending` (the caller waits for that).
-        let job = unsafe { (*s.job.get()).expect("a job is set before the epoch moves") };
-        // SAFETY: see above; the pointee is a live `dyn Fn(usize) + Sync`.
-        if catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(tid) })).is_err() {
-            s.panicked.store(true, Ordering::Relaxed);
+        s.active.fetch_add(1, Ordering::SeqCst);
+        if s.open.load(Ordering::SeqCst) {
+            // SAFETY: registered in `active` while the job is open, so `job` holds the current
+            // job and stays valid until we deregister (the caller waits for that).
+            let job = unsafe { (*s.job.get()).expect("an open job is set") };
+            // SAFETY: see above; the pointee is a live `dyn Fn(usize) + Sync`.
+            if catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(tid) })).is_err() {
+                s.panicked.store(true, Ordering::Relaxed);
+            }
         }
-        s.pending.fetch_sub(1, Ordering::Release);
+        s.active.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_thread_runs_each_job() {
-        let pool = SpinPool::new(3);
-        let hits = AtomicUsize::new(0);
-        for _ in 0..1000 {
-            pool.run(&|_| {
-                hits.fetch_add(1, Ordering::Relaxed);
-            });
-        }
-        assert_eq!(hits.load(Ordering::Relaxed), 3000);
-    }
 
     #[test]
     fn chunks_cover_the_output_exactly_once() {
@@ -251,26 +245,33 @@ mod tests {
     }
 
     #[test]
-    fn sleeping_workers_wake_up() {
+    fn sleeping_workers_wake_up_and_help() {
         let pool = SpinPool::new(2);
         std::thread::sleep(YIELD * 3);
-        let hits = AtomicUsize::new(0);
-        pool.run(&|_| {
-            hits.fetch_add(1, Ordering::Relaxed);
-        });
-        assert_eq!(hits.load(Ordering::Relaxed), 2);
+        let mut out = vec![0u8; 1 << 16];
+        let threads = Mutex::new(std::collections::HashSet::new());
+        for _ in 0..200 {
+            pool.for_each_chunk(&mut out, 64, |_, chunk| {
+                threads.lock().unwrap().insert(std::thread::current().id());
+                // Enough work per chunk that a woken worker gets to claim some.
+                std::thread::sleep(Duration::from_micros(50));
+                chunk.fill(1);
+            });
+        }
+        assert!(out.iter().all(|&v| v == 1));
+        assert_eq!(threads.lock().unwrap().len(), 2, "the worker never joined");
     }
 
     #[test]
     fn a_worker_panic_reaches_the_caller() {
         let pool = SpinPool::new(2);
-        let result = catch_unwind(AssertUnwindSafe(|| pool.run(&|tid| assert!(tid == 0, "boom"))));
+        let mut out = vec![0u8; 4096];
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            pool.for_each_chunk(&mut out, 1, |start, _| assert!(start < 2048, "boom"));
+        }));
         assert!(result.is_err());
         // The pool still works afterwards.
-        let hits = AtomicUsize::new(0);
-        pool.run(&|_| {
-            hits.fetch_add(1, Ordering::Relaxed);
-        });
-        assert_eq!(hits.load(Ordering::Relaxed), 2);
+        pool.for_each_chunk(&mut out, 1, |_, chunk| chunk.fill(2));
+        assert!(out.iter().all(|&v| v == 2));
     }
 }
