@@ -111,6 +111,46 @@ fn model_picker_while_loading() {
 }
 
 #[test]
+fn model_manager_with_catalog_local_and_downloading_rows() {
+    use bitnet_tui::app::models::{HubFile, ModelStatus};
+    use bitnet_tui::app::state::Download;
+    use bitnet_tui::hub::download::Progress;
+    let mut state = chatting();
+    let mut local = ModelEntry::from_path(&PathBuf::from("/models/bitnet-2b.gguf"), ModelSource::CommandLine);
+    local.apply_info(state.model.as_ref().unwrap());
+    let catalog = |name: &str, repo: &str, size: u64, status| ModelEntry {
+        path: PathBuf::new(),
+        name: name.into(),
+        arch: Some("llama".into()),
+        quant: Some("Q8_0".into()),
+        size_bytes: Some(size),
+        kind: ModelKind::Instruct,
+        source: ModelSource::Catalog,
+        status,
+        hub: Some(HubFile { repo: repo.into(), file: "m.gguf".into() }),
+    };
+    state.models = vec![
+        local,
+        catalog("SmolLM2 360M Instruct", "org/smol", 386_000_000, ModelStatus::NotDownloaded),
+        catalog("Partial Model", "org/partial", 1_000_000_000, ModelStatus::Partial { bytes: 250_000_000 }),
+        catalog("Busy Model", "org/busy", 500_000_000, ModelStatus::Partial { bytes: 100_000_000 }),
+    ];
+    state.download = Some(Download {
+        file: HubFile { repo: "org/busy".into(), file: "m.gguf".into() },
+        name: "Busy Model".into(),
+        progress: Some(Progress {
+            downloaded: 210_000_000,
+            total: 500_000_000,
+            bytes_per_sec: 12_500_000.0,
+            eta: Some(std::time::Duration::from_secs(23)),
+        }),
+        cancelling: false,
+    });
+    state.overlay = Some(Overlay::Picker { selected: 1 });
+    insta::assert_snapshot!(draw(&mut state, 110, 24).backend());
+}
+
+#[test]
 fn help_overlay() {
     let mut state = chatting();
     state.overlay = Some(Overlay::Help { scroll: 0 });

@@ -48,6 +48,9 @@ pub enum Action {
     Rename,
     Delete,
     Close,
+    // The model manager.
+    Download,
+    CancelDownload,
 }
 
 /// Every action with a fixed name, in the order the help overlay lists them.
@@ -90,6 +93,8 @@ const NAMED: &[(&str, Action)] = &[
     ("rename", Action::Rename),
     ("delete", Action::Delete),
     ("close", Action::Close),
+    ("download", Action::Download),
+    ("cancel_download", Action::CancelDownload),
 ];
 
 const COPY_CODE_PREFIX: &str = "copy_code_";

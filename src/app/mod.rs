@@ -5,6 +5,8 @@ pub mod action;
 pub mod code_blocks;
 pub mod config;
 pub mod conversation;
+pub mod downloads;
+pub mod hub_rows;
 pub mod input_history;
 pub mod keymap;
 pub mod live_stats;

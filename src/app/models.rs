@@ -1,11 +1,15 @@
-//! The model picker's list: which GGUF files we know of and what we can tell about them.
-//! [`discover`] is the one data source; HF-cache discovery plugs in there.
+//! The model manager's list: which GGUF files we know of and what we can tell about them.
+//! [`discover`] is the one data source: local files first, then catalog models not on disk
+//! ([`hub_rows`](super::hub_rows)).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::hub_rows;
 use crate::engine::protocol::ModelInfo;
 use crate::gguf::{GgufFile, ModelSummary};
+use crate::hub::cache::HfCache;
+use crate::hub::catalog::Catalog;
 
 /// Whether a model was tuned to chat, as far as we can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,11 +26,34 @@ pub enum ModelSource {
     Config,
     Recent,
     ModelsDir,
+    /// The Hugging Face hub cache.
+    HfCache,
+    /// The download catalog (not on disk yet).
+    Catalog,
 }
 
-/// One model the picker can load.
+/// Whether the model file is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelStatus {
+    Downloaded,
+    /// A download stopped part way; `bytes` of the file are on disk.
+    Partial {
+        bytes: u64,
+    },
+    NotDownloaded,
+}
+
+/// A file of a hub repo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubFile {
+    pub repo: String,
+    pub file: String,
+}
+
+/// One model the manager lists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelEntry {
+    /// Empty for a model that is not downloaded.
     pub path: PathBuf,
     pub name: String,
     pub arch: Option<String>,
@@ -34,6 +61,9 @@ pub struct ModelEntry {
     pub size_bytes: Option<u64>,
     pub kind: ModelKind,
     pub source: ModelSource,
+    pub status: ModelStatus,
+    /// Where the file comes from on the hub, when known.
+    pub hub: Option<HubFile>,
 }
 
 impl ModelEntry {
@@ -60,7 +90,13 @@ impl ModelEntry {
             size_bytes: fs::metadata(path).ok().map(|m| m.len()),
             kind,
             source,
+            status: ModelStatus::Downloaded,
+            hub: None,
         }
+    }
+
+    pub fn is_downloaded(&self) -> bool {
+        self.status == ModelStatus::Downloaded
     }
 
     /// Replaces guesses with what the engine read from the loaded file.
@@ -79,6 +115,8 @@ pub struct ModelSources {
     pub config: Vec<PathBuf>,
     pub recent: Vec<PathBuf>,
     pub models_dir: Option<PathBuf>,
+    /// The hub cache: its models are listed, and catalog models download into it.
+    pub hf_cache: Option<HfCache>,
 }
 
 /// Every model we know of, without duplicates, in source order (command line first).
@@ -99,10 +137,14 @@ pub fn discover(sources: &ModelSources) -> Vec<ModelEntry> {
             entries.push(ModelEntry::from_path(&path, source));
         }
     }
+    if let Some(cache) = &sources.hf_cache {
+        hub_rows::add_cached(&mut entries, cache);
+        hub_rows::add_catalog(&mut entries, cache, Catalog::builtin());
+    }
     entries
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
@@ -216,6 +258,7 @@ mod tests {
             config: vec![],
             recent: vec![PathBuf::from("/gone/old.gguf"), a.clone()],
             models_dir: Some(dir.path().to_path_buf()),
+            hf_cache: None,
         };
         let entries = discover(&sources);
         let found: Vec<_> = entries.iter().map(|e| (e.path.clone(), e.source)).collect();

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use crossterm::event::KeyEvent;
 
 use crate::app::conversation::Conversation;
-use crate::app::models::ModelEntry;
+use crate::app::models::{HubFile, ModelEntry};
 use crate::app::store::ConversationSummary;
 use crate::engine::protocol::{EngineCmd, EngineEvent};
+use crate::hub::download::Progress;
 
 /// Everything that can change the state.
 #[derive(Debug, Clone)]
@@ -23,6 +24,7 @@ pub enum Msg {
     /// The engine's event channel closed.
     EngineGone,
     ModelsFound(Vec<ModelEntry>),
+    Download(DownloadEvent),
     ConversationsListed(Vec<ConversationSummary>),
     ConversationOpened(Conversation),
     Exported(PathBuf),
@@ -50,6 +52,22 @@ pub enum Effect {
     ExportStored(String),
     CopyToClipboard(String),
     DiscoverModels,
+    /// Download a hub file into the cache on a background thread.
+    StartDownload(HubFile),
+    /// Stop the running download, keeping its partial file.
+    CancelDownload,
     SaveRecentModels(Vec<PathBuf>),
     Suspend,
+}
+
+/// What the background download reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DownloadEvent {
+    Progress(Progress),
+    /// Verified and linked in the cache, at this path.
+    Finished(PathBuf),
+    /// Stopped by a cancel; the partial file stays for a resume.
+    Cancelled,
+    /// The error's text, naming the file or URL.
+    Failed(String),
 }

@@ -13,6 +13,7 @@ use ratatui::Terminal;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::MissedTickBehavior;
 
+use crate::app::downloads::Downloads;
 use crate::app::models::{discover, ModelSources};
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::State;
@@ -65,15 +66,17 @@ where
     state.size = (size.width, size.height);
 
     let mut queue: VecDeque<Msg> = VecDeque::new();
+    let (mut downloads, mut download_events) = Downloads::new();
+    let mut out = Outputs { cmds: &cmds, downloads: &mut downloads };
     let first = start(&mut state);
-    run_effects(first, &mut state, &cmds, ctx, terminal, &mut queue)?;
+    run_effects(first, &mut state, &mut out, ctx, terminal, &mut queue)?;
     let mut input_open = true;
     let mut engine_open = true;
     loop {
         while let Some(msg) = queue.pop_front() {
             state.now = SystemTime::now();
             let effects = update(&mut state, msg);
-            run_effects(effects, &mut state, &cmds, ctx, terminal, &mut queue)?;
+            run_effects(effects, &mut state, &mut out, ctx, terminal, &mut queue)?;
         }
         if state.quitting {
             return Ok(state);
@@ -91,6 +94,7 @@ where
                     queue.push_back(Msg::EngineGone);
                 }
             },
+            Some(event) = download_events.recv() => queue.push_back(Msg::Download(event)),
             _ = frames.tick() => {
                 if ctx.host.terminate_requested() {
                     queue.push_back(Msg::Terminate);
@@ -124,10 +128,16 @@ fn terminal_msg(event: Event) -> Option<Msg> {
     }
 }
 
+/// Where effects send work besides the context: the engine and the downloads.
+struct Outputs<'a> {
+    cmds: &'a UnboundedSender<EngineCmd>,
+    downloads: &'a mut Downloads,
+}
+
 fn run_effects<B>(
     effects: Vec<Effect>,
     state: &mut State,
-    cmds: &UnboundedSender<EngineCmd>,
+    out: &mut Outputs<'_>,
     ctx: &mut AppContext<'_>,
     terminal: &mut Terminal<B>,
     queue: &mut VecDeque<Msg>,
@@ -137,7 +147,7 @@ where
     B::Error: Send + Sync + 'static,
 {
     for effect in effects {
-        queue.extend(run_effect(effect, state, cmds, ctx, terminal)?);
+        queue.extend(run_effect(effect, state, out, ctx, terminal)?);
     }
     Ok(())
 }
@@ -146,7 +156,7 @@ where
 fn run_effect<B>(
     effect: Effect,
     state: &State,
-    cmds: &UnboundedSender<EngineCmd>,
+    out: &mut Outputs<'_>,
     ctx: &mut AppContext<'_>,
     terminal: &mut Terminal<B>,
 ) -> anyhow::Result<Option<Msg>>
@@ -162,7 +172,7 @@ where
     let msg = match effect {
         Effect::Engine(cmd) => {
             tracing::debug!(?cmd, "engine command");
-            let sent = cmds.send(cmd);
+            let sent = out.cmds.send(cmd);
             (sent.is_err() && state.engine_alive).then_some(Msg::EngineGone)
         }
         Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(strings::SAVING, e)),
@@ -196,6 +206,14 @@ where
         Effect::DiscoverModels => {
             let sources = ModelSources { recent: state.recent_models.clone(), ..ctx.sources.clone() };
             Some(Msg::ModelsFound(discover(&sources)))
+        }
+        Effect::StartDownload(file) => {
+            out.downloads.start(file);
+            None
+        }
+        Effect::CancelDownload => {
+            out.downloads.cancel();
+            None
         }
         Effect::SaveRecentModels(paths) => {
             store.save_recent_models(&paths).err().and_then(|e| failed(strings::SAVING_RECENT, e))

@@ -10,10 +10,11 @@ use crate::app::conversation::Conversation;
 use crate::app::input_history::InputHistory;
 use crate::app::keymap::Keymap;
 use crate::app::live_stats::LiveStats;
-use crate::app::models::ModelEntry;
+use crate::app::models::{HubFile, ModelEntry};
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
+use crate::hub::download::Progress;
 use crate::ui::strings;
 
 /// The request whose reply is streaming in.
@@ -32,6 +33,18 @@ pub struct Loading {
     pub path: PathBuf,
     pub fraction: f32,
     pub stage: String,
+}
+
+/// The download running in the background.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Download {
+    pub file: HubFile,
+    /// The model's name, for the gauge and notices.
+    pub name: String,
+    /// None until the first report.
+    pub progress: Option<Progress>,
+    /// A cancel was sent; waiting for the download to stop.
+    pub cancelling: bool,
 }
 
 /// Chat scroll position. `top == None` follows the end of the conversation.
@@ -102,8 +115,10 @@ pub struct State {
     pub load_options: LoadOptions,
     pub model: Option<ModelInfo>,
     pub loading: Option<Loading>,
-    /// The picker's list.
+    /// The model manager's list.
     pub models: Vec<ModelEntry>,
+    /// One download at a time; it keeps running while the user chats.
+    pub download: Option<Download>,
     /// Loaded model files, most recent first; cycled by next/prev model.
     pub recent_models: Vec<PathBuf>,
     pub live: LiveStats,
@@ -156,6 +171,7 @@ impl State {
             model: None,
             loading: None,
             models: Vec::new(),
+            download: None,
             recent_models: recent,
             live: LiveStats::default(),
             scroll: Scroll::default(),

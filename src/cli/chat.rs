@@ -15,6 +15,7 @@ use crate::app::{logging, run_app, AppContext, State};
 use crate::cli::Cli;
 use crate::engine::protocol::{EngineCmd, EngineEvent};
 use crate::engine::EngineThread;
+use crate::hub::cache::HfCache;
 
 /// The engine's channel ends, and the guard that stops its thread when dropped.
 type EngineParts = (UnboundedSender<EngineCmd>, UnboundedReceiver<EngineEvent>, EngineThread);
@@ -51,6 +52,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
             config: settings.config_models.clone(),
             recent: Vec::new(),
             models_dir: settings.models_dir.clone(),
+            hf_cache: HfCache::from_env().ok(),
         },
         host: &mut host,
         frame_rate: settings.frame_rate,

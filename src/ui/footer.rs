@@ -34,7 +34,9 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
             Scope::Sliders,
             vec![Action::Decrease, Action::Increase, Action::IncreaseCoarse, Action::Reset, Action::Close],
         ),
-        Some(Overlay::Picker { .. }) => (Scope::Picker, vec![Action::Confirm, Action::Close]),
+        Some(Overlay::Picker { .. }) => {
+            (Scope::Picker, vec![Action::Confirm, Action::Download, Action::CancelDownload, Action::Close])
+        }
         Some(Overlay::History(_)) => (
             Scope::History,
             vec![

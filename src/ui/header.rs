@@ -1,11 +1,12 @@
-//! The top line: app name, model, what the engine is doing; a gauge while a model loads.
+//! The top line: app name, model, what the engine is doing; a gauge while a model loads, else
+//! while a model downloads.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{LineGauge, Paragraph};
 use ratatui::Frame;
 
-use crate::app::state::State;
+use crate::app::state::{Download, State};
 use crate::ui::strings;
 use crate::ui::theme::Theme;
 
@@ -25,14 +26,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(" │ ", theme.dim),
         Span::styled(status, theme.key),
     ]);
-    let Some(loading) = &state.loading else {
-        let title = Line::styled(format!("{} ", state.conversation.display_title()), theme.dim);
-        frame.render_widget(Paragraph::new(left), area);
-        frame.render_widget(Paragraph::new(title).right_aligned(), area);
-        return;
-    };
     let [left_area, gauge_area] =
         Layout::horizontal([Constraint::Length(left.width() as u16 + 1), Constraint::Fill(1)]).areas(area);
+    let Some(loading) = &state.loading else {
+        match &state.download {
+            Some(download) => {
+                frame.render_widget(Paragraph::new(left), left_area);
+                download_gauge(frame, gauge_area, download, theme);
+            }
+            None => {
+                let title = Line::styled(format!("{} ", state.conversation.display_title()), theme.dim);
+                frame.render_widget(Paragraph::new(left), area);
+                frame.render_widget(Paragraph::new(title).right_aligned(), area);
+            }
+        }
+        return;
+    };
     frame.render_widget(Paragraph::new(left), left_area);
     let name = loading
         .path
@@ -45,4 +54,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .filled_style(theme.gauge)
         .unfilled_style(theme.dim);
     frame.render_widget(gauge, gauge_area);
+}
+
+fn download_gauge(frame: &mut Frame, area: Rect, download: &Download, theme: &Theme) {
+    let ratio = download.progress.map_or(0.0, |p| p.downloaded as f64 / p.total.max(1) as f64);
+    let gauge = LineGauge::default()
+        .ratio(ratio.clamp(0.0, 1.0))
+        .label(strings::download_gauge(&download.name, download.progress.as_ref()))
+        .filled_style(theme.gauge)
+        .unfilled_style(theme.dim);
+    frame.render_widget(gauge, area);
 }

@@ -82,6 +82,77 @@ pub fn no_model(keymap: &Keymap) -> String {
     )
 }
 
+pub const NO_DOWNLOAD: &str = "No download is running.";
+pub const DOWNLOADED: &str = "downloaded";
+pub const NOT_DOWNLOADED: &str = "not downloaded";
+
+pub fn download_started(name: &str) -> String {
+    format!("Downloading {name}; it goes on while you chat.")
+}
+
+pub fn download_busy(name: &str, keymap: &Keymap) -> String {
+    format!(
+        "{name} is downloading; one download at a time ({} cancels it).",
+        key_of(keymap, Scope::Picker, Action::CancelDownload)
+    )
+}
+
+pub fn already_downloaded(name: &str) -> String {
+    format!("{name} is downloaded already.")
+}
+
+pub fn download_cancelling(name: &str) -> String {
+    format!("Stopping the download of {name}…")
+}
+
+pub fn downloaded(name: &str, keymap: &Keymap) -> String {
+    format!(
+        "Downloaded {name}; {} opens the models, {} loads it.",
+        key_of(keymap, Scope::Global, Action::OpenModels),
+        key_of(keymap, Scope::Picker, Action::Confirm)
+    )
+}
+
+pub fn download_cancelled(name: &str, keymap: &Keymap) -> String {
+    format!(
+        "Download of {name} stopped; the partial file is kept and {} resumes it.",
+        key_of(keymap, Scope::Picker, Action::Download)
+    )
+}
+
+pub fn download_failed(name: &str, error: &str) -> String {
+    failed(&format!("Downloading {name}"), &error)
+}
+
+pub fn not_downloaded(name: &str, keymap: &Keymap) -> String {
+    format!("{name} is not downloaded yet: {} downloads it.", key_of(keymap, Scope::Picker, Action::Download))
+}
+
+/// A row's state in the model manager.
+pub fn partial(percent: f64) -> String {
+    format!("partial {percent:.0}%")
+}
+
+pub fn downloading(percent: Option<f64>) -> String {
+    percent.map_or_else(|| "downloading…".to_string(), |p| format!("downloading {p:.0}%"))
+}
+
+/// The gauge's label: name, percent, rate and time left.
+pub fn download_gauge(name: &str, progress: Option<&crate::hub::download::Progress>) -> String {
+    let Some(p) = progress else {
+        return format!("⇣ {name} starting…");
+    };
+    let percent = p.downloaded as f64 * 100.0 / p.total.max(1) as f64;
+    let mut text = format!("⇣ {name} {percent:.0}% of {}", bytes(p.total));
+    if p.bytes_per_sec > 0.0 {
+        text.push_str(&format!(" · {}/s", bytes(p.bytes_per_sec as u64)));
+    }
+    if let Some(eta) = p.eta {
+        text.push_str(&format!(" · {} left", crate::hub::format::human_duration(eta)));
+    }
+    text
+}
+
 pub fn press_again_to_quit(keymap: &Keymap) -> String {
     format!("Press {} again to quit.", key_of(keymap, Scope::Global, Action::Interrupt))
 }
@@ -188,6 +259,8 @@ pub fn model_source(source: ModelSource) -> &'static str {
         ModelSource::Config => "config",
         ModelSource::Recent => "recent",
         ModelSource::ModelsDir => "models dir",
+        ModelSource::HfCache => "hf cache",
+        ModelSource::Catalog => "catalog",
     }
 }
 
@@ -260,6 +333,8 @@ pub fn action_label(action: Action) -> String {
         Action::Rename => "rename",
         Action::Delete => "delete",
         Action::Close => "close",
+        Action::Download => "download",
+        Action::CancelDownload => "cancel the download",
     };
     text.to_string()
 }

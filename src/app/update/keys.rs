@@ -131,7 +131,9 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         | Action::Confirm
         | Action::Rename
         | Action::Delete
-        | Action::Close => panels::on_overlay_action(state, action),
+        | Action::Close
+        | Action::Download
+        | Action::CancelDownload => panels::on_overlay_action(state, action),
     };
     Some(effects)
 }

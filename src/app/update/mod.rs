@@ -1,6 +1,7 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: every state change happens here, without I/O.
 
 mod chat;
+pub mod downloads;
 mod engine;
 mod history;
 mod keys;
@@ -30,6 +31,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             panels::on_models_found(state, models);
             Vec::new()
         }
+        Msg::Download(event) => downloads::on_event(state, event),
         Msg::ConversationsListed(items) => {
             history::on_listed(state, items);
             Vec::new()

@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 
-use super::{chat, history, toggle_overlay};
+use super::{chat, downloads, history, toggle_overlay};
 use crate::app::action::Action;
-use crate::app::models::ModelEntry;
+use crate::app::models::{HubFile, ModelEntry};
 use crate::app::msg::Effect;
 use crate::app::sliders::Slider;
 use crate::app::state::{Loading, NoticeLevel, Overlay, State};
 use crate::engine::protocol::EngineCmd;
+use crate::hub::catalog::Catalog;
 use crate::ui::strings;
 
 /// List-style actions go to whichever overlay is open.
@@ -24,10 +25,14 @@ pub(super) fn on_overlay_action(state: &mut State, action: Action) -> Vec<Effect
                 Vec::new()
             }
             Action::Confirm => {
-                let path = state.models.get(*selected).map(|e| e.path.clone());
-                state.overlay = None;
-                path.map_or_else(Vec::new, |p| load_model(state, p))
+                let selected = *selected;
+                confirm_model(state, selected)
             }
+            Action::Download => {
+                let selected = *selected;
+                downloads::start(state, selected)
+            }
+            Action::CancelDownload => downloads::cancel(state),
             Action::Close => close(state),
             _ => Vec::new(),
         },
@@ -43,6 +48,21 @@ pub(super) fn on_overlay_action(state: &mut State, action: Action) -> Vec<Effect
         Some(Overlay::History(_)) => history::on_action(state, action),
         None => Vec::new(),
     }
+}
+
+/// Loads the selected model when it is on disk.
+fn confirm_model(state: &mut State, selected: usize) -> Vec<Effect> {
+    let Some(entry) = state.models.get(selected) else {
+        return Vec::new();
+    };
+    if !entry.is_downloaded() {
+        let text = strings::not_downloaded(&entry.name, &state.keymap);
+        state.notify(NoticeLevel::Warning, text);
+        return Vec::new();
+    }
+    let path = entry.path.clone();
+    state.overlay = None;
+    load_model(state, path)
 }
 
 fn close(state: &mut State) -> Vec<Effect> {
@@ -107,10 +127,35 @@ pub(super) fn on_models_found(state: &mut State, mut models: Vec<ModelEntry>) {
         }
     }
     let current = state.current_model_path().cloned();
+    let previous = match &state.overlay {
+        Some(Overlay::Picker { selected }) => state.models.get(*selected).map(identity),
+        _ => None,
+    };
     if let Some(Overlay::Picker { selected }) = &mut state.overlay {
-        *selected = models.iter().position(|e| Some(&e.path) == current.as_ref()).unwrap_or(0);
+        *selected = select_in(&models, current.as_ref(), previous);
     }
     state.models = models;
+}
+
+/// What names a row across re-scans: its hub file, else its path.
+fn identity(entry: &ModelEntry) -> (Option<HubFile>, PathBuf) {
+    (entry.hub.clone(), if entry.hub.is_some() { PathBuf::new() } else { entry.path.clone() })
+}
+
+/// The row to select: the current model, else the row selected before, else (with nothing on
+/// disk) the catalog's default model, else the first.
+fn select_in(models: &[ModelEntry], current: Option<&PathBuf>, previous: Option<(Option<HubFile>, PathBuf)>) -> usize {
+    let default = Catalog::builtin().default_entry();
+    let is_default = |e: &ModelEntry| {
+        e.hub.as_ref().is_some_and(|h| h.repo.eq_ignore_ascii_case(&default.repo) && h.file == default.file)
+    };
+    let nothing_on_disk = !models.iter().any(ModelEntry::is_downloaded);
+    models
+        .iter()
+        .position(|e| Some(&e.path) == current && e.is_downloaded())
+        .or_else(|| previous.and_then(|p| models.iter().position(|e| identity(e) == p)))
+        .or_else(|| models.iter().position(is_default).filter(|_| nothing_on_disk))
+        .unwrap_or(0)
 }
 
 /// Replaces the model. A running reply is stopped first; the conversation stays and the next
