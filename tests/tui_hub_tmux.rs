@@ -6,61 +6,11 @@
 mod common;
 mod hub_support;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bitnet_tui::hub::catalog::Catalog;
+use common::tmux::Tmux;
 use hub_support::hub_server::{FakeHub, HubConfig};
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str) -> Self {
-        let session = format!("bitnet-tui-hub-test-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", cmd])
-            .status()
-            .expect("tmux is not installed (.ci/run installs it with apt-get)");
-        assert!(ok.success());
-        Self { session }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    fn text(&self, text: &str) {
-        assert!(Command::new("tmux").args(["send-keys", "-t", &self.session, "-l", text]).status().unwrap().success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen satisfies `ok`, or fails showing the last screen.
-    fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(start.elapsed() < timeout, "timed out waiting for {what}; the screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
-    }
-}
 
 /// The screen line that shows `needle`.
 fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
@@ -93,7 +43,7 @@ fn first_start_downloads_the_default_model_loads_it_and_chats() {
         dir("cache"),
         env!("CARGO_BIN_EXE_bitnet-tui"),
     );
-    let tmux = Tmux::start(&cmd);
+    let tmux = Tmux::start("hub", &cmd);
     let minute = Duration::from_secs(60);
 
     // The manager is open, the default model selected (its hub file and size below the list).

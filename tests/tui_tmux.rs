@@ -4,59 +4,11 @@
 
 mod common;
 
+use common::tmux::Tmux;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str) -> Self {
-        let session = format!("bitnet-tui-test-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", cmd])
-            .status()
-            .expect("tmux is not installed (.ci/run installs it with apt-get)");
-        assert!(ok.success());
-        Self { session }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    fn text(&self, text: &str) {
-        assert!(Command::new("tmux").args(["send-keys", "-t", &self.session, "-l", text]).status().unwrap().success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen satisfies `ok`, or fails showing the last screen.
-    fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(start.elapsed() < timeout, "timed out waiting for {what}; the screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
-    }
-}
+use std::time::Duration;
 
 /// The first number before "tok/s now" in the live panel.
 fn tok_s_now(screen: &str) -> Option<f64> {
@@ -85,7 +37,7 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
         common::smollm2().display(),
         common::bitnet_tiny().display(),
     );
-    let tmux = Tmux::start(&cmd);
+    let tmux = Tmux::start("chat", &cmd);
     let minute = Duration::from_secs(60);
     tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
 

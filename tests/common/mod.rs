@@ -1,6 +1,8 @@
 //! Paths to the models and reference files that integration tests read.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod tmux;
+
 use std::path::PathBuf;
 
 /// `../shared/` beside the repository (read-only inputs shared by developers and CI).
