@@ -14,3 +14,13 @@ pub fn map_readonly(file: &File) -> io::Result<Mmap> {
     // against the mapped length, so no offset we compute points outside the map.
     unsafe { MmapOptions::new().map(file) }
 }
+
+/// Lets the kernel drop this process's mappings of `len` bytes at `offset` (MADV_DONTNEED): the
+/// pages stay in the page cache, and a later read faults them back in. Used after the F16 LM head
+/// was repacked, so the 657 MB of embedding rows no longer count in our RSS until a token's row is read.
+pub fn release_range(map: &Mmap, offset: usize, len: usize) -> io::Result<()> {
+    // SAFETY: the map is a read-only, shared file mapping: MADV_DONTNEED only drops our page
+    // table entries, and the next access reads the same file bytes back, so no borrowed slice
+    // of the map can observe a change.
+    unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) }
+}

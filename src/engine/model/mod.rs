@@ -53,7 +53,12 @@ impl Model {
         let head = &self.weights.output;
         self.head_i8 = match (format, head.ty) {
             (LmHead::Q8, TensorType::F16) => {
-                Some(I8Rows::from_f16(f16_slice(&self.file.bytes()[head.bytes.clone()]), head.cols))
+                let rows = I8Rows::from_f16(f16_slice(&self.file.bytes()[head.bytes.clone()]), head.cols);
+                // Only single embedding rows are read from now on; let the rest leave our RSS.
+                if let Some(map) = self.file.mmap() {
+                    let _ = crate::kernels::mmap::release_range(map, head.bytes.start, head.bytes.len());
+                }
+                Some(rows)
             }
             _ => None,
         };
