@@ -209,3 +209,30 @@ async fn the_loop_runs_a_chat_against_the_fake_engine() {
     assert!(screen.contains("Hello! How can I help?"), "{screen}");
     assert!(screen.contains("6 tokens · 31.2 tok/s · TTFT 95 ms · end of text"), "{screen}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn typed_keys_are_drawn_at_once_not_at_the_next_frame_tick() {
+    let data = tempfile::tempdir().unwrap();
+    let model = data.path().join("model.gguf");
+    std::fs::write(&model, b"GGUF").unwrap();
+    let (cmds, events, journal) = fake_engine::spawn(Duration::from_millis(30));
+    let (keys, input) = unbounded::<io::Result<Event>>();
+    let mut state = State::new(&settings(), vec![model], fixed_time());
+    state.size = (80, 24);
+    let mut host = RecordingHost::default();
+    // One frame a second: the clock draws at start and then not again before the test ends.
+    let mut ctx =
+        AppContext { store: Store::new(data.path()), sources: ModelSources::default(), host: &mut host, frame_rate: 1 };
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let script = async {
+        wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        type_keys(&keys, "Hey there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        press(&keys, KeyCode::Char('q'), KeyModifiers::CONTROL);
+    };
+    let (state, ()) = tokio::join!(run_app(&mut terminal, state, cmds, events, input, &mut ctx), script);
+    state.expect("the loop ends cleanly");
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("Hey there"), "the typed text is on screen within 100 ms:\n{screen}");
+}

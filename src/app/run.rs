@@ -1,13 +1,14 @@
 //! The main loop: waits on terminal input, engine events and the frame clock, feeds `update`,
-//! runs the effects it returns, and redraws at most `frame_rate` times a second, only when
-//! something changed, so a fast token stream never waits for the screen.
+//! runs the effects it returns, and redraws only when something changed: what the user typed at
+//! once (so a key shows within milliseconds), everything else at most `frame_rate` times a
+//! second, so a fast token stream never waits for the screen.
 
 use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, SystemTime};
 
 use crossterm::event::Event;
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use ratatui::backend::Backend;
 use ratatui::Terminal;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -72,6 +73,7 @@ where
     run_effects(first, &mut state, &mut out, ctx, terminal, &mut queue)?;
     let mut input_open = true;
     let mut engine_open = true;
+    let mut typed = false;
     loop {
         while let Some(msg) = queue.pop_front() {
             state.now = SystemTime::now();
@@ -81,9 +83,18 @@ where
         if state.quitting {
             return Ok(state);
         }
+        // What the user typed is drawn at once, not at the next tick.
+        if std::mem::take(&mut typed) && state.dirty {
+            draw(terminal, &mut view, &mut state)?;
+        }
         tokio::select! {
             event = input.next(), if input_open => match event {
-                Some(Ok(event)) => queue.extend(terminal_msg(event)),
+                Some(Ok(event)) => {
+                    queue.extend(terminal_msg(event));
+                    // Keys that arrived together (a held key, an unbracketed paste) make one frame.
+                    input_open = take_ready_input(&mut input, &mut queue)?;
+                    typed = true;
+                }
                 Some(Err(e)) => return Err(e.into()),
                 None => input_open = false,
             },
@@ -117,6 +128,20 @@ where
     state.viewport = viewport;
     state.dirty = false;
     Ok(())
+}
+
+/// Queues the terminal events that are already waiting; false once the input has ended.
+fn take_ready_input<I>(input: &mut I, queue: &mut VecDeque<Msg>) -> io::Result<bool>
+where
+    I: Stream<Item = io::Result<Event>> + Unpin,
+{
+    loop {
+        match input.next().now_or_never() {
+            Some(Some(event)) => queue.extend(terminal_msg(event?)),
+            Some(None) => return Ok(false),
+            None => return Ok(true),
+        }
+    }
 }
 
 fn terminal_msg(event: Event) -> Option<Msg> {

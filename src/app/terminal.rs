@@ -4,20 +4,25 @@
 
 use std::io::{self, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crossterm::event::{
-    DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    DisableBracketedPaste, EnableBracketedPaste, Event, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
     PushKeyboardEnhancementFlags,
 };
 use crossterm::terminal::{supports_keyboard_enhancement, EnterAlternateScreen};
 use crossterm::{clipboard::CopyToClipboard, execute};
+use futures::Stream;
 use ratatui::DefaultTerminal;
 
 use crate::app::run::Host;
 
 /// Whether we pushed keyboard flags (and so must pop them).
 static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);
+
+/// Whether the terminal has the kitty keyboard protocol, asked once: after [`events`] starts,
+/// its thread owns the terminal's input and the question could not be answered again.
+static KEYBOARD_ENHANCEMENT: OnceLock<bool> = OnceLock::new();
 
 /// Takes over the terminal. Pair with [`leave`]; a panic restores it too.
 pub fn enter() -> io::Result<DefaultTerminal> {
@@ -42,7 +47,7 @@ pub fn leave() {
 fn enable_extras() -> io::Result<()> {
     execute!(stdout(), EnableBracketedPaste)?;
     // Lets Alt+Enter, Ctrl+J and Esc arrive unambiguously where the terminal supports it.
-    if supports_keyboard_enhancement().unwrap_or(false) {
+    if *KEYBOARD_ENHANCEMENT.get_or_init(|| supports_keyboard_enhancement().unwrap_or(false)) {
         execute!(stdout(), PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES))?;
         ENHANCED_KEYS.store(true, Ordering::SeqCst);
     }
@@ -54,6 +59,24 @@ fn disable_extras() {
         let _ = execute!(stdout(), PopKeyboardEnhancementFlags);
     }
     let _ = execute!(stdout(), DisableBracketedPaste);
+}
+
+/// The terminal's events, read by a thread of their own that blocks in `read`.
+///
+/// crossterm's `EventStream` shares one lock between its waker thread and the loop's polls; when
+/// a poll loses that race the key waits for the next frame or token, up to ~40 ms. A blocking
+/// reader hands each event over at once.
+pub fn events() -> io::Result<impl Stream<Item = io::Result<Event>> + Unpin> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::Builder::new().name("bitnet-terminal-input".into()).spawn(move || loop {
+        let event = crossterm::event::read();
+        let failed = event.is_err();
+        // The loop has ended (the app is quitting) or the terminal is gone.
+        if tx.send(event).is_err() || failed {
+            break;
+        }
+    })?;
+    Ok(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
 /// The host side of the real terminal.

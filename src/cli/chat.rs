@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::Context;
-use crossterm::event::EventStream;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::app::config::{CliOverrides, Paths, Settings};
@@ -60,7 +59,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
     let mut tui = terminal::enter().context("opening the full-screen terminal")?;
-    let result = runtime.block_on(run_app(&mut tui, state, cmds, events, EventStream::new(), &mut ctx));
+    let result = match terminal::events() {
+        Ok(input) => runtime.block_on(run_app(&mut tui, state, cmds, events, input, &mut ctx)),
+        Err(e) => Err(anyhow::Error::new(e).context("reading the terminal's input")),
+    };
     terminal::leave();
     result.map(|_| ()).with_context(|| format!("the chat stopped (log: {})", log_file.display()))
 }
