@@ -3,6 +3,8 @@
 //! All of the crate's `unsafe` lives under this folder.
 
 pub mod act_i8;
+pub mod act_q8;
+pub mod block_dot;
 pub mod dequant;
 pub mod dispatch;
 pub mod dot;

@@ -7,6 +7,21 @@ use super::float::f16_at;
 pub const Q4_0_BYTES: usize = 18;
 pub const Q4_1_BYTES: usize = 20;
 
+/// Σ q·a over one block's 32 unsigned nibbles (`qs`: 16 bytes) and 32 int8 activations.
+fn nibble_dot(qs: &[u8], a: &[i8]) -> i32 {
+    qs.iter().enumerate().map(|(j, &q)| (q & 0x0f) as i32 * a[j] as i32 + (q >> 4) as i32 * a[j + 16] as i32).sum()
+}
+
+/// Σ (q − 8)·a over one Q4_0 block and 32 int8 activations whose sum is `sum_a`.
+pub fn block_isum_q4_0(w: &[u8], a: &[i8], sum_a: i32) -> i32 {
+    nibble_dot(&w[2..Q4_0_BYTES], a) - 8 * sum_a
+}
+
+/// Σ q·a over one Q4_1 block (its offset `m` is applied in float, times the activations' sum).
+pub fn block_isum_q4_1(w: &[u8], a: &[i8]) -> i32 {
+    nibble_dot(&w[4..Q4_1_BYTES], a)
+}
+
 pub fn dequantize_row_q4_0(bytes: &[u8], out: &mut [f32]) {
     for (block, y) in bytes.chunks_exact(Q4_0_BYTES).zip(out.chunks_exact_mut(32)) {
         let d = f16_at(block, 0);

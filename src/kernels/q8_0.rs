@@ -4,6 +4,11 @@ use super::float::f16_at;
 
 pub const Q8_0_BYTES: usize = 34;
 
+/// Σ q·a over one Q8_0 block and 32 int8 activations.
+pub fn block_isum_q8_0(w: &[u8], a: &[i8]) -> i32 {
+    w[2..Q8_0_BYTES].iter().zip(a).map(|(&q, &x)| q as i8 as i32 * x as i32).sum()
+}
+
 pub fn dequantize_row_q8_0(bytes: &[u8], out: &mut [f32]) {
     for (block, y) in bytes.chunks_exact(Q8_0_BYTES).zip(out.chunks_exact_mut(32)) {
         let d = f16_at(block, 0);

@@ -1,6 +1,7 @@
 //! `y = W·x` for a batch of activation rows, dispatched on the weight type:
-//! I2_S takes per-token int8 activations and an exact integer dot (spec D); every other type is
-//! dequantized a tile of rows at a time and multiplied in f32 (F16 rows of a single token are
+//! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1 and Q8_0
+//! take int8 activations in blocks of 32 and integer block dots (as ggml does); every other type
+//! is dequantized a tile of rows at a time and multiplied in f32 (F16 rows of a single token are
 //! dotted straight from the mmap). Threads split the output rows into contiguous blocks, so each
 //! weight row is read once per batch; inside a block, tiles keep weights and activations in cache.
 
@@ -10,6 +11,8 @@ use rayon::prelude::*;
 
 use crate::gguf::TensorType;
 use crate::kernels::act_i8::{self, QuantRow};
+use crate::kernels::act_q8::BlockActs;
+use crate::kernels::block_dot;
 use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
 use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 use crate::kernels::pool::SpinPool;
@@ -19,10 +22,15 @@ use super::weights::Linear;
 /// Reused buffers for quantized activations.
 #[derive(Debug, Default)]
 pub struct ActScratch {
+    /// Per-row int8 (I2_S, the int8 LM head).
     rows: Vec<QuantRow>,
-    /// Set by [`ActScratch::keep_for_next`]: the next I2_S product has the same input as the
-    /// last one (Q/K/V, gate/up), so its int8 rows are reused instead of quantized again.
+    /// Per-block int8 (Q4_0, Q4_1, Q8_0).
+    blocks: BlockActs,
+    /// Set by [`ActScratch::keep_for_next`]: the next product has the same input as the last one
+    /// (Q/K/V, gate/up), so whichever quantized form it needs is reused if already made.
     reuse: bool,
+    rows_ready: bool,
+    blocks_ready: bool,
 }
 
 impl ActScratch {
@@ -34,12 +42,20 @@ impl ActScratch {
         }
     }
 
-    /// Quantizes the input of an I2_S product, unless the caller said it is unchanged; every
-    /// product consumes that mark, so it never outlives the call it was meant for.
+    /// Quantizes the input of a product in the form its type needs, unless the caller said the
+    /// input is unchanged and that form is made; every product consumes the mark, so it never
+    /// outlives the call it was meant for.
     fn prepare(&mut self, lin: &Linear, x: &[f32]) {
-        let reuse = std::mem::take(&mut self.reuse);
-        if lin.ty == TensorType::I2S && !reuse {
+        if !std::mem::take(&mut self.reuse) {
+            self.rows_ready = false;
+            self.blocks_ready = false;
+        }
+        if lin.ty == TensorType::I2S && !self.rows_ready {
             self.quantize(x, lin.cols);
+            self.rows_ready = true;
+        } else if block_dot::supports(lin.ty) && !self.blocks_ready {
+            self.blocks.quantize(x, lin.cols);
+            self.blocks_ready = true;
         }
     }
 
@@ -57,6 +73,8 @@ impl ActScratch {
 /// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
 /// four tokens passes over it.
 const I2S_TILE_ROWS: usize = 64;
+/// Q4/Q8_0 rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, within L2.
+const BLOCK_TILE_ROWS: usize = 64;
 /// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
 const F32_TILE_ROWS: usize = 16;
 
@@ -94,6 +112,30 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                         for r in tile.clone() {
                             let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
                             vals[(r - block.start) * n + t] = act_i8::rescale(dot_codes(codes, &a.q), a, scale);
+                        }
+                    }
+                }
+            });
+        }
+        ty if block_dot::supports(ty) => {
+            let blocks = &scratch.blocks;
+            par_row_blocks(lin.rows, n, out, |block, vals| {
+                let mut tile_out = vec![0f32; BLOCK_TILE_ROWS];
+                for tile in tiles(block.clone(), BLOCK_TILE_ROWS) {
+                    // The tile's weights stay in cache while every token passes over them,
+                    // four tokens per pass.
+                    let w = &weights[tile.start * row_bytes..tile.end * row_bytes];
+                    let quads = n - n % 4;
+                    for t in (0..quads).step_by(4) {
+                        let a = [t, t + 1, t + 2, t + 3].map(|t| blocks.row(t));
+                        let at = (tile.start - block.start) * n + t;
+                        block_dot::dot_rows_x4(ty, w, a, scale, &mut vals[at..], n);
+                    }
+                    for t in quads..n {
+                        let y = &mut tile_out[..tile.len()];
+                        block_dot::dot_rows(ty, w, blocks.row(t), scale, y);
+                        for (r, &v) in tile.clone().zip(y.iter()) {
+                            vals[(r - block.start) * n + t] = v;
                         }
                     }
                 }
@@ -154,6 +196,12 @@ fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 *v = dot_f32_f16(x, f16_slice(row(r))) * scale;
             }
         }),
+        ty if block_dot::supports(ty) => {
+            let a = scratch.blocks.row(0);
+            pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
+                block_dot::dot_rows(ty, &weights[start * row_bytes..], a, scale, chunk);
+            });
+        }
         _ => pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
             let mut w = vec![0f32; lin.cols];
             for (r, v) in (start..).zip(chunk.iter_mut()) {

@@ -2,5 +2,6 @@
 //! `#[target_feature]` body, so calling it on a machine without them panics instead of faulting.
 
 pub mod avx2;
+pub mod blocks;
 pub mod i2s;
 pub mod i8;

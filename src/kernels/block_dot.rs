@@ -1,0 +1,232 @@
+//! Q4_0, Q4_1 and Q8_0 weight rows dotted with block-quantized int8 activations ([`act_q8`]),
+//! as ggml does for these types: an exact integer sum per block, then one float product per block.
+//!
+//! The float part has a fixed order on every path: block b adds into partial sum b mod 4, and
+//! the row's result is (p0 + p1) + (p2 + p3). The SIMD kernels keep four blocks in the four lanes
+//! of a vector, so they equal [`dot_ref`] bit for bit.
+//!
+//! [`act_q8`]: super::act_q8
+
+use crate::gguf::TensorType;
+
+use super::act_q8::{ActBlocks, BLOCK};
+use super::dispatch::{active, KernelPath};
+use super::float::f16_at;
+use super::q4::{block_isum_q4_0, block_isum_q4_1, Q4_0_BYTES, Q4_1_BYTES};
+use super::q8_0::{block_isum_q8_0, Q8_0_BYTES};
+
+/// Whether rows of `ty` take this integer path.
+pub fn supports(ty: TensorType) -> bool {
+    matches!(ty, TensorType::Q4_0 | TensorType::Q4_1 | TensorType::Q8_0)
+}
+
+/// Bytes of one 32-weight block of a supported type.
+pub fn block_bytes(ty: TensorType) -> usize {
+    match ty {
+        TensorType::Q4_0 => Q4_0_BYTES,
+        TensorType::Q4_1 => Q4_1_BYTES,
+        TensorType::Q8_0 => Q8_0_BYTES,
+        _ => panic!("{ty:?} has no block-int8 dot product"),
+    }
+}
+
+/// `out[i] = scale · Σ w_i·x` for consecutive rows `w` (each `a.q.len()` weights) against one
+/// quantized activation row. One call covers many rows, so dispatch costs nothing per row.
+pub fn dot_rows(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
+    dot_rows_on(active(), ty, w, a, scale, out)
+}
+
+/// [`dot_rows`] on a given path (tests and benchmarks call each path directly).
+pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
+    let row_bytes = a.q.len() / BLOCK * block_bytes(ty);
+    assert!(w.len() >= out.len() * row_bytes, "{} rows of {row_bytes} bytes", out.len());
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_avx2(ty, w, a, scale, out),
+        _ => {
+            for (o, row) in out.iter_mut().zip(w.chunks_exact(row_bytes)) {
+                *o = dot_ref(ty, row, a) * scale;
+            }
+        }
+    }
+}
+
+/// Four activation rows at once (prefill): `out[i·stride + k] = scale · Σ w_i·x_k`, equal bit for
+/// bit to four [`dot_rows`] calls; each weight block is unpacked once for the four rows.
+pub fn dot_rows_x4(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
+    dot_rows_x4_on(active(), ty, w, a, scale, out, stride)
+}
+
+pub fn dot_rows_x4_on(
+    path: KernelPath,
+    ty: TensorType,
+    w: &[u8],
+    a: [ActBlocks; 4],
+    scale: f32,
+    out: &mut [f32],
+    stride: usize,
+) {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_x4_avx2(ty, w, a, scale, out, stride),
+        _ => {
+            let row_bytes = a[0].q.len() / BLOCK * block_bytes(ty);
+            for (i, row) in w.chunks_exact(row_bytes).enumerate() {
+                for (k, a) in a.iter().enumerate() {
+                    out[i * stride + k] = dot_ref(ty, row, *a) * scale;
+                }
+            }
+        }
+    }
+}
+
+/// One block's integer sum Σ w·a (scalar).
+pub fn block_isum_ref(ty: TensorType, w: &[u8], a: ActBlocks, b: usize) -> i32 {
+    let bytes = block_bytes(ty);
+    let (wb, qa) = (&w[b * bytes..(b + 1) * bytes], &a.q[b * BLOCK..(b + 1) * BLOCK]);
+    match ty {
+        TensorType::Q4_0 => block_isum_q4_0(wb, qa, a.sum[b]),
+        TensorType::Q4_1 => block_isum_q4_1(wb, qa),
+        _ => block_isum_q8_0(wb, qa),
+    }
+}
+
+/// Block `b`'s float term from its integer sum: d_w·d_a·Σ, plus Q4_1's offset m·d_a·Σa.
+#[inline]
+pub fn block_term(ty: TensorType, w: &[u8], a: ActBlocks, b: usize, isum: i32) -> f32 {
+    let wb = &w[b * block_bytes(ty)..];
+    let term = (f16_at(wb, 0) * a.d[b]) * isum as f32;
+    match ty {
+        TensorType::Q4_1 => term + f16_at(wb, 1) * a.sum_d[b],
+        _ => term,
+    }
+}
+
+/// The four partial sums' fixed final order.
+#[inline]
+pub fn sum_partials(p: [f32; 4]) -> f32 {
+    (p[0] + p[1]) + (p[2] + p[3])
+}
+
+/// Σ w·x over one row: the scalar reference.
+pub fn dot_ref(ty: TensorType, w: &[u8], a: ActBlocks) -> f32 {
+    let mut partials = [0f32; 4];
+    for b in 0..a.q.len() / BLOCK {
+        partials[b % 4] += block_term(ty, w, a, b, block_isum_ref(ty, w, a, b));
+    }
+    sum_partials(partials)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::act_q8::BlockActs;
+    use crate::kernels::dequant::dequantize_row;
+    use proptest::prelude::*;
+
+    const TYPES: [TensorType; 3] = [TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0];
+
+    /// A row of random blocks with small finite f16 scales (any bytes for the values).
+    fn row(ty: TensorType, blocks: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut bytes: Vec<u8> = (0..blocks * block_bytes(ty))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let headers = if ty == TensorType::Q4_1 { 2 } else { 1 };
+        for (b, block) in bytes.chunks_exact_mut(block_bytes(ty)).enumerate() {
+            for h in 0..headers {
+                let v = half::f16::from_f32((b as f32 * 0.37 + h as f32 + 0.1).sin() * 0.05);
+                block[2 * h..2 * h + 2].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    proptest! {
+        #[test]
+        fn every_path_equals_the_reference(
+            blocks in 1usize..60,
+            seed in any::<u64>(),
+            x in proptest::collection::vec(-3.0f32..3.0, 60 * 32),
+        ) {
+            let mut acts = BlockActs::default();
+            acts.quantize(&x[..blocks * 32], blocks * 32);
+            // Four different rows: the same values shifted.
+            let shifted: Vec<f32> = (0..4).flat_map(|t| x[..blocks * 32].iter().map(move |v| v * (t as f32 - 1.5))).collect();
+            let mut many = BlockActs::default();
+            many.quantize(&shifted, blocks * 32);
+            for ty in TYPES {
+                // Three rows in one call.
+                let w = row(ty, 3 * blocks, seed);
+                let row_bytes = blocks * block_bytes(ty);
+                let want: Vec<u32> =
+                    w.chunks_exact(row_bytes).map(|r| (dot_ref(ty, r, acts.row(0)) * 0.5).to_bits()).collect();
+                let want4: Vec<Vec<u32>> = (0..4)
+                    .map(|t| w.chunks_exact(row_bytes).map(|r| (dot_ref(ty, r, many.row(t)) * 0.5).to_bits()).collect())
+                    .collect();
+                for path in KernelPath::available() {
+                    let mut out = [0f32; 3];
+                    dot_rows_on(path, ty, &w, acts.row(0), 0.5, &mut out);
+                    prop_assert_eq!(out.map(f32::to_bits).to_vec(), want.clone(), "{:?} {:?}", path, ty);
+                    // Four tokens (the same row four times, then four different rows), stride 5.
+                    let mut out4 = [0f32; 15];
+                    dot_rows_x4_on(path, ty, &w, [acts.row(0); 4], 0.5, &mut out4, 5);
+                    for (i, &bits) in want.iter().enumerate() {
+                        prop_assert!(out4[i * 5..i * 5 + 4].iter().all(|v| v.to_bits() == bits), "{:?} {:?} x4", path, ty);
+                    }
+                    dot_rows_x4_on(path, ty, &w, [0, 1, 2, 3].map(|t| many.row(t)), 0.5, &mut out4, 5);
+                    for (t, want) in want4.iter().enumerate() {
+                        let got: Vec<u32> = (0..3).map(|i| out4[i * 5 + t].to_bits()).collect();
+                        prop_assert_eq!(&got, want, "{:?} {:?} x4 token {}", path, ty, t);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn matches_the_dequantized_dot_within_activation_rounding() {
+        let blocks = 18;
+        let x: Vec<f32> = (0..blocks * 32).map(|i| ((i * 7919) % 113) as f32 / 50.0 - 1.1).collect();
+        let mut acts = BlockActs::default();
+        acts.quantize(&x, x.len());
+        for ty in TYPES {
+            let w = row(ty, blocks, 7);
+            let mut wf = vec![0f32; x.len()];
+            dequantize_row(ty, &w, 1.0, &mut wf);
+            let exact: f64 = wf.iter().zip(&x).map(|(&a, &b)| a as f64 * b as f64).sum();
+            let norm: f64 = wf.iter().zip(&x).map(|(&a, &b)| (a as f64 * b as f64).abs()).sum();
+            let mut got = [0f32];
+            dot_rows(ty, &w, acts.row(0), 1.0, &mut got);
+            let got = got[0] as f64;
+            // Each activation moves by at most half a step (max|x|/254) of its block.
+            assert!((got - exact).abs() <= norm / 127.0 + 1e-6, "{ty:?}: {got} vs {exact}");
+        }
+    }
+
+    #[test]
+    fn extremes_do_not_overflow() {
+        // Q8_0 weights of −128 against ±127 activations: the largest 16-bit pair sums.
+        let blocks = 9;
+        let mut w = vec![0x80u8; blocks * Q8_0_BYTES];
+        for block in w.chunks_exact_mut(Q8_0_BYTES) {
+            block[..2].copy_from_slice(&half::f16::ONE.to_le_bytes());
+        }
+        for sign in [1.0f32, -1.0] {
+            let x = vec![sign; blocks * 32];
+            let mut acts = BlockActs::default();
+            acts.quantize(&x, x.len());
+            let want = -128.0 * 127.0 * 32.0 * 9.0 * sign / 127.0;
+            for path in KernelPath::available() {
+                let mut got = [0f32];
+                dot_rows_on(path, TensorType::Q8_0, &w, acts.row(0), 1.0, &mut got);
+                assert_eq!(got[0], want, "{path:?}");
+            }
+        }
+    }
+}

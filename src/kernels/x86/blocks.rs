@@ -1,0 +1,294 @@
+//! Q4_0, Q4_1 and Q8_0 × block int8 dot products with AVX2: four blocks per step, each block's
+//! integer sum in a lane of one vector, so the float work (and its rounding) is the reference's.
+//!
+//! `vpmaddubsw` multiplies unsigned by signed bytes: 4-bit codes are unsigned already; Q8_0 moves
+//! its sign onto the activations (|w| ≤ 128, |a| ≤ 127, so a pair sum stays within ±32512).
+
+use std::arch::x86_64::*;
+
+use crate::gguf::TensorType;
+use crate::kernels::act_q8::{ActBlocks, BLOCK};
+use crate::kernels::block_dot::{block_bytes, sum_partials};
+
+const Q8_0: u8 = 0;
+const Q4_0: u8 = 1;
+const Q4_1: u8 = 2;
+
+pub fn dot_rows_avx2(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
+    assert!(
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"),
+        "AVX2 kernel called on a CPU without AVX2/F16C"
+    );
+    let nb = a.q.len() / BLOCK;
+    assert!(a.d.len() >= nb && a.sum.len() >= nb && a.sum_d.len() >= nb);
+    assert!(w.len() >= out.len() * nb * block_bytes(ty));
+    // SAFETY: features checked; each row reads its nb blocks of w and nb blocks of activations.
+    unsafe {
+        match ty {
+            TensorType::Q4_0 => rows_body::<Q4_0>(ty, w, a, scale, out),
+            TensorType::Q4_1 => rows_body::<Q4_1>(ty, w, a, scale, out),
+            TensorType::Q8_0 => rows_body::<Q8_0>(ty, w, a, scale, out),
+            _ => panic!("{ty:?} has no block-int8 dot product"),
+        }
+    }
+}
+
+/// One weight block made ready for `vpmaddubsw`: the unsigned operand, and for Q8_0 the signed
+/// weights whose signs move onto the activations.
+#[derive(Clone, Copy)]
+struct Unpacked {
+    unsigned: __m256i,
+    signs: __m256i,
+}
+
+/// # Safety
+/// `w` must point to one whole block of type `KIND`.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn unpack<const KIND: u8>(w: *const u8) -> Unpacked {
+    // SAFETY: the caller guarantees the block is readable.
+    unsafe {
+        if KIND == Q8_0 {
+            let wv = _mm256_loadu_si256(w.add(2) as *const __m256i);
+            Unpacked { unsigned: _mm256_abs_epi8(wv), signs: wv }
+        } else {
+            // Elements 0..16 in the low nibbles, 16..32 in the high ones.
+            let qs = _mm_loadu_si128(w.add(if KIND == Q4_1 { 4 } else { 2 }) as *const __m128i);
+            let mask = _mm_set1_epi8(0x0f);
+            let lo = _mm_and_si128(qs, mask);
+            let hi = _mm_and_si128(_mm_srli_epi16(qs, 4), mask);
+            let q = _mm256_set_m128i(hi, lo);
+            Unpacked { unsigned: q, signs: q }
+        }
+    }
+}
+
+/// The integer products of one block with 32 activations as eight i32 lanes (their sum is the
+/// block's Σ w·a).
+///
+/// # Safety
+/// `a` must point to 32 readable bytes.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn products<const KIND: u8>(w: Unpacked, a: *const i8) -> __m256i {
+    // SAFETY: the caller guarantees 32 readable activations.
+    let av = unsafe { _mm256_loadu_si256(a as *const __m256i) };
+    let signed = if KIND == Q8_0 { _mm256_sign_epi8(av, w.signs) } else { av };
+    _mm256_madd_epi16(_mm256_maddubs_epi16(w.unsigned, signed), _mm256_set1_epi16(1))
+}
+
+/// The float terms of four blocks from their integer sums `sumi`, the weights' scales `dw` and
+/// (Q4_1) offsets `m`, and the activations' scales, sums and scaled sums (`d`, `sum`, `sum_d`:
+/// four values each).
+///
+/// # Safety
+/// `d`, `sum` and `sum_d` must point to four readable values each.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn group_terms<const KIND: u8>(
+    mut sumi: __m128i,
+    dw: __m128,
+    m: __m128,
+    d: *const f32,
+    sum: *const i32,
+    sum_d: *const f32,
+) -> __m128 {
+    // SAFETY: the caller guarantees four values behind each pointer.
+    unsafe {
+        if KIND == Q4_0 {
+            // The weights are q − 8: take 8·Σa off each block's sum.
+            sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(_mm_loadu_si128(sum as *const __m128i), 3));
+        }
+        let term = _mm_mul_ps(_mm_mul_ps(dw, _mm_loadu_ps(d)), _mm_cvtepi32_ps(sumi));
+        if KIND == Q4_1 {
+            _mm_add_ps(term, _mm_mul_ps(m, _mm_loadu_ps(sum_d)))
+        } else {
+            term
+        }
+    }
+}
+
+/// Blocks b..b+4 of one activation row into the four lanes of `acc`: `blocks` are the weight
+/// blocks (the first `count` valid), `dw`/`m` their scales. Missing blocks add exactly +0.
+///
+/// # Safety
+/// Blocks b..b+count of `a` must exist.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn add_group<const KIND: u8>(
+    acc: __m128,
+    blocks: &[Unpacked; 4],
+    count: usize,
+    (dw, m): (__m128, __m128),
+    a: ActBlocks,
+    b: usize,
+) -> __m128 {
+    // SAFETY: blocks b..b+count of the activations are in bounds (caller).
+    unsafe {
+        let ap = a.q.as_ptr().add(b * BLOCK);
+        let mut p = [_mm256_setzero_si256(); 4];
+        for (j, p) in p.iter_mut().enumerate().take(count) {
+            *p = products::<KIND>(blocks[j], ap.add(j * BLOCK));
+        }
+        let terms = if count == 4 {
+            group_terms::<KIND>(sums4(p), dw, m, a.d.as_ptr().add(b), a.sum.as_ptr().add(b), a.sum_d.as_ptr().add(b))
+        } else {
+            // The last, partial group reads its per-block values through a zero-padded copy.
+            let (mut d, mut sum, mut sum_d) = ([0f32; 4], [0i32; 4], [0f32; 4]);
+            d[..count].copy_from_slice(&a.d[b..b + count]);
+            sum[..count].copy_from_slice(&a.sum[b..b + count]);
+            sum_d[..count].copy_from_slice(&a.sum_d[b..b + count]);
+            group_terms::<KIND>(sums4(p), dw, m, d.as_ptr(), sum.as_ptr(), sum_d.as_ptr())
+        };
+        _mm_add_ps(acc, terms)
+    }
+}
+
+/// The row's result from the four lanes' partial sums.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn finish(acc: __m128) -> f32 {
+    let mut partials = [0f32; 4];
+    // SAFETY: four floats into a four-float array.
+    unsafe { _mm_storeu_ps(partials.as_mut_ptr(), acc) };
+    sum_partials(partials)
+}
+
+/// Four blocks' lane vectors reduced to their four sums, in block order.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn sums4(v: [__m256i; 4]) -> __m128i {
+    let h = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1))
+}
+
+/// The first `count` (≤ 4) of four f16 values `stride` bytes apart from `p`, widened to f32;
+/// lanes past `count` are 0.
+///
+/// # Safety
+/// `p + k·stride` must hold 2 readable bytes for k < count.
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn f16x4(p: *const u8, stride: usize, count: usize) -> __m128 {
+    let mut bits = [0i16; 4];
+    for (k, bits) in bits.iter_mut().enumerate().take(count) {
+        // SAFETY: k < count (the caller's guarantee).
+        *bits = unsafe { (p.add(k * stride) as *const i16).read_unaligned() };
+    }
+    _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, bits[3], bits[2], bits[1], bits[0]))
+}
+
+/// `out[i·stride + k] = scale · Σ w_i·x_k` for rows `w` and four activation rows of one length.
+pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
+    assert!(
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"),
+        "AVX2 kernel called on a CPU without AVX2/F16C"
+    );
+    let nb = a[0].q.len() / BLOCK;
+    assert!(a.iter().all(|a| a.q.len() == nb * BLOCK && a.d.len() >= nb && a.sum.len() >= nb && a.sum_d.len() >= nb));
+    let row_bytes = nb * block_bytes(ty);
+    for (i, row) in w.chunks_exact(row_bytes).enumerate() {
+        // SAFETY: features checked; the row has the blocks every activation row has.
+        let dots = unsafe {
+            match ty {
+                TensorType::Q4_0 => row_dot_x4::<Q4_0>(ty, row, a),
+                TensorType::Q4_1 => row_dot_x4::<Q4_1>(ty, row, a),
+                TensorType::Q8_0 => row_dot_x4::<Q8_0>(ty, row, a),
+                _ => panic!("{ty:?} has no block-int8 dot product"),
+            }
+        };
+        for (k, d) in dots.into_iter().enumerate() {
+            out[i * stride + k] = d * scale;
+        }
+    }
+}
+
+/// # Safety
+/// AVX2 and F16C present; `w` holds `out.len()` rows of `a.q.len() / 32` blocks.
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn rows_body<const KIND: u8>(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
+    let row_bytes = a.q.len() / BLOCK * block_bytes(ty);
+    for (o, row) in out.iter_mut().zip(w.chunks_exact(row_bytes)) {
+        // SAFETY: the row has the blocks the activations have (the caller's guarantee).
+        *o = unsafe { row_dot::<KIND>(ty, row, a) } * scale;
+    }
+}
+
+/// The weight blocks b..b+count (count ≤ 4) unpacked, with their scales and (Q4_1) offsets.
+///
+/// # Safety
+/// Those blocks must be readable in `w`.
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn weight_group<const KIND: u8>(
+    w: &[u8],
+    bytes: usize,
+    b: usize,
+    count: usize,
+) -> ([Unpacked; 4], (__m128, __m128)) {
+    let zero = Unpacked { unsigned: _mm256_setzero_si256(), signs: _mm256_setzero_si256() };
+    let mut blocks = [zero; 4];
+    // SAFETY: blocks b..b+count are readable (caller).
+    unsafe {
+        let wp = w.as_ptr().add(b * bytes);
+        for (j, block) in blocks.iter_mut().enumerate().take(count) {
+            *block = unpack::<KIND>(wp.add(j * bytes));
+        }
+        let m = if KIND == Q4_1 { f16x4(wp.add(2), bytes, count) } else { _mm_setzero_ps() };
+        (blocks, (f16x4(wp, bytes, count), m))
+    }
+}
+
+/// # Safety
+/// AVX2 and F16C present; `w` holds the blocks of `a`.
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn row_dot<const KIND: u8>(ty: TensorType, w: &[u8], a: ActBlocks) -> f32 {
+    let bytes = block_bytes(ty);
+    let nb = a.q.len() / BLOCK;
+    let mut acc = _mm_setzero_ps();
+    // SAFETY: each group's blocks are within nb (the caller's guarantee for w and a).
+    unsafe {
+        // Whole groups with a constant count (unrolled), then the partial one.
+        let full = nb - nb % 4;
+        for b in (0..full).step_by(4) {
+            let (blocks, scales) = weight_group::<KIND>(w, bytes, b, 4);
+            acc = add_group::<KIND>(acc, &blocks, 4, scales, a, b);
+        }
+        if full < nb {
+            let (blocks, scales) = weight_group::<KIND>(w, bytes, full, nb - full);
+            acc = add_group::<KIND>(acc, &blocks, nb - full, scales, a, full);
+        }
+    }
+    finish(acc)
+}
+
+/// Four tokens at once: each weight block is unpacked (and its scales widened) once for all four.
+///
+/// # Safety
+/// AVX2 and F16C present; `w` holds the blocks of each activation row (all the same length).
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn row_dot_x4<const KIND: u8>(ty: TensorType, w: &[u8], a: [ActBlocks; 4]) -> [f32; 4] {
+    let bytes = block_bytes(ty);
+    let nb = a[0].q.len() / BLOCK;
+    let mut acc = [_mm_setzero_ps(); 4];
+    // SAFETY: each group's blocks are within nb for the weights and every row (caller).
+    unsafe {
+        // Whole groups with a constant count (unrolled), then the partial one.
+        let full = nb - nb % 4;
+        for b in (0..full).step_by(4) {
+            let (blocks, scales) = weight_group::<KIND>(w, bytes, b, 4);
+            for (acc, a) in acc.iter_mut().zip(a) {
+                *acc = add_group::<KIND>(*acc, &blocks, 4, scales, a, b);
+            }
+        }
+        if full < nb {
+            let (blocks, scales) = weight_group::<KIND>(w, bytes, full, nb - full);
+            for (acc, a) in acc.iter_mut().zip(a) {
+                *acc = add_group::<KIND>(*acc, &blocks, nb - full, scales, a, full);
+            }
+        }
+    }
+    acc.map(|acc| finish(acc))
+}
