@@ -1,9 +1,9 @@
-//! The int8 LM head against the exact F16 one on the fixture: how often the greedy choice agrees
-//! and how far the logits move.
+//! The repacked LM heads (int8 rows, Q4_0 blocks) against the exact F16 one on the fixture: how
+//! often the greedy choice agrees and how far the logits move.
 
 mod common;
 
-use bitnet_tui::engine::model::{LogitsWanted, Model, RunState};
+use bitnet_tui::engine::model::{LogitsWanted, Model, RepackedHead, RunState};
 use bitnet_tui::engine::protocol::LmHead;
 use bitnet_tui::engine::sampler::argmax;
 
@@ -23,27 +23,49 @@ fn run(model: &Model) -> (Vec<u32>, Vec<Vec<f32>>) {
     (ids, all)
 }
 
-#[test]
-fn q8_head_agrees_with_f16() {
-    let exact = Model::load(common::bitnet_tiny()).unwrap();
-    let mut q8 = Model::load(common::bitnet_tiny()).unwrap();
-    q8.set_lm_head(LmHead::Q8);
-    assert!(q8.head_i8.is_some());
-    let (exact_ids, exact_logits) = run(&exact);
-    // Teacher-forced comparison: feed the exact run's tokens, compare each step's choice.
+/// Teacher-forced over the exact run's 32 greedy steps: (top-1 agreements, max |Δlogit|).
+fn agreement(exact: &Model, repacked: &Model) -> (usize, f32) {
+    let (exact_ids, exact_logits) = run(exact);
     let prompt = [128000, 791, 6864, 315, 9822, 374];
-    let mut kv = q8.new_kv_cache(64);
+    let mut kv = repacked.new_kv_cache(64);
     let mut st = RunState::default();
-    let mut logits = q8.forward(&mut st, &mut kv, &prompt, 0, LogitsWanted::Last).to_vec();
+    let mut logits = repacked.forward(&mut st, &mut kv, &prompt, 0, LogitsWanted::Last).to_vec();
     let (mut agree, mut max_diff) = (0, 0f32);
     for (s, (&id, want)) in exact_ids.iter().zip(&exact_logits).enumerate() {
         agree += usize::from(argmax(&logits) == id);
         max_diff = want.iter().zip(&logits).map(|(a, b)| (a - b).abs()).fold(max_diff, f32::max);
-        logits = q8.forward(&mut st, &mut kv, &[id], prompt.len() + s, LogitsWanted::Last).to_vec();
+        logits = repacked.forward(&mut st, &mut kv, &[id], prompt.len() + s, LogitsWanted::Last).to_vec();
     }
+    (agree, max_diff)
+}
+
+fn with_head(format: LmHead) -> Model {
+    let mut model = Model::load(common::bitnet_tiny()).unwrap();
+    model.set_lm_head(format);
+    model
+}
+
+#[test]
+fn q8_head_agrees_with_f16() {
+    let exact = with_head(LmHead::F16);
+    let q8 = with_head(LmHead::Q8);
+    assert!(matches!(q8.head, Some(RepackedHead::I8(_))));
+    let (agree, max_diff) = agreement(&exact, &q8);
     eprintln!("q8 vs f16 head: top-1 agreement {agree}/32, max |Δlogit| {max_diff:.4}");
     assert!(max_diff < 0.05, "max |Δlogit| {max_diff}");
     assert!(agree >= 24, "top-1 agreement {agree}/32");
-    let (q8_ids, _) = run(&q8);
-    assert_eq!(q8_ids[0], exact_ids[0]);
+    assert_eq!(run(&q8).0[0], run(&exact).0[0]);
+}
+
+#[test]
+fn q4_head_agrees_with_f16_less_closely() {
+    let exact = with_head(LmHead::F16);
+    let q4 = with_head(LmHead::Q4);
+    assert!(matches!(q4.head, Some(RepackedHead::Blocks { .. })));
+    let (agree, max_diff) = agreement(&exact, &q4);
+    eprintln!("q4 vs f16 head: top-1 agreement {agree}/32, max |Δlogit| {max_diff:.4}");
+    let (_, q8_diff) = agreement(&exact, &with_head(LmHead::Q8));
+    assert!(max_diff > q8_diff, "4 bits move the logits more than 8 ({max_diff} vs {q8_diff})");
+    assert!(max_diff < 0.5, "max |Δlogit| {max_diff}");
+    assert!(agree >= 16, "top-1 agreement {agree}/32");
 }

@@ -67,6 +67,6 @@ pub fn bytes_per_token(model: &Model, ctx: usize) -> u64 {
         .sum();
     let c = &model.config;
     let kv = c.n_layers * 2 * c.kv_dim() * 2 * ctx;
-    let head = model.head_i8.as_ref().map_or(w.output.bytes.len(), |h| h.bytes());
+    let head = model.head.as_ref().map_or(w.output.bytes.len(), |h| h.bytes());
     (layers + head + kv) as u64
 }

@@ -91,6 +91,9 @@ pub enum LmHead {
     /// with an 8-bit head against 17.109 with F16).
     #[default]
     Q8,
+    /// Q4_0 blocks (4.5 bits per weight, a quarter of F16's bytes), repacked at load; the
+    /// smallest and least exact head.
+    Q4,
 }
 
 /// A command from a front end to the worker.

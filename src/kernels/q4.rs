@@ -22,6 +22,19 @@ pub fn block_isum_q4_1(w: &[u8], a: &[i8]) -> i32 {
     nibble_dot(&w[4..Q4_1_BYTES], a)
 }
 
+/// Quantizes `x` (a multiple of 32 long) to Q4_0 blocks appended to `out`, as ggml's
+/// `quantize_row_q4_0_ref`: the value of largest magnitude maps to −8, d = that value / −8.
+pub fn quantize_row_q4_0(x: &[f32], out: &mut Vec<u8>) {
+    for block in x.chunks_exact(32) {
+        let max = block.iter().fold(0f32, |m, &v| if v.abs() > m.abs() { v } else { m });
+        let d = max / -8.0;
+        let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
+        let code = |v: f32| ((v * inv + 8.5) as i8).min(15) as u8;
+        out.extend(half::f16::from_f32(d).to_le_bytes());
+        out.extend((0..16).map(|j| code(block[j]) | (code(block[j + 16]) << 4)));
+    }
+}
+
 pub fn dequantize_row_q4_0(bytes: &[u8], out: &mut [f32]) {
     for (block, y) in bytes.chunks_exact(Q4_0_BYTES).zip(out.chunks_exact_mut(32)) {
         let d = f16_at(block, 0);
@@ -57,6 +70,22 @@ mod tests {
         assert_eq!((out[0], out[16]), (-4.0, 3.5));
         assert_eq!((out[1], out[17]), (0.0, 0.5)); // 0x98: low 8 → 0, high 9 → 1·0.5
         assert_eq!(out[2], 0.0);
+    }
+
+    #[test]
+    fn q4_0_quantization_round_trips_within_half_a_step() {
+        let x: Vec<f32> = (0..64).map(|i| ((i * 37) % 23) as f32 / 7.0 - 1.4).collect();
+        let mut bytes = Vec::new();
+        quantize_row_q4_0(&x, &mut bytes);
+        assert_eq!(bytes.len(), 2 * Q4_0_BYTES);
+        let mut back = vec![0f32; 64];
+        dequantize_row_q4_0(&bytes, &mut back);
+        for (block, (xb, yb)) in x.chunks(32).zip(back.chunks(32)).enumerate() {
+            let d = f16_at(&bytes[block * Q4_0_BYTES..], 0).abs();
+            for (a, b) in xb.iter().zip(yb) {
+                assert!((a - b).abs() <= d * 0.5 + 1e-3, "{a} vs {b} (d {d})");
+            }
+        }
     }
 
     #[test]

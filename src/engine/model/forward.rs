@@ -13,7 +13,7 @@ use crate::kernels::pool::SpinPool;
 use super::attention::attention;
 use super::matmul::{linear, par_row_blocks, ActScratch};
 use super::ops::{add_assign, gated_activation, rms_norm_rows, RopeAngles};
-use super::Model;
+use super::{Model, RepackedHead};
 
 /// LM-head rows per claimable chunk (of 128k): sizeable streams, fine enough to balance.
 const HEAD_GRANULE: usize = 256;
@@ -175,7 +175,9 @@ impl Model {
         rms_norm_rows(rows, &w.output_norm, c.rms_eps, y);
         let n_out = rows.len() / hid;
         let logits = sized(&mut st.logits, n_out * c.vocab_size);
-        if let Some(head) = &self.head_i8 {
+        if let Some(RepackedHead::Blocks { lin, data }) = &self.head {
+            linear(lin, data, y, logits, &mut st.acts, &st.pool);
+        } else if let Some(RepackedHead::I8(head)) = &self.head {
             // Int8 head: quantize each output row like a BitLinear input, exact integer dots.
             st.acts.quantize(y, hid);
             let acts = st.acts.rows(n_out);

@@ -17,6 +17,7 @@ use crate::kernels::i8_rows::I8Rows;
 
 pub use config::{Arch, FfnActivation, ModelConfig, RopeStyle};
 pub use forward::{LogitsWanted, RunState};
+
 pub use weights::{Layer, Linear, Weights};
 
 use super::kv_cache::KvCache;
@@ -30,8 +31,27 @@ pub struct Model {
     pub file: Arc<GgufFile>,
     pub config: ModelConfig,
     pub weights: Weights,
-    /// The LM head repacked to int8 rows (`--lm-head q8`); None uses the file's tensor.
-    pub head_i8: Option<I8Rows>,
+    /// The LM head repacked at load (`--lm-head q8|q4`); None uses the file's tensor.
+    pub head: Option<RepackedHead>,
+}
+
+/// An LM head repacked from the file's F16 rows.
+pub enum RepackedHead {
+    /// Int8 rows with per-row scales (`--lm-head q8`).
+    I8(I8Rows),
+    /// Rows of Q4_0 blocks (`--lm-head q4`), multiplied like any Q4_0 matrix: `lin` describes
+    /// them within `data`.
+    Blocks { lin: Linear, data: Vec<u8> },
+}
+
+impl RepackedHead {
+    /// Bytes one token's product reads.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Self::I8(rows) => rows.bytes(),
+            Self::Blocks { data, .. } => data.len(),
+        }
+    }
 }
 
 impl Model {
@@ -44,24 +64,30 @@ impl Model {
     pub fn from_file(file: Arc<GgufFile>) -> anyhow::Result<Self> {
         let config = ModelConfig::from_gguf(&file)?;
         let weights = Weights::load(&file, &config)?;
-        Ok(Self { file, config, weights, head_i8: None })
+        Ok(Self { file, config, weights, head: None })
     }
 
-    /// Holds the LM head in `format`: a head stored in F16 can be repacked to int8 rows (in
-    /// parallel on the current rayon pool); any other stored format is kept as is.
+    /// Holds the LM head in `format`: a head stored in F16 can be repacked to int8 rows or Q4_0
+    /// blocks (in parallel on the current rayon pool); any other stored format is kept as is.
     pub fn set_lm_head(&mut self, format: LmHead) {
         let head = &self.weights.output;
-        self.head_i8 = match (format, head.ty) {
-            (LmHead::Q8, TensorType::F16) => {
-                let rows = I8Rows::from_f16(f16_slice(&self.file.bytes()[head.bytes.clone()]), head.cols);
-                // Only single embedding rows are read from now on; let the rest leave our RSS.
-                if let Some(map) = self.file.mmap() {
-                    let _ = crate::kernels::mmap::release_range(map, head.bytes.start, head.bytes.len());
-                }
-                Some(rows)
+        if head.ty != TensorType::F16 || format == LmHead::F16 {
+            self.head = None;
+            return;
+        }
+        let rows = f16_slice(&self.file.bytes()[head.bytes.clone()]);
+        self.head = Some(match format {
+            LmHead::Q4 => {
+                let data = q4_0_rows(rows, head.cols);
+                let lin = Linear { ty: TensorType::Q4_0, bytes: 0..data.len(), out_scale: 1.0, ..head.clone() };
+                RepackedHead::Blocks { lin, data }
             }
-            _ => None,
-        };
+            _ => RepackedHead::I8(I8Rows::from_f16(rows, head.cols)),
+        });
+        // Only single embedding rows are read from now on; let the rest leave our RSS.
+        if let Some(map) = self.file.mmap() {
+            let _ = crate::kernels::mmap::release_range(map, head.bytes.start, head.bytes.len());
+        }
     }
 
     /// A KV cache for `capacity` positions.
@@ -69,4 +95,17 @@ impl Model {
         let c = &self.config;
         KvCache::new(c.n_layers, c.n_kv_heads, c.head_dim, capacity)
     }
+}
+
+/// F16 rows of `cols` values as Q4_0 rows, in parallel.
+fn q4_0_rows(rows: &[half::f16], cols: usize) -> Vec<u8> {
+    use rayon::prelude::*;
+    rows.par_chunks(cols)
+        .flat_map_iter(|row| {
+            let x: Vec<f32> = row.iter().map(|v| v.to_f32()).collect();
+            let mut out = Vec::with_capacity(cols / 32 * crate::kernels::q4::Q4_0_BYTES);
+            crate::kernels::q4::quantize_row_q4_0(&x, &mut out);
+            out
+        })
+        .collect()
 }
