@@ -1,4 +1,4 @@
-//! Q4_0, Q4_1 and Q8_0 weight rows dotted with block-quantized int8 activations ([`act_q8`]),
+//! Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weight rows dotted with block-quantized int8 activations ([`act_q8`]),
 //! as ggml does for these types: an exact integer sum per block, then one float product per block.
 //!
 //! The float part has a fixed order on every path: block b adds into partial sum b mod 4, and
@@ -13,11 +13,13 @@ use super::act_q8::{ActBlocks, BLOCK};
 use super::dispatch::{active, KernelPath};
 use super::float::f16_at;
 use super::q4::{block_isum_q4_0, block_isum_q4_1, Q4_0_BYTES, Q4_1_BYTES};
+use super::q5::{block_isum_q5_0, block_isum_q5_1, Q5_0_BYTES, Q5_1_BYTES};
 use super::q8_0::{block_isum_q8_0, Q8_0_BYTES};
 
 /// Whether rows of `ty` take this integer path.
 pub fn supports(ty: TensorType) -> bool {
-    matches!(ty, TensorType::Q4_0 | TensorType::Q4_1 | TensorType::Q8_0)
+    use TensorType::*;
+    matches!(ty, Q4_0 | Q4_1 | Q5_0 | Q5_1 | Q8_0)
 }
 
 /// Bytes of one 32-weight block of a supported type.
@@ -25,6 +27,8 @@ pub fn block_bytes(ty: TensorType) -> usize {
     match ty {
         TensorType::Q4_0 => Q4_0_BYTES,
         TensorType::Q4_1 => Q4_1_BYTES,
+        TensorType::Q5_0 => Q5_0_BYTES,
+        TensorType::Q5_1 => Q5_1_BYTES,
         TensorType::Q8_0 => Q8_0_BYTES,
         _ => panic!("{ty:?} has no block-int8 dot product"),
     }
@@ -87,17 +91,19 @@ pub fn block_isum_ref(ty: TensorType, w: &[u8], a: ActBlocks, b: usize) -> i32 {
     match ty {
         TensorType::Q4_0 => block_isum_q4_0(wb, qa, a.sum[b]),
         TensorType::Q4_1 => block_isum_q4_1(wb, qa),
+        TensorType::Q5_0 => block_isum_q5_0(wb, qa, a.sum[b]),
+        TensorType::Q5_1 => block_isum_q5_1(wb, qa),
         _ => block_isum_q8_0(wb, qa),
     }
 }
 
-/// Block `b`'s float term from its integer sum: d_w·d_a·Σ, plus Q4_1's offset m·d_a·Σa.
+/// Block `b`'s float term from its integer sum: d_w·d_a·Σ, plus Q4_1's and Q5_1's offset m·d_a·Σa.
 #[inline]
 pub fn block_term(ty: TensorType, w: &[u8], a: ActBlocks, b: usize, isum: i32) -> f32 {
     let wb = &w[b * block_bytes(ty)..];
     let term = (f16_at(wb, 0) * a.d[b]) * isum as f32;
     match ty {
-        TensorType::Q4_1 => term + f16_at(wb, 1) * a.sum_d[b],
+        TensorType::Q4_1 | TensorType::Q5_1 => term + f16_at(wb, 1) * a.sum_d[b],
         _ => term,
     }
 }
@@ -124,7 +130,8 @@ mod tests {
     use crate::kernels::dequant::dequantize_row;
     use proptest::prelude::*;
 
-    const TYPES: [TensorType; 3] = [TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0];
+    const TYPES: [TensorType; 5] =
+        [TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0];
 
     /// A row of random blocks with small finite f16 scales (any bytes for the values).
     fn row(ty: TensorType, blocks: usize, seed: u64) -> Vec<u8> {
@@ -137,7 +144,7 @@ mod tests {
                 x as u8
             })
             .collect();
-        let headers = if ty == TensorType::Q4_1 { 2 } else { 1 };
+        let headers = if matches!(ty, TensorType::Q4_1 | TensorType::Q5_1) { 2 } else { 1 };
         for (b, block) in bytes.chunks_exact_mut(block_bytes(ty)).enumerate() {
             for h in 0..headers {
                 let v = half::f16::from_f32((b as f32 * 0.37 + h as f32 + 0.1).sin() * 0.05);

@@ -20,6 +20,21 @@ fn q5_values(qh: [u8; 4], qs: &[u8]) -> [u8; 32] {
     q
 }
 
+/// Σ q·a over a block's 5-bit values and 32 int8 activations.
+fn q5_dot(qh: [u8; 4], qs: &[u8], a: &[i8]) -> i32 {
+    q5_values(qh, qs).iter().zip(a).map(|(&q, &x)| q as i32 * x as i32).sum()
+}
+
+/// Σ (q − 16)·a over one Q5_0 block and 32 int8 activations whose sum is `sum_a`.
+pub fn block_isum_q5_0(w: &[u8], a: &[i8], sum_a: i32) -> i32 {
+    q5_dot([w[2], w[3], w[4], w[5]], &w[6..Q5_0_BYTES], a) - 16 * sum_a
+}
+
+/// Σ q·a over one Q5_1 block (its offset `m` is applied in float, times the activations' sum).
+pub fn block_isum_q5_1(w: &[u8], a: &[i8]) -> i32 {
+    q5_dot([w[4], w[5], w[6], w[7]], &w[8..Q5_1_BYTES], a)
+}
+
 pub fn dequantize_row_q5_0(bytes: &[u8], out: &mut [f32]) {
     for (block, y) in bytes.chunks_exact(Q5_0_BYTES).zip(out.chunks_exact_mut(32)) {
         let d = f16_at(block, 0);

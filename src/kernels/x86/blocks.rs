@@ -1,4 +1,4 @@
-//! Q4_0, Q4_1 and Q8_0 × block int8 dot products with AVX2: four blocks per step, each block's
+//! Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 × block int8 dot products with AVX2: four blocks per step, each block's
 //! integer sum in a lane of one vector, so the float work (and its rounding) is the reference's.
 //!
 //! `vpmaddubsw` multiplies unsigned by signed bytes: 4-bit codes are unsigned already; Q8_0 moves
@@ -13,6 +13,27 @@ use crate::kernels::block_dot::{block_bytes, sum_partials};
 const Q8_0: u8 = 0;
 const Q4_0: u8 = 1;
 const Q4_1: u8 = 2;
+const Q5_0: u8 = 3;
+const Q5_1: u8 = 4;
+
+/// Calls `f::<KIND>(args)` for the kind of `ty`.
+macro_rules! by_kind {
+    ($ty:expr, $f:ident($($arg:expr),*)) => {
+        match $ty {
+            TensorType::Q4_0 => $f::<Q4_0>($($arg),*),
+            TensorType::Q4_1 => $f::<Q4_1>($($arg),*),
+            TensorType::Q5_0 => $f::<Q5_0>($($arg),*),
+            TensorType::Q5_1 => $f::<Q5_1>($($arg),*),
+            TensorType::Q8_0 => $f::<Q8_0>($($arg),*),
+            other => panic!("{other:?} has no block-int8 dot product"),
+        }
+    };
+}
+
+/// Whether blocks of this kind carry an offset `m` after `d` (value = q·d + m).
+const fn has_offset(kind: u8) -> bool {
+    kind == Q4_1 || kind == Q5_1
+}
 
 pub fn dot_rows_avx2(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
     assert!(
@@ -23,14 +44,7 @@ pub fn dot_rows_avx2(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &m
     assert!(a.d.len() >= nb && a.sum.len() >= nb && a.sum_d.len() >= nb);
     assert!(w.len() >= out.len() * nb * block_bytes(ty));
     // SAFETY: features checked; each row reads its nb blocks of w and nb blocks of activations.
-    unsafe {
-        match ty {
-            TensorType::Q4_0 => rows_body::<Q4_0>(ty, w, a, scale, out),
-            TensorType::Q4_1 => rows_body::<Q4_1>(ty, w, a, scale, out),
-            TensorType::Q8_0 => rows_body::<Q8_0>(ty, w, a, scale, out),
-            _ => panic!("{ty:?} has no block-int8 dot product"),
-        }
-    }
+    unsafe { by_kind!(ty, rows_body(ty, w, a, scale, out)) }
 }
 
 /// One weight block made ready for `vpmaddubsw`: the unsigned operand, and for Q8_0 the signed
@@ -52,15 +66,39 @@ unsafe fn unpack<const KIND: u8>(w: *const u8) -> Unpacked {
             let wv = _mm256_loadu_si256(w.add(2) as *const __m256i);
             Unpacked { unsigned: _mm256_abs_epi8(wv), signs: wv }
         } else {
-            // Elements 0..16 in the low nibbles, 16..32 in the high ones.
-            let qs = _mm_loadu_si128(w.add(if KIND == Q4_1 { 4 } else { 2 }) as *const __m128i);
+            // Elements 0..16 in the low nibbles, 16..32 in the high ones; Q5 adds bit 4 of
+            // element j from bit j of `qh`, which sits between the scales and the nibbles.
+            let header = match KIND {
+                Q4_0 => 2,
+                Q4_1 => 4,
+                Q5_0 => 6,
+                _ => 8,
+            };
+            let qs = _mm_loadu_si128(w.add(header) as *const __m128i);
             let mask = _mm_set1_epi8(0x0f);
             let lo = _mm_and_si128(qs, mask);
             let hi = _mm_and_si128(_mm_srli_epi16(qs, 4), mask);
-            let q = _mm256_set_m128i(hi, lo);
+            let mut q = _mm256_set_m128i(hi, lo);
+            if KIND == Q5_0 || KIND == Q5_1 {
+                let qh = (w.add(header - 4) as *const i32).read_unaligned();
+                q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
+            }
             Unpacked { unsigned: q, signs: q }
         }
     }
+}
+
+/// Byte j = 0xff where bit j of `bits` is set, else 0.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn bits_to_bytes(bits: i32) -> __m256i {
+    // Byte j takes byte j/8 of `bits`; OR-ing every bit but j%8 set leaves all ones iff bit j was.
+    let spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32(bits),
+        _mm256_set_epi64x(0x0303_0303_0303_0303, 0x0202_0202_0202_0202, 0x0101_0101_0101_0101, 0),
+    );
+    let others = _mm256_set1_epi64x(0x7fbf_dfef_f7fb_fdfe);
+    _mm256_cmpeq_epi8(_mm256_or_si256(spread, others), _mm256_set1_epi64x(-1))
 }
 
 /// The integer products of one block with 32 activations as eight i32 lanes (their sum is the
@@ -78,7 +116,7 @@ unsafe fn products<const KIND: u8>(w: Unpacked, a: *const i8) -> __m256i {
 }
 
 /// The float terms of four blocks from their integer sums `sumi`, the weights' scales `dw` and
-/// (Q4_1) offsets `m`, and the activations' scales, sums and scaled sums (`d`, `sum`, `sum_d`:
+/// (Q4_1, Q5_1) offsets `m`, and the activations' scales, sums and scaled sums (`d`, `sum`, `sum_d`:
 /// four values each).
 ///
 /// # Safety
@@ -98,9 +136,12 @@ unsafe fn group_terms<const KIND: u8>(
         if KIND == Q4_0 {
             // The weights are q − 8: take 8·Σa off each block's sum.
             sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(_mm_loadu_si128(sum as *const __m128i), 3));
+        } else if KIND == Q5_0 {
+            // q − 16.
+            sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(_mm_loadu_si128(sum as *const __m128i), 4));
         }
         let term = _mm_mul_ps(_mm_mul_ps(dw, _mm_loadu_ps(d)), _mm_cvtepi32_ps(sumi));
-        if KIND == Q4_1 {
+        if has_offset(KIND) {
             _mm_add_ps(term, _mm_mul_ps(m, _mm_loadu_ps(sum_d)))
         } else {
             term
@@ -189,14 +230,7 @@ pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32,
     let row_bytes = nb * block_bytes(ty);
     for (i, row) in w.chunks_exact(row_bytes).enumerate() {
         // SAFETY: features checked; the row has the blocks every activation row has.
-        let dots = unsafe {
-            match ty {
-                TensorType::Q4_0 => row_dot_x4::<Q4_0>(ty, row, a),
-                TensorType::Q4_1 => row_dot_x4::<Q4_1>(ty, row, a),
-                TensorType::Q8_0 => row_dot_x4::<Q8_0>(ty, row, a),
-                _ => panic!("{ty:?} has no block-int8 dot product"),
-            }
-        };
+        let dots = unsafe { by_kind!(ty, row_dot_x4(ty, row, a)) };
         for (k, d) in dots.into_iter().enumerate() {
             out[i * stride + k] = d * scale;
         }
@@ -214,7 +248,7 @@ unsafe fn rows_body<const KIND: u8>(ty: TensorType, w: &[u8], a: ActBlocks, scal
     }
 }
 
-/// The weight blocks b..b+count (count ≤ 4) unpacked, with their scales and (Q4_1) offsets.
+/// The weight blocks b..b+count (count ≤ 4) unpacked, with their scales and (Q4_1, Q5_1) offsets.
 ///
 /// # Safety
 /// Those blocks must be readable in `w`.
@@ -234,7 +268,7 @@ unsafe fn weight_group<const KIND: u8>(
         for (j, block) in blocks.iter_mut().enumerate().take(count) {
             *block = unpack::<KIND>(wp.add(j * bytes));
         }
-        let m = if KIND == Q4_1 { f16x4(wp.add(2), bytes, count) } else { _mm_setzero_ps() };
+        let m = if has_offset(KIND) { f16x4(wp.add(2), bytes, count) } else { _mm_setzero_ps() };
         (blocks, (f16x4(wp, bytes, count), m))
     }
 }
