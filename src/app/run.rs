@@ -1,7 +1,10 @@
-//! The main loop: waits on terminal input, engine events and the frame clock, feeds `update`,
-//! runs the effects it returns, and redraws only when something changed: what the user typed at
-//! once (so a key shows within milliseconds), everything else at most `frame_rate` times a
-//! second, so a fast token stream never waits for the screen.
+//! The main loop: waits on terminal input, downloads and the frame clock, feeds `update`, runs the
+//! effects it returns, and redraws only when something changed: what the user typed at once (so
+//! a key shows within milliseconds), everything else at most `frame_rate` times a second.
+//!
+//! Engine events are taken in a batch at each frame tick rather than one by one: the screen shows
+//! them no later, and the loop wakes `frame_rate` times a second instead of once or twice per
+//! token, so it takes as little CPU as possible from the compute threads.
 
 use std::collections::VecDeque;
 use std::io;
@@ -11,6 +14,7 @@ use crossterm::event::Event;
 use futures::{FutureExt, Stream, StreamExt};
 use ratatui::backend::Backend;
 use ratatui::Terminal;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::MissedTickBehavior;
 
@@ -74,6 +78,7 @@ where
     let mut input_open = true;
     let mut engine_open = true;
     let mut typed = false;
+    let mut frame_due = false;
     loop {
         while let Some(msg) = queue.pop_front() {
             state.now = SystemTime::now();
@@ -84,7 +89,7 @@ where
             return Ok(state);
         }
         // What the user typed is drawn at once, not at the next tick.
-        if std::mem::take(&mut typed) && state.dirty {
+        if (std::mem::take(&mut typed) | std::mem::take(&mut frame_due)) && state.dirty {
             draw(terminal, &mut view, &mut state)?;
         }
         tokio::select! {
@@ -98,19 +103,13 @@ where
                 Some(Err(e)) => return Err(e.into()),
                 None => input_open = false,
             },
-            event = events.recv(), if engine_open => match event {
-                Some(event) => queue.push_back(Msg::Engine(event)),
-                None => {
-                    engine_open = false;
-                    queue.push_back(Msg::EngineGone);
-                }
-            },
             Some(event) = download_events.recv() => queue.push_back(Msg::Download(event)),
             _ = frames.tick() => {
                 if ctx.host.terminate_requested() {
                     queue.push_back(Msg::Terminate);
-                } else if state.dirty {
-                    draw(terminal, &mut view, &mut state)?;
+                } else {
+                    engine_open = engine_open && take_engine_events(&mut events, &mut queue);
+                    frame_due = true;
                 }
             }
         }
@@ -128,6 +127,20 @@ where
     state.viewport = viewport;
     state.dirty = false;
     Ok(())
+}
+
+/// Queues the engine's waiting events; false (after queuing `EngineGone`) once it has stopped.
+fn take_engine_events(events: &mut UnboundedReceiver<EngineEvent>, queue: &mut VecDeque<Msg>) -> bool {
+    loop {
+        match events.try_recv() {
+            Ok(event) => queue.push_back(Msg::Engine(event)),
+            Err(TryRecvError::Empty) => return true,
+            Err(TryRecvError::Disconnected) => {
+                queue.push_back(Msg::EngineGone);
+                return false;
+            }
+        }
+    }
 }
 
 /// Queues the terminal events that are already waiting; false once the input has ended.
