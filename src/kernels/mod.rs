@@ -3,6 +3,7 @@
 //! All of the crate's `unsafe` lives under this folder.
 
 pub mod act_i8;
+pub mod attn;
 pub mod dequant;
 pub mod dispatch;
 pub mod dot;
