@@ -4,6 +4,7 @@
 
 pub mod act_i8;
 pub mod act_q8;
+pub mod attn;
 pub mod block_dot;
 pub mod dequant;
 pub mod dispatch;

@@ -49,6 +49,10 @@ pub struct RunState {
     gate_normed: Vec<f32>,
     /// Logits: vocab floats per wanted token.
     logits: Vec<f32>,
+    /// RoPE angles of the batch's positions (the first n entries are current).
+    angles: Vec<RopeAngles>,
+    /// The output row rounded to F16 for an F16 LM head.
+    y16: Vec<f16>,
     acts: ActScratch,
     pool: SpinPool,
 }
@@ -70,6 +74,8 @@ impl RunState {
             up: Vec::new(),
             gate_normed: Vec::new(),
             logits: Vec::new(),
+            angles: Vec::new(),
+            y16: Vec::new(),
             acts: ActScratch::default(),
             pool: SpinPool::new(threads),
         }
@@ -111,7 +117,13 @@ impl Model {
         for (row, &tok) in x.chunks_exact_mut(hid).zip(tokens) {
             w.token_embd.dequantize_row(file, tok as usize, row);
         }
-        let angles: Vec<RopeAngles> = (0..n).map(|t| RopeAngles::new(start + t, c.head_dim, c.rope_base)).collect();
+        if st.angles.len() < n {
+            st.angles.resize_with(n, RopeAngles::default);
+        }
+        let angles = &mut st.angles[..n];
+        for (t, a) in angles.iter_mut().enumerate() {
+            a.set(start + t, c.head_dim, c.rope_base);
+        }
 
         for (l, layer) in w.layers.iter().enumerate() {
             // Attention: norm → Q, K, V → RoPE → cache → attend → (sub-norm) → output proj → residual.
@@ -199,12 +211,14 @@ impl Model {
             }
         } else if n_out == 1 && w.output.ty == TensorType::F16 {
             // One output row: ggml converts it to F16 and dots in F32 (spec D, "LM head").
-            let y16: Vec<f16> = y.iter().map(|&v| f16::from_f32(v)).collect();
+            st.y16.clear();
+            st.y16.extend(y.iter().map(|&v| f16::from_f32(v)));
+            let y16 = &st.y16;
             let head = &file[w.output.bytes.clone()];
             let row_bytes = w.output.row_bytes();
             st.pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
                 for (r, out) in (start..).zip(chunk.iter_mut()) {
-                    *out = dot_f16(&y16, f16_slice(&head[r * row_bytes..(r + 1) * row_bytes]));
+                    *out = dot_f16(y16, f16_slice(&head[r * row_bytes..(r + 1) * row_bytes]));
                 }
             });
         } else {

@@ -1,7 +1,5 @@
 //! The small per-vector operations of a transformer block, written to round like ggml.
 
-use half::f16;
-
 use super::config::{FfnActivation, RopeStyle};
 
 /// ggml's RMSNorm then the weight multiply: squares summed in f64, mean and scale in f32,
@@ -25,22 +23,24 @@ pub fn rms_norm_rows(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
 
 /// cos/sin of one position's RoPE angles, built like `ggml_rope_cache_init`: θ₀ = pos,
 /// θᵢ₊₁ = θᵢ·base^(−2/d) by repeated float multiplication (not pow per index).
+#[derive(Default)]
 pub struct RopeAngles {
     pub cos: Vec<f32>,
     pub sin: Vec<f32>,
 }
 
 impl RopeAngles {
-    pub fn new(pos: usize, head_dim: usize, base: f32) -> Self {
+    /// Recomputes the angles for `pos` in place (reusing the buffers).
+    pub fn set(&mut self, pos: usize, head_dim: usize, base: f32) {
         let theta_scale = base.powf(-2.0 / head_dim as f32);
         let mut theta = pos as f32;
-        let (mut cos, mut sin) = (Vec::with_capacity(head_dim / 2), Vec::with_capacity(head_dim / 2));
+        self.cos.clear();
+        self.sin.clear();
         for _ in 0..head_dim / 2 {
-            cos.push(theta.cos());
-            sin.push(theta.sin());
+            self.cos.push(theta.cos());
+            self.sin.push(theta.sin());
             theta *= theta_scale;
         }
-        Self { cos, sin }
     }
 
     /// Rotates every head of `x` (a row of heads × head_dim) in place.
@@ -72,13 +72,6 @@ pub fn softmax(x: &mut [f32]) {
     let inv = (1.0 / sum) as f32;
     for v in x.iter_mut() {
         *v *= inv;
-    }
-}
-
-/// Rounds through f16, as ggml does when it converts an operand to F16.
-pub fn round_f16(x: &mut [f32]) {
-    for v in x.iter_mut() {
-        *v = f16::from_f32(*v).to_f32();
     }
 }
 

@@ -4,7 +4,7 @@ use std::arch::x86_64::*;
 
 use half::f16;
 
-fn require_avx2() {
+pub(super) fn require_avx2() {
     assert!(
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c"),
         "AVX2/FMA/F16C kernel called on a CPU without them"
@@ -13,7 +13,7 @@ fn require_avx2() {
 
 /// Horizontal sum of 8 lanes.
 #[target_feature(enable = "avx2,fma")]
-fn hsum(v: __m256) -> f32 {
+pub(super) fn hsum(v: __m256) -> f32 {
     let lo = _mm256_castps256_ps128(v);
     let hi = _mm256_extractf128_ps(v, 1);
     let s = _mm_add_ps(lo, hi);
@@ -27,7 +27,7 @@ fn hsum(v: __m256) -> f32 {
 /// # Safety
 /// `p` must point to 8 readable f16 values.
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn load_f16x8(p: *const f16) -> __m256 {
+pub(super) unsafe fn load_f16x8(p: *const f16) -> __m256 {
     // SAFETY: the caller guarantees 16 readable bytes at p; loadu has no alignment requirement.
     unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)) }
 }
