@@ -8,18 +8,13 @@ use bitnet_tui::kernels::dispatch::KernelPath;
 use bitnet_tui::kernels::i2s_dot::{dot_codes_on, dot_codes_x4_on};
 use bitnet_tui::kernels::i8_rows::dot_i8_on;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand::{RngCore, SeedableRng};
 
 /// Deterministic bytes.
 fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    let mut bytes = vec![0u8; n];
+    rand_chacha::ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
+    bytes
 }
 
 /// I2_S codes in {0,1,2} (never 3) for `rows × cols` weights.

@@ -5,6 +5,8 @@
 use bitnet_tui::engine::model::{LogitsWanted, Model, RunState};
 use bitnet_tui::gguf::{GgufFile, GgufWriter, TensorSpec, TensorType, Value};
 use half::f16;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 const HIDDEN: usize = 256;
 const FFN: usize = 512;
@@ -18,15 +20,10 @@ struct Ternary {
 }
 
 fn ternary(n: usize, seed: u64) -> Ternary {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    let values = (0..n).map(|_| (next() % 3) as i8 - 1).collect();
-    let scales = (0..n / 256).map(|_| f16::from_f32(0.05 + (next() % 100) as f32 / 2000.0).to_f32()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let values = (0..n).map(|_| rng.random_range(-1..=1i8)).collect();
+    let scales =
+        (0..n / 256).map(|_| f16::from_f32(0.05 + rng.random_range(0..100) as f32 / 2000.0).to_f32()).collect();
     Ternary { values, scales }
 }
 

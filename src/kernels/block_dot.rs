@@ -129,21 +129,16 @@ mod tests {
     use crate::kernels::act_q8::BlockActs;
     use crate::kernels::dequant::dequantize_row;
     use proptest::prelude::*;
+    use rand::{RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     const TYPES: [TensorType; 5] =
         [TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0];
 
     /// A row of random blocks with small finite f16 scales (any bytes for the values).
     fn row(ty: TensorType, blocks: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut bytes: Vec<u8> = (0..blocks * block_bytes(ty))
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let mut bytes = vec![0u8; blocks * block_bytes(ty)];
+        ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
         let headers = if matches!(ty, TensorType::Q4_1 | TensorType::Q5_1) { 2 } else { 1 };
         for (b, block) in bytes.chunks_exact_mut(block_bytes(ty)).enumerate() {
             for h in 0..headers {

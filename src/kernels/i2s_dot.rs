@@ -39,18 +39,14 @@ pub fn dot_codes_x4_on(path: KernelPath, packed: &[u8], q: [&[i8]; 4]) -> [i32; 
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     fn row(blocks: usize, seed: u64) -> (Vec<u8>, Vec<Vec<i8>>) {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         // Codes 0..=2 only, as files hold; activations over the whole i8 range.
-        let packed = (0..blocks * 32).map(|_| (0..4).fold(0u8, |b, _| (b << 2) | (next() % 3) as u8)).collect();
-        let acts = (0..4).map(|_| (0..blocks * 128).map(|_| next() as i8).collect()).collect();
+        let packed = (0..blocks * 32).map(|_| (0..4).fold(0u8, |b, _| (b << 2) | rng.random_range(0..3u8))).collect();
+        let acts = (0..4).map(|_| (0..blocks * 128).map(|_| rng.random::<i8>()).collect()).collect();
         (packed, acts)
     }
 

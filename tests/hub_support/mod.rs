@@ -6,6 +6,7 @@ pub mod hub_server;
 use std::path::Path;
 
 use bitnet_tui::gguf::{GgufWriter, TensorSpec, TensorType, Value};
+use rand::{RngCore, SeedableRng};
 
 /// A small valid GGUF model: `arch`, `general.name`, an optional `general.finetune`, and one
 /// Q8_0 matrix.
@@ -22,17 +23,11 @@ pub fn tiny_gguf(arch: &str, name: &str, finetune: Option<&str>) -> Vec<u8> {
     w.to_bytes(&[bytes]).expect("writing to memory cannot fail")
 }
 
-/// `n` bytes of deterministic noise (xorshift), so transfers cannot succeed by accident.
+/// `n` bytes of deterministic noise, so transfers cannot succeed by accident.
 pub fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    let mut bytes = vec![0u8; n];
+    rand_chacha::ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut bytes);
+    bytes
 }
 
 /// Writes `bytes` to `<root>/<repo>/<file>`, as the fake hub serves them.
