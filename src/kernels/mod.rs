@@ -19,6 +19,7 @@ pub mod q4;
 pub mod q5;
 pub mod q6_k;
 pub mod q8_0;
+pub mod softmax;
 pub mod tq1_0;
 pub mod tq2_0;
 #[cfg(target_arch = "x86_64")]

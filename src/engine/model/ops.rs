@@ -60,21 +60,6 @@ impl RopeAngles {
     }
 }
 
-/// ggml's softmax over scores already scaled and masked: subtract the max, exp, sum in f64,
-/// multiply by (float)(1/sum).
-pub fn softmax(x: &mut [f32]) {
-    let max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0f64;
-    for v in x.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v as f64;
-    }
-    let inv = (1.0 / sum) as f32;
-    for v in x.iter_mut() {
-        *v *= inv;
-    }
-}
-
 /// gate ← act(gate) · up, elementwise.
 pub fn gated_activation(gate: &mut [f32], up: &[f32], act: FfnActivation) {
     for (g, &u) in gate.iter_mut().zip(up) {
