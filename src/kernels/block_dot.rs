@@ -55,8 +55,9 @@ pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, sca
     }
 }
 
-/// Four activation rows at once (prefill): `out[i·stride + k] = scale · Σ w_i·x_k`, equal bit for
-/// bit to four [`dot_rows`] calls; each weight block is unpacked once for the four rows.
+/// Four activation rows at once (prefill): `out[k·stride + i] = scale · Σ w_i·x_k` (token-major,
+/// like the batch's output), equal bit for bit to four [`dot_rows`] calls; each weight block is
+/// unpacked once for the four tokens.
 pub fn dot_rows_x4(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
     dot_rows_x4_on(active(), ty, w, a, scale, out, stride)
 }
@@ -77,7 +78,7 @@ pub fn dot_rows_x4_on(
             let row_bytes = a[0].q.len() / BLOCK * block_bytes(ty);
             for (i, row) in w.chunks_exact(row_bytes).enumerate() {
                 for (k, a) in a.iter().enumerate() {
-                    out[i * stride + k] = dot_ref(ty, row, *a) * scale;
+                    out[k * stride + i] = dot_ref(ty, row, *a) * scale;
                 }
             }
         }
@@ -176,14 +177,15 @@ mod tests {
                     dot_rows_on(path, ty, &w, acts.row(0), 0.5, &mut out);
                     prop_assert_eq!(out.map(f32::to_bits).to_vec(), want.clone(), "{:?} {:?}", path, ty);
                     // Four tokens (the same row four times, then four different rows), stride 5.
-                    let mut out4 = [0f32; 15];
+                    let mut out4 = [0f32; 20];
                     dot_rows_x4_on(path, ty, &w, [acts.row(0); 4], 0.5, &mut out4, 5);
-                    for (i, &bits) in want.iter().enumerate() {
-                        prop_assert!(out4[i * 5..i * 5 + 4].iter().all(|v| v.to_bits() == bits), "{:?} {:?} x4", path, ty);
+                    for t in 0..4 {
+                        let got: Vec<u32> = out4[t * 5..t * 5 + 3].iter().map(|v| v.to_bits()).collect();
+                        prop_assert_eq!(&got, &want, "{:?} {:?} x4", path, ty);
                     }
                     dot_rows_x4_on(path, ty, &w, [0, 1, 2, 3].map(|t| many.row(t)), 0.5, &mut out4, 5);
                     for (t, want) in want4.iter().enumerate() {
-                        let got: Vec<u32> = (0..3).map(|i| out4[i * 5 + t].to_bits()).collect();
+                        let got: Vec<u32> = out4[t * 5..t * 5 + 3].iter().map(|v| v.to_bits()).collect();
                         prop_assert_eq!(&got, want, "{:?} {:?} x4 token {}", path, ty, t);
                     }
                 }

@@ -11,7 +11,7 @@ use crate::kernels::i8_rows::dot_i8;
 use crate::kernels::pool::SpinPool;
 
 use super::attention::attention;
-use super::matmul::{linear, par_row_blocks, ActScratch};
+use super::matmul::{linear, par_token_chunks, ActScratch};
 use super::ops::{add_assign, gated_activation, rms_norm_rows, RopeAngles};
 use super::{Model, RepackedHead};
 
@@ -201,10 +201,11 @@ impl Model {
                     }
                 });
             } else {
-                par_row_blocks(c.vocab_size, n_out, logits, |block, vals| {
-                    for r in block.clone() {
-                        for (t, a) in acts.iter().enumerate() {
-                            vals[(r - block.start) * n_out + t] = row(r, a);
+                par_token_chunks(n_out, c.vocab_size, logits, |tokens, out| {
+                    // Row-outer, so each head row is read once for the chunk's tokens.
+                    for r in 0..c.vocab_size {
+                        for (t, a) in acts[tokens.clone()].iter().enumerate() {
+                            out[t * c.vocab_size + r] = row(r, a);
                         }
                     }
                 });

@@ -2,8 +2,9 @@
 //! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1 and Q8_0
 //! take int8 activations in blocks of 32 and integer block dots (as ggml does); every other type
 //! is dequantized a tile of rows at a time and multiplied in f32 (F16 rows of a single token are
-//! dotted straight from the mmap). Threads split the output rows into contiguous blocks, so each
-//! weight row is read once per batch; inside a block, tiles keep weights and activations in cache.
+//! dotted straight from the mmap). A batch is split into chunks of tokens, one thread each, which
+//! write their own rows of the output; inside a chunk, tiles of weight rows stay in cache while
+//! the chunk's tokens pass over them. A single token splits the output rows over the spin pool.
 
 use std::ops::Range;
 
@@ -88,30 +89,28 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
         return linear_one(lin, file, x, out, scratch, pool);
     }
     let weights = &file[lin.bytes.clone()];
-    let row_bytes = lin.row_bytes();
-    let scale = lin.out_scale;
-    let k = lin.cols;
+    let (rows, row_bytes, scale, k) = (lin.rows, lin.row_bytes(), lin.out_scale, lin.cols);
     match lin.ty {
         TensorType::I2S => {
             let acts = scratch.rows(n);
-            par_row_blocks(lin.rows, n, out, |block, vals| {
-                for tile in tiles(block.clone(), I2S_TILE_ROWS) {
+            par_token_chunks(n, rows, out, |tokens, out| {
+                let acts = &acts[tokens];
+                let quads = acts.len() - acts.len() % 4;
+                for tile in tiles(0..rows, I2S_TILE_ROWS) {
                     // Four tokens per pass unpack each weight block once for all four.
-                    let quads = n - n % 4;
-                    for t in (0..quads).step_by(4) {
-                        let a = &acts[t..t + 4];
+                    for (t, a) in acts[..quads].chunks_exact(4).enumerate().map(|(q, a)| (4 * q, a)) {
                         for r in tile.clone() {
                             let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
                             let acc = dot_codes_x4(codes, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]);
                             for i in 0..4 {
-                                vals[(r - block.start) * n + t + i] = act_i8::rescale(acc[i], &a[i], scale);
+                                out[(t + i) * rows + r] = act_i8::rescale(acc[i], &a[i], scale);
                             }
                         }
                     }
                     for (t, a) in acts.iter().enumerate().skip(quads) {
                         for r in tile.clone() {
                             let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
-                            vals[(r - block.start) * n + t] = act_i8::rescale(dot_codes(codes, &a.q), a, scale);
+                            out[t * rows + r] = act_i8::rescale(dot_codes(codes, &a.q), a, scale);
                         }
                     }
                 }
@@ -119,31 +118,29 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
         }
         ty if block_dot::supports(ty) => {
             let blocks = &scratch.blocks;
-            par_row_blocks(lin.rows, n, out, |block, vals| {
-                let mut tile_out = vec![0f32; BLOCK_TILE_ROWS];
-                for tile in tiles(block.clone(), BLOCK_TILE_ROWS) {
-                    // The tile's weights stay in cache while every token passes over them,
+            par_token_chunks(n, rows, out, |tokens, out| {
+                let quads = tokens.start + (tokens.len() - tokens.len() % 4);
+                for tile in tiles(0..rows, BLOCK_TILE_ROWS) {
+                    // The tile's weights stay in cache while the chunk's tokens pass over them,
                     // four tokens per pass.
                     let w = &weights[tile.start * row_bytes..tile.end * row_bytes];
-                    let quads = n - n % 4;
-                    for t in (0..quads).step_by(4) {
+                    for t in (tokens.start..quads).step_by(4) {
                         let a = [t, t + 1, t + 2, t + 3].map(|t| blocks.row(t));
-                        let at = (tile.start - block.start) * n + t;
-                        block_dot::dot_rows_x4(ty, w, a, scale, &mut vals[at..], n);
+                        let at = (t - tokens.start) * rows + tile.start;
+                        block_dot::dot_rows_x4(ty, w, a, scale, &mut out[at..], rows);
                     }
-                    for t in quads..n {
-                        let y = &mut tile_out[..tile.len()];
-                        block_dot::dot_rows(ty, w, blocks.row(t), scale, y);
-                        for (r, &v) in tile.clone().zip(y.iter()) {
-                            vals[(r - block.start) * n + t] = v;
-                        }
+                    for t in quads..tokens.end {
+                        let at = (t - tokens.start) * rows;
+                        block_dot::dot_rows(ty, w, blocks.row(t), scale, &mut out[at + tile.start..at + tile.end]);
                     }
                 }
             });
         }
-        _ => par_row_blocks(lin.rows, n, out, |block, vals| {
+        _ => par_token_chunks(n, rows, out, |tokens, out| {
+            let x = &x[tokens.start * k..tokens.end * k];
+            let n = tokens.len();
             let mut w = vec![0f32; F32_TILE_ROWS * k];
-            for tile in tiles(block.clone(), F32_TILE_ROWS) {
+            for tile in tiles(0..rows, F32_TILE_ROWS) {
                 for (r, wr) in tile.clone().zip(w.chunks_exact_mut(k)) {
                     lin.dequantize_row(file, r, wr);
                 }
@@ -154,17 +151,17 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                     for g in (0..groups).step_by(4) {
                         let res = dot_4x2(&w[g * k..(g + 4) * k], x0, x1);
                         for (i, (y0, y1)) in res[0].iter().zip(&res[1]).enumerate() {
-                            let at = (tile.start + g + i - block.start) * n + t;
-                            vals[at] = y0 * scale;
-                            vals[at + 1] = y1 * scale;
+                            let r = tile.start + g + i;
+                            out[t * rows + r] = y0 * scale;
+                            out[(t + 1) * rows + r] = y1 * scale;
                         }
                     }
                 }
-                // Rows past the last group of four, and the last token of an odd batch.
+                // Rows past the last group of four, and the last token of an odd chunk.
                 for (i, wr) in w.chunks_exact(k).enumerate().take(tile.len()) {
                     let tokens = if i < groups { pairs..n } else { 0..n };
                     for t in tokens {
-                        vals[(tile.start + i - block.start) * n + t] = dot_f32(wr, &x[t * k..(t + 1) * k]) * scale;
+                        out[t * rows + tile.start + i] = dot_f32(wr, &x[t * k..(t + 1) * k]) * scale;
                     }
                 }
             }
@@ -217,28 +214,16 @@ fn tiles(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>>
     range.clone().step_by(size).map(move |s| s..(s + size).min(range.end))
 }
 
-/// Splits the output rows into contiguous blocks run in parallel; `f(block, vals)` fills
-/// `vals[(r − block.start)·n + t]` for its rows. Results land in `out` token-major
-/// (`out[t·rows + r]`).
-pub fn par_row_blocks(rows: usize, n: usize, out: &mut [f32], f: impl Fn(Range<usize>, &mut [f32]) + Sync) {
+/// Splits a batch of `n` tokens into chunks run in parallel; `f(tokens, out)` fills the chunk's
+/// output rows (`out[(t − tokens.start)·rows + r]`), a contiguous part of the token-major `out`.
+/// Each chunk streams the whole weight matrix (from L3 after the first), so the results need no
+/// gathering and no thread waits on a merge; two chunks per thread balance the load.
+pub fn par_token_chunks(n: usize, rows: usize, out: &mut [f32], f: impl Fn(Range<usize>, &mut [f32]) + Sync) {
     let threads = rayon::current_num_threads().max(1);
-    // Large contiguous blocks keep each thread's weight stream sequential; 4 per thread balance load.
-    let block = rows.div_ceil(threads * 4).max(16);
-    let results: Vec<(usize, Vec<f32>)> = (0..rows.div_ceil(block))
-        .into_par_iter()
-        .map(|b| {
-            let range = b * block..((b + 1) * block).min(rows);
-            let mut local = vec![0f32; range.len() * n];
-            let start = range.start;
-            f(range, &mut local);
-            (start, local)
-        })
-        .collect();
-    for (start, local) in results {
-        for (i, vals) in local.chunks_exact(n).enumerate() {
-            for (t, &v) in vals.iter().enumerate() {
-                out[t * rows + start + i] = v;
-            }
-        }
-    }
+    // Whole quads, so only the batch's last chunk has tokens left over from the 4-token kernels.
+    let chunk = n.div_ceil(2 * threads).next_multiple_of(4);
+    out[..n * rows].par_chunks_mut(chunk * rows).enumerate().for_each(|(c, out)| {
+        let start = c * chunk;
+        f(start..start + out.len() / rows, out)
+    });
 }
