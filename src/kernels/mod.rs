@@ -9,6 +9,7 @@ pub mod block_dot;
 pub mod dequant;
 pub mod dispatch;
 pub mod dot;
+pub mod expf;
 pub mod float;
 pub mod i2_s;
 pub mod i2s_dot;

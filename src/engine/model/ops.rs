@@ -1,5 +1,7 @@
 //! The small per-vector operations of a transformer block, written to round like ggml.
 
+use crate::kernels::expf::swiglu;
+
 use super::config::{FfnActivation, RopeStyle};
 
 /// ggml's RMSNorm then the weight multiply: squares summed in f64, mean and scale in f32,
@@ -62,15 +64,14 @@ impl RopeAngles {
 
 /// gate ← act(gate) · up, elementwise.
 pub fn gated_activation(gate: &mut [f32], up: &[f32], act: FfnActivation) {
-    for (g, &u) in gate.iter_mut().zip(up) {
-        let a = match act {
-            FfnActivation::ReluSquared => {
+    match act {
+        FfnActivation::ReluSquared => {
+            for (g, &u) in gate.iter_mut().zip(up) {
                 let r = g.max(0.0);
-                r * r
+                *g = r * r * u;
             }
-            FfnActivation::Silu => *g / (1.0 + (-*g).exp()),
-        };
-        *g = a * u;
+        }
+        FfnActivation::Silu => swiglu(gate, up),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod attn;
 pub mod avx2;
 pub mod blocks;
+pub mod expf;
 pub mod i2s;
 pub mod i8;
 pub mod softmax;

@@ -3,7 +3,7 @@
 use std::arch::x86_64::*;
 
 use super::avx2::{hsum, require_avx2};
-use crate::kernels::softmax::{LN2_HI, LN2_LO, LOG2_E, POLY, ROUND_SHIFT};
+use super::expf::exp8;
 
 /// `x ← exp(x − max)` over whole groups of eight (`x.len()` a multiple of 8), returning the f64
 /// sum of each group's float sum; equal bit for bit to [`crate::kernels::softmax::exp_sum8_ref`].
@@ -27,40 +27,4 @@ fn exp_sum8_body(x: &mut [f32], max: f32) -> f64 {
         }
     }
     sum
-}
-
-/// ggml's `ggml_v_expf` (AVX2): lanes whose exponent stays within ±126 take k + k·j; the others
-/// are assembled from two scale factors, or flushed to 0 / +∞ past ±192.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-fn exp8(x: __m256) -> __m256 {
-    let r = _mm256_set1_ps(ROUND_SHIFT);
-    let z = _mm256_fmadd_ps(x, _mm256_set1_ps(LOG2_E), r);
-    let n = _mm256_sub_ps(z, r);
-    let b = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_LO), _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_HI), x));
-    let e = _mm256_slli_epi32::<23>(_mm256_castps_si256(z));
-    let k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1.0))));
-    let abs_n = _mm256_andnot_ps(_mm256_set1_ps(-0.0), n);
-    let c = _mm256_cmp_ps::<_CMP_GT_OQ>(abs_n, _mm256_set1_ps(126.0));
-    let u = _mm256_mul_ps(b, b);
-    let p = |i: usize| _mm256_set1_ps(POLY[i]);
-    let j = _mm256_fmadd_ps(
-        _mm256_fmadd_ps(_mm256_fmadd_ps(p(0), b, p(1)), u, _mm256_fmadd_ps(p(2), b, p(3))),
-        u,
-        _mm256_mul_ps(p(4), b),
-    );
-    let near = _mm256_fmadd_ps(k, j, k);
-    if _mm256_movemask_ps(c) == 0 {
-        return near;
-    }
-    let g = _mm256_and_si256(
-        _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LE_OQ>(n, _mm256_setzero_ps())),
-        _mm256_set1_epi32(0x8200_0000u32 as i32),
-    );
-    let s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f00_0000)));
-    let s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
-    let d = _mm256_cmp_ps::<_CMP_GT_OQ>(abs_n, _mm256_set1_ps(192.0));
-    let scaled = _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1);
-    let flushed = _mm256_mul_ps(s1, s1);
-    _mm256_blendv_ps(_mm256_blendv_ps(near, scaled, c), flushed, d)
 }
