@@ -164,7 +164,7 @@ impl Model {
             st.acts.keep_for_next(); // up reads the same input as gate
             let up = sized(&mut st.up, n * ffn);
             linear(&layer.w_up, file, h, up, &mut st.acts, &st.pool);
-            gated_activation(gate, up, c.ffn_activation);
+            gated_activation(gate, up, ffn, c.ffn_activation);
             let down_in: &[f32] = match &layer.ffn_sub_norm {
                 Some(norm) => {
                     let normed = sized(&mut st.gate_normed, n * ffn);

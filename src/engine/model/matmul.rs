@@ -18,6 +18,7 @@ use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
 use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 use crate::kernels::pool::SpinPool;
 
+use super::ops::PARALLEL_ROWS;
 use super::weights::Linear;
 
 /// Reused buffers for quantized activations.
@@ -38,8 +39,10 @@ impl ActScratch {
     /// Quantizes each `width`-long row of `x` to int8 (per-row absmax).
     pub fn quantize(&mut self, x: &[f32], width: usize) {
         self.rows.resize_with(x.len() / width, QuantRow::default);
-        for (row, xr) in self.rows.iter_mut().zip(x.chunks_exact(width)) {
-            act_i8::quantize_row(xr, row);
+        if self.rows.len() < PARALLEL_ROWS {
+            self.rows.iter_mut().zip(x.chunks_exact(width)).for_each(|(row, xr)| act_i8::quantize_row(xr, row));
+        } else {
+            self.rows.par_iter_mut().zip(x.par_chunks_exact(width)).for_each(|(row, xr)| act_i8::quantize_row(xr, row));
         }
     }
 

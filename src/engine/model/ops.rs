@@ -1,5 +1,7 @@
 //! The small per-vector operations of a transformer block, written to round like ggml.
 
+use rayon::prelude::*;
+
 use crate::kernels::expf::swiglu;
 
 use super::config::{FfnActivation, RopeStyle};
@@ -18,10 +20,16 @@ pub fn rms_norm(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
 /// Row-wise RMSNorm over `rows` of `width`.
 pub fn rms_norm_rows(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
     let width = w.len();
-    for (xr, or) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
-        rms_norm(xr, w, eps, or);
+    if x.len() < PARALLEL_ROWS * width {
+        x.chunks_exact(width).zip(out.chunks_exact_mut(width)).for_each(|(xr, or)| rms_norm(xr, w, eps, or));
+    } else {
+        x.par_chunks_exact(width).zip(out.par_chunks_exact_mut(width)).for_each(|(xr, or)| rms_norm(xr, w, eps, or));
     }
 }
+
+/// Batches of at least this many rows run their row-wise steps (norms, activation quantization)
+/// on the rayon pool: a region costs tens of µs, a row of a few thousand values a few µs.
+pub const PARALLEL_ROWS: usize = 16;
 
 /// cos/sin of one position's RoPE angles, built like `ggml_rope_cache_init`: θ₀ = pos,
 /// θᵢ₊₁ = θᵢ·base^(−2/d) by repeated float multiplication (not pow per index).
@@ -62,20 +70,25 @@ impl RopeAngles {
     }
 }
 
-/// gate ← act(gate) · up, elementwise.
-pub fn gated_activation(gate: &mut [f32], up: &[f32], act: FfnActivation) {
-    match act {
+/// gate ← act(gate) · up for each `width`-long row (ggml applies SwiGLU per row, so its vector
+/// and tail parts follow row boundaries).
+pub fn gated_activation(gate: &mut [f32], up: &[f32], width: usize, act: FfnActivation) {
+    let row = |(g, u): (&mut [f32], &[f32])| match act {
         FfnActivation::ReluSquared => {
-            for (g, &u) in gate.iter_mut().zip(up) {
+            for (g, &u) in g.iter_mut().zip(u) {
                 let r = g.max(0.0);
                 *g = r * r * u;
             }
         }
-        FfnActivation::Silu => swiglu(gate, up),
+        FfnActivation::Silu => swiglu(g, u),
+    };
+    if gate.len() < PARALLEL_ROWS * width {
+        gate.chunks_exact_mut(width).zip(up.chunks_exact(width)).for_each(row);
+    } else {
+        gate.par_chunks_exact_mut(width).zip(up.par_chunks_exact(width)).for_each(row);
     }
 }
 
-/// x += y, elementwise.
 pub fn add_assign(x: &mut [f32], y: &[f32]) {
     for (a, &b) in x.iter_mut().zip(y) {
         *a += b;
