@@ -61,7 +61,7 @@ pub struct LoadArgs {
     /// When the context is full: stop the reply, or drop the oldest turns and continue.
     #[arg(long, value_enum, value_name = "POLICY")]
     pub context_policy: Option<ContextPolicyArg>,
-    /// The LM head's format: f16 (exact, as stored), q8 (int8 rows repacked at load, faster) or q4.
+    /// The LM head's format: f16 (exact, as stored), q8 (int8 rows repacked at load, faster), q6 or q4.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub lm_head: Option<LmHead>,
 }

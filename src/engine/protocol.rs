@@ -91,6 +91,9 @@ pub enum LmHead {
     /// with an 8-bit head against 17.109 with F16).
     #[default]
     Q8,
+    /// Q6_K super-blocks (6.56 bits per weight), repacked at load with ggml's reference
+    /// quantizer; rows that are not whole 256-weight super-blocks fall back to q8.
+    Q6,
     /// Q4_0 blocks (4.5 bits per weight, a quarter of F16's bytes), repacked at load; the
     /// smallest and least exact head.
     Q4,

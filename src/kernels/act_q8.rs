@@ -1,4 +1,4 @@
-//! Activations quantized in blocks of 32 for the Q4_0, Q4_1 and Q8_0 dot products (ggml's Q8_1,
+//! Activations quantized in blocks of 32 for the block dot products (ggml's Q8_1,
 //! with f32 scales): per block d = max|x|/127, q = round_half_even(x/d), and Σq (also times d,
 //! which Q4_1's offset term needs).
 

@@ -1,10 +1,11 @@
 //! `y = W·x` for a batch of activation rows, dispatched on the weight type:
-//! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1 and Q8_0
-//! take int8 activations in blocks of 32 and integer block dots (as ggml does); every other type
-//! is dequantized a tile of rows at a time and multiplied in f32 (F16 rows of a single token are
-//! dotted straight from the mmap). A batch is split into chunks of tokens, one thread each, which
-//! write their own rows of the output; inside a chunk, tiles of weight rows stay in cache while
-//! the chunk's tokens pass over them. A single token splits the output rows over the spin pool.
+//! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1, Q5_0,
+//! Q5_1, Q8_0 and Q6_K take int8 activations in blocks of 32 and integer block dots (as ggml
+//! does); every other type is dequantized a tile of rows at a time and multiplied in f32 (F16
+//! rows of a single token are dotted straight from the mmap). A batch is split into chunks of
+//! tokens, one thread each, which write their own rows of the output; inside a chunk, tiles of
+//! weight rows stay in cache while the chunk's tokens pass over them. A single token splits the
+//! output rows over the spin pool.
 
 use std::ops::Range;
 
@@ -26,7 +27,7 @@ use super::weights::Linear;
 pub struct ActScratch {
     /// Per-row int8 (I2_S, the int8 LM head).
     rows: Vec<QuantRow>,
-    /// Per-block int8 (Q4_0, Q4_1, Q8_0).
+    /// Per-block int8 (the [`block_dot`] types).
     blocks: BlockActs,
     /// Set by [`ActScratch::keep_for_next`]: the next product has the same input as the last one
     /// (Q/K/V, gate/up), so whichever quantized form it needs is reused if already made.
@@ -77,7 +78,8 @@ impl ActScratch {
 /// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
 /// four tokens passes over it.
 const I2S_TILE_ROWS: usize = 64;
-/// Q4/Q8_0 rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, within L2.
+/// Block-quantized rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, of 2560 in Q6_K
+/// (a BitNet 2B LM head) 134 KB, within L2.
 const BLOCK_TILE_ROWS: usize = 64;
 /// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
 const F32_TILE_ROWS: usize = 16;

@@ -14,6 +14,8 @@ use crate::engine::protocol::LmHead;
 use crate::gguf::{GgufFile, TensorType};
 use crate::kernels::dot::f16_slice;
 use crate::kernels::i8_rows::I8Rows;
+use crate::kernels::q6_k::{self, Q6_K_WEIGHTS};
+use crate::kernels::{block_dot, q4};
 
 pub use config::{Arch, FfnActivation, ModelConfig, RopeStyle};
 pub use forward::{LogitsWanted, RunState};
@@ -31,7 +33,7 @@ pub struct Model {
     pub file: Arc<GgufFile>,
     pub config: ModelConfig,
     pub weights: Weights,
-    /// The LM head repacked at load (`--lm-head q8|q4`); None uses the file's tensor.
+    /// The LM head repacked at load (`--lm-head q8|q6|q4`); None uses the file's tensor.
     pub head: Option<RepackedHead>,
 }
 
@@ -39,8 +41,8 @@ pub struct Model {
 pub enum RepackedHead {
     /// Int8 rows with per-row scales (`--lm-head q8`).
     I8(I8Rows),
-    /// Rows of Q4_0 blocks (`--lm-head q4`), multiplied like any Q4_0 matrix: `lin` describes
-    /// them within `data`.
+    /// Rows of Q6_K or Q4_0 blocks (`--lm-head q6|q4`), multiplied like any matrix of that type:
+    /// `lin` describes them within `data`.
     Blocks { lin: Linear, data: Vec<u8> },
 }
 
@@ -67,8 +69,9 @@ impl Model {
         Ok(Self { file, config, weights, head: None })
     }
 
-    /// Holds the LM head in `format`: a head stored in F16 can be repacked to int8 rows or Q4_0
-    /// blocks (in parallel on the current rayon pool); any other stored format is kept as is.
+    /// Holds the LM head in `format`: a head stored in F16 can be repacked to int8 rows, Q6_K or
+    /// Q4_0 blocks (in parallel on the current rayon pool); any other stored format is kept as is.
+    /// Q6_K needs rows of whole 256-weight super-blocks; heads of other widths get int8 rows.
     pub fn set_lm_head(&mut self, format: LmHead) {
         let head = &self.weights.output;
         if head.ty != TensorType::F16 || format == LmHead::F16 {
@@ -76,12 +79,14 @@ impl Model {
             return;
         }
         let rows = f16_slice(&self.file.bytes()[head.bytes.clone()]);
+        let blocks = |ty: TensorType, quantize: fn(&[f32], &mut Vec<u8>)| {
+            let data = quantized_rows(rows, head.cols, ty, quantize);
+            let lin = Linear { ty, bytes: 0..data.len(), out_scale: 1.0, ..head.clone() };
+            RepackedHead::Blocks { lin, data }
+        };
         self.head = Some(match format {
-            LmHead::Q4 => {
-                let data = q4_0_rows(rows, head.cols);
-                let lin = Linear { ty: TensorType::Q4_0, bytes: 0..data.len(), out_scale: 1.0, ..head.clone() };
-                RepackedHead::Blocks { lin, data }
-            }
+            LmHead::Q4 => blocks(TensorType::Q4_0, q4::quantize_row_q4_0),
+            LmHead::Q6 if head.cols.is_multiple_of(Q6_K_WEIGHTS) => blocks(TensorType::Q6K, q6_k::quantize_row_q6_k),
             _ => RepackedHead::I8(I8Rows::from_f16(rows, head.cols)),
         });
         // Only single embedding rows are read from now on; let the rest leave our RSS.
@@ -97,14 +102,14 @@ impl Model {
     }
 }
 
-/// F16 rows of `cols` values as Q4_0 rows, in parallel.
-fn q4_0_rows(rows: &[half::f16], cols: usize) -> Vec<u8> {
+/// F16 rows of `cols` values as rows of `ty` blocks made by `quantize`, in parallel.
+fn quantized_rows(rows: &[half::f16], cols: usize, ty: TensorType, quantize: fn(&[f32], &mut Vec<u8>)) -> Vec<u8> {
     use rayon::prelude::*;
     rows.par_chunks(cols)
         .flat_map_iter(|row| {
             let x: Vec<f32> = row.iter().map(|v| v.to_f32()).collect();
-            let mut out = Vec::with_capacity(cols / 32 * crate::kernels::q4::Q4_0_BYTES);
-            crate::kernels::q4::quantize_row_q4_0(&x, &mut out);
+            let mut out = Vec::with_capacity(block_dot::row_bytes(ty, cols));
+            quantize(&x, &mut out);
             out
         })
         .collect()

@@ -1,20 +1,25 @@
-//! Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 × block int8 dot products with AVX2: four blocks per step, each block's
-//! integer sum in a lane of one vector, so the float work (and its rounding) is the reference's.
+//! Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q6_K × block int8 dot products with AVX2: four blocks per step,
+//! each block's integer sum in a lane of one vector, so the float work (and its rounding) is the
+//! reference's. For Q6_K a step is half a super-block (128 weights, eight sub-block scales).
 //!
-//! `vpmaddubsw` multiplies unsigned by signed bytes: 4-bit codes are unsigned already; Q8_0 moves
-//! its sign onto the activations (|w| ≤ 128, |a| ≤ 127, so a pair sum stays within ±32512).
+//! `vpmaddubsw` multiplies unsigned by signed bytes: 4-bit codes are unsigned already; Q8_0 and
+//! Q6_K (as q − 32) move their sign onto the activations (|w| ≤ 128, |a| ≤ 127, so a pair sum
+//! stays within ±32512). `vpmaddwd` then weights each pair sum by 1, or by Q6_K's sub-block
+//! scale (|pair| ≤ 2·32·127, |scale| ≤ 128: far inside i32).
 
 use std::arch::x86_64::*;
 
 use crate::gguf::TensorType;
 use crate::kernels::act_q8::{ActBlocks, BLOCK};
-use crate::kernels::block_dot::{block_bytes, sum_partials};
+use crate::kernels::block_dot::{block_bytes, row_bytes, sum_partials};
+use crate::kernels::q6_k::{super_scale, Q6_K_BYTES};
 
 const Q8_0: u8 = 0;
 const Q4_0: u8 = 1;
 const Q4_1: u8 = 2;
 const Q5_0: u8 = 3;
 const Q5_1: u8 = 4;
+const Q6K: u8 = 5;
 
 /// Calls `f::<KIND>(args)` for the kind of `ty`.
 macro_rules! by_kind {
@@ -25,6 +30,7 @@ macro_rules! by_kind {
             TensorType::Q5_0 => $f::<Q5_0>($($arg),*),
             TensorType::Q5_1 => $f::<Q5_1>($($arg),*),
             TensorType::Q8_0 => $f::<Q8_0>($($arg),*),
+            TensorType::Q6K => $f::<Q6K>($($arg),*),
             other => panic!("{other:?} has no block-int8 dot product"),
         }
     };
@@ -42,17 +48,19 @@ pub fn dot_rows_avx2(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &m
     );
     let nb = a.q.len() / BLOCK;
     assert!(a.d.len() >= nb && a.sum.len() >= nb && a.sum_d.len() >= nb);
-    assert!(w.len() >= out.len() * nb * block_bytes(ty));
+    assert!(w.len() >= out.len() * row_bytes(ty, a.q.len()));
     // SAFETY: features checked; each row reads its nb blocks of w and nb blocks of activations.
     unsafe { by_kind!(ty, rows_body(ty, w, a, scale, out)) }
 }
 
-/// One weight block made ready for `vpmaddubsw`: the unsigned operand, and for Q8_0 the signed
-/// weights whose signs move onto the activations.
+/// 32 weights made ready for `vpmaddubsw`: the unsigned operand, for Q8_0 and Q6_K the signed
+/// weights whose signs move onto the activations, and what `vpmaddwd` multiplies the 16 pair
+/// sums by (1, or Q6_K's scale of each 16 weights).
 #[derive(Clone, Copy)]
 struct Unpacked {
     unsigned: __m256i,
     signs: __m256i,
+    pair_scales: __m256i,
 }
 
 /// # Safety
@@ -64,7 +72,7 @@ unsafe fn unpack<const KIND: u8>(w: *const u8) -> Unpacked {
     unsafe {
         if KIND == Q8_0 {
             let wv = _mm256_loadu_si256(w.add(2) as *const __m256i);
-            Unpacked { unsigned: _mm256_abs_epi8(wv), signs: wv }
+            Unpacked { unsigned: _mm256_abs_epi8(wv), signs: wv, pair_scales: _mm256_set1_epi16(1) }
         } else {
             // Elements 0..16 in the low nibbles, 16..32 in the high ones; Q5 adds bit 4 of
             // element j from bit j of `qh`, which sits between the scales and the nibbles.
@@ -83,8 +91,48 @@ unsafe fn unpack<const KIND: u8>(w: *const u8) -> Unpacked {
                 let qh = (w.add(header - 4) as *const i32).read_unaligned();
                 q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
             }
-            Unpacked { unsigned: q, signs: q }
+            Unpacked { unsigned: q, signs: q, pair_scales: _mm256_set1_epi16(1) }
         }
+    }
+}
+
+/// Half `half` of a Q6_K super-block as its four blocks of 32 weights (q − 32), each with its
+/// two sub-block scales.
+///
+/// # Safety
+/// `block` must point to one whole super-block.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn unpack_q6_k_half(block: *const u8, half: usize) -> [Unpacked; 4] {
+    // SAFETY: the caller guarantees the super-block is readable; the half's 64 `ql`, 32 `qh`
+    // and 8 scale bytes lie within it.
+    unsafe {
+        let ql = block.add(64 * half);
+        let (lo, hi) = (_mm256_loadu_si256(ql as *const __m256i), _mm256_loadu_si256(ql.add(32) as *const __m256i));
+        let qh = _mm256_loadu_si256(block.add(128 + 32 * half) as *const __m256i);
+        let scales = block.add(192 + 8 * half) as *const i8;
+        let (nibble, top) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi8(0x30));
+        // Quarter j: low or high nibbles of `lo` / `hi`, and bit pair j of `qh` moved to bits 4..6
+        // (16-bit shifts; the mask drops what crosses from the neighbouring byte).
+        let quarters = [
+            _mm256_or_si256(_mm256_and_si256(lo, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 4), top)),
+            _mm256_or_si256(_mm256_and_si256(hi, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 2), top)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo, 4), nibble), _mm256_and_si256(qh, top)),
+            _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi16(hi, 4), nibble),
+                _mm256_and_si256(_mm256_srli_epi16(qh, 2), top),
+            ),
+        ];
+        std::array::from_fn(|j| {
+            let centred = _mm256_sub_epi8(quarters[j], _mm256_set1_epi8(32));
+            // Pair sums 0..8 come from weights 0..16 (the first sub-block), 8..16 from the second.
+            let (first, second) = (*scales.add(2 * j) as i16, *scales.add(2 * j + 1) as i16);
+            Unpacked {
+                unsigned: _mm256_abs_epi8(centred),
+                signs: centred,
+                pair_scales: _mm256_set_m128i(_mm_set1_epi16(second), _mm_set1_epi16(first)),
+            }
+        })
     }
 }
 
@@ -111,8 +159,8 @@ fn bits_to_bytes(bits: i32) -> __m256i {
 unsafe fn products<const KIND: u8>(w: Unpacked, a: *const i8) -> __m256i {
     // SAFETY: the caller guarantees 32 readable activations.
     let av = unsafe { _mm256_loadu_si256(a as *const __m256i) };
-    let signed = if KIND == Q8_0 { _mm256_sign_epi8(av, w.signs) } else { av };
-    _mm256_madd_epi16(_mm256_maddubs_epi16(w.unsigned, signed), _mm256_set1_epi16(1))
+    let signed = if KIND == Q8_0 || KIND == Q6K { _mm256_sign_epi8(av, w.signs) } else { av };
+    _mm256_madd_epi16(_mm256_maddubs_epi16(w.unsigned, signed), w.pair_scales)
 }
 
 /// The float terms of four blocks from their integer sums `sumi`, the weights' scales `dw` and
@@ -227,8 +275,7 @@ pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32,
     );
     let nb = a[0].q.len() / BLOCK;
     assert!(a.iter().all(|a| a.q.len() == nb * BLOCK && a.d.len() >= nb && a.sum.len() >= nb && a.sum_d.len() >= nb));
-    let row_bytes = nb * block_bytes(ty);
-    for (i, row) in w.chunks_exact(row_bytes).enumerate() {
+    for (i, row) in w.chunks_exact(row_bytes(ty, nb * BLOCK)).enumerate() {
         // SAFETY: features checked; the row has the blocks every activation row has.
         let dots = unsafe { by_kind!(ty, row_dot_x4(ty, row, a)) };
         for (k, d) in dots.into_iter().enumerate() {
@@ -238,20 +285,20 @@ pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32,
 }
 
 /// # Safety
-/// AVX2 and F16C present; `w` holds `out.len()` rows of `a.q.len() / 32` blocks.
+/// AVX2 and F16C present; `w` holds `out.len()` rows of `a.q.len()` weights.
 #[target_feature(enable = "avx2,f16c")]
 unsafe fn rows_body<const KIND: u8>(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
-    let row_bytes = a.q.len() / BLOCK * block_bytes(ty);
-    for (o, row) in out.iter_mut().zip(w.chunks_exact(row_bytes)) {
+    for (o, row) in out.iter_mut().zip(w.chunks_exact(row_bytes(ty, a.q.len()))) {
         // SAFETY: the row has the blocks the activations have (the caller's guarantee).
         *o = unsafe { row_dot::<KIND>(ty, row, a) } * scale;
     }
 }
 
-/// The weight blocks b..b+count (count ≤ 4) unpacked, with their scales and (Q4_1, Q5_1) offsets.
+/// The weights of activation blocks b..b+count (count ≤ 4) unpacked, with their scales and
+/// (Q4_1, Q5_1) offsets.
 ///
 /// # Safety
-/// Those blocks must be readable in `w`.
+/// Those weights must be readable in `w`.
 #[inline]
 #[target_feature(enable = "avx2,f16c")]
 unsafe fn weight_group<const KIND: u8>(
@@ -260,7 +307,19 @@ unsafe fn weight_group<const KIND: u8>(
     b: usize,
     count: usize,
 ) -> ([Unpacked; 4], (__m128, __m128)) {
-    let zero = Unpacked { unsigned: _mm256_setzero_si256(), signs: _mm256_setzero_si256() };
+    if KIND == Q6K {
+        // Rows are whole super-blocks, so every group is full: half b / 4 % 2 of super-block b / 8.
+        debug_assert_eq!((b % 4, count), (0, 4));
+        let block = &w[b / 8 * Q6_K_BYTES..(b / 8 + 1) * Q6_K_BYTES];
+        // SAFETY: `block` is one whole super-block.
+        let blocks = unsafe { unpack_q6_k_half(block.as_ptr(), b / 4 % 2) };
+        return (blocks, (_mm_set1_ps(super_scale(block)), _mm_setzero_ps()));
+    }
+    let zero = Unpacked {
+        unsigned: _mm256_setzero_si256(),
+        signs: _mm256_setzero_si256(),
+        pair_scales: _mm256_setzero_si256(),
+    };
     let mut blocks = [zero; 4];
     // SAFETY: blocks b..b+count are readable (caller).
     unsafe {
