@@ -87,6 +87,14 @@ impl Model {
         self.head = Some(match format {
             LmHead::Q4 => blocks(TensorType::Q4_0, q4::quantize_row_q4_0),
             LmHead::Q6 if head.cols.is_multiple_of(Q6_K_WEIGHTS) => blocks(TensorType::Q6K, q6_k::quantize_row_q6_k),
+            LmHead::Q6 => {
+                tracing::warn!(
+                    "--lm-head q6 needs a width that is a multiple of {Q6_K_WEIGHTS}; this head has {} columns, \
+                     so it is repacked to int8 rows (q8) instead",
+                    head.cols
+                );
+                RepackedHead::I8(I8Rows::from_f16(rows, head.cols))
+            }
             _ => RepackedHead::I8(I8Rows::from_f16(rows, head.cols)),
         });
         // Only single embedding rows are read from now on; let the rest leave our RSS.
