@@ -163,37 +163,57 @@ unsafe fn products<const KIND: u8>(w: Unpacked, a: *const i8) -> __m256i {
     _mm256_madd_epi16(_mm256_maddubs_epi16(w.unsigned, signed), w.pair_scales)
 }
 
+/// The activations' per-block values for four blocks: scales, sums and scaled sums.
+#[derive(Clone, Copy)]
+struct GroupActs {
+    d: __m128,
+    sum: __m128i,
+    sum_d: __m128,
+}
+
+impl GroupActs {
+    /// Blocks b..b+count (count ≤ 4) of `a`; lanes past `count` are 0, so they add exactly +0.
+    ///
+    /// # Safety
+    /// Blocks b..b+count of `a` must exist.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn load(a: ActBlocks, b: usize, count: usize) -> Self {
+        // SAFETY: whole groups read four values at b; a partial group's masked loads touch only
+        // its `count` lanes (the caller's guarantee) and leave the rest 0.
+        unsafe {
+            let (d, sum, sum_d) = (a.d.as_ptr().add(b), a.sum.as_ptr().add(b), a.sum_d.as_ptr().add(b));
+            if count == 4 {
+                Self { d: _mm_loadu_ps(d), sum: _mm_loadu_si128(sum as *const __m128i), sum_d: _mm_loadu_ps(sum_d) }
+            } else {
+                let mask = _mm_cmpgt_epi32(_mm_set1_epi32(count as i32), _mm_setr_epi32(0, 1, 2, 3));
+                Self {
+                    d: _mm_maskload_ps(d, mask),
+                    sum: _mm_maskload_epi32(sum, mask),
+                    sum_d: _mm_maskload_ps(sum_d, mask),
+                }
+            }
+        }
+    }
+}
+
 /// The float terms of four blocks from their integer sums `sumi`, the weights' scales `dw` and
-/// (Q4_1, Q5_1) offsets `m`, and the activations' scales, sums and scaled sums (`d`, `sum`, `sum_d`:
-/// four values each).
-///
-/// # Safety
-/// `d`, `sum` and `sum_d` must point to four readable values each.
+/// (Q4_1, Q5_1) offsets `m`, and the activations' per-block values.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn group_terms<const KIND: u8>(
-    mut sumi: __m128i,
-    dw: __m128,
-    m: __m128,
-    d: *const f32,
-    sum: *const i32,
-    sum_d: *const f32,
-) -> __m128 {
-    // SAFETY: the caller guarantees four values behind each pointer.
-    unsafe {
-        if KIND == Q4_0 {
-            // The weights are q − 8: take 8·Σa off each block's sum.
-            sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(_mm_loadu_si128(sum as *const __m128i), 3));
-        } else if KIND == Q5_0 {
-            // q − 16.
-            sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(_mm_loadu_si128(sum as *const __m128i), 4));
-        }
-        let term = _mm_mul_ps(_mm_mul_ps(dw, _mm_loadu_ps(d)), _mm_cvtepi32_ps(sumi));
-        if has_offset(KIND) {
-            _mm_add_ps(term, _mm_mul_ps(m, _mm_loadu_ps(sum_d)))
-        } else {
-            term
-        }
+fn group_terms<const KIND: u8>(mut sumi: __m128i, dw: __m128, m: __m128, acts: GroupActs) -> __m128 {
+    if KIND == Q4_0 {
+        // The weights are q − 8: take 8·Σa off each block's sum.
+        sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(acts.sum, 3));
+    } else if KIND == Q5_0 {
+        // q − 16.
+        sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(acts.sum, 4));
+    }
+    let term = _mm_mul_ps(_mm_mul_ps(dw, acts.d), _mm_cvtepi32_ps(sumi));
+    if has_offset(KIND) {
+        _mm_add_ps(term, _mm_mul_ps(m, acts.sum_d))
+    } else {
+        term
     }
 }
 
@@ -219,17 +239,7 @@ unsafe fn add_group<const KIND: u8>(
         for (j, p) in p.iter_mut().enumerate().take(count) {
             *p = products::<KIND>(blocks[j], ap.add(j * BLOCK));
         }
-        let terms = if count == 4 {
-            group_terms::<KIND>(sums4(p), dw, m, a.d.as_ptr().add(b), a.sum.as_ptr().add(b), a.sum_d.as_ptr().add(b))
-        } else {
-            // The last, partial group reads its per-block values through a zero-padded copy.
-            let (mut d, mut sum, mut sum_d) = ([0f32; 4], [0i32; 4], [0f32; 4]);
-            d[..count].copy_from_slice(&a.d[b..b + count]);
-            sum[..count].copy_from_slice(&a.sum[b..b + count]);
-            sum_d[..count].copy_from_slice(&a.sum_d[b..b + count]);
-            group_terms::<KIND>(sums4(p), dw, m, d.as_ptr(), sum.as_ptr(), sum_d.as_ptr())
-        };
-        _mm_add_ps(acc, terms)
+        _mm_add_ps(acc, group_terms::<KIND>(sums4(p), dw, m, GroupActs::load(a, b, count)))
     }
 }
 
