@@ -12,7 +12,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::gguf::TensorType;
-use crate::kernels::act_i8::{self, QuantRow};
+use crate::kernels::act_i8::{self, QuantRow, Rescale4};
 use crate::kernels::act_q8::BlockActs;
 use crate::kernels::block_dot;
 use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
@@ -104,11 +104,12 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 for tile in tiles(0..rows, I2S_TILE_ROWS) {
                     // Four tokens per pass unpack each weight block once for all four.
                     for (t, a) in acts[..quads].chunks_exact(4).enumerate().map(|(q, a)| (4 * q, a)) {
+                        let rescale = Rescale4::new([&a[0], &a[1], &a[2], &a[3]]);
                         for r in tile.clone() {
                             let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
-                            let acc = dot_codes_x4(codes, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]);
-                            for i in 0..4 {
-                                out[(t + i) * rows + r] = act_i8::rescale(acc[i], &a[i], scale);
+                            let y = rescale.apply(dot_codes_x4(codes, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]), scale);
+                            for (i, y) in y.into_iter().enumerate() {
+                                out[(t + i) * rows + r] = y;
                             }
                         }
                     }
