@@ -3,14 +3,14 @@
 //!
 //! The float part has a fixed order on every path: block b adds into partial sum b mod 4, and
 //! the row's result is (p0 + p1) + (p2 + p3). The SIMD kernels keep four blocks in the four lanes
-//! of a vector, so they equal [`dot_ref`] bit for bit.
+//! of a vector, so they equal [`dot_ref`] bit for bit. [`block_rows`] dispatches rows to them.
 //!
 //! [`act_q8`]: super::act_q8
+//! [`block_rows`]: super::block_rows
 
 use crate::gguf::TensorType;
 
 use super::act_q8::{ActBlocks, BLOCK};
-use super::dispatch::{active, KernelPath};
 use super::float::f16_at;
 use super::q4::{block_isum_q4_0, block_isum_q4_1, Q4_0_BYTES, Q4_1_BYTES};
 use super::q5::{block_isum_q5_0, block_isum_q5_1, Q5_0_BYTES, Q5_1_BYTES};
@@ -31,56 +31,6 @@ pub fn block_bytes(ty: TensorType) -> usize {
         TensorType::Q5_1 => Q5_1_BYTES,
         TensorType::Q8_0 => Q8_0_BYTES,
         _ => panic!("{ty:?} has no block-int8 dot product"),
-    }
-}
-
-/// `out[i] = scale · Σ w_i·x` for consecutive rows `w` (each `a.q.len()` weights) against one
-/// quantized activation row. One call covers many rows, so dispatch costs nothing per row.
-pub fn dot_rows(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
-    dot_rows_on(active(), ty, w, a, scale, out)
-}
-
-/// [`dot_rows`] on a given path (tests and benchmarks call each path directly).
-pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
-    let row_bytes = a.q.len() / BLOCK * block_bytes(ty);
-    assert!(w.len() >= out.len() * row_bytes, "{} rows of {row_bytes} bytes", out.len());
-    match path {
-        #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_avx2(ty, w, a, scale, out),
-        _ => {
-            for (o, row) in out.iter_mut().zip(w.chunks_exact(row_bytes)) {
-                *o = dot_ref(ty, row, a) * scale;
-            }
-        }
-    }
-}
-
-/// Four activation rows at once (prefill): `out[i·stride + k] = scale · Σ w_i·x_k`, equal bit for
-/// bit to four [`dot_rows`] calls; each weight block is unpacked once for the four rows.
-pub fn dot_rows_x4(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
-    dot_rows_x4_on(active(), ty, w, a, scale, out, stride)
-}
-
-pub fn dot_rows_x4_on(
-    path: KernelPath,
-    ty: TensorType,
-    w: &[u8],
-    a: [ActBlocks; 4],
-    scale: f32,
-    out: &mut [f32],
-    stride: usize,
-) {
-    match path {
-        #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_x4_avx2(ty, w, a, scale, out, stride),
-        _ => {
-            let row_bytes = a[0].q.len() / BLOCK * block_bytes(ty);
-            for (i, row) in w.chunks_exact(row_bytes).enumerate() {
-                for (k, a) in a.iter().enumerate() {
-                    out[i * stride + k] = dot_ref(ty, row, *a) * scale;
-                }
-            }
-        }
     }
 }
 
@@ -127,7 +77,9 @@ pub fn dot_ref(ty: TensorType, w: &[u8], a: ActBlocks) -> f32 {
 mod tests {
     use super::*;
     use crate::kernels::act_q8::BlockActs;
-    use crate::kernels::dequant::dequantize_row;
+    use crate::kernels::block_rows::testing::assert_near_dequantized;
+    use crate::kernels::block_rows::{dot_rows_on, dot_rows_x4_on};
+    use crate::kernels::dispatch::KernelPath;
     use proptest::prelude::*;
     use rand::{RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -156,11 +108,11 @@ mod tests {
             seed in any::<u64>(),
             x in proptest::collection::vec(-3.0f32..3.0, 60 * 32),
         ) {
-            let mut acts = BlockActs::default();
+            let mut acts = BlockActs::<BLOCK>::default();
             acts.quantize(&x[..blocks * 32], blocks * 32);
             // Four different rows: the same values shifted.
             let shifted: Vec<f32> = (0..4).flat_map(|t| x[..blocks * 32].iter().map(move |v| v * (t as f32 - 1.5))).collect();
-            let mut many = BlockActs::default();
+            let mut many = BlockActs::<BLOCK>::default();
             many.quantize(&shifted, blocks * 32);
             for ty in TYPES {
                 // Three rows in one call.
@@ -195,19 +147,8 @@ mod tests {
     fn matches_the_dequantized_dot_within_activation_rounding() {
         let blocks = 18;
         let x: Vec<f32> = (0..blocks * 32).map(|i| ((i * 7919) % 113) as f32 / 50.0 - 1.1).collect();
-        let mut acts = BlockActs::default();
-        acts.quantize(&x, x.len());
         for ty in TYPES {
-            let w = row(ty, blocks, 7);
-            let mut wf = vec![0f32; x.len()];
-            dequantize_row(ty, &w, 1.0, &mut wf);
-            let exact: f64 = wf.iter().zip(&x).map(|(&a, &b)| a as f64 * b as f64).sum();
-            let norm: f64 = wf.iter().zip(&x).map(|(&a, &b)| (a as f64 * b as f64).abs()).sum();
-            let mut got = [0f32];
-            dot_rows(ty, &w, acts.row(0), 1.0, &mut got);
-            let got = got[0] as f64;
-            // Each activation moves by at most half a step (max|x|/254) of its block.
-            assert!((got - exact).abs() <= norm / 127.0 + 1e-6, "{ty:?}: {got} vs {exact}");
+            assert_near_dequantized::<BLOCK>(ty, &row(ty, blocks, 7), &x);
         }
     }
 
@@ -221,7 +162,7 @@ mod tests {
         }
         for sign in [1.0f32, -1.0] {
             let x = vec![sign; blocks * 32];
-            let mut acts = BlockActs::default();
+            let mut acts = BlockActs::<BLOCK>::default();
             acts.quantize(&x, x.len());
             let want = -128.0 * 127.0 * 32.0 * 9.0 * sign / 127.0;
             for path in KernelPath::available() {

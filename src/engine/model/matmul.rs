@@ -1,9 +1,11 @@
 //! `y = W·x` for a batch of activation rows, dispatched on the weight type:
-//! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1 and Q8_0
-//! take int8 activations in blocks of 32 and integer block dots (as ggml does); every other type
-//! is dequantized a tile of rows at a time and multiplied in f32 (F16 rows of a single token are
-//! dotted straight from the mmap). Threads split the output rows into contiguous blocks, so each
-//! weight row is read once per batch; inside a block, tiles keep weights and activations in cache.
+//! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1, Q5_0, Q5_1
+//! and Q8_0 take int8 activations in blocks of 32, TQ1_0 and TQ2_0 in blocks of 256, and integer
+//! block dots (as ggml does; [`block_rows`]), each quantized form made once for the products that
+//! share an input; every other type is dequantized a tile of rows at a time and multiplied in f32
+//! (F16 rows of a single token are dotted straight from the mmap). Threads split the output rows
+//! into contiguous blocks, so each weight row is read once per batch; inside a block, tiles keep
+//! weights and activations in cache.
 
 use std::ops::Range;
 
@@ -11,11 +13,13 @@ use rayon::prelude::*;
 
 use crate::gguf::TensorType;
 use crate::kernels::act_i8::{self, QuantRow};
-use crate::kernels::act_q8::BlockActs;
+use crate::kernels::act_q8::{ActBlocks, BlockActs, BLOCK, QK_K};
 use crate::kernels::block_dot;
+use crate::kernels::block_rows;
 use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
 use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 use crate::kernels::pool::SpinPool;
+use crate::kernels::tq_dot;
 
 use super::weights::Linear;
 
@@ -24,13 +28,16 @@ use super::weights::Linear;
 pub struct ActScratch {
     /// Per-row int8 (I2_S, the int8 LM head).
     rows: Vec<QuantRow>,
-    /// Per-block int8 (Q4_0, Q4_1, Q8_0).
-    blocks: BlockActs,
+    /// Int8 in blocks of 32 (Q4_0 … Q8_0).
+    blocks: BlockActs<BLOCK>,
+    /// Int8 in blocks of 256 (TQ1_0, TQ2_0).
+    tq_blocks: BlockActs<QK_K>,
     /// Set by [`ActScratch::keep_for_next`]: the next product has the same input as the last one
     /// (Q/K/V, gate/up), so whichever quantized form it needs is reused if already made.
     reuse: bool,
     rows_ready: bool,
     blocks_ready: bool,
+    tq_blocks_ready: bool,
 }
 
 impl ActScratch {
@@ -49,6 +56,7 @@ impl ActScratch {
         if !std::mem::take(&mut self.reuse) {
             self.rows_ready = false;
             self.blocks_ready = false;
+            self.tq_blocks_ready = false;
         }
         if lin.ty == TensorType::I2S && !self.rows_ready {
             self.quantize(x, lin.cols);
@@ -56,6 +64,9 @@ impl ActScratch {
         } else if block_dot::supports(lin.ty) && !self.blocks_ready {
             self.blocks.quantize(x, lin.cols);
             self.blocks_ready = true;
+        } else if tq_dot::supports(lin.ty) && !self.tq_blocks_ready {
+            self.tq_blocks.quantize(x, lin.cols);
+            self.tq_blocks_ready = true;
         }
     }
 
@@ -73,7 +84,8 @@ impl ActScratch {
 /// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
 /// four tokens passes over it.
 const I2S_TILE_ROWS: usize = 64;
-/// Q4/Q8_0 rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, within L2.
+/// Block-int8 rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, of 6912 in TQ2_0 114 KB,
+/// within L2.
 const BLOCK_TILE_ROWS: usize = 64;
 /// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
 const F32_TILE_ROWS: usize = 16;
@@ -117,30 +129,8 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 }
             });
         }
-        ty if block_dot::supports(ty) => {
-            let blocks = &scratch.blocks;
-            par_row_blocks(lin.rows, n, out, |block, vals| {
-                let mut tile_out = vec![0f32; BLOCK_TILE_ROWS];
-                for tile in tiles(block.clone(), BLOCK_TILE_ROWS) {
-                    // The tile's weights stay in cache while every token passes over them,
-                    // four tokens per pass.
-                    let w = &weights[tile.start * row_bytes..tile.end * row_bytes];
-                    let quads = n - n % 4;
-                    for t in (0..quads).step_by(4) {
-                        let a = [t, t + 1, t + 2, t + 3].map(|t| blocks.row(t));
-                        let at = (tile.start - block.start) * n + t;
-                        block_dot::dot_rows_x4(ty, w, a, scale, &mut vals[at..], n);
-                    }
-                    for t in quads..n {
-                        let y = &mut tile_out[..tile.len()];
-                        block_dot::dot_rows(ty, w, blocks.row(t), scale, y);
-                        for (r, &v) in tile.clone().zip(y.iter()) {
-                            vals[(r - block.start) * n + t] = v;
-                        }
-                    }
-                }
-            });
-        }
+        ty if block_dot::supports(ty) => block_int8_batch(lin, weights, &scratch.blocks, n, out),
+        ty if tq_dot::supports(ty) => block_int8_batch(lin, weights, &scratch.tq_blocks, n, out),
         _ => par_row_blocks(lin.rows, n, out, |block, vals| {
             let mut w = vec![0f32; F32_TILE_ROWS * k];
             for tile in tiles(block.clone(), F32_TILE_ROWS) {
@@ -196,12 +186,8 @@ fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 *v = dot_f32_f16(x, f16_slice(row(r))) * scale;
             }
         }),
-        ty if block_dot::supports(ty) => {
-            let a = scratch.blocks.row(0);
-            pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
-                block_dot::dot_rows(ty, &weights[start * row_bytes..], a, scale, chunk);
-            });
-        }
+        ty if block_dot::supports(ty) => block_int8_one(lin, weights, scratch.blocks.row(0), out, pool),
+        ty if tq_dot::supports(ty) => block_int8_one(lin, weights, scratch.tq_blocks.row(0), out, pool),
         _ => pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
             let mut w = vec![0f32; lin.cols];
             for (r, v) in (start..).zip(chunk.iter_mut()) {
@@ -210,6 +196,40 @@ fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
             }
         }),
     }
+}
+
+/// A batch through integer block kernels, with `acts` holding the batch's `n` quantized rows.
+fn block_int8_batch<const N: usize>(lin: &Linear, weights: &[u8], acts: &BlockActs<N>, n: usize, out: &mut [f32]) {
+    let (ty, row_bytes, scale) = (lin.ty, lin.row_bytes(), lin.out_scale);
+    par_row_blocks(lin.rows, n, out, |block, vals| {
+        let mut tile_out = vec![0f32; BLOCK_TILE_ROWS];
+        for tile in tiles(block.clone(), BLOCK_TILE_ROWS) {
+            // The tile's weights stay in cache while every token passes over them,
+            // four tokens per pass.
+            let w = &weights[tile.start * row_bytes..tile.end * row_bytes];
+            let quads = n - n % 4;
+            for t in (0..quads).step_by(4) {
+                let a = [t, t + 1, t + 2, t + 3].map(|t| acts.row(t));
+                let at = (tile.start - block.start) * n + t;
+                block_rows::dot_rows_x4(ty, w, a, scale, &mut vals[at..], n);
+            }
+            for t in quads..n {
+                let y = &mut tile_out[..tile.len()];
+                block_rows::dot_rows(ty, w, acts.row(t), scale, y);
+                for (r, &v) in tile.clone().zip(y.iter()) {
+                    vals[(r - block.start) * n + t] = v;
+                }
+            }
+        }
+    });
+}
+
+/// One token through integer block kernels, rows split across the spin pool.
+fn block_int8_one(lin: &Linear, weights: &[u8], a: ActBlocks, out: &mut [f32], pool: &SpinPool) {
+    let (ty, row_bytes, scale) = (lin.ty, lin.row_bytes(), lin.out_scale);
+    pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
+        block_rows::dot_rows(ty, &weights[start * row_bytes..], a, scale, chunk);
+    });
 }
 
 /// `range` cut into consecutive pieces of at most `size`.

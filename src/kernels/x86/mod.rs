@@ -6,3 +6,4 @@ pub mod avx2;
 pub mod blocks;
 pub mod i2s;
 pub mod i8;
+pub mod tq;
