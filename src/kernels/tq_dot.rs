@@ -33,7 +33,7 @@ pub fn block_bytes(ty: TensorType) -> usize {
 
 /// The block's scale d: an f16 in its last two bytes (both types).
 #[inline]
-pub fn weight_scale(block: &[u8]) -> f32 {
+fn weight_scale(block: &[u8]) -> f32 {
     f16_at(&block[block.len() - 2..], 0)
 }
 

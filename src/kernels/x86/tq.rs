@@ -13,7 +13,7 @@ use crate::gguf::TensorType;
 use crate::kernels::act_q8::{ActBlocks, QK_K};
 use crate::kernels::block_dot::sum_partials;
 use crate::kernels::block_rows::each_row;
-use crate::kernels::tq_dot::{add_block, block_bytes, weight_scale};
+use crate::kernels::tq_dot::{add_block, block_bytes};
 use crate::kernels::{tq1_0, tq2_0};
 
 use super::i2s::hsum_i32;
@@ -25,13 +25,16 @@ const TQ1_0: u8 = 1;
 const TQ2_0: u8 = 2;
 
 fn require_avx2() {
-    assert!(is_x86_feature_detected!("avx2"), "AVX2 kernel called on a CPU without AVX2");
+    assert!(
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"),
+        "AVX2 kernel called on a CPU without AVX2/F16C"
+    );
 }
 
 pub fn dot_rows_avx2(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
     require_avx2();
     let row_bytes = a.q.len() / QK_K * block_bytes(ty);
-    // SAFETY: AVX2 checked.
+    // SAFETY: AVX2 and F16C checked.
     each_row(w, row_bytes, out.len(), out, 1, |row| unsafe { row_dot_by_type(ty, row, [a]) }.map(|d| d * scale));
 }
 
@@ -40,15 +43,15 @@ pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32,
     require_avx2();
     assert!(a.iter().all(|r| r.q.len() == a[0].q.len()), "activation rows of one length");
     let row_bytes = a[0].q.len() / QK_K * block_bytes(ty);
-    // SAFETY: AVX2 checked.
+    // SAFETY: AVX2 and F16C checked.
     each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| {
         unsafe { row_dot_by_type(ty, row, a) }.map(|d| d * scale)
     });
 }
 
 /// # Safety
-/// AVX2 present.
-#[target_feature(enable = "avx2")]
+/// AVX2 and F16C present.
+#[target_feature(enable = "avx2,f16c")]
 unsafe fn row_dot_by_type<const T: usize>(ty: TensorType, w: &[u8], a: [ActBlocks; T]) -> [f32; T] {
     match ty {
         TensorType::TQ1_0 => row_dot::<TQ1_0, T>(w, a),
@@ -60,7 +63,7 @@ unsafe fn row_dot_by_type<const T: usize>(ty: TensorType, w: &[u8], a: [ActBlock
 /// One weight row against `T` activation rows of one length: each block is unpacked once for all
 /// of them. Only the loads from whole blocks are unchecked; every slice is indexed safely.
 #[inline]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,f16c")]
 fn row_dot<const KIND: u8, const T: usize>(w: &[u8], a: [ActBlocks; T]) -> [f32; T] {
     let bytes = if KIND == TQ1_0 { tq1_0::BLOCK_BYTES } else { tq2_0::BLOCK_BYTES };
     let mut partials = [[0f32; 4]; T];
@@ -70,7 +73,10 @@ fn row_dot<const KIND: u8, const T: usize>(w: &[u8], a: [ActBlocks; T]) -> [f32;
         } else {
             unpack_tq2_0(block.try_into().unwrap())
         };
-        let d_w = weight_scale(block);
+        // The reference's conversion, inline: the library call would spill the codes each block.
+        let d_w = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(
+            u16::from_le_bytes([block[bytes - 2], block[bytes - 1]]) as i32,
+        )));
         for (p, a) in partials.iter_mut().zip(&a) {
             let q = a.q[b * QK_K..(b + 1) * QK_K].try_into().unwrap();
             add_block(p, b, d_w, a.d[b], code_sum(&codes, q) - a.sum[b]);
@@ -114,7 +120,8 @@ fn unpack_tq2_0(block: &[u8; tq2_0::BLOCK_BYTES]) -> Codes {
 
 /// TQ1_0: digit n of a byte is its top trit after multiplying by 3ⁿ (mod 256). `qs[0..32]` give
 /// elements 32n + m; `qs[32..48]` give 160 + 16n + m, so digits 0|1 and 2|3 fill a vector each
-/// and digit 4 the low half of the last, whose high half is `qh`'s digits (240 + 4n + j).
+/// and digit 4 the low half of the last, whose high half is `qh`'s digits (240 + 4n + j). Every
+/// power multiplies the loaded bytes directly, so no chain of products sits on the critical path.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn unpack_tq1_0(block: &[u8; tq1_0::BLOCK_BYTES]) -> Codes {
@@ -125,30 +132,33 @@ fn unpack_tq1_0(block: &[u8; tq1_0::BLOCK_BYTES]) -> Codes {
             _mm_loadu_si128(block.as_ptr().add(32) as *const __m128i),
         )
     };
-    let qh = _mm256_set1_epi32(i32::from_le_bytes([block[48], block[49], block[50], block[51]]));
-    let qs3 = times3(qs);
-    let qs9 = times3(qs3);
-    let qs27 = times3(qs9);
-    let qs81 = times3(qs27);
-    // The tail's bytes in both halves, ×1 in the low half and ×3 in the high one.
-    let tail = _mm256_set_m128i(tail, tail);
-    let tail_1_3 = _mm256_blend_epi32(tail, times3(tail), 0xf0);
-    let tail_9_27 = times3(times3(tail_1_3));
-    let tail_81 = times3(times3(tail_9_27));
-    // qh's four bytes ×1, ×3, ×9, ×27 in dwords 4..8.
-    let qh3 = times3(qh);
-    let qh9 = times3(qh3);
-    let qh27 = times3(qh9);
-    let qh_digits = _mm256_blend_epi32(_mm256_blend_epi32(qh, qh3, 0x20), _mm256_blend_epi32(qh9, qh27, 0x80), 0xc0);
-    let last = _mm256_blend_epi32(tail_81, qh_digits, 0xf0);
-    [qs, qs3, qs9, qs27, qs81, tail_1_3, tail_9_27, last].map(|v| top_trit(v))
+    let qh = _mm_set1_epi32(i32::from_le_bytes([block[48], block[49], block[50], block[51]]));
+    let pow = |n: u32| _mm256_set1_epi16(3i16.pow(n));
+    let halves = |hi: __m128i, lo: __m128i| _mm256_set_m128i(hi, lo);
+    let tail_twice = halves(tail, tail);
+    // 81 for the tail's last digit; 1, 3, 9, 27 for qh's four digits, one dword (two lanes) each.
+    let last_factors = halves(_mm_set_epi16(27, 27, 9, 9, 3, 3, 1, 1), _mm_set1_epi16(81));
+    [
+        qs,
+        times(qs, pow(1)),
+        times(qs, pow(2)),
+        times(qs, pow(3)),
+        times(qs, pow(4)),
+        times(tail_twice, halves(_mm_set1_epi16(3), _mm_set1_epi16(1))),
+        times(tail_twice, halves(_mm_set1_epi16(27), _mm_set1_epi16(9))),
+        times(halves(qh, tail), last_factors),
+    ]
+    .map(|v| top_trit(v))
 }
 
-/// x·3 mod 256 in every byte.
+/// x·k mod 256 in every byte, with the factor k per 16-bit lane (both of its bytes).
 #[inline]
 #[target_feature(enable = "avx2")]
-fn times3(x: __m256i) -> __m256i {
-    _mm256_add_epi8(x, _mm256_add_epi8(x, x))
+fn times(x: __m256i, k: __m256i) -> __m256i {
+    // The low byte of x·k is right in each lane; the high byte is right once the low one is zeroed.
+    let low = _mm256_and_si256(_mm256_mullo_epi16(x, k), _mm256_set1_epi16(0xff));
+    let high = _mm256_mullo_epi16(_mm256_and_si256(x, _mm256_set1_epi16(0xff00u16 as i16)), k);
+    _mm256_or_si256(low, high)
 }
 
 /// (y·3) >> 8 in every byte: each byte is moved to the top of a 16-bit lane and multiplied by 3
