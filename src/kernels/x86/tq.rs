@@ -161,13 +161,36 @@ fn times(x: __m256i, k: __m256i) -> __m256i {
     _mm256_or_si256(low, high)
 }
 
-/// (y·3) >> 8 in every byte: each byte is moved to the top of a 16-bit lane and multiplied by 3
-/// keeping the high half, which holds exactly that digit.
+/// (y·3) >> 8 in every byte, without multiplies (ggml's trick): with y' = y − 1 (saturating),
+/// avg(y', avg(y', 0)) = ⌊(y' + ⌈y'/2⌉ + 1)/2⌋ holds that digit in its top two bits.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn top_trit(y: __m256i) -> __m256i {
-    let three = _mm256_set1_epi16(3);
-    let low_bytes = _mm256_mulhi_epu16(_mm256_slli_epi16(y, 8), three);
-    let high_bytes = _mm256_mulhi_epu16(_mm256_and_si256(y, _mm256_set1_epi16(0xff00u16 as i16)), three);
-    _mm256_or_si256(low_bytes, _mm256_slli_epi16(high_bytes, 8))
+    let y = _mm256_subs_epu8(y, _mm256_set1_epi8(1));
+    let t = _mm256_avg_epu8(y, _mm256_avg_epu8(y, _mm256_setzero_si256()));
+    _mm256_and_si256(_mm256_srli_epi16(t, 6), _mm256_set1_epi8(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_trit_is_exact_for_every_byte() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        for start in (0..256).step_by(32) {
+            let bytes: [u8; 32] = std::array::from_fn(|i| (start + i) as u8);
+            let mut got = [0u8; 32];
+            // SAFETY: AVX2 checked; 32-byte loads and stores on 32-byte arrays.
+            unsafe {
+                let v = top_trit(_mm256_loadu_si256(bytes.as_ptr() as *const __m256i));
+                _mm256_storeu_si256(got.as_mut_ptr() as *mut __m256i, v);
+            }
+            for (&y, &d) in bytes.iter().zip(&got) {
+                assert_eq!(d as u16, (y as u16 * 3) >> 8, "byte {y}");
+            }
+        }
+    }
 }
