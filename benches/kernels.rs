@@ -3,10 +3,13 @@
 
 use std::hint::black_box;
 
+use bitnet_tui::gguf::TensorType;
 use bitnet_tui::kernels::act_i8::{quantize_row, QuantRow};
+use bitnet_tui::kernels::act_q8::{BlockActs, QK_K};
 use bitnet_tui::kernels::dispatch::KernelPath;
 use bitnet_tui::kernels::i2s_dot::{dot_codes_on, dot_codes_x4_on};
 use bitnet_tui::kernels::i8_rows::dot_i8_on;
+use bitnet_tui::kernels::{block_rows, tq_dot};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{RngCore, SeedableRng};
 
@@ -74,6 +77,35 @@ fn i2s_gemm4(c: &mut Criterion) {
     group.finish();
 }
 
+/// TQ2_0 and TQ1_0 matrices of 2560×2560 against 256-block int8 activations: one token (decode)
+/// and four (prefill).
+fn tq_rows(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tq");
+    let (rows, cols) = (2560, 2560);
+    let x: Vec<f32> = noise(4 * cols, 13).into_iter().map(|b| b as i8 as f32 / 37.0).collect();
+    let mut acts = BlockActs::<QK_K>::default();
+    acts.quantize(&x, cols);
+    for ty in [TensorType::TQ2_0, TensorType::TQ1_0] {
+        let bytes = tq_dot::block_bytes(ty);
+        let mut w = noise(rows * cols / QK_K * bytes, 17);
+        for block in w.chunks_exact_mut(bytes) {
+            block[bytes - 2..].copy_from_slice(&half::f16::ONE.to_le_bytes());
+        }
+        group.throughput(Throughput::Bytes(w.len() as u64));
+        for path in KernelPath::available() {
+            let mut out = vec![0f32; 4 * rows];
+            group.bench_with_input(BenchmarkId::new(format!("{ty}_gemv"), path.name()), &path, |b, &path| {
+                b.iter(|| block_rows::dot_rows_on(path, ty, &w, acts.row(0), 1.0, black_box(&mut out[..rows])))
+            });
+            let a = [0, 1, 2, 3].map(|t| acts.row(t));
+            group.bench_with_input(BenchmarkId::new(format!("{ty}_gemm_x4"), path.name()), &path, |b, &path| {
+                b.iter(|| block_rows::dot_rows_x4_on(path, ty, &w, a, 1.0, black_box(&mut out), 4))
+            });
+        }
+    }
+    group.finish();
+}
+
 /// The int8 LM head: 4096 of its 128256 rows of 2560.
 fn i8_head_rows(c: &mut Criterion) {
     let mut group = c.benchmark_group("i8_head");
@@ -98,5 +130,5 @@ fn quantize(c: &mut Criterion) {
     c.bench_function("quantize_row_6912", |b| b.iter(|| quantize_row(black_box(&x), &mut row)));
 }
 
-criterion_group!(benches, i2s_gemv, i2s_gemm4, i8_head_rows, quantize);
+criterion_group!(benches, i2s_gemv, i2s_gemm4, tq_rows, i8_head_rows, quantize);
 criterion_main!(benches);

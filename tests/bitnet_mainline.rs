@@ -1,6 +1,7 @@
 //! Mainline llama.cpp's `bitnet` architecture: TQ2_0 and TQ1_0 weights, optional per-tensor
-//! `*.scale` tensors. The same ternary weights stored as TQ2_0, TQ1_0 and plain F32 must give the
-//! same logits, since the ternary types dequantize exactly.
+//! `*.scale` tensors. The same ternary weights stored as TQ2_0 and TQ1_0 must give identical
+//! logits (same codes, same int8 activations, same order of float sums); stored as plain F32
+//! (f32 activations) they differ only by the activations' int8 rounding.
 
 use bitnet_tui::engine::model::{LogitsWanted, Model, RunState};
 use bitnet_tui::gguf::{GgufFile, GgufWriter, TensorSpec, TensorType, Value};
@@ -132,22 +133,52 @@ fn logits(bytes: Vec<u8>) -> Vec<f32> {
     let model = Model::from_file(std::sync::Arc::new(file)).unwrap();
     let mut kv = model.new_kv_cache(16);
     let mut st = RunState::default();
-    let mut out = model.forward(&mut st, &mut kv, &[1, 17, 42, 99], 0, LogitsWanted::Last).to_vec();
-    out.extend_from_slice(model.forward(&mut st, &mut kv, &[7], 4, LogitsWanted::Last));
+    // Five prompt tokens: one four-token pass of the batch kernels and one single token.
+    let mut out = model.forward(&mut st, &mut kv, &[1, 17, 42, 99, 3], 0, LogitsWanted::Last).to_vec();
+    out.extend_from_slice(model.forward(&mut st, &mut kv, &[7], 5, LogitsWanted::Last));
     out
 }
 
-fn assert_close(a: &[f32], b: &[f32], what: &str) {
-    let d = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-    assert!(d < 1e-4, "{what}: max |Δ| {d}");
+fn max_abs(v: &[f32]) -> f32 {
+    v.iter().fold(0f32, |m, x| m.max(x.abs()))
+}
+
+fn argmax(v: &[f32]) -> usize {
+    (0..v.len()).max_by(|&i, &j| v[i].total_cmp(&v[j])).unwrap()
+}
+
+/// Ternary logits (int8 activations) against F32 logits (f32 activations) of the same weights.
+///
+/// Rounding to int8 in blocks moves each activation by up to half a step, uniformly: an RMS error
+/// of max/(127·√12) per block, so a projection's output is off by about (max/RMS)·0.23% of its
+/// size: 0.7% for Gaussian-like inputs (max ≈ 3·RMS), a few percent for the heavy-tailed
+/// act(gate)·up that feeds the down projection. Seven projections in a chain leave the logits
+/// here off by 1.8% (relative L2), 0.021 at most against logits up to 1.3. The bounds, 5% of the
+/// largest logit and 5% in L2, leave a margin over two, and the top token must agree; a wrong
+/// kernel (a lost block, a sign, a shifted code) moves the logits by far more.
+fn assert_within_activation_rounding(ternary: &[f32], reference: &[f32], what: &str) {
+    let norm = |v: &mut dyn Iterator<Item = f32>| v.map(|x| x * x).sum::<f32>().sqrt();
+    let max_diff = ternary.iter().zip(reference).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    let rel_l2 = norm(&mut ternary.iter().zip(reference).map(|(x, y)| x - y)) / norm(&mut reference.iter().copied());
+    let scale = max_abs(reference);
+    eprintln!("{what}: max |Δ| {max_diff} against max |logit| {scale}, relative L2 {rel_l2}");
+    assert!(max_diff <= 0.05 * scale, "{what}: max |Δ| {max_diff} against max |logit| {scale}");
+    assert!(rel_l2 <= 0.05, "{what}: relative L2 error {rel_l2}");
+    // Two forward passes' logits: the prefill's last token and the decoded one.
+    for (t, (a, b)) in ternary.chunks_exact(VOCAB).zip(reference.chunks_exact(VOCAB)).enumerate() {
+        assert_eq!(argmax(a), argmax(b), "{what}: top-1 of pass {t}");
+    }
 }
 
 #[test]
-fn ternary_types_match_their_f32_equivalent() {
+fn ternary_types_match_each_other_exactly_and_f32_within_rounding() {
     let reference = logits(model(TensorType::F32, None));
     assert!(reference.iter().any(|&v| v.abs() > 1e-3), "the test model produces signal");
-    assert_close(&logits(model(TensorType::TQ2_0, None)), &reference, "TQ2_0");
-    assert_close(&logits(model(TensorType::TQ1_0, None)), &reference, "TQ1_0");
+    let tq2 = logits(model(TensorType::TQ2_0, None));
+    let tq1 = logits(model(TensorType::TQ1_0, None));
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&tq2), bits(&tq1), "TQ2_0 and TQ1_0 logits");
+    assert_within_activation_rounding(&tq2, &reference, "TQ2_0 vs F32");
 }
 
 #[test]
@@ -156,5 +187,5 @@ fn per_tensor_scales_multiply_the_projection() {
     let scaled = logits(model(TensorType::TQ2_0, Some(2.0)));
     assert!(plain.iter().zip(&scaled).any(|(a, b)| (a - b).abs() > 1e-3), "the scale changes the output");
     let f32_scaled = logits(model(TensorType::F32, Some(2.0)));
-    assert_close(&scaled, &f32_scaled, "scaled TQ2_0 vs scaled F32");
+    assert_within_activation_rounding(&scaled, &f32_scaled, "scaled TQ2_0 vs scaled F32");
 }

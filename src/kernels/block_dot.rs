@@ -5,14 +5,14 @@
 //!
 //! The float part has a fixed order on every path: block b adds into partial sum b mod 4, and
 //! the row's result is (p0 + p1) + (p2 + p3). The SIMD kernels keep four blocks in the four lanes
-//! of a vector, so they equal [`dot_ref`] bit for bit.
+//! of a vector, so they equal [`dot_ref`] bit for bit. [`block_rows`] dispatches rows to them.
 //!
 //! [`act_q8`]: super::act_q8
+//! [`block_rows`]: super::block_rows
 
 use crate::gguf::TensorType;
 
 use super::act_q8::{ActBlocks, BLOCK};
-use super::dispatch::{active, KernelPath};
 use super::float::f16_at;
 use super::q4::{block_isum_q4_0, block_isum_q4_1, Q4_0_BYTES, Q4_1_BYTES};
 use super::q5::{block_isum_q5_0, block_isum_q5_1, Q5_0_BYTES, Q5_1_BYTES};
@@ -48,56 +48,6 @@ pub fn row_bytes(ty: TensorType, cols: usize) -> usize {
 pub fn weight_block(ty: TensorType, w: &[u8], b: usize) -> (&[u8], usize) {
     let (per, bytes) = (ty.block_elems() / BLOCK, block_bytes(ty));
     (&w[b / per * bytes..(b / per + 1) * bytes], b % per)
-}
-
-/// `out[i] = scale · Σ w_i·x` for consecutive rows `w` (each `a.q.len()` weights) against one
-/// quantized activation row. One call covers many rows, so dispatch costs nothing per row.
-pub fn dot_rows(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
-    dot_rows_on(active(), ty, w, a, scale, out)
-}
-
-/// [`dot_rows`] on a given path (tests and benchmarks call each path directly).
-pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
-    let row_bytes = row_bytes(ty, a.q.len());
-    assert!(w.len() >= out.len() * row_bytes, "{} rows of {row_bytes} bytes", out.len());
-    match path {
-        #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_avx2(ty, w, a, scale, out),
-        _ => {
-            for (o, row) in out.iter_mut().zip(w.chunks_exact(row_bytes)) {
-                *o = dot_ref(ty, row, a) * scale;
-            }
-        }
-    }
-}
-
-/// Four activation rows at once (prefill): `out[k·stride + i] = scale · Σ w_i·x_k` (token-major,
-/// like the batch's output), equal bit for bit to four [`dot_rows`] calls; each weight block is
-/// unpacked once for the four tokens.
-pub fn dot_rows_x4(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
-    dot_rows_x4_on(active(), ty, w, a, scale, out, stride)
-}
-
-pub fn dot_rows_x4_on(
-    path: KernelPath,
-    ty: TensorType,
-    w: &[u8],
-    a: [ActBlocks; 4],
-    scale: f32,
-    out: &mut [f32],
-    stride: usize,
-) {
-    match path {
-        #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_x4_avx2(ty, w, a, scale, out, stride),
-        _ => {
-            for (i, row) in w.chunks_exact(row_bytes(ty, a[0].q.len())).enumerate() {
-                for (k, a) in a.iter().enumerate() {
-                    out[k * stride + i] = dot_ref(ty, row, *a) * scale;
-                }
-            }
-        }
-    }
 }
 
 /// One block's integer sum Σ w·a (scalar).
@@ -144,7 +94,9 @@ pub fn dot_ref(ty: TensorType, w: &[u8], a: ActBlocks) -> f32 {
 mod tests {
     use super::*;
     use crate::kernels::act_q8::BlockActs;
-    use crate::kernels::dequant::dequantize_row;
+    use crate::kernels::block_rows::testing::assert_near_dequantized;
+    use crate::kernels::block_rows::{dot_rows_on, dot_rows_x4_on};
+    use crate::kernels::dispatch::KernelPath;
     use proptest::prelude::*;
     use rand::{RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -182,11 +134,11 @@ mod tests {
                 // Rows of `blocks` weight blocks (Q6_K: at most 8 super-blocks).
                 let cols = (blocks * ty.block_elems()).min(60 * 32).next_multiple_of(ty.block_elems());
                 let x = &x[..cols];
-                let mut acts = BlockActs::default();
+                let mut acts = BlockActs::<BLOCK>::default();
                 acts.quantize(x, cols);
                 // Four different rows: the same values shifted.
                 let shifted: Vec<f32> = (0..4).flat_map(|t| x.iter().map(move |v| v * (t as f32 - 1.5))).collect();
-                let mut many = BlockActs::default();
+                let mut many = BlockActs::<BLOCK>::default();
                 many.quantize(&shifted, cols);
                 // Three rows in one call.
                 let w = row(ty, 3 * cols / ty.block_elems(), seed);
@@ -221,19 +173,8 @@ mod tests {
     fn matches_the_dequantized_dot_within_activation_rounding() {
         let cols = 768;
         let x: Vec<f32> = (0..cols).map(|i| ((i * 7919) % 113) as f32 / 50.0 - 1.1).collect();
-        let mut acts = BlockActs::default();
-        acts.quantize(&x, x.len());
         for ty in TYPES {
-            let w = row(ty, cols / ty.block_elems(), 7);
-            let mut wf = vec![0f32; x.len()];
-            dequantize_row(ty, &w, 1.0, &mut wf);
-            let exact: f64 = wf.iter().zip(&x).map(|(&a, &b)| a as f64 * b as f64).sum();
-            let norm: f64 = wf.iter().zip(&x).map(|(&a, &b)| (a as f64 * b as f64).abs()).sum();
-            let mut got = [0f32];
-            dot_rows(ty, &w, acts.row(0), 1.0, &mut got);
-            let got = got[0] as f64;
-            // Each activation moves by at most half a step (max|x|/254) of its block.
-            assert!((got - exact).abs() <= norm / 127.0 + 1e-6, "{ty:?}: {got} vs {exact}");
+            assert_near_dequantized::<BLOCK>(ty, &row(ty, cols / ty.block_elems(), 7), &x);
         }
     }
 
@@ -257,7 +198,7 @@ mod tests {
         {
             for sign in [1, -1] {
                 let x = vec![sign as f32; cols];
-                let mut acts = BlockActs::default();
+                let mut acts = BlockActs::<BLOCK>::default();
                 acts.quantize(&x, cols);
                 assert_eq!(block_isum_ref(ty, &w, acts.row(0), 1), block_isum * sign);
                 let want = (block_isum * sign) as f32 * (cols / 32) as f32 / 127.0;

@@ -6,6 +6,7 @@ pub mod act_i8;
 pub mod act_q8;
 pub mod attn;
 pub mod block_dot;
+pub mod block_rows;
 pub mod dequant;
 pub mod dispatch;
 pub mod dot;
@@ -23,5 +24,6 @@ pub mod q8_0;
 pub mod softmax;
 pub mod tq1_0;
 pub mod tq2_0;
+pub mod tq_dot;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;

@@ -1,11 +1,12 @@
 //! `y = W·x` for a batch of activation rows, dispatched on the weight type:
 //! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1, Q5_0,
-//! Q5_1, Q8_0 and Q6_K take int8 activations in blocks of 32 and integer block dots (as ggml
-//! does); every other type is dequantized a tile of rows at a time and multiplied in f32 (F16
-//! rows of a single token are dotted straight from the mmap). A batch is split into chunks of
-//! tokens, one thread each, which write their own rows of the output; inside a chunk, tiles of
-//! weight rows stay in cache while the chunk's tokens pass over them. A single token splits the
-//! output rows over the spin pool.
+//! Q5_1, Q8_0 and Q6_K take int8 activations in blocks of 32, TQ1_0 and TQ2_0 in blocks of 256,
+//! and integer block dots (as ggml does; [`block_rows`]), each quantized form made once for the
+//! products that share an input; every other type is dequantized a tile of rows at a time and
+//! multiplied in f32 (F16 rows of a single token are dotted straight from the mmap). A batch is
+//! split into chunks of tokens, one thread each, which write their own rows of the output; inside
+//! a chunk, tiles of weight rows stay in cache while the chunk's tokens pass over them. A single
+//! token splits the output rows over the spin pool.
 
 use std::ops::Range;
 
@@ -13,11 +14,13 @@ use rayon::prelude::*;
 
 use crate::gguf::TensorType;
 use crate::kernels::act_i8::{self, QuantRow, Rescale4};
-use crate::kernels::act_q8::BlockActs;
+use crate::kernels::act_q8::{ActBlocks, BlockActs, BLOCK, QK_K};
 use crate::kernels::block_dot;
+use crate::kernels::block_rows;
 use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
 use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 use crate::kernels::pool::SpinPool;
+use crate::kernels::tq_dot;
 
 use super::ops::PARALLEL_ROWS;
 use super::weights::Linear;
@@ -27,13 +30,16 @@ use super::weights::Linear;
 pub struct ActScratch {
     /// Per-row int8 (I2_S, the int8 LM head).
     rows: Vec<QuantRow>,
-    /// Per-block int8 (the [`block_dot`] types).
-    blocks: BlockActs,
+    /// Int8 in blocks of 32 (the [`block_dot`] types).
+    blocks: BlockActs<BLOCK>,
+    /// Int8 in blocks of 256 (TQ1_0, TQ2_0).
+    tq_blocks: BlockActs<QK_K>,
     /// Set by [`ActScratch::keep_for_next`]: the next product has the same input as the last one
     /// (Q/K/V, gate/up), so whichever quantized form it needs is reused if already made.
     reuse: bool,
     rows_ready: bool,
     blocks_ready: bool,
+    tq_blocks_ready: bool,
 }
 
 impl ActScratch {
@@ -54,6 +60,7 @@ impl ActScratch {
         if !std::mem::take(&mut self.reuse) {
             self.rows_ready = false;
             self.blocks_ready = false;
+            self.tq_blocks_ready = false;
         }
         if lin.ty == TensorType::I2S && !self.rows_ready {
             self.quantize(x, lin.cols);
@@ -61,6 +68,9 @@ impl ActScratch {
         } else if block_dot::supports(lin.ty) && !self.blocks_ready {
             self.blocks.quantize(x, lin.cols);
             self.blocks_ready = true;
+        } else if tq_dot::supports(lin.ty) && !self.tq_blocks_ready {
+            self.tq_blocks.quantize(x, lin.cols);
+            self.tq_blocks_ready = true;
         }
     }
 
@@ -78,8 +88,8 @@ impl ActScratch {
 /// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
 /// four tokens passes over it.
 const I2S_TILE_ROWS: usize = 64;
-/// Block-quantized rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, of 2560 in Q6_K
-/// (a BitNet 2B LM head) 134 KB, within L2.
+/// Block-int8 rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, of 2560 in Q6_K (a
+/// BitNet 2B LM head) 134 KB, of 6912 in TQ2_0 114 KB, within L2.
 const BLOCK_TILE_ROWS: usize = 64;
 /// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
 const F32_TILE_ROWS: usize = 16;
@@ -122,26 +132,8 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 }
             });
         }
-        ty if block_dot::supports(ty) => {
-            let blocks = &scratch.blocks;
-            par_token_chunks(n, rows, out, |tokens, out| {
-                let quads = tokens.start + (tokens.len() - tokens.len() % 4);
-                for tile in tiles(0..rows, BLOCK_TILE_ROWS) {
-                    // The tile's weights stay in cache while the chunk's tokens pass over them,
-                    // four tokens per pass.
-                    let w = &weights[tile.start * row_bytes..tile.end * row_bytes];
-                    for t in (tokens.start..quads).step_by(4) {
-                        let a = [t, t + 1, t + 2, t + 3].map(|t| blocks.row(t));
-                        let at = (t - tokens.start) * rows + tile.start;
-                        block_dot::dot_rows_x4(ty, w, a, scale, &mut out[at..], rows);
-                    }
-                    for t in quads..tokens.end {
-                        let at = (t - tokens.start) * rows;
-                        block_dot::dot_rows(ty, w, blocks.row(t), scale, &mut out[at + tile.start..at + tile.end]);
-                    }
-                }
-            });
-        }
+        ty if block_dot::supports(ty) => block_int8_batch(lin, weights, &scratch.blocks, n, out),
+        ty if tq_dot::supports(ty) => block_int8_batch(lin, weights, &scratch.tq_blocks, n, out),
         _ => par_token_chunks(n, rows, out, |tokens, out| {
             let x = &x[tokens.start * k..tokens.end * k];
             let n = tokens.len();
@@ -199,12 +191,8 @@ fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 *v = dot_f32_f16(x, f16_slice(row(r))) * scale;
             }
         }),
-        ty if block_dot::supports(ty) => {
-            let a = scratch.blocks.row(0);
-            pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
-                block_dot::dot_rows(ty, &weights[start * row_bytes..], a, scale, chunk);
-            });
-        }
+        ty if block_dot::supports(ty) => block_int8_one(lin, weights, scratch.blocks.row(0), out, pool),
+        ty if tq_dot::supports(ty) => block_int8_one(lin, weights, scratch.tq_blocks.row(0), out, pool),
         _ => pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
             let mut w = vec![0f32; lin.cols];
             for (r, v) in (start..).zip(chunk.iter_mut()) {
@@ -213,6 +201,36 @@ fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
             }
         }),
     }
+}
+
+/// A batch through integer block kernels, with `acts` holding the batch's `n` quantized rows.
+fn block_int8_batch<const N: usize>(lin: &Linear, weights: &[u8], acts: &BlockActs<N>, n: usize, out: &mut [f32]) {
+    let (ty, rows, row_bytes, scale) = (lin.ty, lin.rows, lin.row_bytes(), lin.out_scale);
+    par_token_chunks(n, rows, out, |tokens, out| {
+        let quads = tokens.start + (tokens.len() - tokens.len() % 4);
+        for tile in tiles(0..rows, BLOCK_TILE_ROWS) {
+            // The tile's weights stay in cache while the chunk's tokens pass over them, four
+            // tokens per pass.
+            let w = &weights[tile.start * row_bytes..tile.end * row_bytes];
+            for t in (tokens.start..quads).step_by(4) {
+                let a = [t, t + 1, t + 2, t + 3].map(|t| acts.row(t));
+                let at = (t - tokens.start) * rows + tile.start;
+                block_rows::dot_rows_x4(ty, w, a, scale, &mut out[at..], rows);
+            }
+            for t in quads..tokens.end {
+                let at = (t - tokens.start) * rows;
+                block_rows::dot_rows(ty, w, acts.row(t), scale, &mut out[at + tile.start..at + tile.end]);
+            }
+        }
+    });
+}
+
+/// One token through integer block kernels, rows split across the spin pool.
+fn block_int8_one(lin: &Linear, weights: &[u8], a: ActBlocks, out: &mut [f32], pool: &SpinPool) {
+    let (ty, row_bytes, scale) = (lin.ty, lin.row_bytes(), lin.out_scale);
+    pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
+        block_rows::dot_rows(ty, &weights[start * row_bytes..], a, scale, chunk);
+    });
 }
 
 /// `range` cut into consecutive pieces of at most `size`.

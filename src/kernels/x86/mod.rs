@@ -8,3 +8,4 @@ pub mod expf;
 pub mod i2s;
 pub mod i8;
 pub mod softmax;
+pub mod tq;

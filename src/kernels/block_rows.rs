@@ -1,0 +1,123 @@
+//! Weight rows of a block-quantized type dotted with block-int8 activations ([`act_q8`]),
+//! dispatched on the type and the kernel path: Q4_0 … Q8_0 take blocks of 32 ([`block_dot`]),
+//! TQ1_0 and TQ2_0 blocks of 256 ([`tq_dot`]). Every path equals the type's scalar reference bit
+//! for bit.
+//!
+//! [`act_q8`]: super::act_q8
+
+use crate::gguf::TensorType;
+
+use super::act_q8::{ActBlocks, QK_K};
+use super::dispatch::{active, KernelPath};
+use super::{block_dot, tq_dot};
+
+/// Bytes of one weight row whose activations are `a`.
+fn row_bytes(ty: TensorType, a: ActBlocks) -> usize {
+    if tq_dot::supports(ty) {
+        a.q.len() / QK_K * tq_dot::block_bytes(ty)
+    } else {
+        block_dot::row_bytes(ty, a.q.len())
+    }
+}
+
+/// The scalar reference of `ty`.
+fn dot_ref(ty: TensorType, w: &[u8], a: ActBlocks) -> f32 {
+    if tq_dot::supports(ty) {
+        tq_dot::dot_ref(ty, w, a)
+    } else {
+        block_dot::dot_ref(ty, w, a)
+    }
+}
+
+/// `out[i] = scale · Σ w_i·x` for consecutive rows `w` (each `a.q.len()` weights) against one
+/// quantized activation row. One call covers many rows, so dispatch costs nothing per row.
+pub fn dot_rows(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
+    dot_rows_on(active(), ty, w, a, scale, out)
+}
+
+/// [`dot_rows`] on a given path (tests and benchmarks call each path directly).
+pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
+    let row_bytes = row_bytes(ty, a);
+    assert!(w.len() >= out.len() * row_bytes, "{} rows of {row_bytes} bytes", out.len());
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 | KernelPath::Avx512 if tq_dot::supports(ty) => {
+            super::x86::tq::dot_rows_avx2(ty, w, a, scale, out)
+        }
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_avx2(ty, w, a, scale, out),
+        _ => each_row(w, row_bytes, out.len(), out, 1, |row| [dot_ref(ty, row, a) * scale]),
+    }
+}
+
+/// Four activation rows at once (prefill): `out[k·stride + i] = scale · Σ w_i·x_k` (token-major,
+/// like a batch's output), equal bit for bit to four [`dot_rows`] calls; each weight block is
+/// unpacked once for the four tokens.
+pub fn dot_rows_x4(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
+    dot_rows_x4_on(active(), ty, w, a, scale, out, stride)
+}
+
+pub fn dot_rows_x4_on(
+    path: KernelPath,
+    ty: TensorType,
+    w: &[u8],
+    a: [ActBlocks; 4],
+    scale: f32,
+    out: &mut [f32],
+    stride: usize,
+) {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 | KernelPath::Avx512 if tq_dot::supports(ty) => {
+            super::x86::tq::dot_rows_x4_avx2(ty, w, a, scale, out, stride)
+        }
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_x4_avx2(ty, w, a, scale, out, stride),
+        _ => {
+            let row_bytes = row_bytes(ty, a[0]);
+            each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| a.map(|a| dot_ref(ty, row, a) * scale));
+        }
+    }
+}
+
+/// Stores `dot(row i)`, one result per token k < `T`, at `out[k·stride + i]` for the first `rows`
+/// rows of `row_bytes` in `w`.
+pub fn each_row<const T: usize>(
+    w: &[u8],
+    row_bytes: usize,
+    rows: usize,
+    out: &mut [f32],
+    stride: usize,
+    mut dot: impl FnMut(&[u8]) -> [f32; T],
+) {
+    for (i, row) in w.chunks_exact(row_bytes).take(rows).enumerate() {
+        for (k, y) in dot(row).into_iter().enumerate() {
+            out[k * stride + i] = y;
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::kernels::act_q8::BlockActs;
+    use crate::kernels::dequant::dequantize_row;
+
+    /// Asserts that [`dot_rows`] of the row `w` with `x` quantized in blocks of `N` is within the
+    /// activations' rounding of the exact dot of the dequantized weights: each activation moves by
+    /// at most half a step, max|x|/254.
+    pub fn assert_near_dequantized<const N: usize>(ty: TensorType, w: &[u8], x: &[f32]) {
+        let mut acts = BlockActs::<N>::default();
+        acts.quantize(x, x.len());
+        let mut wf = vec![0f32; x.len()];
+        dequantize_row(ty, w, 1.0, &mut wf);
+        let exact: f64 = wf.iter().zip(x).map(|(&a, &b)| a as f64 * b as f64).sum();
+        let norm: f64 = wf.iter().zip(x).map(|(&a, &b)| (a as f64 * b as f64).abs()).sum();
+        let abs_w: f64 = wf.iter().map(|&v| v.abs() as f64).sum();
+        let max_x = x.iter().fold(0f32, |m, v| m.max(v.abs())) as f64;
+        let mut got = [0f32];
+        dot_rows(ty, w, acts.row(0), 1.0, &mut got);
+        let (got, bound) = (got[0] as f64, abs_w * max_x / 254.0 + norm * 1e-6);
+        assert!((got - exact).abs() <= bound, "{ty:?}: {got} vs {exact} (bound {bound})");
+    }
+}
