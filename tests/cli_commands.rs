@@ -212,3 +212,33 @@ fn generated_2b4t_model_has_the_real_layout() {
     assert_eq!(j["tokenizer"]["merges"], 280147);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn bench_reports_each_test_and_depth() {
+    let model = common::bitnet_tiny();
+    let (stdout, _) = bitnet_tui(&[
+        "bench",
+        "-m",
+        path_str(&model),
+        "-p",
+        "8",
+        "-n",
+        "4",
+        "-r",
+        "2",
+        "-t",
+        "1,2",
+        "--depth",
+        "0,16",
+        "--json",
+    ]);
+    let j: Value = serde_json::from_str(&stdout).unwrap();
+    let rows = j["rows"].as_array().unwrap();
+    let tests: Vec<(u64, &str)> =
+        rows.iter().map(|r| (r["threads"].as_u64().unwrap(), r["test"].as_str().unwrap())).collect();
+    assert_eq!(tests, [(1, "pp8"), (1, "tg4"), (1, "tg4@16"), (2, "pp8"), (2, "tg4"), (2, "tg4@16")]);
+    for r in rows {
+        assert!(r["tok_s"]["mean"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert!(rows.iter().filter(|r| r["roofline"].is_number()).count() == 4);
+}

@@ -6,7 +6,9 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::engine::bandwidth::read_bandwidth;
-use crate::engine::bench::{bytes_per_token, generation_speed, prompt_speed, Spread};
+use crate::engine::bench::{
+    bytes_per_token, filled_cache, generation_speed, generation_speed_at, prompt_speed, Spread,
+};
 use crate::engine::model::{Model, RunState};
 use crate::engine::protocol::LmHead;
 use crate::kernels::dispatch;
@@ -28,9 +30,11 @@ pub struct BenchArgs {
     /// Repetitions of each test.
     #[arg(short = 'r', long, default_value_t = 5)]
     pub reps: usize,
-    /// Tokens already in the cache before the tg test (measures generation at a filled context).
-    #[arg(long, default_value_t = 0)]
-    pub depth: usize,
+    /// Tokens already in the cache before the tg test, comma separated (measures generation at a
+    /// filled context). The cache is filled once, to the largest depth, and the repetitions
+    /// alternate between the depths, so a change in machine speed affects each the same.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub depth: Vec<usize>,
     /// The LM head's format.
     #[arg(long, value_enum, default_value = "q8")]
     pub lm_head: LmHead,
@@ -67,7 +71,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         model: args.model.display().to_string(),
         kernel: dispatch::active().name(),
         lm_head: args.lm_head,
-        bytes_per_token: bytes_per_token(&model, args.depth),
+        bytes_per_token: bytes_per_token(&model, args.depth[0]),
         bandwidth_gbs: Vec::new(),
         rows: Vec::new(),
     };
@@ -89,13 +93,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             }
             if args.gen > 0 {
                 generation_speed(&model, &mut st, 4, 0); // warm-up
-                let runs: Vec<f64> =
-                    (0..args.reps).map(|_| generation_speed(&model, &mut st, args.gen, args.depth)).collect();
-                let tok_s = Spread::of(&runs);
-                let name =
-                    if args.depth > 0 { format!("tg{}@{}", args.gen, args.depth) } else { format!("tg{}", args.gen) };
-                let roofline = Some(tok_s.mean * report.bytes_per_token as f64 / bandwidth);
-                report.rows.push(Row { threads: t, test: name, tok_s, roofline });
+                let deepest = args.depth.iter().copied().max().unwrap_or(0);
+                let mut kv = filled_cache(&model, &mut st, deepest, deepest + args.gen);
+                let mut runs = vec![Vec::new(); args.depth.len()];
+                for _ in 0..args.reps {
+                    for (runs, &d) in runs.iter_mut().zip(&args.depth) {
+                        runs.push(generation_speed_at(&model, &mut st, &mut kv, args.gen, d));
+                    }
+                }
+                for (runs, &d) in runs.iter().zip(&args.depth) {
+                    let tok_s = Spread::of(runs);
+                    let name = if d > 0 { format!("tg{}@{d}", args.gen) } else { format!("tg{}", args.gen) };
+                    let roofline = Some(tok_s.mean * bytes_per_token(&model, d) as f64 / bandwidth);
+                    report.rows.push(Row { threads: t, test: name, tok_s, roofline });
+                }
             }
             Ok(())
         })?;

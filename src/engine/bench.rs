@@ -1,9 +1,11 @@
 //! llama-bench's measurements on our forward pass: `pp` = p prompt tokens from an empty cache,
 //! `tg` = n tokens generated one at a time from an empty cache (llama-bench's definitions), each
-//! repeated and reported as mean ± sd tokens per second.
+//! repeated and reported as mean ± sd tokens per second; `tg` at a depth starts after that many
+//! cached tokens.
 
 use std::time::Instant;
 
+use super::kv_cache::KvCache;
 use super::model::PREFILL_BATCH;
 use super::model::{LogitsWanted, Model, RunState};
 
@@ -42,16 +44,30 @@ pub fn prompt_speed(model: &Model, st: &mut RunState, p: usize) -> f64 {
 /// Text generation: `n` single-token forwards from position `ctx_start` (the cache before it is
 /// filled by a prefill that is not timed); tokens per second.
 pub fn generation_speed(model: &Model, st: &mut RunState, n: usize, ctx_start: usize) -> f64 {
-    let mut kv = model.new_kv_cache(ctx_start + n);
-    let tokens = bench_tokens(ctx_start + n, model.config.vocab_size);
-    for (i, batch) in tokens[..ctx_start].chunks(PREFILL_BATCH).enumerate() {
+    let mut kv = filled_cache(model, st, ctx_start, ctx_start + n);
+    generation_speed_at(model, st, &mut kv, n, ctx_start)
+}
+
+/// A cache of `capacity` positions whose first `ctx` hold benchmark tokens (filled untimed).
+pub fn filled_cache(model: &Model, st: &mut RunState, ctx: usize, capacity: usize) -> KvCache {
+    let mut kv = model.new_kv_cache(capacity);
+    let tokens = bench_tokens(ctx, model.config.vocab_size);
+    for (i, batch) in tokens.chunks(PREFILL_BATCH).enumerate() {
         model.forward(st, &mut kv, batch, i * PREFILL_BATCH, LogitsWanted::Last);
     }
-    let start = Instant::now();
-    for (i, &t) in tokens[ctx_start..].iter().enumerate() {
-        model.forward(st, &mut kv, &[t], ctx_start + i, LogitsWanted::Last);
+    kv
+}
+
+/// `n` single-token forwards at positions `start..start + n` of a filled cache, overwriting those
+/// positions (the speed does not depend on the cached values, so one cache serves every depth
+/// below its fill); tokens per second.
+pub fn generation_speed_at(model: &Model, st: &mut RunState, kv: &mut KvCache, n: usize, start: usize) -> f64 {
+    let tokens = bench_tokens(n, model.config.vocab_size);
+    let begin = Instant::now();
+    for (i, &t) in tokens.iter().enumerate() {
+        model.forward(st, kv, &[t], start + i, LogitsWanted::Last);
     }
-    n as f64 / start.elapsed().as_secs_f64()
+    n as f64 / begin.elapsed().as_secs_f64()
 }
 
 /// Bytes a single-token forward reads: every matrix once (the LM head included) plus the KV
