@@ -90,7 +90,8 @@ mod tests {
             scales in proptest::array::uniform4(0.01f32..1e6),
             weight_scale in 0.001f32..10.0,
         ) {
-            let rows: Vec<QuantRow> = (0..4).map(|i| QuantRow { q: Vec::new(), scale: scales[i], sum: sums[i] }).collect();
+            let rows: Vec<QuantRow> =
+                (0..4).map(|i| QuantRow { q: Vec::new(), scale: scales[i], sum: sums[i] }).collect();
             let want: Vec<u32> = (0..4).map(|i| rescale(acc[i], &rows[i], weight_scale).to_bits()).collect();
             for path in KernelPath::available() {
                 let got = Rescale4::new_on(path, [&rows[0], &rows[1], &rows[2], &rows[3]]).apply(acc, weight_scale);

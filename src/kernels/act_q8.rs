@@ -2,10 +2,10 @@
 //! d = max|x|/127, q = round_half_even(x/d), and Σq (also times d, which the Q4_1 and Q5_1 offset
 //! terms need).
 //!
-//! Blocks of 32 serve Q4_0 … Q8_0 and Q6_K (ggml's Q8_1, with an f32 scale). Blocks of 256 serve TQ1_0 and
-//! TQ2_0 where ggml uses Q8_K; unlike Q8_K (signed max, iscale = −127/max, Σq per 16) the scale
-//! here is the same symmetric absmax/127 as for 32, and Σq is per block, which is all the ternary
-//! dots need. The products therefore differ from ggml's in the last bits, not in kind.
+//! Blocks of 32 serve Q4_0 … Q8_0 and Q6_K (ggml's Q8_1, with an f32 scale). Blocks of 256 serve
+//! TQ1_0 and TQ2_0 where ggml uses Q8_K; unlike Q8_K (signed max, iscale = −127/max, Σq per 16)
+//! the scale here is the same symmetric absmax/127 as for 32, and Σq is per block, which is all
+//! the ternary dots need. The products therefore differ from ggml's in the last bits, not in kind.
 
 use super::act_i8::round_half_even;
 

@@ -213,8 +213,9 @@ mod tests {
         let (bytes, back) = round_trip(&x);
         assert_eq!(back, x);
         assert_eq!(&bytes[208..210], &[0x00, 0x9c]); // f16 −1/256
-        assert!(bytes[192..208].iter().all(|&s| s == 0x80)); // −128
-                                                             // Element 9 (and 73, in the high nibble): value −7 → level 18 = 0b01_0010.
+                                                     // Every sub-block scale is −128.
+        assert!(bytes[192..208].iter().all(|&s| s == 0x80));
+        // Element 9 (and 73, in the high nibble): value −7 → level 18 = 0b01_0010.
         assert_eq!(bytes[9], 0x22);
         // Its qh byte holds the high bits of elements 9, 41, 73 and 105: all level 18.
         assert_eq!(bytes[128 + 9], 0b01_01_01_01);

@@ -113,7 +113,8 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
                 let quads = acts.len() - acts.len() % 4;
                 for tile in tiles(0..rows, I2S_TILE_ROWS) {
                     // Four tokens per pass unpack each weight block once for all four.
-                    for (t, a) in acts[..quads].chunks_exact(4).enumerate().map(|(q, a)| (4 * q, a)) {
+                    for t in (0..quads).step_by(4) {
+                        let a = &acts[t..t + 4];
                         let rescale = Rescale4::new([&a[0], &a[1], &a[2], &a[3]]);
                         for r in tile.clone() {
                             let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
