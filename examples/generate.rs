@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
                     reply.push_str(&text);
                     // Stop the second reply early, to show cancellation: the partial reply is kept.
                     if turn == 1 && reply.len() > 80 {
-                        engine.send(EngineCmd::Cancel);
+                        engine.send(EngineCmd::Cancel { id: turn });
                     }
                 }
                 Some(EngineEvent::Done { reason, stats, .. }) => {

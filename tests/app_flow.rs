@@ -62,7 +62,7 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
 
     // Cancel: the engine is told, the partial reply stays, marked stopped.
     step(&mut state, &mut journal, key(KeyCode::Esc));
-    assert!(matches!(journal.commands.last(), Some(EngineCmd::Cancel)));
+    assert!(matches!(journal.commands.last(), Some(EngineCmd::Cancel { .. })));
     step(&mut state, &mut journal, Msg::Engine(done(id, StopReason::Cancelled, 2)));
     assert_eq!(state.conversation.messages[1].content, "Hello!");
     assert_eq!(state.conversation.messages[1].stop_reason, Some(StopReason::Cancelled));
@@ -83,7 +83,9 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
     step(&mut state, &mut journal, key(KeyCode::Left));
     step(&mut state, &mut journal, key(KeyCode::Left));
     step(&mut state, &mut journal, key(KeyCode::Esc));
-    assert!(matches!(journal.commands.last(), Some(EngineCmd::SetSampling(s)) if s.temperature == 0.7));
+    assert!(
+        matches!(journal.commands.last(), Some(EngineCmd::SetSampling { sampling: s, .. }) if s.temperature == 0.7)
+    );
     assert_eq!(journal.current_sampling().unwrap().temperature, 0.7);
     assert!(state.is_generating(), "closing the panel does not stop the reply");
     step(&mut state, &mut journal, Msg::Engine(token(id2, 1)));
@@ -171,10 +173,10 @@ async fn the_loop_runs_a_chat_against_the_fake_engine() {
         press(&keys, KeyCode::F(3), KeyModifiers::NONE);
         press(&keys, KeyCode::Right, KeyModifiers::NONE);
         press(&keys, KeyCode::Esc, KeyModifiers::NONE);
-        wait_for(&journal, "SetSampling", |j| count(j, |c| matches!(c, EngineCmd::SetSampling(_))) == 1).await;
+        wait_for(&journal, "SetSampling", |j| count(j, |c| matches!(c, EngineCmd::SetSampling { .. })) == 1).await;
         // Stop it, then regenerate.
         press(&keys, KeyCode::Esc, KeyModifiers::NONE);
-        wait_for(&journal, "Cancel", |j| count(j, |c| matches!(c, EngineCmd::Cancel)) == 1).await;
+        wait_for(&journal, "Cancel", |j| count(j, |c| matches!(c, EngineCmd::Cancel { .. })) == 1).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         press(&keys, KeyCode::Char('r'), KeyModifiers::CONTROL);
         wait_for(&journal, "the second reply", |j| j.generates().len() == 2).await;

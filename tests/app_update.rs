@@ -162,7 +162,7 @@ fn esc_stops_the_reply_and_keeps_the_partial_text() {
     let id = send(&mut state, "hi");
     update(&mut state, Msg::Engine(token(id, 0)));
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Esc)));
-    assert!(matches!(cmds[..], [EngineCmd::Cancel]));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel { .. }]));
     assert!(engine_cmds(&update(&mut state, key(KeyCode::Esc))).is_empty());
     let effects = update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 1)));
     let reply = &saved(&effects).unwrap().messages[1];
@@ -175,7 +175,7 @@ fn ctrl_c_stops_then_a_second_press_quits() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
     let cmds = engine_cmds(&update(&mut state, ctrl('c')));
-    assert!(matches!(cmds[..], [EngineCmd::Cancel]));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel { .. }]));
     update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 0)));
     assert!(!state.quitting);
     let effects = update(&mut state, ctrl('c'));
@@ -203,7 +203,7 @@ fn quitting_mid_reply_saves_it_marked_stopped() {
     update(&mut state, Msg::Engine(token(id, 0)));
     let effects = update(&mut state, ctrl('q'));
     let cmds = engine_cmds(&effects);
-    assert!(matches!(cmds[..], [EngineCmd::Cancel, EngineCmd::Shutdown]));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel { .. }, EngineCmd::Shutdown]));
     let reply = &saved(&effects).unwrap().messages[1];
     assert_eq!(reply.stop_reason, Some(StopReason::Cancelled));
     assert!(state.quitting);
@@ -271,7 +271,7 @@ fn new_chat_saves_the_old_one_and_stops_its_reply() {
     update(&mut state, Msg::Engine(token(id, 0)));
     state.now += std::time::Duration::from_secs(5);
     let effects = update(&mut state, ctrl('l'));
-    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Cancel]));
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Cancel { .. }]));
     let old = saved(&effects).unwrap();
     assert_eq!(old.id, old_id);
     assert_eq!(old.messages[1].content, "Hello");
@@ -329,13 +329,20 @@ fn stats_panel_toggles() {
 }
 
 #[test]
-fn sliders_send_sampling_changes_at_once() {
+fn sliders_send_sampling_changes_to_the_running_reply_at_once() {
     let mut state = ready_state();
     update(&mut state, key(KeyCode::F(3)));
     assert!(matches!(state.overlay, Some(Overlay::Sliders { selected: 0 })));
+    // Idle: the next request carries the settings.
+    assert!(engine_cmds(&update(&mut state, key(KeyCode::Right))).is_empty());
+    assert_eq!(state.knobs.sampling.temperature, 0.85);
+    update(&mut state, key(KeyCode::Left));
+    update(&mut state, key(KeyCode::Esc));
+    let id = send(&mut state, "hi");
+    update(&mut state, key(KeyCode::F(3)));
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Right)));
-    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else { panic!("{cmds:?}") };
-    assert_eq!(sampling.temperature, 0.85);
+    let [EngineCmd::SetSampling { id: target, sampling }] = &cmds[..] else { panic!("{cmds:?}") };
+    assert_eq!((*target, sampling.temperature), (id, 0.85));
     update(&mut state, shift(KeyCode::Right));
     assert_eq!(state.knobs.sampling.temperature, 1.1);
     update(&mut state, key(KeyCode::Left));
@@ -345,7 +352,7 @@ fn sliders_send_sampling_changes_at_once() {
     assert!(matches!(state.overlay, Some(Overlay::Sliders { selected: 1 })));
     assert!(state.input.is_empty());
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Char('r'))));
-    let [EngineCmd::SetSampling(sampling)] = &cmds[..] else { panic!("{cmds:?}") };
+    let [EngineCmd::SetSampling { sampling, .. }] = &cmds[..] else { panic!("{cmds:?}") };
     assert_eq!(sampling.temperature, 0.8);
     update(&mut state, key(KeyCode::Esc));
     assert!(state.overlay.is_none());
@@ -402,7 +409,7 @@ fn switching_models_mid_reply_stops_it_and_keeps_the_conversation() {
     update(&mut state, Msg::Engine(token(id, 0)));
     state.recent_models.push(PathBuf::from("/models/other.gguf"));
     let cmds = engine_cmds(&update(&mut state, ctrl('n')));
-    assert!(matches!(cmds[..], [EngineCmd::Cancel, EngineCmd::Load { .. }]));
+    assert!(matches!(cmds[..], [EngineCmd::Cancel { .. }, EngineCmd::Load { .. }]));
     update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 1)));
     update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/other.gguf"))));
     assert_eq!(state.conversation.messages.len(), 2);

@@ -99,7 +99,7 @@ fn cancel_mid_decode_keeps_the_partial_reply() {
             EngineEvent::Token { .. } => {
                 tokens += 1;
                 if tokens == 3 {
-                    engine.send(EngineCmd::Cancel);
+                    engine.send(EngineCmd::Cancel { id: 7 });
                 }
             }
             EngineEvent::Done { reason, stats, .. } => {
@@ -125,7 +125,7 @@ fn cancel_mid_prefill_stops_between_batches() {
             EngineEvent::PrefillProgress { done, total, .. } => {
                 assert!(total > 1000);
                 if done < total {
-                    engine.send(EngineCmd::Cancel);
+                    engine.send(EngineCmd::Cancel { id: 8 });
                 }
             }
             EngineEvent::Token { .. } => panic!("no token after a cancelled prefill"),

@@ -64,6 +64,10 @@ pub struct LoadArgs {
     /// The LM head's format: f16 (exact, as stored), q8 (int8 rows repacked at load, faster), q6 or q4.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub lm_head: Option<LmHead>,
+    /// Most prompt tokens one engine step reads (default 128): larger chunks give a shorter time
+    /// to first token, smaller ones keep other requests' tokens flowing while a prompt is read.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub prefill_chunk: Option<u64>,
 }
 
 /// `--context-policy` values.
@@ -85,6 +89,8 @@ impl LoadArgs {
                 None => base.context_policy,
             },
             lm_head: self.lm_head.unwrap_or(base.lm_head),
+            prefill_chunk: self.prefill_chunk.map_or(base.prefill_chunk, |n| n as usize),
+            sequences: base.sequences,
         }
     }
 }

@@ -1,9 +1,11 @@
-//! `bitnet-tui batch`: one chat reply per JSON line of input, results appended as they finish.
+//! `bitnet-tui batch`: one chat reply per JSON line of input, `--parallel` lines at a time through
+//! the engine's scheduler (their tokens share each forward pass), results appended as they finish.
 //!
 //! Input lines: `{"prompt": "...", "system": "...", "max_tokens": 256, "temperature": 0.7,
 //! "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.1, "seed": 1}` (all but
 //! `prompt` optional; defaults from the command line). A bad line is reported on stderr and skipped.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 
@@ -30,6 +32,9 @@ pub struct BatchArgs {
     /// Default most tokens per reply.
     #[arg(short = 'n', long = "max-tokens", default_value_t = 512)]
     pub max_tokens: usize,
+    /// Lines answered at once (their tokens share each forward pass).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub parallel: u64,
     #[command(flatten)]
     pub sampling: SamplingArgs,
     #[command(flatten)]
@@ -72,6 +77,14 @@ struct BatchResult<'a> {
     stats: GenStats,
 }
 
+/// A line whose reply is being generated.
+struct InFlight {
+    line: usize,
+    prompt: String,
+    text: String,
+    tokens: usize,
+}
+
 pub fn run(args: BatchArgs) -> anyhow::Result<()> {
     let input = std::fs::File::open(&args.input).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
     let mut output = std::fs::OpenOptions::new()
@@ -79,58 +92,78 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
         .append(true)
         .open(&args.output)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.output.display()))?;
-    let (mut engine, _info) = load(&args.model, args.load.apply(LoadOptions::default()))?;
+    let parallel = args.parallel as usize;
+    let options = LoadOptions { sequences: parallel, ..args.load.apply(LoadOptions::default()) };
+    let (mut engine, _info) = load(&args.model, options)?;
     let defaults = args.sampling.apply(SamplingParams::default());
     let (mut done, mut skipped) = (0usize, 0usize);
-    for (i, line) in BufReader::new(input).lines().enumerate() {
-        let number = i + 1;
-        let line = line.map_err(|e| anyhow::anyhow!("{}: line {number}: {e}", args.input.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let req = match BatchLine::parse(&line) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("{}: line {number}: skipped: {e}", args.input.display());
-                skipped += 1;
+    let mut lines = BufReader::new(input).lines().enumerate();
+    let mut in_flight: HashMap<u64, InFlight> = HashMap::new();
+    let mut input_done = false;
+    loop {
+        // Keep `parallel` lines in the engine.
+        while !input_done && in_flight.len() < parallel {
+            let Some((i, line)) = lines.next() else {
+                input_done = true;
+                break;
+            };
+            let number = i + 1;
+            let line = line.map_err(|e| anyhow::anyhow!("{}: line {number}: {e}", args.input.display()))?;
+            if line.trim().is_empty() {
                 continue;
             }
-        };
-        let sampling = req.sampling.apply(defaults.clone());
-        let mut messages: Vec<ChatMessage> = req.system.iter().map(|s| ChatMessage::new(Role::System, s)).collect();
-        messages.push(ChatMessage::new(Role::User, req.prompt.clone()));
-        let id = number as u64;
-        engine.send(EngineCmd::Generate {
-            id,
-            prompt: Prompt::Chat(messages),
-            sampling,
-            max_tokens: req.max_tokens.unwrap_or(args.max_tokens),
-        });
-        let mut text = String::new();
-        let mut tokens = 0;
-        let result = loop {
-            match engine.recv_blocking() {
-                Some(EngineEvent::Token { text: t, .. }) => {
-                    text.push_str(&t);
-                    tokens += 1;
+            let req = match BatchLine::parse(&line) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{}: line {number}: skipped: {e}", args.input.display());
+                    skipped += 1;
+                    continue;
                 }
-                Some(EngineEvent::Done { reason, stats, .. }) => break Ok((reason, stats)),
-                Some(EngineEvent::Error { message, .. }) => break Err(message),
-                Some(_) => {}
-                None => anyhow::bail!("the engine thread stopped unexpectedly"),
+            };
+            let mut messages: Vec<ChatMessage> = req.system.iter().map(|s| ChatMessage::new(Role::System, s)).collect();
+            messages.push(ChatMessage::new(Role::User, req.prompt.clone()));
+            let id = number as u64;
+            engine.send(EngineCmd::Generate {
+                id,
+                prompt: Prompt::Chat(messages),
+                sampling: req.sampling.apply(defaults.clone()),
+                max_tokens: req.max_tokens.unwrap_or(args.max_tokens),
+            });
+            in_flight.insert(id, InFlight { line: number, prompt: req.prompt, text: String::new(), tokens: 0 });
+        }
+        if in_flight.is_empty() {
+            break;
+        }
+        match engine.recv_blocking() {
+            Some(EngineEvent::Token { id, text, .. }) => {
+                if let Some(f) = in_flight.get_mut(&id) {
+                    f.text.push_str(&text);
+                    f.tokens += 1;
+                }
             }
-        };
-        match result {
-            Ok((stop_reason, stats)) => {
-                let record = BatchResult { line: number, prompt: &req.prompt, text, tokens, stop_reason, stats };
+            Some(EngineEvent::Done { id, reason, stats }) => {
+                let Some(f) = in_flight.remove(&id) else { continue };
+                let record = BatchResult {
+                    line: f.line,
+                    prompt: &f.prompt,
+                    text: f.text,
+                    tokens: f.tokens,
+                    stop_reason: reason,
+                    stats,
+                };
                 writeln!(output, "{}", serde_json::to_string(&record)?)?;
                 output.flush()?;
                 done += 1;
             }
-            Err(message) => {
-                eprintln!("{}: line {number}: skipped: {message}", args.input.display());
-                skipped += 1;
+            Some(EngineEvent::Error { id: Some(id), message }) => {
+                if let Some(f) = in_flight.remove(&id) {
+                    eprintln!("{}: line {}: skipped: {message}", args.input.display(), f.line);
+                    skipped += 1;
+                }
             }
+            Some(EngineEvent::Error { id: None, message }) => anyhow::bail!("{message}"),
+            Some(_) => {}
+            None => anyhow::bail!("the engine thread stopped unexpectedly"),
         }
     }
     eprintln!("{done} replies written to {}, {skipped} lines skipped", args.output.display());

@@ -6,9 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::engine::bandwidth::read_bandwidth;
-use crate::engine::bench::{
-    bytes_per_token, filled_cache, generation_speed, generation_speed_at, prompt_speed, Spread,
-};
+use crate::engine::bench::{bytes_per_step, filled_template, generation_speed, prompt_speed, Spread};
 use crate::engine::model::{Model, RunState};
 use crate::engine::protocol::LmHead;
 use crate::kernels::dispatch;
@@ -35,6 +33,10 @@ pub struct BenchArgs {
     /// alternate between the depths, so a change in machine speed affects each the same.
     #[arg(long, value_delimiter = ',', default_value = "0")]
     pub depth: Vec<usize>,
+    /// Sequences decoding together in the tg test, comma separated: the aggregate tok/s and each
+    /// sequence's time per token (repetitions alternate between the counts, as between depths).
+    #[arg(long, value_delimiter = ',', default_value = "1", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sequences: Vec<u64>,
     /// The LM head's format.
     #[arg(long, value_enum, default_value = "q8")]
     pub lm_head: LmHead,
@@ -47,8 +49,13 @@ pub struct BenchArgs {
 struct Row {
     threads: usize,
     test: String,
+    /// tg only: sequences decoding together.
+    sequences: Option<usize>,
+    /// Tokens per second, over all sequences.
     tok_s: Spread,
-    /// tg only: tok/s × bytes read per token ÷ measured read bandwidth.
+    /// tg only: milliseconds between two tokens of one sequence (mean).
+    ms_per_token: Option<f64>,
+    /// tg only: forward passes per second × bytes read per pass ÷ measured read bandwidth.
     roofline: Option<f64>,
 }
 
@@ -71,7 +78,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         model: args.model.display().to_string(),
         kernel: dispatch::active().name(),
         lm_head: args.lm_head,
-        bytes_per_token: bytes_per_token(&model, args.depth[0]),
+        bytes_per_token: bytes_per_step(&model, args.depth[0], 1),
         bandwidth_gbs: Vec::new(),
         rows: Vec::new(),
     };
@@ -82,30 +89,44 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             report.bandwidth_gbs.push((t, bandwidth / 1e9));
             let mut st = RunState::new(t);
             if args.prompt > 0 {
-                prompt_speed(&model, &mut st, args.prompt.min(64)); // warm-up
-                let runs: Vec<f64> = (0..args.reps).map(|_| prompt_speed(&model, &mut st, args.prompt)).collect();
+                prompt_speed(&model, &mut st, args.prompt.min(64))?; // warm-up
+                let runs = (0..args.reps)
+                    .map(|_| prompt_speed(&model, &mut st, args.prompt))
+                    .collect::<Result<Vec<_>, _>>()?;
                 report.rows.push(Row {
                     threads: t,
                     test: format!("pp{}", args.prompt),
+                    sequences: None,
                     tok_s: Spread::of(&runs),
+                    ms_per_token: None,
                     roofline: None,
                 });
             }
             if args.gen > 0 {
-                generation_speed(&model, &mut st, 4, 0); // warm-up
                 let deepest = args.depth.iter().copied().max().unwrap_or(0);
-                let mut kv = filled_cache(&model, &mut st, deepest, deepest + args.gen);
-                let mut runs = vec![Vec::new(); args.depth.len()];
+                let (mut kv, template) = filled_template(&model, &mut st, deepest)?;
+                generation_speed(&model, &mut st, &mut kv, template, 0, 1, 4)?; // warm-up
+                let tests: Vec<(usize, usize)> =
+                    args.depth.iter().flat_map(|&d| args.sequences.iter().map(move |&s| (d, s as usize))).collect();
+                let mut runs = vec![Vec::new(); tests.len()];
                 for _ in 0..args.reps {
-                    for (runs, &d) in runs.iter_mut().zip(&args.depth) {
-                        runs.push(generation_speed_at(&model, &mut st, &mut kv, args.gen, d));
+                    for (runs, &(d, seqs)) in runs.iter_mut().zip(&tests) {
+                        runs.push(generation_speed(&model, &mut st, &mut kv, template, d, seqs, args.gen)?);
                     }
                 }
-                for (runs, &d) in runs.iter().zip(&args.depth) {
+                for (runs, &(d, seqs)) in runs.iter().zip(&tests) {
                     let tok_s = Spread::of(runs);
-                    let name = if d > 0 { format!("tg{}@{d}", args.gen) } else { format!("tg{}", args.gen) };
-                    let roofline = Some(tok_s.mean * bytes_per_token(&model, d) as f64 / bandwidth);
-                    report.rows.push(Row { threads: t, test: name, tok_s, roofline });
+                    let at = if d > 0 { format!("@{d}") } else { String::new() };
+                    let times = if seqs > 1 { format!("x{seqs}") } else { String::new() };
+                    let steps_per_s = tok_s.mean / seqs as f64;
+                    report.rows.push(Row {
+                        threads: t,
+                        test: format!("tg{}{at}{times}", args.gen),
+                        sequences: Some(seqs),
+                        tok_s,
+                        ms_per_token: Some(1e3 / steps_per_s),
+                        roofline: Some(steps_per_s * bytes_per_step(&model, d, seqs) as f64 / bandwidth),
+                    });
                 }
             }
             Ok(())
@@ -125,10 +146,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     for (t, bw) in &report.bandwidth_gbs {
         println!("memory read bandwidth, {t} thread(s): {bw:.1} GB/s");
     }
-    println!("| threads | test       |            tok/s | roofline |");
+    println!("| threads | test         |            tok/s | ms/token/seq | roofline |");
     for r in &report.rows {
         let roof = r.roofline.map_or(String::new(), |f| format!("{:.0}%", f * 100.0));
-        println!("| {:>7} | {:<10} | {:>8.2} ± {:>5.2} | {:>8} |", r.threads, r.test, r.tok_s.mean, r.tok_s.sd, roof);
+        let latency = r.ms_per_token.map_or(String::new(), |ms| format!("{ms:.1}"));
+        println!(
+            "| {:>7} | {:<12} | {:>8.2} ± {:>5.2} | {:>12} | {:>8} |",
+            r.threads, r.test, r.tok_s.mean, r.tok_s.sd, latency, roof
+        );
     }
     Ok(())
 }

@@ -1,13 +1,12 @@
 //! llama-bench's measurements on our forward pass: `pp` = p prompt tokens from an empty cache,
 //! `tg` = n tokens generated one at a time from an empty cache (llama-bench's definitions), each
 //! repeated and reported as mean ± sd tokens per second; `tg` at a depth starts after that many
-//! cached tokens.
+//! cached tokens, and with several sequences they decode together, one row each per pass.
 
 use std::time::Instant;
 
-use super::kv_cache::KvCache;
-use super::model::PREFILL_BATCH;
-use super::model::{LogitsWanted, Model, RunState};
+use super::kv_cache::{KvPool, SeqId};
+use super::model::{BatchRow, Model, RowKind, RunState, PREFILL_BATCH};
 
 /// Mean and standard deviation of repeated measurements.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -31,48 +30,79 @@ fn bench_tokens(n: usize, vocab: usize) -> Vec<u32> {
 }
 
 /// Prompt processing: `p` tokens from an empty cache, in prefill batches; tokens per second.
-pub fn prompt_speed(model: &Model, st: &mut RunState, p: usize) -> f64 {
-    let mut kv = model.new_kv_cache(p);
-    let tokens = bench_tokens(p, model.config.vocab_size);
+pub fn prompt_speed(model: &Model, st: &mut RunState, p: usize) -> anyhow::Result<f64> {
+    let mut kv = model.new_kv_pool();
+    let seq = kv.alloc();
     let start = Instant::now();
-    for (i, batch) in tokens.chunks(PREFILL_BATCH).enumerate() {
-        model.forward(st, &mut kv, batch, i * PREFILL_BATCH, LogitsWanted::Last);
-    }
-    p as f64 / start.elapsed().as_secs_f64()
+    prefill(model, st, &mut kv, seq, p)?;
+    Ok(p as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Text generation: `n` single-token forwards from position `ctx_start` (the cache before it is
-/// filled by a prefill that is not timed); tokens per second.
-pub fn generation_speed(model: &Model, st: &mut RunState, n: usize, ctx_start: usize) -> f64 {
-    let mut kv = filled_cache(model, st, ctx_start, ctx_start + n);
-    generation_speed_at(model, st, &mut kv, n, ctx_start)
-}
-
-/// A cache of `capacity` positions whose first `ctx` hold benchmark tokens (filled untimed).
-pub fn filled_cache(model: &Model, st: &mut RunState, ctx: usize, capacity: usize) -> KvCache {
-    let mut kv = model.new_kv_cache(capacity);
-    let tokens = bench_tokens(ctx, model.config.vocab_size);
-    for (i, batch) in tokens.chunks(PREFILL_BATCH).enumerate() {
-        model.forward(st, &mut kv, batch, i * PREFILL_BATCH, LogitsWanted::Last);
-    }
-    kv
-}
-
-/// `n` single-token forwards at positions `start..start + n` of a filled cache, overwriting those
-/// positions (the speed does not depend on the cached values, so one cache serves every depth
-/// below its fill); tokens per second.
-pub fn generation_speed_at(model: &Model, st: &mut RunState, kv: &mut KvCache, n: usize, start: usize) -> f64 {
+/// Feeds `n` benchmark tokens to an empty sequence in prefill batches, with the logits of each
+/// batch's last row (as a prompt's chunks are run).
+fn prefill(model: &Model, st: &mut RunState, kv: &mut KvPool, seq: SeqId, n: usize) -> anyhow::Result<()> {
     let tokens = bench_tokens(n, model.config.vocab_size);
-    let begin = Instant::now();
-    for (i, &t) in tokens.iter().enumerate() {
-        model.forward(st, kv, &[t], start + i, LogitsWanted::Last);
+    let mut rows = Vec::with_capacity(PREFILL_BATCH);
+    for (i, batch) in tokens.chunks(PREFILL_BATCH).enumerate() {
+        rows.clear();
+        rows.extend(batch.iter().enumerate().map(|(t, &token)| BatchRow {
+            seq,
+            pos: i * PREFILL_BATCH + t,
+            token,
+            kind: RowKind::Prefill,
+            wants_logits: t + 1 == batch.len(),
+        }));
+        model.forward_batch(st, kv, &rows)?;
     }
-    n as f64 / begin.elapsed().as_secs_f64()
+    Ok(())
 }
 
-/// Bytes a single-token forward reads: every matrix once (the LM head included) plus the KV
-/// cache of `ctx` positions.
-pub fn bytes_per_token(model: &Model, ctx: usize) -> u64 {
+/// A pool with one sequence whose first `depth` positions hold benchmark tokens (filled
+/// untimed): the template every generation test copies its starting context from.
+pub fn filled_template(model: &Model, st: &mut RunState, depth: usize) -> anyhow::Result<(KvPool, SeqId)> {
+    let mut kv = model.new_kv_pool();
+    let seq = kv.alloc();
+    prefill(model, st, &mut kv, seq, depth)?;
+    Ok((kv, seq))
+}
+
+/// Text generation: `seqs` sequences, each starting from a copy of the template's first `depth`
+/// positions, generate `n` tokens together, one decode row each per forward pass (llama-bench's
+/// tg when `seqs` is 1). Returns the aggregate tokens per second.
+pub fn generation_speed(
+    model: &Model,
+    st: &mut RunState,
+    kv: &mut KvPool,
+    template: SeqId,
+    depth: usize,
+    seqs: usize,
+    n: usize,
+) -> anyhow::Result<f64> {
+    let ids: Vec<SeqId> = (0..seqs).map(|_| kv.fork(template, depth)).collect();
+    let tokens = bench_tokens(n + seqs, model.config.vocab_size);
+    let mut rows = Vec::with_capacity(seqs);
+    let begin = Instant::now();
+    for i in 0..n {
+        rows.clear();
+        rows.extend(ids.iter().enumerate().map(|(s, &seq)| BatchRow {
+            seq,
+            pos: depth + i,
+            token: tokens[i + s],
+            kind: RowKind::Decode,
+            wants_logits: true,
+        }));
+        model.forward_batch(st, kv, &rows)?;
+    }
+    let seconds = begin.elapsed().as_secs_f64();
+    for seq in ids {
+        kv.free(seq);
+    }
+    Ok((seqs * n) as f64 / seconds)
+}
+
+/// Bytes one decode step of `seqs` sequences reads: every matrix once (the LM head included)
+/// plus each sequence's KV cache of `ctx` positions.
+pub fn bytes_per_step(model: &Model, ctx: usize, seqs: usize) -> u64 {
     let w = &model.weights;
     let layers: usize = w
         .layers
@@ -83,6 +113,5 @@ pub fn bytes_per_token(model: &Model, ctx: usize) -> u64 {
         .sum();
     let c = &model.config;
     let kv = c.n_layers * 2 * c.kv_dim() * 2 * ctx;
-    let head = model.head.as_ref().map_or(w.output.bytes.len(), |h| h.bytes());
-    (layers + head + kv) as u64
+    (layers + model.head.bytes() + seqs * kv) as u64
 }

@@ -1,23 +1,182 @@
-//! The F16 key/value cache, preallocated for the whole context.
+//! The F16 key/value caches of many sequences in one pool, each grown as its context grows.
 //!
-//! Layout `[layer][kv_head][position][head_dim]`, so attention streams one head's keys
-//! contiguously. 2B4T: 30 layers × 2 × 5 heads × 128 × 2 B = 76.8 KB per position.
+//! A sequence's cache keeps one growable slab per (layer, KV head), `[position][head_dim]`, so
+//! attention streams one head's keys contiguously. A slab grows by at least an eighth of its size
+//! (amortized copying) and at least [`GROW_POSITIONS`] positions, so a sequence holds at most about
+//! 1/8 more than it uses. 2B4T: 30 layers × 2 × 5 heads × 128 × 2 B = 76.8 KB per position.
+//!
+//! [`KvCache`] is one sequence with its own pool: what single-sequence callers (tests, benches)
+//! hand to [`crate::engine::model::Model::forward`].
 
 use half::f16;
 
+/// A sequence's slot in a [`KvPool`].
+pub type SeqId = usize;
+
+/// The smallest growth of a sequence's slabs, in positions.
+const GROW_POSITIONS: usize = 16;
+
+/// One sequence's keys and values.
+#[derive(Debug, Clone)]
+struct SeqCache {
+    /// Positions held.
+    len: usize,
+    /// Positions the slabs have room for.
+    capacity: usize,
+    /// `n_layers × n_kv_heads` slabs each.
+    k: Vec<Vec<f16>>,
+    v: Vec<Vec<f16>>,
+}
+
+/// The caches of every live sequence.
 #[derive(Debug)]
-pub struct KvCache {
+pub struct KvPool {
     n_kv_heads: usize,
     head_dim: usize,
+    slabs: usize,
+    /// Slots; a freed one is None until reused.
+    seqs: Vec<Option<SeqCache>>,
+}
+
+impl KvPool {
+    pub fn new(n_layers: usize, n_kv_heads: usize, head_dim: usize) -> Self {
+        Self { n_kv_heads, head_dim, slabs: n_layers * n_kv_heads, seqs: Vec::new() }
+    }
+
+    /// A new empty sequence.
+    pub fn alloc(&mut self) -> SeqId {
+        let empty = SeqCache { len: 0, capacity: 0, k: vec![Vec::new(); self.slabs], v: vec![Vec::new(); self.slabs] };
+        match self.seqs.iter().position(Option::is_none) {
+            Some(id) => {
+                self.seqs[id] = Some(empty);
+                id
+            }
+            None => {
+                self.seqs.push(Some(empty));
+                self.seqs.len() - 1
+            }
+        }
+    }
+
+    /// Drops a sequence and returns its memory.
+    pub fn free(&mut self, seq: SeqId) {
+        if let Some(slot) = self.seqs.get_mut(seq) {
+            *slot = None;
+        }
+    }
+
+    /// A new sequence holding a copy of the first `len` positions of `seq` (a branch point).
+    pub fn fork(&mut self, seq: SeqId, len: usize) -> SeqId {
+        let mut copy = self.seq(seq).clone();
+        let id = self.alloc();
+        copy.len = len.min(copy.len);
+        copy.capacity = copy.len;
+        let hd = self.head_dim;
+        for slab in copy.k.iter_mut().chain(copy.v.iter_mut()) {
+            slab.truncate(copy.len * hd);
+            slab.shrink_to_fit();
+        }
+        self.seqs[id] = Some(copy);
+        id
+    }
+
+    /// Forgets every position from `len` on (a rollback; the memory stays for the next tokens).
+    pub fn truncate(&mut self, seq: SeqId, len: usize) {
+        let s = self.seq_mut(seq);
+        s.len = s.len.min(len);
+    }
+
+    /// Positions `seq` holds.
+    pub fn len(&self, seq: SeqId) -> usize {
+        self.seq(seq).len
+    }
+
+    /// Whether `seq` holds no position.
+    pub fn is_empty(&self, seq: SeqId) -> bool {
+        self.len(seq) == 0
+    }
+
+    /// Sequences alive.
+    pub fn sequences(&self) -> usize {
+        self.seqs.iter().flatten().count()
+    }
+
+    /// Bytes the pool's slabs have allocated.
+    pub fn bytes(&self) -> usize {
+        let per_position = self.slabs * self.head_dim * 2 * std::mem::size_of::<f16>();
+        self.seqs.iter().flatten().map(|s| s.capacity * per_position).sum()
+    }
+
+    /// Makes room for position `pos` of `seq` (its next one) and counts it as held; its keys and
+    /// values are written by [`KvPool::store`] for each layer.
+    pub fn push_position(&mut self, seq: SeqId, pos: usize) -> anyhow::Result<()> {
+        let hd = self.head_dim;
+        let s = self.seq_mut(seq);
+        anyhow::ensure!(pos == s.len, "position {pos} does not follow the {} positions sequence {seq} holds", s.len);
+        if s.len == s.capacity {
+            let capacity = s.capacity + (s.capacity / 8).max(GROW_POSITIONS);
+            for slab in s.k.iter_mut().chain(s.v.iter_mut()) {
+                slab.reserve_exact((capacity - s.capacity) * hd);
+                slab.resize(capacity * hd, f16::ZERO);
+            }
+            s.capacity = capacity;
+        }
+        s.len += 1;
+        Ok(())
+    }
+
+    /// Stores one position's keys and values (`n_kv_heads·head_dim` f32 each, rounded to f16).
+    pub fn store(&mut self, layer: usize, seq: SeqId, pos: usize, k: &[f32], v: &[f32]) {
+        let (hd, heads) = (self.head_dim, self.n_kv_heads);
+        let s = self.seq_mut(seq);
+        for h in 0..heads {
+            let slab = layer * heads + h;
+            let dst = pos * hd..(pos + 1) * hd;
+            let src = h * hd..(h + 1) * hd;
+            for (d, &x) in s.k[slab][dst.clone()].iter_mut().zip(&k[src.clone()]) {
+                *d = f16::from_f32(x);
+            }
+            for (d, &x) in s.v[slab][dst].iter_mut().zip(&v[src]) {
+                *d = f16::from_f32(x);
+            }
+        }
+    }
+
+    /// Keys of positions `0..len` of one head, `len × head_dim`.
+    pub fn keys(&self, seq: SeqId, layer: usize, kv_head: usize, len: usize) -> &[f16] {
+        &self.seq(seq).k[layer * self.n_kv_heads + kv_head][..len * self.head_dim]
+    }
+
+    /// Values of positions `0..len` of one head, `len × head_dim`.
+    pub fn values(&self, seq: SeqId, layer: usize, kv_head: usize, len: usize) -> &[f16] {
+        &self.seq(seq).v[layer * self.n_kv_heads + kv_head][..len * self.head_dim]
+    }
+
+    fn seq(&self, seq: SeqId) -> &SeqCache {
+        self.seqs.get(seq).and_then(Option::as_ref).unwrap_or_else(|| panic!("sequence {seq} is not in the KV pool"))
+    }
+
+    fn seq_mut(&mut self, seq: SeqId) -> &mut SeqCache {
+        self.seqs
+            .get_mut(seq)
+            .and_then(Option::as_mut)
+            .unwrap_or_else(|| panic!("sequence {seq} is not in the KV pool"))
+    }
+}
+
+/// One sequence's cache with a fixed capacity: the single-sequence form of [`KvPool`].
+#[derive(Debug)]
+pub struct KvCache {
+    pub(crate) pool: KvPool,
+    pub(crate) seq: SeqId,
     capacity: usize,
-    k: Vec<f16>,
-    v: Vec<f16>,
 }
 
 impl KvCache {
     pub fn new(n_layers: usize, n_kv_heads: usize, head_dim: usize, capacity: usize) -> Self {
-        let n = n_layers * n_kv_heads * capacity * head_dim;
-        Self { n_kv_heads, head_dim, capacity, k: vec![f16::ZERO; n], v: vec![f16::ZERO; n] }
+        let mut pool = KvPool::new(n_layers, n_kv_heads, head_dim);
+        let seq = pool.alloc();
+        Self { pool, seq, capacity }
     }
 
     /// Positions the cache can hold.
@@ -25,41 +184,68 @@ impl KvCache {
         self.capacity
     }
 
+    /// Positions it holds.
+    pub fn len(&self) -> usize {
+        self.pool.len(self.seq)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes allocated so far.
     pub fn bytes(&self) -> usize {
-        (self.k.len() + self.v.len()) * 2
+        self.pool.bytes()
     }
+}
 
-    fn at(&self, layer: usize, kv_head: usize, pos: usize) -> usize {
-        ((layer * self.n_kv_heads + kv_head) * self.capacity + pos) * self.head_dim
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Stores the keys and values of `n` consecutive positions from `start`; `k` and `v` are
-    /// `n × (n_kv_heads·head_dim)` f32 rows, rounded to f16 here.
-    pub fn store(&mut self, layer: usize, start: usize, k: &[f32], v: &[f32]) {
-        let kv_dim = self.n_kv_heads * self.head_dim;
-        for (t, (k_row, v_row)) in k.chunks_exact(kv_dim).zip(v.chunks_exact(kv_dim)).enumerate() {
-            for h in 0..self.n_kv_heads {
-                let at = self.at(layer, h, start + t);
-                let src = h * self.head_dim..(h + 1) * self.head_dim;
-                for (dst, &x) in self.k[at..at + self.head_dim].iter_mut().zip(&k_row[src.clone()]) {
-                    *dst = f16::from_f32(x);
-                }
-                for (dst, &x) in self.v[at..at + self.head_dim].iter_mut().zip(&v_row[src]) {
-                    *dst = f16::from_f32(x);
-                }
-            }
+    fn filled(pool: &mut KvPool, seq: SeqId, positions: std::ops::Range<usize>) {
+        for pos in positions {
+            pool.push_position(seq, pos).unwrap();
+            let row: Vec<f32> = (0..8).map(|i| (pos * 10 + i) as f32).collect();
+            pool.store(0, seq, pos, &row, &row);
         }
     }
 
-    /// Keys of positions `0..len` of one head, `len × head_dim`.
-    pub fn keys(&self, layer: usize, kv_head: usize, len: usize) -> &[f16] {
-        let at = self.at(layer, kv_head, 0);
-        &self.k[at..at + len * self.head_dim]
+    #[test]
+    fn sequences_grow_independently_and_keep_their_values() {
+        let mut pool = KvPool::new(1, 2, 4);
+        let (a, b) = (pool.alloc(), pool.alloc());
+        filled(&mut pool, a, 0..40);
+        filled(&mut pool, b, 0..3);
+        assert_eq!((pool.len(a), pool.len(b)), (40, 3));
+        assert_eq!(pool.keys(a, 0, 1, 40)[39 * 4..], [394.0, 395.0, 396.0, 397.0].map(f16::from_f32));
+        assert_eq!(pool.values(b, 0, 0, 3)[8..], [20.0, 21.0, 22.0, 23.0].map(f16::from_f32));
+        // Growth is bounded: 40 positions fit in 48 (16 + 16 + 16).
+        assert_eq!(pool.bytes(), (48 + 16) * 2 * 4 * 2 * 2);
     }
 
-    /// Values of positions `0..len` of one head, `len × head_dim`.
-    pub fn values(&self, layer: usize, kv_head: usize, len: usize) -> &[f16] {
-        let at = self.at(layer, kv_head, 0);
-        &self.v[at..at + len * self.head_dim]
+    #[test]
+    fn positions_must_follow_the_held_ones() {
+        let mut pool = KvPool::new(1, 1, 4);
+        let a = pool.alloc();
+        let err = pool.push_position(a, 1).unwrap_err().to_string();
+        assert!(err.contains("does not follow the 0 positions"), "{err}");
+    }
+
+    #[test]
+    fn fork_truncate_and_free() {
+        let mut pool = KvPool::new(1, 2, 4);
+        let a = pool.alloc();
+        filled(&mut pool, a, 0..20);
+        let b = pool.fork(a, 5);
+        assert_eq!(pool.len(b), 5);
+        assert_eq!(pool.keys(b, 0, 0, 5), pool.keys(a, 0, 0, 5));
+        filled(&mut pool, b, 5..7);
+        assert_eq!(pool.len(a), 20, "the fork's growth leaves the original alone");
+        pool.truncate(a, 3);
+        assert_eq!(pool.len(a), 3);
+        pool.free(a);
+        assert_eq!(pool.sequences(), 1);
+        assert_eq!(pool.alloc(), a, "a freed slot is reused");
     }
 }

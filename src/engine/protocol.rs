@@ -72,13 +72,32 @@ pub struct LoadOptions {
     pub context_policy: ContextPolicy,
     /// How to hold the LM head of a model whose head is stored in F16.
     pub lm_head: LmHead,
+    /// Most prompt tokens one step of the scheduler evaluates (beside one token of every
+    /// sequence that is generating). Larger chunks prefill a long prompt faster (a shorter time
+    /// to first token); smaller ones keep the other sequences' tokens flowing (a shorter longest
+    /// gap between their tokens while a prompt is read).
+    pub prefill_chunk: usize,
+    /// Most requests that run at once; later ones wait for a place.
+    pub sequences: usize,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { threads: 0, ctx: 4096, context_policy: ContextPolicy::Stop, lm_head: LmHead::Q8 }
+        Self {
+            threads: 0,
+            ctx: 4096,
+            context_policy: ContextPolicy::Stop,
+            lm_head: LmHead::Q8,
+            prefill_chunk: DEFAULT_PREFILL_CHUNK,
+            sequences: DEFAULT_SEQUENCES,
+        }
     }
 }
+
+/// Default of [`LoadOptions::prefill_chunk`]: enough tokens to reuse each weight row many times.
+pub const DEFAULT_PREFILL_CHUNK: usize = 128;
+/// Default of [`LoadOptions::sequences`].
+pub const DEFAULT_SEQUENCES: usize = 8;
 
 /// The LM head's format for the output product. The embedding lookup always reads the file's
 /// exact rows; a head stored in another format than F16 (e.g. SmolLM2's Q8_0) is used as stored.
@@ -99,10 +118,12 @@ pub enum LmHead {
     Q4,
 }
 
-/// A command from a front end to the worker.
+/// A command from a front end to the worker. Requests (`Generate`, `Logits`, `Perplexity`) run
+/// together: the worker steps every running request in one batched forward pass.
 #[derive(Debug, Clone)]
 pub enum EngineCmd {
-    /// Load a GGUF file, replacing the current model. Answered by `LoadProgress`… then `Ready` or `Error`.
+    /// Load a GGUF file, replacing the current model (running requests are cancelled). Answered
+    /// by `LoadProgress`… then `Ready` or `Error`.
     Load { path: PathBuf, options: LoadOptions },
     /// Produce a reply. Answered by `PrefillProgress`…, `Token`…, `Stats`…, then `Done` (or `Error`).
     Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },
@@ -112,10 +133,11 @@ pub enum EngineCmd {
     /// Perplexity of `text` in llama.cpp's way: non-overlapping windows of `ctx` tokens, each from
     /// an empty cache, the second half of each window scored. Answered by `Perplexity` events.
     Perplexity { id: RequestId, text: String, ctx: usize },
-    /// Change the sampling settings; applies from the next sampled token, also mid-reply.
-    SetSampling(SamplingParams),
-    /// Stop the running request (between tokens or prefill batches); the partial reply is kept.
-    Cancel,
+    /// Change a request's sampling settings; applies from its next sampled token.
+    SetSampling { id: RequestId, sampling: SamplingParams },
+    /// Stop a request (between steps), answered by its `Done` with `Cancelled`; the partial
+    /// reply is kept.
+    Cancel { id: RequestId },
     /// Drop the model and free its memory. Answered by `Unloaded`.
     Unload,
     /// End the worker thread.
@@ -138,7 +160,7 @@ pub struct ModelInfo {
     /// The context the KV cache was sized for.
     pub ctx_max: usize,
     pub threads: usize,
-    /// The kernel path picked by runtime detection (`avx512`, `avx2`, `neon`, `scalar`).
+    /// The kernel path picked by runtime detection (`avx512`, `avx2`, `scalar`).
     pub kernel: String,
     /// The chat format in use (`bitnet`, `jinja`, …).
     pub chat_format: String,

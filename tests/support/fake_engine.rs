@@ -24,7 +24,7 @@ impl Journal {
     /// `SetSampling` after it.
     pub fn current_sampling(&self) -> Option<SamplingParams> {
         self.commands.iter().fold(None, |acc, cmd| match cmd {
-            EngineCmd::Generate { sampling, .. } | EngineCmd::SetSampling(sampling) => Some(sampling.clone()),
+            EngineCmd::Generate { sampling, .. } | EngineCmd::SetSampling { sampling, .. } => Some(sampling.clone()),
             _ => acc,
         })
     }
@@ -95,11 +95,13 @@ pub fn spawn(
                         // Commands that arrive mid-reply: Cancel stops it, SetSampling applies.
                         while let Ok(next) = cmd_rx.try_recv() {
                             match next {
-                                EngineCmd::Cancel => {
-                                    log.lock().unwrap().commands.push(EngineCmd::Cancel);
+                                EngineCmd::Cancel { id: cancelled } if cancelled == id => {
+                                    log.lock().unwrap().commands.push(next);
                                     reason = StopReason::Cancelled;
                                 }
-                                EngineCmd::SetSampling(_) => log.lock().unwrap().commands.push(next),
+                                EngineCmd::SetSampling { id: target, .. } if target == id => {
+                                    log.lock().unwrap().commands.push(next)
+                                }
                                 other => pending = Some(other),
                             }
                         }
@@ -117,7 +119,7 @@ pub fn spawn(
                     let _ = event_tx.send(EngineEvent::Error { id: Some(id), message });
                 }
                 EngineCmd::Shutdown => break,
-                EngineCmd::SetSampling(_) | EngineCmd::Cancel => {}
+                EngineCmd::SetSampling { .. } | EngineCmd::Cancel { .. } => {}
                 EngineCmd::Unload => {
                     let _ = event_tx.send(EngineEvent::Unloaded);
                 }

@@ -64,7 +64,7 @@ pub(super) fn cancel(state: &mut State) -> Vec<Effect> {
     match &mut state.generation {
         Some(generation) if !generation.cancelling => {
             generation.cancelling = true;
-            vec![Effect::Engine(EngineCmd::Cancel)]
+            vec![Effect::Engine(EngineCmd::Cancel { id: generation.id })]
         }
         _ => Vec::new(),
     }

@@ -90,7 +90,7 @@ fn on_sliders(state: &mut State, action: Action, selected: usize) -> Vec<Effect>
         Action::Reset => {
             state.knobs = state.knob_defaults.clone();
             state.notify(NoticeLevel::Info, strings::SLIDERS_RESET);
-            return vec![set_sampling(state)];
+            return set_sampling(state);
         }
         Action::Decrease => (-1, false),
         Action::Increase => (1, false),
@@ -104,12 +104,16 @@ fn on_sliders(state: &mut State, action: Action, selected: usize) -> Vec<Effect>
         // Max tokens is not a sampling setting: the next request carries it.
         return Vec::new();
     }
-    vec![set_sampling(state)]
+    set_sampling(state)
 }
 
-/// Sampling changes go to the engine at once; they apply from its next token.
-fn set_sampling(state: &State) -> Effect {
-    Effect::Engine(EngineCmd::SetSampling(state.knobs.sampling.clone()))
+/// Sampling changes go to the running reply at once and apply from its next token; the next
+/// request carries them anyway.
+fn set_sampling(state: &State) -> Vec<Effect> {
+    match &state.generation {
+        Some(g) => vec![Effect::Engine(EngineCmd::SetSampling { id: g.id, sampling: state.knobs.sampling.clone() })],
+        None => Vec::new(),
+    }
 }
 
 pub(super) fn open_picker(state: &mut State) -> Vec<Effect> {

@@ -1,22 +1,44 @@
-//! The forward pass, one batch of tokens at a time, in the order data flow (spec D for BitNet;
-//! LLaMA is the same block without the sub-norms and with SiLU).
+//! The forward pass over a batch of rows, in the order data flow (spec D for BitNet; LLaMA is the
+//! same block without the sub-norms and with SiLU).
+//!
+//! A batch is a list of rows, each one token of one sequence at its next position (llama.cpp's
+//! `llama_batch`). Every weight is read once for all rows; RoPE takes each row's position, and
+//! each row attends over its own sequence's cache. What a row computes depends only on the row:
+//! a decode row rounds its attention probabilities as bitnet.cpp's single-row path does, whether
+//! it shares the pass with no other row or with fifteen, so batching never changes a sequence's
+//! logits.
 
-use half::f16;
-
-use crate::engine::kv_cache::KvCache;
-use crate::gguf::TensorType;
-use crate::kernels::act_i8::QuantRow;
-use crate::kernels::dot::{dot_f16, f16_slice};
-use crate::kernels::i8_rows::dot_i8;
+use crate::engine::kv_cache::{KvCache, KvPool, SeqId};
 use crate::kernels::pool::SpinPool;
 
 use super::attention::attention;
-use super::matmul::{linear, par_token_chunks, ActScratch};
+use super::head::HeadScratch;
+use super::matmul::{linear, ActScratch};
 use super::ops::{add_assign, gated_activation, rms_norm_rows, RopeAngles};
-use super::{Model, RepackedHead};
+use super::Model;
 
-/// LM-head rows per claimable chunk (of 128k): sizeable streams, fine enough to balance.
-const HEAD_GRANULE: usize = 256;
+/// What a row of a batch is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// A sequence's single new token (generation, a verified draft token): attention
+    /// probabilities are rounded to F16 before P·V, as ggml does for a one-row batch.
+    Decode,
+    /// Part of a prompt chunk: the probabilities stay F32, as ggml does for a multi-row batch.
+    Prefill,
+}
+
+/// One token of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchRow {
+    pub seq: SeqId,
+    /// Its position: the number of positions its sequence holds before it (rows of one sequence
+    /// come in order within a batch).
+    pub pos: usize,
+    pub token: u32,
+    pub kind: RowKind,
+    /// Whether the caller wants this row's logits.
+    pub wants_logits: bool,
+}
 
 /// Which positions of a batch need logits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +69,15 @@ pub struct RunState {
     gate: Vec<f32>,
     up: Vec<f32>,
     gate_normed: Vec<f32>,
-    /// Logits: vocab floats per wanted token.
+    /// The final normed rows that want logits, n_out × hidden.
+    y: Vec<f32>,
+    /// Logits: vocab floats per wanted row.
     logits: Vec<f32>,
-    /// RoPE angles of the batch's positions (the first n entries are current).
+    /// RoPE angles of the rows' positions (the first n entries are current).
     angles: Vec<RopeAngles>,
-    /// The output row rounded to F16 for an F16 LM head.
-    y16: Vec<f16>,
+    /// The rows of a single-sequence call ([`Model::forward`]).
+    rows: Vec<BatchRow>,
+    head: HeadScratch,
     acts: ActScratch,
     pool: SpinPool,
 }
@@ -73,9 +98,11 @@ impl RunState {
             gate: Vec::new(),
             up: Vec::new(),
             gate_normed: Vec::new(),
+            y: Vec::new(),
             logits: Vec::new(),
             angles: Vec::new(),
-            y16: Vec::new(),
+            rows: Vec::new(),
+            head: HeadScratch::default(),
             acts: ActScratch::default(),
             pool: SpinPool::new(threads),
         }
@@ -95,34 +122,44 @@ fn sized(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
 }
 
 impl Model {
-    /// Runs `tokens` at positions `start..start+n`, storing their keys and values in `kv`, and
-    /// returns the wanted logits (`vocab` floats per wanted token).
-    pub fn forward<'s>(
+    /// Runs a batch: stores each row's keys and values in its sequence's cache (each row's
+    /// position must be the next one of its sequence) and returns the logits of the rows that
+    /// want them, in row order (`vocab` floats each). On an error nothing is stored.
+    pub fn forward_batch<'s>(
         &self,
         st: &'s mut RunState,
-        kv: &mut KvCache,
-        tokens: &[u32],
-        start: usize,
-        want: LogitsWanted,
-    ) -> &'s [f32] {
+        kv: &mut KvPool,
+        rows: &[BatchRow],
+    ) -> anyhow::Result<&'s [f32]> {
         let c = &self.config;
         let w = &self.weights;
         let file = self.file.bytes();
-        let n = tokens.len();
+        let n = rows.len();
         let (hid, qd, kvd, ffn) = (c.hidden, c.q_dim(), c.kv_dim(), c.ffn);
-        assert!(start + n <= kv.capacity(), "the caller keeps batches within the context");
+        if let Some(bad) = rows.iter().find(|r| r.token as usize >= c.vocab_size) {
+            anyhow::bail!("token id {} is out of range: the vocabulary has {} tokens", bad.token, c.vocab_size);
+        }
+        for (i, row) in rows.iter().enumerate() {
+            if let Err(e) = kv.push_position(row.seq, row.pos) {
+                // Undo the positions this batch already claimed, newest first.
+                for r in rows[..i].iter().rev() {
+                    kv.truncate(r.seq, r.pos);
+                }
+                return Err(e);
+            }
+        }
 
         // x = embedding rows of the tokens.
         let x = sized(&mut st.x, n * hid);
-        for (row, &tok) in x.chunks_exact_mut(hid).zip(tokens) {
-            w.token_embd.dequantize_row(file, tok as usize, row);
+        for (xr, row) in x.chunks_exact_mut(hid).zip(rows) {
+            w.token_embd.dequantize_row(file, row.token as usize, xr);
         }
         if st.angles.len() < n {
             st.angles.resize_with(n, RopeAngles::default);
         }
         let angles = &mut st.angles[..n];
-        for (t, a) in angles.iter_mut().enumerate() {
-            a.set(start + t, c.head_dim, c.rope_base);
+        for (a, row) in angles.iter_mut().zip(rows) {
+            a.set(row.pos, c.head_dim, c.rope_base);
         }
 
         for (l, layer) in w.layers.iter().enumerate() {
@@ -137,13 +174,14 @@ impl Model {
             st.acts.keep_for_next();
             let v = sized(&mut st.v, n * kvd);
             linear(&layer.wv, file, h, v, &mut st.acts, &st.pool);
-            for (t, a) in angles.iter().enumerate() {
+            for (t, (a, row)) in angles.iter().zip(rows).enumerate() {
                 a.apply(&mut q[t * qd..(t + 1) * qd], c.head_dim, c.rope_style);
-                a.apply(&mut k[t * kvd..(t + 1) * kvd], c.head_dim, c.rope_style);
+                let k_row = &mut k[t * kvd..(t + 1) * kvd];
+                a.apply(k_row, c.head_dim, c.rope_style);
+                kv.store(l, row.seq, row.pos, k_row, &v[t * kvd..(t + 1) * kvd]);
             }
-            kv.store(l, start, k, v);
             let att = sized(&mut st.att, n * qd);
-            attention(c, kv, l, q, start, att, &st.pool);
+            attention(c, kv, l, rows, q, att, &st.pool);
             let att_in: &[f32] = match &layer.attn_sub_norm {
                 Some(norm) => {
                     let normed = sized(&mut st.att_normed, n * qd);
@@ -178,53 +216,54 @@ impl Model {
             add_assign(&mut st.x, proj);
         }
 
-        // Final norm and LM head, for the rows that need logits.
-        let rows = match want {
-            LogitsWanted::Last => &st.x[(n - 1) * hid..],
-            LogitsWanted::From(first) => &st.x[first.min(n - 1) * hid..],
-        };
-        let y = sized(&mut st.h, rows.len());
-        rms_norm_rows(rows, &w.output_norm, c.rms_eps, y);
-        let n_out = rows.len() / hid;
-        let logits = sized(&mut st.logits, n_out * c.vocab_size);
-        if let Some(RepackedHead::Blocks { lin, data }) = &self.head {
-            linear(lin, data, y, logits, &mut st.acts, &st.pool);
-        } else if let Some(RepackedHead::I8(head)) = &self.head {
-            // Int8 head: quantize each output row like a BitLinear input, exact integer dots.
-            st.acts.quantize(y, hid);
-            let acts = st.acts.rows(n_out);
-            let row = |r: usize, a: &QuantRow| dot_i8(head.row(r), &a.q) as f32 * head.scales[r] / a.scale;
-            if n_out == 1 {
-                st.pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
-                    for (r, out) in (start..).zip(chunk.iter_mut()) {
-                        *out = row(r, &acts[0]);
-                    }
-                });
-            } else {
-                par_token_chunks(n_out, c.vocab_size, logits, |tokens, out| {
-                    // Row-outer, so each head row is read once for the chunk's tokens.
-                    for r in 0..c.vocab_size {
-                        for (t, a) in acts[tokens.clone()].iter().enumerate() {
-                            out[t * c.vocab_size + r] = row(r, a);
-                        }
-                    }
-                });
-            }
-        } else if n_out == 1 && w.output.ty == TensorType::F16 {
-            // One output row: ggml converts it to F16 and dots in F32 (spec D, "LM head").
-            st.y16.clear();
-            st.y16.extend(y.iter().map(|&v| f16::from_f32(v)));
-            let y16 = &st.y16;
-            let head = &file[w.output.bytes.clone()];
-            let row_bytes = w.output.row_bytes();
-            st.pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
-                for (r, out) in (start..).zip(chunk.iter_mut()) {
-                    *out = dot_f16(y16, f16_slice(&head[r * row_bytes..(r + 1) * row_bytes]));
-                }
-            });
-        } else {
-            linear(&w.output, file, y, logits, &mut st.acts, &st.pool);
+        // Final norm and LM head, for the rows that want logits.
+        let wanted = rows.iter().filter(|r| r.wants_logits).count();
+        let y = sized(&mut st.y, wanted * hid);
+        let kept = st.x.chunks_exact(hid).zip(rows).filter(|(_, r)| r.wants_logits);
+        for ((xr, _), yr) in kept.zip(y.chunks_exact_mut(hid)) {
+            rms_norm_rows(xr, &w.output_norm, c.rms_eps, yr);
         }
-        &st.logits[..n_out * c.vocab_size]
+        let logits = sized(&mut st.logits, wanted * c.vocab_size);
+        if wanted > 0 {
+            self.head.forward(file, y, hid, logits, &mut st.head, &mut st.acts, &st.pool);
+        }
+        Ok(&st.logits[..wanted * c.vocab_size])
+    }
+
+    /// Runs `tokens` of one sequence at positions `start..start+n` (forgetting whatever `kv` held
+    /// from `start` on) and returns the wanted logits. The rows are decode rows when there is one
+    /// token, prefill rows otherwise. Panics on a batch that does not fit `kv` or holds a token
+    /// past the vocabulary: this is the tests' and benchmarks' entry point.
+    pub fn forward<'s>(
+        &self,
+        st: &'s mut RunState,
+        kv: &mut KvCache,
+        tokens: &[u32],
+        start: usize,
+        want: LogitsWanted,
+    ) -> &'s [f32] {
+        assert!(start + tokens.len() <= kv.capacity(), "the caller keeps batches within the context");
+        assert!(start <= kv.len(), "position {start} is past the {} cached positions", kv.len());
+        kv.pool.truncate(kv.seq, start);
+        let kind = if tokens.len() == 1 { RowKind::Decode } else { RowKind::Prefill };
+        let first_wanted = match want {
+            LogitsWanted::Last => tokens.len() - 1,
+            LogitsWanted::From(first) => first.min(tokens.len() - 1),
+        };
+        let mut rows = std::mem::take(&mut st.rows);
+        rows.clear();
+        rows.extend(tokens.iter().enumerate().map(|(t, &token)| BatchRow {
+            seq: kv.seq,
+            pos: start + t,
+            token,
+            kind,
+            wants_logits: t >= first_wanted,
+        }));
+        let n_logits = (tokens.len() - first_wanted) * self.config.vocab_size;
+        if let Err(e) = self.forward_batch(st, &mut kv.pool, &rows) {
+            panic!("{e:#}");
+        }
+        st.rows = rows;
+        &st.logits[..n_logits]
     }
 }

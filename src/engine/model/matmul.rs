@@ -8,16 +8,17 @@
 //! a chunk, tiles of weight rows stay in cache while the chunk's tokens pass over them. A single
 //! token splits the output rows over the spin pool.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use rayon::prelude::*;
 
 use crate::gguf::TensorType;
 use crate::kernels::act_i8::{self, QuantRow, Rescale4};
-use crate::kernels::act_q8::{ActBlocks, BlockActs, BLOCK, QK_K};
+use crate::kernels::act_q8::{BlockActs, BLOCK, QK_K};
 use crate::kernels::block_dot;
 use crate::kernels::block_rows;
-use crate::kernels::dot::{dot_4x2, dot_f32, dot_f32_f16, f16_slice};
+use crate::kernels::dot::{dot_f32, dot_f32_f16, f16_slice};
 use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 use crate::kernels::pool::SpinPool;
 use crate::kernels::tq_dot;
@@ -34,6 +35,8 @@ pub struct ActScratch {
     blocks: BlockActs<BLOCK>,
     /// Int8 in blocks of 256 (TQ1_0, TQ2_0).
     tq_blocks: BlockActs<QK_K>,
+    /// Per-granule output tiles of a batch whose weight rows are split over the threads.
+    row_tiles: Vec<f32>,
     /// Set by [`ActScratch::keep_for_next`]: the next product has the same input as the last one
     /// (Q/K/V, gate/up), so whichever quantized form it needs is reused if already made.
     reuse: bool,
@@ -85,6 +88,20 @@ impl ActScratch {
     }
 }
 
+thread_local! {
+    /// Dequantized weight rows of a float product on this thread, kept between calls so the
+    /// forward pass allocates nothing per token.
+    static DEQUANT: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's dequantization buffer sized to `len`.
+fn with_dequant_buffer<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    DEQUANT.with_borrow_mut(|w| {
+        w.resize(len, 0.0);
+        f(&mut w[..len])
+    })
+}
+
 /// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
 /// four tokens passes over it.
 const I2S_TILE_ROWS: usize = 64;
@@ -94,144 +111,148 @@ const BLOCK_TILE_ROWS: usize = 64;
 /// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
 const F32_TILE_ROWS: usize = 16;
 
-/// `out[t·rows + r] = Σ_c W[r][c]·x[t·cols + c]` for the `n` rows of `x`. A single token (decode)
-/// runs on the spin pool, a batch on the rayon pool.
+/// Batches below this many tokens split the weight rows over the threads, so the weights are
+/// read from memory once (decode steps of several sequences are memory-bound); larger batches
+/// split the tokens, each thread streaming the weights through its cache (prefill is
+/// compute-bound).
+const ROW_SPLIT_TOKENS: usize = 16;
+
+/// Output rows per claimable chunk when rows are split: small enough to balance two threads,
+/// large enough that each chunk streams several KB of weights.
+const ROW_GRANULE: usize = 16;
+
+/// `out[t·rows + r] = Σ_c W[r][c]·x[t·cols + c]` for the `n` rows of `x`. Every output is the
+/// same computation whatever `n` is and however the work is split, so a token's result does not
+/// depend on the batch it is in.
 pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch, pool: &SpinPool) {
     let n = x.len() / lin.cols;
     debug_assert_eq!(out.len(), n * lin.rows);
     scratch.prepare(lin, x);
+    let rows = lin.rows;
+    let mut row_tiles = std::mem::take(&mut scratch.row_tiles);
+    let product = Product { lin, weights: &file[lin.bytes.clone()], file, x, acts: scratch };
     if n == 1 {
-        return linear_one(lin, file, x, out, scratch, pool);
-    }
-    let weights = &file[lin.bytes.clone()];
-    let (rows, row_bytes, scale, k) = (lin.rows, lin.row_bytes(), lin.out_scale, lin.cols);
-    match lin.ty {
-        TensorType::I2S => {
-            let acts = scratch.rows(n);
-            par_token_chunks(n, rows, out, |tokens, out| {
-                let acts = &acts[tokens];
-                let quads = acts.len() - acts.len() % 4;
-                for tile in tiles(0..rows, I2S_TILE_ROWS) {
-                    // Four tokens per pass unpack each weight block once for all four.
-                    for t in (0..quads).step_by(4) {
-                        let a = &acts[t..t + 4];
-                        let rescale = Rescale4::new([&a[0], &a[1], &a[2], &a[3]]);
-                        for r in tile.clone() {
-                            let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
-                            let y = rescale.apply(dot_codes_x4(codes, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]), scale);
-                            for (i, y) in y.into_iter().enumerate() {
-                                out[(t + i) * rows + r] = y;
-                            }
-                        }
-                    }
-                    for (t, a) in acts.iter().enumerate().skip(quads) {
-                        for r in tile.clone() {
-                            let codes = &weights[r * row_bytes..(r + 1) * row_bytes];
-                            out[t * rows + r] = act_i8::rescale(dot_codes(codes, &a.q), a, scale);
-                        }
-                    }
-                }
-            });
-        }
-        ty if block_dot::supports(ty) => block_int8_batch(lin, weights, &scratch.blocks, n, out),
-        ty if tq_dot::supports(ty) => block_int8_batch(lin, weights, &scratch.tq_blocks, n, out),
-        _ => par_token_chunks(n, rows, out, |tokens, out| {
-            let x = &x[tokens.start * k..tokens.end * k];
-            let n = tokens.len();
-            let mut w = vec![0f32; F32_TILE_ROWS * k];
-            for tile in tiles(0..rows, F32_TILE_ROWS) {
-                for (r, wr) in tile.clone().zip(w.chunks_exact_mut(k)) {
-                    lin.dequantize_row(file, r, wr);
-                }
-                let groups = tile.len() - tile.len() % 4;
-                let pairs = n - n % 2;
-                for t in (0..pairs).step_by(2) {
-                    let (x0, x1) = (&x[t * k..(t + 1) * k], &x[(t + 1) * k..(t + 2) * k]);
-                    for g in (0..groups).step_by(4) {
-                        let res = dot_4x2(&w[g * k..(g + 4) * k], x0, x1);
-                        for (i, (y0, y1)) in res[0].iter().zip(&res[1]).enumerate() {
-                            let r = tile.start + g + i;
-                            out[t * rows + r] = y0 * scale;
-                            out[(t + 1) * rows + r] = y1 * scale;
-                        }
-                    }
-                }
-                // Rows past the last group of four, and the last token of an odd chunk.
-                for (i, wr) in w.chunks_exact(k).enumerate().take(tile.len()) {
-                    let tokens = if i < groups { pairs..n } else { 0..n };
-                    for t in tokens {
-                        out[t * rows + tile.start + i] = dot_f32(wr, &x[t * k..(t + 1) * k]) * scale;
-                    }
-                }
+        pool.for_each_chunk(out, ROW_GRANULE, |start, chunk| product.tile(0..1, start..start + chunk.len(), chunk, 0));
+    } else if n < ROW_SPLIT_TOKENS {
+        // Each granule of rows computes all tokens into its own [token][row] tile, then the
+        // tiles are laid out token-major.
+        row_tiles.resize(n * rows, 0.0);
+        pool.for_each_chunk(&mut row_tiles, ROW_GRANULE * n, |start, chunk| {
+            for (g, tile) in chunk.chunks_mut(ROW_GRANULE * n).enumerate() {
+                let first = start / n + g * ROW_GRANULE;
+                let width = tile.len() / n;
+                product.tile(0..n, first..first + width, tile, width);
             }
-        }),
+        });
+        for (g, tile) in row_tiles.chunks(ROW_GRANULE * n).enumerate() {
+            let width = tile.len() / n;
+            for (t, part) in tile.chunks_exact(width).enumerate() {
+                let at = t * rows + g * ROW_GRANULE;
+                out[at..at + width].copy_from_slice(part);
+            }
+        }
+    } else {
+        let tile_rows = match lin.ty {
+            TensorType::I2S => I2S_TILE_ROWS,
+            ty if block_dot::supports(ty) || tq_dot::supports(ty) => BLOCK_TILE_ROWS,
+            _ => F32_TILE_ROWS,
+        };
+        par_token_chunks(n, rows, out, |tokens, out| {
+            // The tile's weights stay in cache while the chunk's tokens pass over them.
+            for tile in tiles(0..rows, tile_rows) {
+                let at = tile.start;
+                product.tile(tokens.clone(), tile, &mut out[at..], rows);
+            }
+        });
     }
+    scratch.row_tiles = row_tiles;
 }
 
-/// Output rows per claimable chunk in decode: small enough to balance two threads, large enough
-/// that each chunk streams several KB of weights.
-const DECODE_GRANULE: usize = 16;
-
-/// One token: each output row is one dot product, rows split across the spin pool.
-fn linear_one(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch, pool: &SpinPool) {
-    let weights = &file[lin.bytes.clone()];
-    let row_bytes = lin.row_bytes();
-    let row = |r: usize| &weights[r * row_bytes..(r + 1) * row_bytes];
-    let scale = lin.out_scale;
-    match lin.ty {
-        TensorType::I2S => {
-            let a = &scratch.rows(1)[0];
-            pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
-                for (r, v) in (start..).zip(chunk.iter_mut()) {
-                    *v = act_i8::rescale(dot_codes(row(r), &a.q), a, scale);
-                }
-            });
-        }
-        TensorType::F16 => pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
-            for (r, v) in (start..).zip(chunk.iter_mut()) {
-                *v = dot_f32_f16(x, f16_slice(row(r))) * scale;
-            }
-        }),
-        ty if block_dot::supports(ty) => block_int8_one(lin, weights, scratch.blocks.row(0), out, pool),
-        ty if tq_dot::supports(ty) => block_int8_one(lin, weights, scratch.tq_blocks.row(0), out, pool),
-        _ => pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
-            let mut w = vec![0f32; lin.cols];
-            for (r, v) in (start..).zip(chunk.iter_mut()) {
-                lin.dequantize_row(file, r, &mut w);
-                *v = dot_f32(x, &w) * scale;
-            }
-        }),
-    }
+/// One matrix product's inputs: the weights, and the input in the form their type takes.
+#[derive(Clone, Copy)]
+struct Product<'a> {
+    lin: &'a Linear,
+    weights: &'a [u8],
+    file: &'a [u8],
+    x: &'a [f32],
+    acts: &'a ActScratch,
 }
 
-/// A batch through integer block kernels, with `acts` holding the batch's `n` quantized rows.
-fn block_int8_batch<const N: usize>(lin: &Linear, weights: &[u8], acts: &BlockActs<N>, n: usize, out: &mut [f32]) {
-    let (ty, rows, row_bytes, scale) = (lin.ty, lin.rows, lin.row_bytes(), lin.out_scale);
-    par_token_chunks(n, rows, out, |tokens, out| {
+impl Product<'_> {
+    /// `out[(t − tokens.start)·stride + (r − rows.start)]` for the tokens and weight rows given;
+    /// groups of four tokens unpack each weight block once for all four.
+    fn tile(&self, tokens: Range<usize>, rows: Range<usize>, out: &mut [f32], stride: usize) {
+        let (lin, k, scale, row_bytes) = (self.lin, self.lin.cols, self.lin.out_scale, self.lin.row_bytes());
+        let row = |r: usize| &self.weights[r * row_bytes..(r + 1) * row_bytes];
         let quads = tokens.start + (tokens.len() - tokens.len() % 4);
-        for tile in tiles(0..rows, BLOCK_TILE_ROWS) {
-            // The tile's weights stay in cache while the chunk's tokens pass over them, four
-            // tokens per pass.
-            let w = &weights[tile.start * row_bytes..tile.end * row_bytes];
-            for t in (tokens.start..quads).step_by(4) {
-                let a = [t, t + 1, t + 2, t + 3].map(|t| acts.row(t));
-                let at = (t - tokens.start) * rows + tile.start;
-                block_rows::dot_rows_x4(ty, w, a, scale, &mut out[at..], rows);
+        let at = |t: usize| (t - tokens.start) * stride;
+        match lin.ty {
+            TensorType::I2S => {
+                let acts = &self.acts.rows;
+                for t in (tokens.start..quads).step_by(4) {
+                    let a = &acts[t..t + 4];
+                    let rescale = Rescale4::new([&a[0], &a[1], &a[2], &a[3]]);
+                    for r in rows.clone() {
+                        let y = rescale.apply(dot_codes_x4(row(r), [&a[0].q, &a[1].q, &a[2].q, &a[3].q]), scale);
+                        for (i, y) in y.into_iter().enumerate() {
+                            out[at(t + i) + r - rows.start] = y;
+                        }
+                    }
+                }
+                for t in quads..tokens.end {
+                    let a = &acts[t];
+                    for r in rows.clone() {
+                        out[at(t) + r - rows.start] = act_i8::rescale(dot_codes(row(r), &a.q), a, scale);
+                    }
+                }
             }
-            for t in quads..tokens.end {
-                let at = (t - tokens.start) * rows;
-                block_rows::dot_rows(ty, w, acts.row(t), scale, &mut out[at + tile.start..at + tile.end]);
+            ty if block_dot::supports(ty) => self.block_tile(&self.acts.blocks, tokens, rows, out, stride),
+            ty if tq_dot::supports(ty) => self.block_tile(&self.acts.tq_blocks, tokens, rows, out, stride),
+            // F16 rows are dotted straight from the mmap.
+            TensorType::F16 => {
+                for t in tokens.clone() {
+                    let x = &self.x[t * k..(t + 1) * k];
+                    for r in rows.clone() {
+                        out[at(t) + r - rows.start] = dot_f32_f16(x, f16_slice(row(r))) * scale;
+                    }
+                }
             }
+            _ => with_dequant_buffer(rows.len() * k, |w| {
+                for (r, wr) in rows.clone().zip(w.chunks_exact_mut(k)) {
+                    lin.dequantize_row(self.file, r, wr);
+                }
+                for t in tokens.clone() {
+                    let x = &self.x[t * k..(t + 1) * k];
+                    for (r, wr) in rows.clone().zip(w.chunks_exact(k)) {
+                        out[at(t) + r - rows.start] = dot_f32(x, wr) * scale;
+                    }
+                }
+            }),
         }
-    });
-}
+    }
 
-/// One token through integer block kernels, rows split across the spin pool.
-fn block_int8_one(lin: &Linear, weights: &[u8], a: ActBlocks, out: &mut [f32], pool: &SpinPool) {
-    let (ty, row_bytes, scale) = (lin.ty, lin.row_bytes(), lin.out_scale);
-    pool.for_each_chunk(out, DECODE_GRANULE, |start, chunk| {
-        block_rows::dot_rows(ty, &weights[start * row_bytes..], a, scale, chunk);
-    });
+    /// [`Product::tile`] through the integer block kernels, with `acts` holding the batch's
+    /// quantized rows.
+    fn block_tile<const N: usize>(
+        &self,
+        acts: &BlockActs<N>,
+        tokens: Range<usize>,
+        rows: Range<usize>,
+        out: &mut [f32],
+        stride: usize,
+    ) {
+        let (ty, row_bytes, scale) = (self.lin.ty, self.lin.row_bytes(), self.lin.out_scale);
+        let w = &self.weights[rows.start * row_bytes..rows.end * row_bytes];
+        let quads = tokens.start + (tokens.len() - tokens.len() % 4);
+        for t in (tokens.start..quads).step_by(4) {
+            let a = [t, t + 1, t + 2, t + 3].map(|t| acts.row(t));
+            block_rows::dot_rows_x4(ty, w, a, scale, &mut out[(t - tokens.start) * stride..], stride);
+        }
+        for t in quads..tokens.end {
+            let at = (t - tokens.start) * stride;
+            block_rows::dot_rows(ty, w, acts.row(t), scale, &mut out[at..at + rows.len()]);
+        }
+    }
 }
 
 /// `range` cut into consecutive pieces of at most `size`.

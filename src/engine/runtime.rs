@@ -1,6 +1,5 @@
-//! A loaded model with its tokenizer, chat format, KV cache and compute threads: what the worker
-//! thread owns. The cache remembers which tokens it holds, so each request prefills only the
-//! tokens that differ from what is already there.
+//! A loaded model with its tokenizer, chat format, compute threads and the KV pool of its
+//! sequences: what the worker thread owns and the scheduler steps.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,48 +10,37 @@ use crate::gguf::{GgufFile, ModelSummary};
 use crate::kernels::dispatch;
 
 use super::chat::{tokenize_segments, ChatFormat};
-use super::kv_cache::KvCache;
-use super::model::{LogitsWanted, Model, RunState, PREFILL_BATCH};
-use super::protocol::{ContextPolicy, EngineEvent, LoadOptions, ModelInfo, Prompt, RequestId, Role, SamplingParams};
+use super::kv_cache::KvPool;
+use super::model::{BatchRow, Model, RunState};
+use super::protocol::{LoadOptions, ModelInfo, Prompt, Role};
 use super::tokenizer::Tokenizer;
 
-/// What a running request may hear from its front end between tokens and prefill batches.
-pub trait Control: Send {
-    /// Reports progress to the front end.
-    fn send(&mut self, event: EngineEvent);
-    /// Whether the request should stop now. Also applies settings that arrived meanwhile.
-    fn cancelled(&mut self) -> bool;
-    /// Sampling settings that arrived since the last call, if any.
-    fn new_sampling(&mut self) -> Option<SamplingParams>;
-}
+/// Replies remembered by text (see [`Engine::remember_reply`]); the oldest are forgotten first.
+const REMEMBERED_REPLIES: usize = 256;
 
-/// The request was cancelled during prefill.
-#[derive(Debug)]
-pub struct Cancelled {
-    /// How many tokens the prefill had to evaluate.
-    pub prefill_tokens: usize,
-}
-
-pub struct Session {
-    pub model: Model,
+pub struct Engine {
+    pub model: Arc<Model>,
     pub tokenizer: Tokenizer,
     pub chat: ChatFormat,
     pub info: ModelInfo,
-    pub(super) kv: KvCache,
-    pub(super) state: RunState,
-    /// The tokens whose keys and values are in `kv`, position by position.
-    pub(super) cached: Vec<u32>,
-    /// Replies this session generated, by text: their sampled tokens replace a re-tokenization
-    /// of the text when the conversation comes back, so the cache prefix still matches.
-    replies: HashMap<String, Vec<u32>>,
-    pub(super) policy: ContextPolicy,
+    pub options: LoadOptions,
+    /// The caches of every sequence, running or kept for reuse.
+    pub(super) kv: KvPool,
+    state: RunState,
+    /// Replies generated here, by text: their sampled tokens replace a re-tokenization of the
+    /// text when the conversation comes back, so a kept cache's prefix still matches. Each
+    /// entry carries the order it was added in, to forget the oldest.
+    replies: HashMap<String, (u64, Vec<u32>)>,
+    replies_added: u64,
     pool: Arc<rayon::ThreadPool>,
 }
 
-impl Session {
+impl Engine {
     /// Loads a model; `progress(fraction, stage)` hears about each stage.
     pub fn load(path: &Path, options: &LoadOptions, progress: &mut dyn FnMut(f32, &str)) -> anyhow::Result<Self> {
         let started = Instant::now();
+        anyhow::ensure!(options.prefill_chunk > 0, "the prefill chunk must hold at least one token");
+        anyhow::ensure!(options.sequences > 0, "at least one sequence must be allowed to run");
         progress(0.0, "reading the header");
         let file = Arc::new(GgufFile::open(path)?);
         let summary = ModelSummary::of(&file)?;
@@ -75,8 +63,7 @@ impl Session {
         warm_pages(&file, &mut |f| progress(0.15 + 0.7 * f, "reading weights"));
         progress(0.85, "preparing the LM head");
         pool.install(|| model.set_lm_head(options.lm_head));
-        progress(0.95, "allocating the KV cache");
-        let kv = model.new_kv_cache(ctx);
+        let kv = model.new_kv_pool();
         let info = ModelInfo {
             path: path.to_path_buf(),
             name: summary.name.clone().unwrap_or_else(|| file_stem(path)),
@@ -93,32 +80,30 @@ impl Session {
             load_ms: started.elapsed().as_secs_f64() * 1e3,
         };
         progress(1.0, "ready");
+        let options = LoadOptions { threads, ctx, ..options.clone() };
         Ok(Self {
-            model,
+            model: Arc::new(model),
             tokenizer,
             chat,
             info,
+            options,
             kv,
             state: RunState::new(threads),
-            cached: Vec::new(),
             replies: HashMap::new(),
-            policy: options.context_policy,
+            replies_added: 0,
             pool,
         })
     }
 
+    /// Positions one sequence may hold.
     pub fn ctx_max(&self) -> usize {
-        self.kv.capacity()
+        self.options.ctx
     }
 
-    pub fn ctx_used(&self) -> usize {
-        self.cached.len()
-    }
-
-    /// Runs `f` on this session's compute threads.
-    pub(super) fn install<R: Send>(&mut self, f: impl FnOnce(&mut Self) -> R + Send) -> R {
-        let pool = Arc::clone(&self.pool);
-        pool.install(|| f(self))
+    /// Runs one batch on this engine's compute threads; the logits of the rows that want them.
+    pub(super) fn run_batch(&mut self, rows: &[BatchRow]) -> anyhow::Result<&[f32]> {
+        let (model, state, kv) = (&self.model, &mut self.state, &mut self.kv);
+        self.pool.install(|| model.forward_batch(state, kv, rows))
     }
 
     /// The full token sequence a prompt stands for.
@@ -126,7 +111,9 @@ impl Session {
         match prompt {
             Prompt::Chat(messages) => {
                 let segments = self.chat.render(messages, true)?;
-                tokenize_segments(&segments, &self.tokenizer, &|_, text: &str| self.replies.get(text).cloned())
+                tokenize_segments(&segments, &self.tokenizer, &|_, text: &str| {
+                    self.replies.get(text).map(|(_, tokens)| tokens.clone())
+                })
             }
             Prompt::Raw(text) => self.tokenizer.encode(text, self.tokenizer.add_bos_default(), true),
             Prompt::Tokens(ids) => {
@@ -141,45 +128,17 @@ impl Session {
 
     /// Remembers the tokens sampled for a reply, for the next render of the conversation.
     pub(super) fn remember_reply(&mut self, text: String, tokens: Vec<u32>) {
-        if !text.is_empty() {
-            self.replies.insert(text, tokens);
+        if text.is_empty() {
+            return;
         }
-    }
-
-    /// Brings the cache to hold exactly `tokens`, prefilling what differs from what it holds;
-    /// leaves the logits after the last token in `logits` and returns how many tokens it prefilled.
-    pub(super) fn sync_cache(
-        &mut self,
-        tokens: &[u32],
-        id: RequestId,
-        logits: &mut Vec<f32>,
-        ctl: &mut dyn Control,
-    ) -> Result<usize, Cancelled> {
-        assert!(!tokens.is_empty() && tokens.len() <= self.kv.capacity());
-        let common = self.cached.iter().zip(tokens).take_while(|(a, b)| a == b).count();
-        // The last token is always evaluated again: its logits are what we need next.
-        let keep = common.min(tokens.len() - 1);
-        self.cached.truncate(keep);
-        let total = tokens.len() - keep;
-        let mut done = 0;
-        for batch in tokens[keep..].chunks(PREFILL_BATCH) {
-            if ctl.cancelled() {
-                return Err(Cancelled { prefill_tokens: total });
+        if self.replies.len() >= REMEMBERED_REPLIES {
+            let oldest = self.replies.iter().min_by_key(|(_, (added, _))| *added).map(|(text, _)| text.clone());
+            if let Some(text) = oldest {
+                self.replies.remove(&text);
             }
-            self.eval(batch, logits);
-            done += batch.len();
-            ctl.send(EngineEvent::PrefillProgress { id, done, total });
         }
-        Ok(total)
-    }
-
-    /// Feeds `tokens` after what the cache holds and copies out the last position's logits.
-    pub(super) fn eval(&mut self, tokens: &[u32], logits: &mut Vec<f32>) {
-        let start = self.cached.len();
-        let out = self.model.forward(&mut self.state, &mut self.kv, tokens, start, LogitsWanted::Last);
-        logits.clear();
-        logits.extend_from_slice(out);
-        self.cached.extend_from_slice(tokens);
+        self.replies_added += 1;
+        self.replies.insert(text, (self.replies_added, tokens));
     }
 
     /// The tokens of `prompt` cut to fit `budget` under the drop-oldest policy: whole turns are
@@ -204,7 +163,7 @@ impl Session {
                 anyhow::bail!(
                     "the last message alone takes {} tokens; the context holds {} (raise --ctx)",
                     self.prompt_tokens(&Prompt::Chat(kept))?.len(),
-                    self.kv.capacity()
+                    self.ctx_max()
                 )
             }
             _ => Ok(drop_oldest_tokens(&tokens, budget)),

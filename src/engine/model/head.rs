@@ -1,0 +1,181 @@
+//! The LM head: the last product, from the final normed rows to logits, in the format chosen at
+//! load (`--lm-head`). Every row is computed the same way whatever else is in the batch, so a
+//! sequence's logits do not depend on its neighbours.
+
+use half::f16;
+use rayon::prelude::*;
+
+use crate::engine::protocol::LmHead;
+use crate::gguf::TensorType;
+use crate::kernels::dot::{dot_f16, f16_slice};
+use crate::kernels::i8_rows::{dot_i8, I8Rows};
+use crate::kernels::pool::SpinPool;
+use crate::kernels::q6_k::{self, Q6_K_WEIGHTS};
+use crate::kernels::{block_dot, q4};
+
+use super::matmul::{linear, ActScratch};
+use super::weights::Linear;
+
+/// Head rows per claimable chunk (of 128k): sizeable streams, fine enough to balance.
+const HEAD_GRANULE: usize = 256;
+
+/// How the LM head is held.
+pub enum OutputHead {
+    /// The file's F16 rows: each input row is rounded to F16 and dotted in F32, as ggml does.
+    F16(Linear),
+    /// Int8 rows with per-row scales, repacked at load (`--lm-head q8`); inputs are quantized to
+    /// int8 per row like a BitLinear input, and the dots are exact.
+    I8(I8Rows),
+    /// Rows of Q6_K or Q4_0 blocks repacked at load (`--lm-head q6|q4`), multiplied like any
+    /// matrix of that type: `lin` describes them within `data`.
+    Blocks { lin: Linear, data: Vec<u8> },
+    /// The file's tensor in a type other than F16 (e.g. SmolLM2's Q8_0), multiplied as stored.
+    Stored(Linear),
+}
+
+/// Reused buffers of the head's product.
+#[derive(Debug, Default)]
+pub struct HeadScratch {
+    /// Input rows rounded to F16 (the F16 head).
+    y16: Vec<f16>,
+    /// Logits head-row-major (`vocab × n`) before they are laid out token-major, for batches.
+    by_row: Vec<f32>,
+}
+
+impl OutputHead {
+    /// The file's `output` tensor used as stored.
+    pub fn stored(output: &Linear) -> Self {
+        match output.ty {
+            TensorType::F16 => Self::F16(output.clone()),
+            _ => Self::Stored(output.clone()),
+        }
+    }
+
+    /// The head in `format`: an F16 head can be repacked to int8 rows, Q6_K or Q4_0 blocks (in
+    /// parallel on the current rayon pool); a head stored in another type is kept as is. Q6_K
+    /// needs rows of whole 256-weight super-blocks; heads of other widths get int8 rows.
+    pub fn repacked(output: &Linear, file: &[u8], format: LmHead) -> Self {
+        if output.ty != TensorType::F16 || format == LmHead::F16 {
+            return Self::stored(output);
+        }
+        let rows = f16_slice(&file[output.bytes.clone()]);
+        let blocks = |ty: TensorType, quantize: fn(&[f32], &mut Vec<u8>)| {
+            let data = quantized_rows(rows, output.cols, ty, quantize);
+            let lin = Linear { ty, bytes: 0..data.len(), out_scale: 1.0, ..output.clone() };
+            Self::Blocks { lin, data }
+        };
+        match format {
+            LmHead::Q4 => blocks(TensorType::Q4_0, q4::quantize_row_q4_0),
+            LmHead::Q6 if output.cols.is_multiple_of(Q6_K_WEIGHTS) => blocks(TensorType::Q6K, q6_k::quantize_row_q6_k),
+            LmHead::Q6 => {
+                tracing::warn!(
+                    "--lm-head q6 needs a width that is a multiple of {Q6_K_WEIGHTS}; this head has {} columns, \
+                     so it is repacked to int8 rows (q8) instead",
+                    output.cols
+                );
+                Self::I8(I8Rows::from_f16(rows, output.cols))
+            }
+            LmHead::Q8 | LmHead::F16 => Self::I8(I8Rows::from_f16(rows, output.cols)),
+        }
+    }
+
+    /// Whether the head was repacked, so the file's rows are no longer read.
+    pub fn is_repacked(&self) -> bool {
+        matches!(self, Self::I8(_) | Self::Blocks { .. })
+    }
+
+    /// Bytes one token's product reads.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Self::F16(lin) | Self::Stored(lin) => lin.bytes.len(),
+            Self::I8(rows) => rows.bytes(),
+            Self::Blocks { data, .. } => data.len(),
+        }
+    }
+
+    /// `logits[t·vocab + r]` for the `n` rows of `y` (`n × hidden`). One row runs on the spin
+    /// pool, several on the rayon pool; each logit is the same computation either way.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(
+        &self,
+        file: &[u8],
+        y: &[f32],
+        hidden: usize,
+        logits: &mut [f32],
+        scratch: &mut HeadScratch,
+        acts: &mut ActScratch,
+        pool: &SpinPool,
+    ) {
+        let n = y.len() / hidden;
+        match self {
+            Self::Blocks { lin, data } => linear(lin, data, y, logits, acts, pool),
+            Self::Stored(lin) => linear(lin, file, y, logits, acts, pool),
+            Self::I8(head) => {
+                acts.quantize(y, hidden);
+                let acts = acts.rows(n);
+                per_logit(n, logits, scratch, pool, |r, t| {
+                    let a = &acts[t];
+                    dot_i8(head.row(r), &a.q) as f32 * head.scales[r] / a.scale
+                });
+            }
+            Self::F16(lin) => {
+                // ggml converts the input to F16 for an F16 matrix and dots in F32 (spec D, "LM head").
+                scratch.y16.clear();
+                scratch.y16.extend(y.iter().map(|&v| f16::from_f32(v)));
+                let y16 = std::mem::take(&mut scratch.y16);
+                let rows = &file[lin.bytes.clone()];
+                let row_bytes = lin.row_bytes();
+                per_logit(n, logits, scratch, pool, |r, t| {
+                    dot_f16(&y16[t * hidden..(t + 1) * hidden], f16_slice(&rows[r * row_bytes..(r + 1) * row_bytes]))
+                });
+                scratch.y16 = y16;
+            }
+        }
+    }
+}
+
+/// Fills token-major `logits` (`n × vocab`) with `logit(r, t)`, reading each head row once for
+/// all `n` tokens: split over head rows (the head is the largest read), head-row-major, then laid
+/// out token-major.
+fn per_logit(
+    n: usize,
+    logits: &mut [f32],
+    scratch: &mut HeadScratch,
+    pool: &SpinPool,
+    logit: impl Fn(usize, usize) -> f32 + Sync,
+) {
+    if n == 1 {
+        return pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
+            for (r, out) in (start..).zip(chunk.iter_mut()) {
+                *out = logit(r, 0);
+            }
+        });
+    }
+    let vocab = logits.len() / n;
+    scratch.by_row.resize(vocab * n, 0.0);
+    scratch.by_row.par_chunks_mut(HEAD_GRANULE * n).enumerate().for_each(|(c, chunk)| {
+        for (i, out) in chunk.chunks_exact_mut(n).enumerate() {
+            let r = c * HEAD_GRANULE + i;
+            for (t, o) in out.iter_mut().enumerate() {
+                *o = logit(r, t);
+            }
+        }
+    });
+    for (r, row) in scratch.by_row.chunks_exact(n).enumerate() {
+        for (t, &v) in row.iter().enumerate() {
+            logits[t * vocab + r] = v;
+        }
+    }
+}
+
+/// F16 rows of `cols` values as rows of `ty` blocks made by `quantize`, in parallel.
+fn quantized_rows(rows: &[f16], cols: usize, ty: TensorType, quantize: fn(&[f32], &mut Vec<u8>)) -> Vec<u8> {
+    rows.par_chunks(cols)
+        .flat_map_iter(|row| {
+            let x: Vec<f32> = row.iter().map(|v| v.to_f32()).collect();
+            let mut out = Vec::with_capacity(block_dot::row_bytes(ty, cols));
+            quantize(&x, &mut out);
+            out
+        })
+        .collect()
+}

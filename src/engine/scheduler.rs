@@ -1,0 +1,281 @@
+//! The step scheduler (continuous batching): each step gathers one decode row of every request
+//! that is generating plus chunks of the prompts being read, up to `prefill_chunk` prompt tokens,
+//! runs them as one batch (every weight read once for all of them), and hands each request its
+//! logits. A request joins at the next step after it arrives and leaves when it ends; at most
+//! `sequences` run at once, the others wait in arrival order.
+//!
+//! A finished reply's sequence is kept (its KV cache and tokens) for the next request whose
+//! prompt starts with the same tokens, which then prefills only what differs: a new turn of a
+//! conversation, a regenerated or edited reply.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use super::model::BatchRow;
+use super::protocol::{ContextPolicy, EngineEvent, PerplexityReport, Prompt, RequestId, SamplingParams, StopReason};
+use super::runtime::Engine;
+use super::sampler::Sampler;
+use super::sequence::{Finish, Generation, Perplexity, SeqTokens, Sequence, Task};
+use super::tokenizer::StreamDecoder;
+
+/// Finished replies' sequences kept for reuse; the least recently used is freed first.
+const KEPT_SEQUENCES: usize = 4;
+
+/// A request to the scheduler (the request commands of the protocol).
+#[derive(Debug, Clone)]
+pub enum Request {
+    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },
+    Logits { id: RequestId, prompt: Prompt, steps: usize },
+    Perplexity { id: RequestId, text: String, ctx: usize },
+}
+
+impl Request {
+    pub fn id(&self) -> RequestId {
+        match self {
+            Self::Generate { id, .. } | Self::Logits { id, .. } | Self::Perplexity { id, .. } => *id,
+        }
+    }
+}
+
+pub struct Scheduler {
+    engine: Engine,
+    running: Vec<Sequence>,
+    waiting: VecDeque<Request>,
+    /// Finished replies' sequences, least recently used first.
+    kept: Vec<SeqTokens>,
+    /// The current step's rows, and how many each running request fed.
+    rows: Vec<BatchRow>,
+    fed: Vec<usize>,
+    /// The current step's logits, copied out so each request can sample in place.
+    logits: Vec<f32>,
+}
+
+impl Scheduler {
+    pub fn new(engine: Engine) -> Self {
+        Self {
+            engine,
+            running: Vec::new(),
+            waiting: VecDeque::new(),
+            kept: Vec::new(),
+            rows: Vec::new(),
+            fed: Vec::new(),
+            logits: Vec::new(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether no request is running or waiting.
+    pub fn is_idle(&self) -> bool {
+        self.running.is_empty() && self.waiting.is_empty()
+    }
+
+    /// Requests running and waiting.
+    pub fn load(&self) -> (usize, usize) {
+        (self.running.len(), self.waiting.len())
+    }
+
+    /// Queues a request; it starts at the next step with a free place.
+    pub fn submit(&mut self, request: Request) {
+        self.waiting.push_back(request);
+    }
+
+    /// Stops a request, running or waiting, with `Done` / `Cancelled`; an unknown id is ignored
+    /// (it has already ended).
+    pub fn cancel(&mut self, id: RequestId, emit: &mut dyn FnMut(EngineEvent)) {
+        if let Some(i) = self.waiting.iter().position(|r| r.id() == id) {
+            self.waiting.remove(i);
+            emit(EngineEvent::Done { id, reason: StopReason::Cancelled, stats: Default::default() });
+        } else if let Some(i) = self.running.iter().position(|s| s.id == id) {
+            let seq = self.running.remove(i);
+            self.end(seq, Finish::Done(StopReason::Cancelled), emit);
+        }
+    }
+
+    /// Stops every request.
+    pub fn cancel_all(&mut self, emit: &mut dyn FnMut(EngineEvent)) {
+        let ids: Vec<RequestId> =
+            self.running.iter().map(|s| s.id).chain(self.waiting.iter().map(Request::id)).collect();
+        for id in ids {
+            self.cancel(id, emit);
+        }
+    }
+
+    /// Changes a request's sampling from its next token on.
+    pub fn set_sampling(&mut self, id: RequestId, params: SamplingParams) {
+        if let Some(seq) = self.running.iter_mut().find(|s| s.id == id) {
+            seq.set_sampling(params);
+        } else if let Some(Request::Generate { sampling, .. }) = self.waiting.iter_mut().find(|r| r.id() == id) {
+            *sampling = params;
+        }
+    }
+
+    /// Admits waiting requests, runs one batch, and lets each request take its logits.
+    pub fn step(&mut self, emit: &mut dyn FnMut(EngineEvent)) {
+        while self.running.len() < self.engine.options.sequences {
+            let Some(request) = self.waiting.pop_front() else { break };
+            let id = request.id();
+            match self.start(request) {
+                Ok(seq) => self.running.push(seq),
+                Err(e) => emit(EngineEvent::Error { id: Some(id), message: format!("{e:#}") }),
+            }
+        }
+        if self.running.is_empty() {
+            return;
+        }
+
+        // Every generating request's next token, and prompt chunks in arrival order; rows stay
+        // grouped by request, as each request's logits come back in row order.
+        self.rows.clear();
+        self.fed.clear();
+        let mut budget = self.engine.options.prefill_chunk;
+        for seq in &self.running {
+            let fed = if seq.decoding() {
+                seq.push_rows(1, &mut self.rows)
+            } else {
+                let fed = seq.push_rows(budget, &mut self.rows);
+                budget -= fed;
+                fed
+            };
+            self.fed.push(fed);
+        }
+
+        match self.engine.run_batch(&self.rows) {
+            Ok(logits) => {
+                self.logits.clear();
+                self.logits.extend_from_slice(logits);
+            }
+            Err(e) => {
+                // Not expected (the rows are built to fit); end the step's requests, not the engine.
+                let message = format!("{e:#}");
+                for seq in std::mem::take(&mut self.running) {
+                    emit(EngineEvent::Error { id: Some(seq.id), message: message.clone() });
+                    self.engine.kv.free(seq.seq.slot);
+                }
+                return;
+            }
+        }
+
+        let vocab = self.engine.model.config.vocab_size;
+        let mut at = 0;
+        let mut still = Vec::with_capacity(self.running.len());
+        let fed_rows = std::mem::take(&mut self.fed);
+        for (mut seq, &fed) in std::mem::take(&mut self.running).into_iter().zip(&fed_rows) {
+            let n = seq.logits_rows(fed) * vocab;
+            let logits = &mut self.logits[at..at + n];
+            at += n;
+            if fed == 0 {
+                still.push(seq);
+                continue;
+            }
+            match seq.after_step(&mut self.engine, fed, logits, emit) {
+                Ok(None) => still.push(seq),
+                Ok(Some(finish)) => self.end(seq, finish, emit),
+                Err(e) => {
+                    emit(EngineEvent::Error { id: Some(seq.id), message: format!("{e:#}") });
+                    self.engine.kv.free(seq.seq.slot);
+                }
+            }
+        }
+        self.running = still;
+        self.fed = fed_rows;
+    }
+
+    /// Ends a request: a reply's sequence is kept for reuse, any other is freed.
+    fn end(&mut self, seq: Sequence, finish: Finish, emit: &mut dyn FnMut(EngineEvent)) {
+        let keep = matches!(seq.task, Task::Generate(_));
+        let tokens = seq.finish(&mut self.engine, finish, emit);
+        if !keep {
+            self.engine.kv.free(tokens.slot);
+            return;
+        }
+        self.kept.push(tokens);
+        if self.kept.len() > KEPT_SEQUENCES {
+            let oldest = self.kept.remove(0);
+            self.engine.kv.free(oldest.slot);
+        }
+    }
+
+    /// A request's sequence, ready for its first step.
+    fn start(&mut self, request: Request) -> anyhow::Result<Sequence> {
+        let e = &mut self.engine;
+        let ctx = e.ctx_max();
+        match request {
+            Request::Generate { id, prompt, sampling, max_tokens } => {
+                let mut tokens = e.prompt_tokens(&prompt)?;
+                anyhow::ensure!(!tokens.is_empty(), "the prompt is empty");
+                if tokens.len() >= ctx {
+                    tokens = match e.options.context_policy {
+                        ContextPolicy::Stop => anyhow::bail!(
+                            "the prompt has {} tokens but the context holds {ctx}; raise --ctx or use \
+                             --context-policy drop-oldest",
+                            tokens.len()
+                        ),
+                        // Leave a quarter of the context for the reply.
+                        ContextPolicy::DropOldest => e.fit_prompt(&prompt, ctx - ctx / 4)?,
+                    };
+                }
+                let seq = self.reuse_or_alloc(&tokens);
+                let task = Task::Generate(Box::new(Generation {
+                    prompt,
+                    prompt_tokens: tokens,
+                    sampler: Sampler::new(sampling),
+                    decoder: StreamDecoder::new(),
+                    max_tokens,
+                    text: String::new(),
+                    reply: Vec::new(),
+                }));
+                Ok(Sequence::new(id, seq, task))
+            }
+            Request::Logits { id, prompt, steps } => {
+                let tokens = e.prompt_tokens(&prompt)?;
+                if tokens.is_empty() || tokens.len() + steps > ctx {
+                    anyhow::bail!("{} prompt tokens + {steps} steps do not fit the context of {ctx}", tokens.len());
+                }
+                // A fresh sequence, so the prompt is evaluated as the references do.
+                let seq = SeqTokens { slot: e.kv.alloc(), tokens, held: 0 };
+                Ok(Sequence::new(id, seq, Task::Logits { steps, step: 0 }))
+            }
+            Request::Perplexity { id, text, ctx: window } => {
+                let add_bos = e.tokenizer.add_bos_default();
+                let tokens = e.tokenizer.encode(&text, add_bos, false)?;
+                if window < 4 || window > ctx {
+                    anyhow::bail!("--ctx {window} must be between 4 and the loaded context ({ctx})");
+                }
+                let windows = tokens.len() / window;
+                if windows == 0 {
+                    anyhow::bail!("the text has {} tokens, fewer than one window of {window}", tokens.len());
+                }
+                let p = Perplexity {
+                    ctx: window,
+                    bos: e.tokenizer.bos().filter(|_| add_bos),
+                    window: 0,
+                    started: Instant::now(),
+                    nll: 0.0,
+                    nll2: 0.0,
+                    report: PerplexityReport { windows, text_tokens: tokens.len(), ..Default::default() },
+                    text: tokens,
+                };
+                let seq = SeqTokens { slot: e.kv.alloc(), tokens: p.window_tokens(0), held: 0 };
+                Ok(Sequence::new(id, seq, Task::Perplexity(p)))
+            }
+        }
+    }
+
+    /// The kept sequence sharing the longest prefix with `tokens`, cut back to that prefix (but
+    /// the last token, whose logits are needed), or a new one.
+    fn reuse_or_alloc(&mut self, tokens: &[u32]) -> SeqTokens {
+        let common = |s: &SeqTokens| s.tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count();
+        let best = (0..self.kept.len()).filter(|&i| common(&self.kept[i]) > 0).max_by_key(|&i| common(&self.kept[i]));
+        let Some(i) = best else {
+            return SeqTokens { slot: self.engine.kv.alloc(), tokens: tokens.to_vec(), held: 0 };
+        };
+        let mut seq = self.kept.remove(i);
+        seq.held = common(&seq).min(tokens.len() - 1);
+        self.engine.kv.truncate(seq.slot, seq.held);
+        seq.tokens = tokens.to_vec();
+        seq
+    }
+}
