@@ -1,9 +1,11 @@
 //! A loaded model: configuration, weights borrowed from the mmap, and the forward pass.
 
+pub mod arch;
 mod attention;
 pub mod config;
 mod forward;
 pub mod matmul;
+pub mod names;
 pub mod ops;
 pub mod weights;
 
@@ -17,10 +19,11 @@ use crate::kernels::i8_rows::I8Rows;
 use crate::kernels::q6_k::{self, Q6_K_WEIGHTS};
 use crate::kernels::{block_dot, q4};
 
-pub use config::{Arch, FfnActivation, ModelConfig, RopeStyle};
+pub use arch::{Architecture, FfnActivation, OutputHead, RopeStyle};
+pub use config::ModelConfig;
 pub use forward::{LogitsWanted, RunState};
 
-pub use weights::{Layer, Linear, Weights};
+pub use weights::{Layer, Linear, QkNorm, QkvBias, Weights};
 
 use super::kv_cache::KvCache;
 
