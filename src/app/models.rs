@@ -76,7 +76,9 @@ impl ModelEntry {
         let header = GgufFile::open(path).and_then(|f| ModelSummary::of(&f));
         let (arch, quant, named_kind) = match &header {
             Ok(summary) => (Some(summary.architecture.clone()), Some(summary.quant.clone()), summary_kind(summary)),
-            Err(_) => (guess_arch(&lower), guess_quant(&lower), ModelKind::Unknown),
+            // A name says nothing reliable about the architecture (a `bitnet` file may be
+            // mainline's or Microsoft's): without a header it stays unknown.
+            Err(_) => (None, guess_quant(&lower), ModelKind::Unknown),
         };
         let kind = match guess_kind(&lower) {
             ModelKind::Unknown => named_kind,
@@ -177,16 +179,6 @@ fn guess_quant(lower_name: &str) -> Option<String> {
     QUANTS.iter().filter(|q| lower_name.contains(*q)).max_by_key(|q| q.len()).map(|q| q.to_ascii_uppercase())
 }
 
-fn guess_arch(lower_name: &str) -> Option<String> {
-    if lower_name.contains("bitnet") {
-        Some("bitnet-b1.58".into())
-    } else if lower_name.contains("llama") || lower_name.contains("smollm") {
-        Some("llama".into())
-    } else {
-        None
-    }
-}
-
 /// A chat template in the file means the model was tuned to chat.
 fn summary_kind(summary: &ModelSummary) -> ModelKind {
     if summary.tokenizer.chat_template.is_some() {
@@ -219,11 +211,11 @@ mod tests {
         assert_eq!(e.size_bytes, None);
         let e = ModelEntry::from_path(Path::new("SmolLM2-135M-Instruct-Q4_K_M.gguf"), ModelSource::CommandLine);
         assert_eq!(e.quant.as_deref(), Some("Q4_K_M"));
-        assert_eq!(e.arch.as_deref(), Some("llama"));
+        assert_eq!(e.arch, None);
         assert_eq!(e.kind, ModelKind::Instruct);
         let e = ModelEntry::from_path(Path::new("bitnet-b1.58-2B-base.gguf"), ModelSource::Config);
         assert_eq!(e.kind, ModelKind::Base);
-        assert_eq!(e.arch.as_deref(), Some("bitnet-b1.58"));
+        assert_eq!(e.arch, None);
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub struct GenModelArgs {
     /// Override the number of key/value heads (a divisor of --heads).
     #[arg(long)]
     pub kv_heads: Option<usize>,
+    /// The width of one attention head, when it is not hidden / heads (heads × head-dim must be a
+    /// multiple of 128); written as `attention.key_length` and `value_length`.
+    #[arg(long)]
+    pub head_dim: Option<usize>,
     /// A LLaMA-3 tiktoken `tokenizer.model` (PyPI llama-models, llama_models/llama3/tokenizer.model)
     /// for the real 128256-token vocabulary; without it a small built-in byte-level vocabulary.
     #[arg(long, value_name = "PATH")]
@@ -63,6 +67,7 @@ pub fn run(args: GenModelArgs) -> anyhow::Result<()> {
         ffn: args.ffn.unwrap_or(base.ffn),
         heads: args.heads.unwrap_or(base.heads),
         kv_heads: args.kv_heads.unwrap_or(base.kv_heads),
+        key_length: args.head_dim.or(base.key_length),
         context: base.context,
     };
     shape.validate().map_err(|e| anyhow::anyhow!("{e}"))?;

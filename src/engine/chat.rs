@@ -14,8 +14,9 @@ mod turns;
 
 use anyhow::Result;
 
+use crate::engine::model::Architecture;
 use crate::engine::protocol::ChatMessage;
-use crate::engine::tokenizer::{is_bitnet_b158, Tokenizer};
+use crate::engine::tokenizer::Tokenizer;
 use crate::gguf::GgufFile;
 use jinja::JinjaFormat;
 use turns::TurnFormat;
@@ -45,12 +46,13 @@ enum Kind {
 }
 
 impl ChatFormat {
-    /// The format for a model file: BitNet b1.58 (by architecture, or a template containing
-    /// `BITNET` as bitnet.cpp detects it), else the file's Jinja template, else plain text.
+    /// The format for a model file: BitNet b1.58's (when the architecture's row says so, or the
+    /// template contains `BITNET` as bitnet.cpp detects it), else the file's Jinja template, else
+    /// plain text.
     pub fn for_model(file: &GgufFile, tokenizer: &Tokenizer) -> Result<ChatFormat> {
-        let arch = file.opt_str("general.architecture")?.unwrap_or_default();
+        let arch = file.opt_str("general.architecture")?.and_then(Architecture::by_name);
         let template = file.opt_str("tokenizer.chat_template")?;
-        if is_bitnet_b158(arch) || template.is_some_and(|t| t.contains("BITNET")) {
+        if arch.is_some_and(|a| a.bitnet_chat_format) || template.is_some_and(|t| t.contains("BITNET")) {
             return Ok(Self(Kind::Turns(TurnFormat::bitnet(tokenizer)?)));
         }
         match template.filter(|t| t.contains("{{") || t.contains("{%")) {

@@ -12,11 +12,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::engine::model::{arch, names};
 use crate::engine::vocab::Vocab;
 use crate::gguf::{GgufWriter, TensorSpec, TensorType, Value};
 
-/// The architecture string Microsoft's file uses.
-pub const ARCH: &str = "bitnet-b1.58";
+/// The architecture string Microsoft's file uses (the first name of [`arch::BITNET_B158`]).
+pub const ARCH: &str = arch::BITNET_B158.names[0];
 /// The template string stored in the 2B4T file (spec A.4 item 1). Nothing runs it: its `BITNET`
 /// marker is what tells runtimes to use the BitNet chat format.
 pub const BITNET_TEMPLATE: &str = "{% for message in messages %}{% if loop.first %}{{ bos_token }}{% endif %}{% if message['role'] == 'user' %}{{ 'Human: ' + message['content'] + '\\n\\nBITNETAssistant: ' + eos_token }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
@@ -29,28 +30,44 @@ pub struct BitnetShape {
     pub ffn: usize,
     pub heads: usize,
     pub kv_heads: usize,
+    /// The width of a head when it is not hidden / heads; written as `{arch}.attention.key_length`
+    /// and `value_length` as llama.cpp does (Microsoft's file has neither key).
+    pub key_length: Option<usize>,
     pub context: usize,
 }
 
 impl BitnetShape {
     /// BitNet b1.58 2B4T (spec A.1).
-    pub const B2B4T: Self = Self { n_layers: 30, hidden: 2560, ffn: 6912, heads: 20, kv_heads: 5, context: 4096 };
+    pub const B2B4T: Self =
+        Self { n_layers: 30, hidden: 2560, ffn: 6912, heads: 20, kv_heads: 5, key_length: None, context: 4096 };
     /// The shape of `../shared/fixtures/bitnet-tiny.gguf`.
-    pub const TINY: Self = Self { n_layers: 2, hidden: 256, ffn: 768, heads: 2, kv_heads: 1, context: 4096 };
+    pub const TINY: Self =
+        Self { n_layers: 2, hidden: 256, ffn: 768, heads: 2, kv_heads: 1, key_length: None, context: 4096 };
 
     pub fn head_dim(&self) -> usize {
-        self.hidden / self.heads
+        self.key_length.unwrap_or(self.hidden.checked_div(self.heads).unwrap_or(0))
+    }
+
+    /// The width of Q and of the attention output: heads × head_dim.
+    pub fn q_dim(&self) -> usize {
+        self.heads * self.head_dim()
     }
 
     /// Checks what the I2_S layout and attention need; the message names the offending flag.
     pub fn validate(&self) -> Result<(), String> {
+        let divides_hidden = self.heads > 0 && self.hidden.is_multiple_of(self.heads);
         let checks = [
             (self.n_layers > 0, "--layers must be at least 1"),
-            (self.heads > 0 && self.hidden.is_multiple_of(self.heads), "--hidden must be a multiple of --heads"),
+            (self.heads > 0, "--heads must be at least 1"),
+            (
+                self.key_length.is_some() || divides_hidden,
+                "--hidden must be a multiple of --heads (or give --head-dim)",
+            ),
             (self.kv_heads > 0 && self.heads.is_multiple_of(self.kv_heads), "--heads must be a multiple of --kv-heads"),
             (self.hidden.is_multiple_of(128), "--hidden must be a multiple of 128 (I2_S blocks)"),
+            (self.q_dim().is_multiple_of(128), "--heads × --head-dim must be a multiple of 128 (I2_S blocks)"),
             (self.ffn > 0 && self.ffn.is_multiple_of(128), "--ffn must be a multiple of 128 (I2_S blocks)"),
-            (self.head_dim().is_multiple_of(2), "the head dimension (hidden / heads) must be even (RoPE pairs)"),
+            (self.head_dim() > 0 && self.head_dim().is_multiple_of(2), "the head dimension must be even (RoPE pairs)"),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
             Some((_, msg)) => Err(msg.to_string()),
@@ -82,8 +99,12 @@ pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> 
         .set(format!("{a}.feed_forward_length"), Value::U32(shape.ffn as u32))
         .set(format!("{a}.rope.dimension_count"), Value::U32(shape.head_dim() as u32))
         .set(format!("{a}.attention.head_count"), Value::U32(shape.heads as u32))
-        .set(format!("{a}.attention.head_count_kv"), Value::U32(shape.kv_heads as u32))
-        .set("tokenizer.ggml.add_bos_token", Value::Bool(true))
+        .set(format!("{a}.attention.head_count_kv"), Value::U32(shape.kv_heads as u32));
+    if let Some(width) = shape.key_length {
+        w.set(format!("{a}.attention.key_length"), Value::U32(width as u32))
+            .set(format!("{a}.attention.value_length"), Value::U32(width as u32));
+    }
+    w.set("tokenizer.ggml.add_bos_token", Value::Bool(true))
         .set(format!("{a}.attention.layer_norm_rms_epsilon"), Value::F32(1e-5))
         .set(format!("{a}.rope.freq_base"), Value::F32(500000.0))
         .set("general.file_type", Value::U32(40));
@@ -94,22 +115,23 @@ pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> 
         .set("tokenizer.chat_template", Value::String(BITNET_TEMPLATE.into()))
         .set("general.quantization_version", Value::U32(2));
 
-    let (h, f, kv) = (shape.hidden as u64, shape.ffn as u64, (shape.kv_heads * shape.head_dim()) as u64);
-    w.add_tensor(TensorSpec::new("token_embd.weight", TensorType::F16, &[h, n_vocab as u64]));
-    w.add_tensor(TensorSpec::new("output_norm.weight", TensorType::F32, &[h]));
+    let (h, f, q) = (shape.hidden as u64, shape.ffn as u64, shape.q_dim() as u64);
+    let kv = (shape.kv_heads * shape.head_dim()) as u64;
+    w.add_tensor(TensorSpec::new(names::TOKEN_EMBD, TensorType::F16, &[h, n_vocab as u64]));
+    w.add_tensor(TensorSpec::new(names::OUTPUT_NORM, TensorType::F32, &[h]));
     for i in 0..shape.n_layers {
-        let t = |name: &str, ty, dims: &[u64]| TensorSpec::new(format!("blk.{i}.{name}.weight"), ty, dims);
-        w.add_tensor(t("attn_norm", TensorType::F32, &[h]));
-        w.add_tensor(t("attn_q", TensorType::I2S, &[h, h]));
-        w.add_tensor(t("attn_k", TensorType::I2S, &[h, kv]));
-        w.add_tensor(t("attn_v", TensorType::I2S, &[h, kv]));
-        w.add_tensor(t("attn_output", TensorType::I2S, &[h, h]));
-        w.add_tensor(t("attn_sub_norm", TensorType::F32, &[h]));
-        w.add_tensor(t("ffn_norm", TensorType::F32, &[h]));
-        w.add_tensor(t("ffn_gate", TensorType::I2S, &[h, f]));
-        w.add_tensor(t("ffn_up", TensorType::I2S, &[h, f]));
-        w.add_tensor(t("ffn_down", TensorType::I2S, &[f, h]));
-        w.add_tensor(t("ffn_sub_norm", TensorType::F32, &[f]));
+        let t = |part: &str, ty, dims: &[u64]| TensorSpec::new(names::weight(i, part), ty, dims);
+        w.add_tensor(t(names::ATTN_NORM, TensorType::F32, &[h]));
+        w.add_tensor(t(names::ATTN_Q, TensorType::I2S, &[h, q]));
+        w.add_tensor(t(names::ATTN_K, TensorType::I2S, &[h, kv]));
+        w.add_tensor(t(names::ATTN_V, TensorType::I2S, &[h, kv]));
+        w.add_tensor(t(names::ATTN_OUTPUT, TensorType::I2S, &[q, h]));
+        w.add_tensor(t(names::ATTN_SUB_NORM, TensorType::F32, &[q]));
+        w.add_tensor(t(names::FFN_NORM, TensorType::F32, &[h]));
+        w.add_tensor(t(names::FFN_GATE, TensorType::I2S, &[h, f]));
+        w.add_tensor(t(names::FFN_UP, TensorType::I2S, &[h, f]));
+        w.add_tensor(t(names::FFN_DOWN, TensorType::I2S, &[f, h]));
+        w.add_tensor(t(names::FFN_SUB_NORM, TensorType::F32, &[f]));
     }
     Ok(w)
 }

@@ -14,7 +14,7 @@ use crate::kernels::pool::SpinPool;
 use super::attention::attention;
 use super::head::HeadScratch;
 use super::matmul::{linear, ActScratch};
-use super::ops::{add_assign, gated_activation, rms_norm_rows, RopeAngles};
+use super::ops::{add_assign, finish_qkv, gated_activation, rms_norm_rows, RopeAngles};
 use super::Model;
 
 /// What a row of a batch is.
@@ -174,6 +174,7 @@ impl Model {
             st.acts.keep_for_next();
             let v = sized(&mut st.v, n * kvd);
             linear(&layer.wv, file, h, v, &mut st.acts, &st.pool);
+            finish_qkv(layer.qkv_bias.as_ref(), layer.qk_norm.as_ref(), c.rms_eps, q, k, v);
             for (t, (a, row)) in angles.iter().zip(rows).enumerate() {
                 a.apply(&mut q[t * qd..(t + 1) * qd], c.head_dim, c.rope_style);
                 let k_row = &mut k[t * kvd..(t + 1) * kvd];

@@ -1,10 +1,12 @@
 //! A loaded model: configuration, weights borrowed from the mmap, and the forward pass.
 
+pub mod arch;
 mod attention;
 pub mod config;
 mod forward;
 mod head;
 pub mod matmul;
+pub mod names;
 pub mod ops;
 pub mod weights;
 
@@ -14,11 +16,12 @@ use std::sync::Arc;
 use crate::engine::protocol::LmHead;
 use crate::gguf::GgufFile;
 
-pub use config::{Arch, FfnActivation, ModelConfig, RopeStyle};
+pub use arch::{Architecture, FfnActivation, HeadSource, RopeStyle};
+pub use config::ModelConfig;
 pub use forward::{BatchRow, LogitsWanted, RowKind, RunState};
 pub use head::OutputHead;
 
-pub use weights::{Layer, Linear, Weights};
+pub use weights::{Layer, Linear, QkNorm, QkvBias, Weights};
 
 use super::kv_cache::{KvCache, KvPool};
 

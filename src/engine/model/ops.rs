@@ -5,16 +5,22 @@ use rayon::prelude::*;
 use crate::kernels::expf::swiglu;
 
 use super::config::{FfnActivation, RopeStyle};
+use super::weights::{QkNorm, QkvBias};
 
 /// ggml's RMSNorm then the weight multiply: squares summed in f64, mean and scale in f32,
 /// `x·scale` then `·w` as two float multiplies (spec D).
 pub fn rms_norm(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
-    let sum: f64 = x.iter().map(|&v| (v * v) as f64).sum();
-    let mean = (sum / x.len() as f64) as f32;
-    let scale = 1.0 / (mean + eps).sqrt();
+    let scale = rms_scale(x, eps);
     for ((o, &v), &w) in out.iter_mut().zip(x).zip(w) {
         *o = (v * scale) * w;
     }
+}
+
+/// 1/√(mean(x²) + eps), the sum of squares in f64 as ggml does.
+fn rms_scale(x: &[f32], eps: f32) -> f32 {
+    let sum: f64 = x.iter().map(|&v| (v * v) as f64).sum();
+    let mean = (sum / x.len() as f64) as f32;
+    1.0 / (mean + eps).sqrt()
 }
 
 /// Row-wise RMSNorm over `rows` of `width`.
@@ -92,5 +98,72 @@ pub fn gated_activation(gate: &mut [f32], up: &[f32], width: usize, act: FfnActi
 pub fn add_assign(x: &mut [f32], y: &[f32]) {
     for (a, &b) in x.iter_mut().zip(y) {
         *a += b;
+    }
+}
+
+/// The optional steps between the Q/K/V projections and RoPE, for a batch of `n × q_dim`,
+/// `n × kv_dim`, `n × kv_dim` rows: add the biases, then RMSNorm each head of Q and K
+/// (llama.cpp's order, as in its Qwen graphs). A layer without them is left as it is.
+pub fn finish_qkv(
+    bias: Option<&QkvBias>,
+    norm: Option<&QkNorm>,
+    eps: f32,
+    q: &mut [f32],
+    k: &mut [f32],
+    v: &mut [f32],
+) {
+    if let Some(b) = bias {
+        add_to_rows(q, &b.q);
+        add_to_rows(k, &b.k);
+        add_to_rows(v, &b.v);
+    }
+    if let Some(norm) = norm {
+        rms_norm_pieces(q, &norm.q, eps);
+        rms_norm_pieces(k, &norm.k, eps);
+    }
+}
+
+/// Adds `b` to every `b.len()`-wide row of `x`.
+fn add_to_rows(x: &mut [f32], b: &[f32]) {
+    x.chunks_exact_mut(b.len()).for_each(|row| add_assign(row, b));
+}
+
+/// RMSNorm of every `w.len()`-wide piece of `x` (a head), in place.
+fn rms_norm_pieces(x: &mut [f32], w: &[f32], eps: f32) {
+    for piece in x.chunks_exact_mut(w.len()) {
+        let scale = rms_scale(piece, eps);
+        for (v, &w) in piece.iter_mut().zip(w) {
+            *v = (*v * scale) * w;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finish_qkv_adds_biases_per_row_then_norms_each_head_like_rms_norm() {
+        // Two rows; Q has 2 heads of 2, K and V one head of 2.
+        let x: Vec<f32> = (1..=8).map(|i| i as f32 * 0.5).collect();
+        let (mut q, mut k, mut v) = (x.clone(), x[..4].to_vec(), x[4..].to_vec());
+        let bias = QkvBias { q: vec![1.0, -1.0, 0.5, 0.0], k: vec![2.0, 0.0], v: vec![0.0, 3.0] };
+        let norm = QkNorm { q: vec![1.0, 2.0], k: vec![0.5, 1.0] };
+        finish_qkv(Some(&bias), Some(&norm), 1e-5, &mut q, &mut k, &mut v);
+
+        assert_eq!(v, [2.5, 6.0, 3.5, 7.0]);
+        let biased_q: Vec<f32> = x.iter().zip(bias.q.iter().cycle()).map(|(a, b)| a + b).collect();
+        for (head, got) in biased_q.chunks(2).zip(q.chunks(2)) {
+            let mut want = [0f32; 2];
+            rms_norm(head, &norm.q, 1e-5, &mut want);
+            assert_eq!(got, want);
+        }
+        let mut want = [0f32; 2];
+        rms_norm(&[x[0] + 2.0, x[1]], &norm.k, 1e-5, &mut want);
+        assert_eq!(k[..2], want);
+
+        let before = (q.clone(), k.clone(), v.clone());
+        finish_qkv(None, None, 1e-5, &mut q, &mut k, &mut v);
+        assert_eq!((q, k, v), before);
     }
 }

@@ -6,7 +6,9 @@ use std::ops::Range;
 use crate::gguf::{GgufFile, TensorInfo, TensorType};
 use crate::kernels::{dequant, i2_s};
 
-use super::config::{Arch, ModelConfig};
+use super::arch::HeadSource;
+use super::config::ModelConfig;
+use super::names;
 
 /// A weight matrix `rows × cols` (GGUF ne1 × ne0): y[r] = Σ_c W[r][c]·x[c].
 #[derive(Debug, Clone)]
@@ -22,9 +24,10 @@ pub struct Linear {
 }
 
 impl Linear {
-    fn load(file: &GgufFile, name: &str, cols: usize, rows: usize, allowed: &[TensorType]) -> anyhow::Result<Self> {
+    /// A matrix of any type the GGUF reader knows: [`linear`](super::matmul::linear) multiplies
+    /// every one (integer dots for I2_S, the block and ternary types; dequantized rows otherwise).
+    fn load(file: &GgufFile, name: &str, cols: usize, rows: usize) -> anyhow::Result<Self> {
         let info = file.tensor_shaped(name, &[cols as u64, rows as u64])?;
-        file.check_tensor_type(info, allowed)?;
         let data = file.tensor_data(info);
         let out_scale = match info.ty {
             TensorType::I2S => i2_s::tensor_scale(data, rows * cols),
@@ -60,8 +63,12 @@ pub struct Layer {
     pub wq: Linear,
     pub wk: Linear,
     pub wv: Linear,
+    /// Architectures with QKV bias: added to the projections before RoPE.
+    pub qkv_bias: Option<QkvBias>,
+    /// Architectures with QK-norm: per-head RMSNorms of Q and K before RoPE.
+    pub qk_norm: Option<QkNorm>,
     pub wo: Linear,
-    /// BitNet: RMSNorm before the output projection.
+    /// BitNet: RMSNorm of the attention output (q_dim wide) before the output projection.
     pub attn_sub_norm: Option<Vec<f32>>,
     pub ffn_norm: Vec<f32>,
     pub w_gate: Linear,
@@ -69,6 +76,35 @@ pub struct Layer {
     pub w_down: Linear,
     /// BitNet: RMSNorm before the down projection.
     pub ffn_sub_norm: Option<Vec<f32>>,
+}
+
+/// `blk.N.attn_{q,k,v}.bias`: q_dim, kv_dim and kv_dim values.
+#[derive(Debug, Clone)]
+pub struct QkvBias {
+    pub q: Vec<f32>,
+    pub k: Vec<f32>,
+    pub v: Vec<f32>,
+}
+
+impl QkvBias {
+    fn load(file: &GgufFile, layer: usize, q_dim: usize, kv_dim: usize) -> anyhow::Result<Self> {
+        let bias = |part: &str, len| vector(file, &names::bias(layer, part), len);
+        Ok(Self { q: bias(names::ATTN_Q, q_dim)?, k: bias(names::ATTN_K, kv_dim)?, v: bias(names::ATTN_V, kv_dim)? })
+    }
+}
+
+/// `blk.N.attn_{q,k}_norm.weight`: one head_dim-wide RMSNorm weight each, shared by all heads.
+#[derive(Debug, Clone)]
+pub struct QkNorm {
+    pub q: Vec<f32>,
+    pub k: Vec<f32>,
+}
+
+impl QkNorm {
+    fn load(file: &GgufFile, layer: usize, head_dim: usize) -> anyhow::Result<Self> {
+        let norm = |part: &str| vector(file, &names::weight(layer, part), head_dim);
+        Ok(Self { q: norm(names::ATTN_Q_NORM)?, k: norm(names::ATTN_K_NORM)? })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -81,22 +117,14 @@ pub struct Weights {
     pub layers: Vec<Layer>,
 }
 
-/// Matrix types each architecture may hold.
-fn matrix_types(arch: Arch) -> &'static [TensorType] {
-    use TensorType::*;
-    match arch {
-        Arch::BitnetB158 => &[I2S],
-        Arch::Bitnet => &[TQ1_0, TQ2_0, I2S, F16, F32, Q8_0],
-        Arch::Llama => &[F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q6K],
-    }
+/// Types whose rows a token's embedding can be read from alone: all but I2_S, whose one scale
+/// sits at the end of the tensor.
+fn embedding_types() -> Vec<TensorType> {
+    TensorType::ALL.into_iter().filter(|&ty| ty != TensorType::I2S).collect()
 }
 
-const EMBEDDING_TYPES: &[TensorType] = {
-    use TensorType::*;
-    &[F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q6K]
-};
-
-fn norm(file: &GgufFile, name: &str, len: usize) -> anyhow::Result<Vec<f32>> {
+/// An F32 vector of `len` values (norm weights, biases, scales), copied out of the file.
+fn vector(file: &GgufFile, name: &str, len: usize) -> anyhow::Result<Vec<f32>> {
     let info: &TensorInfo = file.tensor_shaped(name, &[len as u64])?;
     file.check_tensor_type(info, &[TensorType::F32])?;
     let mut out = vec![0f32; len];
@@ -104,54 +132,49 @@ fn norm(file: &GgufFile, name: &str, len: usize) -> anyhow::Result<Vec<f32>> {
     Ok(out)
 }
 
-/// A `bitnet` file's optional per-tensor scale (`blk.N.attn_q.scale`, F32 [1]).
-fn optional_scale(file: &GgufFile, weight_name: &str) -> anyhow::Result<Option<f32>> {
-    let name = weight_name.replace(".weight", ".scale");
-    match file.find_tensor(&name) {
-        None => Ok(None),
-        Some(_) => Ok(Some(norm(file, &name, 1)?[0])),
+impl Weights {
+    pub fn load(file: &GgufFile, c: &ModelConfig) -> anyhow::Result<Self> {
+        let h = c.hidden;
+        file.check_tensor_type(file.tensor(names::TOKEN_EMBD)?, &embedding_types())?;
+        let token_embd = Linear::load(file, names::TOKEN_EMBD, h, c.vocab_size)?;
+        let output = match (c.arch.output_head, file.find_tensor(names::OUTPUT)) {
+            (HeadSource::OwnOrTied, Some(_)) => Linear::load(file, names::OUTPUT, h, c.vocab_size)?,
+            _ => token_embd.clone(),
+        };
+        let layers = (0..c.n_layers).map(|i| Layer::load(file, c, i)).collect::<anyhow::Result<_>>()?;
+        Ok(Self { token_embd, output_norm: vector(file, names::OUTPUT_NORM, h)?, output, layers })
     }
 }
 
-impl Weights {
-    pub fn load(file: &GgufFile, c: &ModelConfig) -> anyhow::Result<Self> {
-        let (h, f, q, kv) = (c.hidden, c.ffn, c.q_dim(), c.kv_dim());
-        let token_embd = Linear::load(file, "token_embd.weight", h, c.vocab_size, EMBEDDING_TYPES)?;
-        let output = match file.find_tensor("output.weight") {
-            // BitNet b1.58's graph always multiplies by token_embd, even if a file had an output (spec B).
-            Some(_) if c.arch != Arch::BitnetB158 => {
-                Linear::load(file, "output.weight", h, c.vocab_size, EMBEDDING_TYPES)?
+impl Layer {
+    /// Block `i`, with the optional tensors its architecture's row asks for.
+    fn load(file: &GgufFile, c: &ModelConfig, i: usize) -> anyhow::Result<Self> {
+        let (h, f, q, kv, arch) = (c.hidden, c.ffn, c.q_dim(), c.kv_dim(), c.arch);
+        let norm = |part: &str, len| vector(file, &names::weight(i, part), len);
+        let optional_norm = |present: bool, part: &str, len| present.then(|| norm(part, len)).transpose();
+        let linear = |part: &str, cols, rows| -> anyhow::Result<Linear> {
+            let mut lin = Linear::load(file, &names::weight(i, part), cols, rows)?;
+            let scale = names::scale(i, part);
+            if arch.scale_tensors && file.find_tensor(&scale).is_some() {
+                lin.out_scale *= vector(file, &scale, 1)?[0];
             }
-            _ => token_embd.clone(),
+            Ok(lin)
         };
-        let types = matrix_types(c.arch);
-        let mut layers = Vec::with_capacity(c.n_layers);
-        for i in 0..c.n_layers {
-            let name = |t: &str| format!("blk.{i}.{t}.weight");
-            let linear = |t: &str, cols, rows| -> anyhow::Result<Linear> {
-                let mut lin = Linear::load(file, &name(t), cols, rows, types)?;
-                if c.arch == Arch::Bitnet {
-                    if let Some(s) = optional_scale(file, &name(t))? {
-                        lin.out_scale *= s;
-                    }
-                }
-                Ok(lin)
-            };
-            let sub_norm = |t: &str, len| c.sub_norms.then(|| norm(file, &name(t), len)).transpose();
-            layers.push(Layer {
-                attn_norm: norm(file, &name("attn_norm"), h)?,
-                wq: linear("attn_q", h, q)?,
-                wk: linear("attn_k", h, kv)?,
-                wv: linear("attn_v", h, kv)?,
-                wo: linear("attn_output", q, h)?,
-                attn_sub_norm: sub_norm("attn_sub_norm", h)?,
-                ffn_norm: norm(file, &name("ffn_norm"), h)?,
-                w_gate: linear("ffn_gate", h, f)?,
-                w_up: linear("ffn_up", h, f)?,
-                w_down: linear("ffn_down", f, h)?,
-                ffn_sub_norm: sub_norm("ffn_sub_norm", f)?,
-            });
-        }
-        Ok(Self { token_embd, output_norm: norm(file, "output_norm.weight", h)?, output, layers })
+        Ok(Self {
+            attn_norm: norm(names::ATTN_NORM, h)?,
+            wq: linear(names::ATTN_Q, h, q)?,
+            wk: linear(names::ATTN_K, h, kv)?,
+            wv: linear(names::ATTN_V, h, kv)?,
+            qkv_bias: arch.qkv_bias.then(|| QkvBias::load(file, i, q, kv)).transpose()?,
+            qk_norm: arch.qk_norm.then(|| QkNorm::load(file, i, c.head_dim)).transpose()?,
+            wo: linear(names::ATTN_OUTPUT, q, h)?,
+            // It normalizes the attention output, which is q_dim wide (not hidden).
+            attn_sub_norm: optional_norm(arch.sub_norms, names::ATTN_SUB_NORM, q)?,
+            ffn_norm: norm(names::FFN_NORM, h)?,
+            w_gate: linear(names::FFN_GATE, h, f)?,
+            w_up: linear(names::FFN_UP, h, f)?,
+            w_down: linear(names::FFN_DOWN, f, h)?,
+            ffn_sub_norm: optional_norm(arch.sub_norms, names::FFN_SUB_NORM, f)?,
+        })
     }
 }

@@ -2,9 +2,9 @@
 
 use anyhow::{bail, Result};
 
-use super::is_bitnet_b158;
 use super::pre_tokenizer::PreTokenizer;
 use super::token_type::TokenType;
+use crate::engine::model::Architecture;
 use crate::gguf::{GgufFile, StringArray};
 
 /// Texts that mark the end of a turn when the file names no `eot_token_id` (llama.cpp's list).
@@ -86,18 +86,17 @@ fn read_types(file: &GgufFile, n_tokens: usize) -> Result<Vec<TokenType>> {
         .collect()
 }
 
-/// The pre-tokenizer named by `tokenizer.ggml.pre`. Without the key: LLaMA 3's for BitNet
-/// b1.58 (its tokenizer, though Microsoft's file does not say so), GPT-2's otherwise.
+/// The pre-tokenizer named by `tokenizer.ggml.pre`. Without the key: the one the architecture
+/// implies (LLaMA 3's for BitNet b1.58, though Microsoft's file does not say so), else GPT-2's.
 fn read_pre(file: &GgufFile) -> Result<PreTokenizer> {
-    match file.opt_str("tokenizer.ggml.pre")? {
+    let arch = file.opt_str("general.architecture")?.and_then(Architecture::by_name);
+    let implied = arch.and_then(|a| a.implied_pre_tokenizer);
+    match file.opt_str("tokenizer.ggml.pre")?.or(implied) {
         Some(name) => match PreTokenizer::from_name(name) {
             Some(pre) => Ok(pre),
             None => bail!("{}: tokenizer.ggml.pre is {name:?}, a pre-tokenizer this build does not know", file.name()),
         },
-        None => {
-            let arch = file.opt_str("general.architecture")?.unwrap_or_default();
-            Ok(if is_bitnet_b158(arch) { PreTokenizer::Llama3 } else { PreTokenizer::Gpt2 })
-        }
+        None => Ok(PreTokenizer::Gpt2),
     }
 }
 
@@ -125,7 +124,15 @@ fn split_merge(merge: &str) -> Option<(&str, &str)> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_merge;
+    use super::{split_merge, PreTokenizer};
+    use crate::engine::model::arch::ARCHITECTURES;
+
+    #[test]
+    fn every_implied_pre_tokenizer_is_one_this_build_knows() {
+        for name in ARCHITECTURES.iter().filter_map(|a| a.implied_pre_tokenizer) {
+            assert!(PreTokenizer::from_name(name).is_some(), "{name}");
+        }
+    }
 
     #[test]
     fn merges_split_after_the_first_character() {

@@ -162,8 +162,3 @@ impl Tokenizer {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }
-
-/// Whether `arch` is BitNet b1.58 (`bitnet-25` is the name of its first upload).
-pub fn is_bitnet_b158(arch: &str) -> bool {
-    matches!(arch, "bitnet-b1.58" | "bitnet-25")
-}
