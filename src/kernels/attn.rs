@@ -4,7 +4,7 @@
 //! Per query head they compute exactly what the one-query kernels in [`super::dot`] compute on
 //! the same path, bit for bit: `dot_f16` of the f16-rounded query (held here as f32, which widens
 //! exactly) with the same accumulator layout, and `axpy_f16`'s mul-then-add over the positions
-//! in order. The scalar references are those kernels' sequential references.
+//! in order. The scalar references are those kernels' references.
 
 use half::f16;
 

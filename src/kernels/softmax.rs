@@ -4,15 +4,8 @@
 //! an f64 total; the last `len % 8` values take libm's `expf`; finally multiply by (float)(1/total).
 
 use super::dispatch::{active, KernelPath};
+use super::dot::sum8;
 use super::expf::exp_lane;
-
-/// The float sum of eight values in ggml's AVX2 reduction order: halves, then pairs, then one.
-#[inline]
-pub fn sum8(v: &[f32; 8]) -> f32 {
-    let q: [f32; 4] = std::array::from_fn(|i| v[i + 4] + v[i]);
-    let (p0, p1) = (q[0] + q[2], q[1] + q[3]);
-    p0 + p1
-}
 
 /// Softmax of `x` in place (scores already scaled and masked).
 pub fn softmax(x: &mut [f32]) {

@@ -6,7 +6,7 @@ use std::arch::x86_64::*;
 use half::f16;
 
 use super::avx2::{hsum, load_f16x8, require_avx2};
-use crate::kernels::dot::{axpy_f16_ref, dot_f32_f16_ref};
+use crate::kernels::dot::{axpy_f16_ref, dot_seq};
 
 /// Queries per block: their 2·4 live accumulators and two key vectors fit the 16 ymm registers.
 const QUERY_BLOCK: usize = 4;
@@ -79,7 +79,7 @@ unsafe fn qk_row<const G: usize>(q: &[f32], k: &[f16]) -> [f32; G] {
     // The one-query kernel adds the tail's sum even when it is empty; that is -0.0, a no-op.
     if eights < n {
         for (g, d) in dots.iter_mut().enumerate() {
-            *d += dot_f32_f16_ref(&q[g * n + eights..(g + 1) * n], &k[eights..]);
+            *d += dot_seq(&q[g * n + eights..(g + 1) * n], &k[eights..]);
         }
     }
     dots

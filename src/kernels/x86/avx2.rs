@@ -4,6 +4,8 @@ use std::arch::x86_64::*;
 
 use half::f16;
 
+use crate::kernels::dot::{axpy_f16_ref, dot_seq};
+
 pub(super) fn require_avx2() {
     assert!(
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c"),
@@ -11,7 +13,7 @@ pub(super) fn require_avx2() {
     );
 }
 
-/// Horizontal sum of 8 lanes.
+/// Horizontal sum of 8 lanes, in [`crate::kernels::dot::sum8`]'s order.
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn hsum(v: __m256) -> f32 {
     let lo = _mm256_castps256_ps128(v);
@@ -43,9 +45,10 @@ unsafe fn load_f32x8(p: *const f32) -> __m256 {
 }
 
 /// A dot product body over two vectors whose elements load 8 at a time as f32 lanes: four
-/// accumulators over 32-element steps, then 8-element steps, then the scalar reference for the tail.
+/// accumulators over 32-element steps, then 8-element steps, then the in-order tail; equal bit
+/// for bit to [`crate::kernels::dot::dot_lanes`].
 macro_rules! dot_kernel {
-    ($public:ident, $body:ident, $ta:ty, $tb:ty, $load_a:ident, $load_b:ident, $reference:path) => {
+    ($public:ident, $body:ident, $ta:ty, $tb:ty, $load_a:ident, $load_b:ident) => {
         pub fn $public(a: &[$ta], b: &[$tb]) -> f32 {
             require_avx2();
             // SAFETY: features checked above.
@@ -73,14 +76,14 @@ macro_rules! dot_kernel {
                 }
             }
             let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-            hsum(sum) + $reference(&a[i..n], &b[i..n])
+            hsum(sum) + dot_seq(&a[i..n], &b[i..n])
         }
     };
 }
 
-dot_kernel!(dot_f32, dot_f32_body, f32, f32, load_f32x8, load_f32x8, super::super::dot::dot_f32_ref);
-dot_kernel!(dot_f16, dot_f16_body, f16, f16, load_f16x8, load_f16x8, super::super::dot::dot_f16_ref);
-dot_kernel!(dot_f32_f16, dot_f32_f16_body, f32, f16, load_f32x8, load_f16x8, super::super::dot::dot_f32_f16_ref);
+dot_kernel!(dot_f32, dot_f32_body, f32, f32, load_f32x8, load_f32x8);
+dot_kernel!(dot_f16, dot_f16_body, f16, f16, load_f16x8, load_f16x8);
+dot_kernel!(dot_f32_f16, dot_f32_f16_body, f32, f16, load_f32x8, load_f16x8);
 
 pub fn axpy_f16(y: &mut [f32], alpha: f32, x: &[f16]) {
     require_avx2();
@@ -103,7 +106,7 @@ unsafe fn axpy_f16_body(y: &mut [f32], alpha: f32, x: &[f16]) {
             i += 8;
         }
     }
-    super::super::dot::axpy_f16_ref(&mut y[i..n], alpha, &x[i..n]);
+    axpy_f16_ref(&mut y[i..n], alpha, &x[i..n]);
 }
 
 pub fn dot_4x2(w: &[f32], x0: &[f32], x1: &[f32]) -> [[f32; 4]; 2] {
@@ -133,7 +136,7 @@ unsafe fn dot_4x2_body(w: &[f32], x0: &[f32], x1: &[f32]) -> [[f32; 4]; 2] {
             i += 8;
         }
     }
-    let tail = |r: usize, x: &[f32]| super::super::dot::dot_f32_ref(&w[r * k + i..(r + 1) * k], &x[i..]);
+    let tail = |r: usize, x: &[f32]| dot_seq(&w[r * k + i..(r + 1) * k], &x[i..]);
     [0, 1].map(|t| {
         let x = if t == 0 { x0 } else { x1 };
         [0, 1, 2, 3].map(|r| hsum(acc[t][r]) + tail(r, x))
