@@ -140,30 +140,6 @@ pub fn axpy_f16(y: &mut [f32], alpha: f32, x: &[f16]) {
     axpy_f16_ref(y, alpha, x)
 }
 
-/// Rows of a small weight tile against two activation rows: `out[t][r] = Σ_c w[r·k + c]·x_t[c]`
-/// for the 4 rows of `w` (`4 × k`, row-major). A GEMM microkernel: each load feeds several FMAs.
-pub fn dot_4x2(w: &[f32], x0: &[f32], x1: &[f32]) -> [[f32; 4]; 2] {
-    let k = x0.len();
-    assert!(w.len() == 4 * k && x1.len() == k);
-    #[cfg(target_arch = "x86_64")]
-    if matches!(active(), KernelPath::Avx2 | KernelPath::Avx512) {
-        return super::x86::avx2::dot_4x2(w, x0, x1);
-    }
-    dot_4x2_ref(w, x0, x1)
-}
-
-/// The microkernel's reference: one accumulator of eight lanes per output (so not
-/// [`dot_lanes`]' layout), then [`sum8`] plus the in-order tail.
-pub fn dot_4x2_ref(w: &[f32], x0: &[f32], x1: &[f32]) -> [[f32; 4]; 2] {
-    let k = x0.len();
-    let row = |r: usize, x: &[f32]| {
-        let w = &w[r * k..(r + 1) * k];
-        let ([acc], i) = lane_accumulators::<1, f32, f32>(w, x);
-        sum8(&acc) + dot_seq(&w[i..], &x[i..])
-    };
-    [[row(0, x0), row(1, x0), row(2, x0), row(3, x0)], [row(0, x1), row(1, x1), row(2, x1), row(3, x1)]]
-}
-
 /// Reinterprets little-endian f16 bytes (from the mmap) as f16 values without copying.
 /// GGUF data are 32-byte aligned, so an f16 tensor's bytes are always 2-byte aligned.
 pub fn f16_slice(bytes: &[u8]) -> &[f16] {
@@ -197,13 +173,6 @@ mod tests {
             prop_assert_eq!(dot_f32(a, b).to_bits(), dot_f32_ref(a, b).to_bits());
             prop_assert_eq!(dot_f16(a16, b16).to_bits(), dot_f16_ref(a16, b16).to_bits());
             prop_assert_eq!(dot_f32_f16(a, b16).to_bits(), dot_f32_f16_ref(a, b16).to_bits());
-            if n > 0 {
-                let w: Vec<f32> = (0..4 * n).map(|i| a[i % n] - (i / n) as f32).collect();
-                let want = dot_4x2_ref(&w, a, b);
-                prop_assert_eq!(bits(dot_4x2(&w, a, b).into_iter().flatten()), bits(want.into_iter().flatten()));
-                let exact_row: f64 = w[..n].iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum();
-                prop_assert!((want[1][0] as f64 - exact_row).abs() <= 1e-5 * (4.0 * magnitude + 100.0));
-            }
             let mut y1 = b.to_vec();
             let mut y2 = b.to_vec();
             axpy_f16(&mut y1, 0.75, a16);

@@ -108,37 +108,3 @@ unsafe fn axpy_f16_body(y: &mut [f32], alpha: f32, x: &[f16]) {
     }
     axpy_f16_ref(&mut y[i..n], alpha, &x[i..n]);
 }
-
-pub fn dot_4x2(w: &[f32], x0: &[f32], x1: &[f32]) -> [[f32; 4]; 2] {
-    require_avx2();
-    let k = x0.len();
-    assert!(w.len() >= 4 * k && x1.len() >= k);
-    // SAFETY: features checked; w holds 4 rows of k and x0, x1 hold k (asserted).
-    unsafe { dot_4x2_body(w, x0, x1) }
-}
-
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_4x2_body(w: &[f32], x0: &[f32], x1: &[f32]) -> [[f32; 4]; 2] {
-    let k = x0.len();
-    let mut acc = [[_mm256_setzero_ps(); 4]; 2];
-    let mut i = 0;
-    // SAFETY: each load reads 8 floats at offset i + 7 < k within a row of length k.
-    unsafe {
-        while i + 8 <= k {
-            let xa = _mm256_loadu_ps(x0.as_ptr().add(i));
-            let xb = _mm256_loadu_ps(x1.as_ptr().add(i));
-            let [acc0, acc1] = &mut acc;
-            for (r, (a0, a1)) in acc0.iter_mut().zip(acc1.iter_mut()).enumerate() {
-                let wr = _mm256_loadu_ps(w.as_ptr().add(r * k + i));
-                *a0 = _mm256_fmadd_ps(wr, xa, *a0);
-                *a1 = _mm256_fmadd_ps(wr, xb, *a1);
-            }
-            i += 8;
-        }
-    }
-    let tail = |r: usize, x: &[f32]| dot_seq(&w[r * k + i..(r + 1) * k], &x[i..]);
-    [0, 1].map(|t| {
-        let x = if t == 0 { x0 } else { x1 };
-        [0, 1, 2, 3].map(|r| hsum(acc[t][r]) + tail(r, x))
-    })
-}
