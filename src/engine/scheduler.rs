@@ -67,6 +67,11 @@ impl Scheduler {
         &self.engine
     }
 
+    /// Changes how many prompt tokens a step reads (see [`LoadOptions::prefill_chunk`]).
+    pub fn set_prefill_chunk(&mut self, tokens: usize) {
+        self.engine.options.prefill_chunk = tokens.max(1);
+    }
+
     /// Whether no request is running or waiting.
     pub fn is_idle(&self) -> bool {
         self.running.is_empty() && self.waiting.is_empty()
