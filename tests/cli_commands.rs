@@ -136,12 +136,58 @@ fn batch_answers_each_line_and_skips_bad_ones() {
         path_str(&output),
     ]);
     assert!(stderr.contains("line 2: skipped"), "{stderr}");
-    let lines: Vec<Value> =
+    let mut lines: Vec<Value> =
         std::fs::read_to_string(&output).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
+    // Lines run together and are written as they finish; each names its input line.
+    lines.sort_by_key(|l| l["line"].as_u64());
     assert_eq!(lines[0]["text"], "The answer to this classic math problem is 4.");
     assert_eq!(lines[1]["line"], 3);
     assert_eq!(lines[1]["tokens"], 3);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn batch_in_parallel_answers_exactly_as_one_at_a_time() {
+    let dir = temp_dir("batch-parallel");
+    let input = dir.join("in.jsonl");
+    let prompts = [
+        "What is 2+2?",
+        "Name a colour.",
+        "Say hi.",
+        "What is the capital of France?",
+        "Count to five.",
+        "Why is the sky blue?",
+    ];
+    let lines: Vec<String> = prompts.iter().map(|p| format!("{{\"prompt\": \"{p}\", \"max_tokens\": 12}}")).collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let answers = |parallel: &str| {
+        let output = dir.join(format!("out-{parallel}.jsonl"));
+        bitnet_tui(&[
+            "batch",
+            "-m",
+            path_str(&common::smollm2()),
+            "--input",
+            path_str(&input),
+            "--output",
+            path_str(&output),
+            "--temp",
+            "0",
+            "--parallel",
+            parallel,
+        ]);
+        let mut rows: Vec<(u64, String)> = std::fs::read_to_string(&output)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| (v["line"].as_u64().unwrap(), v["text"].as_str().unwrap().to_string()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let one = answers("1");
+    assert_eq!(one.len(), prompts.len());
+    assert_eq!(answers("4"), one);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::engine::protocol::LmHead;
 use crate::gguf::TensorType;
 use crate::kernels::dot::{dot_f16, f16_slice};
-use crate::kernels::i8_rows::{dot_i8, I8Rows};
+use crate::kernels::i8_rows::{dot_i8, dot_i8_x4, I8Rows};
 use crate::kernels::pool::SpinPool;
 use crate::kernels::q6_k::{self, Q6_K_WEIGHTS};
 use crate::kernels::{block_dot, q4};
@@ -113,9 +113,19 @@ impl OutputHead {
             Self::I8(head) => {
                 acts.quantize(y, hidden);
                 let acts = acts.rows(n);
-                per_logit(n, logits, scratch, pool, |r, t| {
-                    let a = &acts[t];
-                    dot_i8(head.row(r), &a.q) as f32 * head.scales[r] / a.scale
+                let quads = n - n % 4;
+                per_row(n, logits, scratch, pool, |r, out| {
+                    let (w, scale) = (head.row(r), head.scales[r]);
+                    for t in (0..quads).step_by(4) {
+                        let a = &acts[t..t + 4];
+                        let dots = dot_i8_x4(w, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]);
+                        for (i, dot) in dots.into_iter().enumerate() {
+                            out[t + i] = dot as f32 * scale / a[i].scale;
+                        }
+                    }
+                    for (o, a) in out[quads..].iter_mut().zip(&acts[quads..]) {
+                        *o = dot_i8(w, &a.q) as f32 * scale / a.scale;
+                    }
                 });
             }
             Self::F16(lin) => {
@@ -125,8 +135,11 @@ impl OutputHead {
                 let y16 = std::mem::take(&mut scratch.y16);
                 let rows = &file[lin.bytes.clone()];
                 let row_bytes = lin.row_bytes();
-                per_logit(n, logits, scratch, pool, |r, t| {
-                    dot_f16(&y16[t * hidden..(t + 1) * hidden], f16_slice(&rows[r * row_bytes..(r + 1) * row_bytes]))
+                per_row(n, logits, scratch, pool, |r, out| {
+                    let row = f16_slice(&rows[r * row_bytes..(r + 1) * row_bytes]);
+                    for (o, y) in out.iter_mut().zip(y16.chunks_exact(hidden)) {
+                        *o = dot_f16(y, row);
+                    }
                 });
                 scratch.y16 = y16;
             }
@@ -134,31 +147,28 @@ impl OutputHead {
     }
 }
 
-/// Fills token-major `logits` (`n × vocab`) with `logit(r, t)`, reading each head row once for
-/// all `n` tokens: split over head rows (the head is the largest read), head-row-major, then laid
-/// out token-major.
-fn per_logit(
+/// Fills token-major `logits` (`n × vocab`), `row_logits(r, out)` giving head row `r`'s logit
+/// for each of the `n` tokens, so each head row is read once for all of them: split over head
+/// rows (the head is the largest read), head-row-major, then laid out token-major.
+fn per_row(
     n: usize,
     logits: &mut [f32],
     scratch: &mut HeadScratch,
     pool: &SpinPool,
-    logit: impl Fn(usize, usize) -> f32 + Sync,
+    row_logits: impl Fn(usize, &mut [f32]) + Sync,
 ) {
     if n == 1 {
         return pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
-            for (r, out) in (start..).zip(chunk.iter_mut()) {
-                *out = logit(r, 0);
+            for (r, out) in (start..).zip(chunk.chunks_exact_mut(1)) {
+                row_logits(r, out);
             }
         });
     }
     let vocab = logits.len() / n;
     scratch.by_row.resize(vocab * n, 0.0);
-    scratch.by_row.par_chunks_mut(HEAD_GRANULE * n).enumerate().for_each(|(c, chunk)| {
-        for (i, out) in chunk.chunks_exact_mut(n).enumerate() {
-            let r = c * HEAD_GRANULE + i;
-            for (t, o) in out.iter_mut().enumerate() {
-                *o = logit(r, t);
-            }
+    pool.for_each_chunk(&mut scratch.by_row, HEAD_GRANULE * n, |start, chunk| {
+        for (r, out) in (start / n..).zip(chunk.chunks_exact_mut(n)) {
+            row_logits(r, out);
         }
     });
     for (r, row) in scratch.by_row.chunks_exact(n).enumerate() {
