@@ -14,7 +14,7 @@ use half::f16;
 pub type SeqId = usize;
 
 /// The smallest growth of a sequence's slabs, in positions.
-const GROW_POSITIONS: usize = 16;
+const GROW_POSITIONS: usize = 8;
 
 /// One sequence's keys and values.
 #[derive(Debug, Clone)]
@@ -220,8 +220,8 @@ mod tests {
         assert_eq!((pool.len(a), pool.len(b)), (40, 3));
         assert_eq!(pool.keys(a, 0, 1, 40)[39 * 4..], [394.0, 395.0, 396.0, 397.0].map(f16::from_f32));
         assert_eq!(pool.values(b, 0, 0, 3)[8..], [20.0, 21.0, 22.0, 23.0].map(f16::from_f32));
-        // Growth is bounded: 40 positions fit in 48 (16 + 16 + 16).
-        assert_eq!(pool.bytes(), (48 + 16) * 2 * 4 * 2 * 2);
+        // Growth is bounded: 40 positions fit in 40 (8 at a time up to 64), 3 in 8.
+        assert_eq!(pool.bytes(), (40 + 8) * 2 * 4 * 2 * 2);
     }
 
     #[test]

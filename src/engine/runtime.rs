@@ -26,7 +26,6 @@ pub struct Engine {
     pub options: LoadOptions,
     /// The caches of every sequence, running or kept for reuse.
     pub(super) kv: KvPool,
-    state: RunState,
     /// Replies generated here, by text: their sampled tokens replace a re-tokenization of the
     /// text when the conversation comes back, so a kept cache's prefix still matches. Each
     /// entry carries the order it was added in, to forget the oldest.
@@ -88,7 +87,6 @@ impl Engine {
             info,
             options,
             kv,
-            state: RunState::new(threads),
             replies: HashMap::new(),
             replies_added: 0,
             pool,
@@ -100,9 +98,14 @@ impl Engine {
         self.options.ctx
     }
 
-    /// Runs one batch on this engine's compute threads; the logits of the rows that want them.
-    pub(super) fn run_batch(&mut self, rows: &[BatchRow]) -> anyhow::Result<&[f32]> {
-        let (model, state, kv) = (&self.model, &mut self.state, &mut self.kv);
+    /// Runs one batch on this engine's compute threads with the activations in `state`; the
+    /// logits of the rows that want them.
+    pub(super) fn run_batch<'s>(
+        &mut self,
+        state: &'s mut RunState,
+        rows: &[BatchRow],
+    ) -> anyhow::Result<&'s mut [f32]> {
+        let (model, kv) = (&self.model, &mut self.kv);
         self.pool.install(|| model.forward_batch(state, kv, rows))
     }
 

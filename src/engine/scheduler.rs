@@ -11,14 +11,16 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::model::BatchRow;
+use super::model::{BatchRow, RunState};
 use super::protocol::{ContextPolicy, EngineEvent, PerplexityReport, Prompt, RequestId, SamplingParams, StopReason};
 use super::runtime::Engine;
 use super::sampler::Sampler;
 use super::sequence::{Finish, Generation, Perplexity, SeqTokens, Sequence, Task};
 use super::tokenizer::StreamDecoder;
 
-/// Finished replies' sequences kept for reuse; the least recently used is freed first.
+/// Finished replies' sequences kept for reuse, at most this many and together at most one
+/// context's positions (the memory one full conversation takes); the least recently used is
+/// freed first.
 const KEPT_SEQUENCES: usize = 4;
 
 /// A request to the scheduler (the request commands of the protocol).
@@ -46,20 +48,20 @@ pub struct Scheduler {
     /// The current step's rows, and how many each running request fed.
     rows: Vec<BatchRow>,
     fed: Vec<usize>,
-    /// The current step's logits, copied out so each request can sample in place.
-    logits: Vec<f32>,
+    /// The activations of a step, and its logits, which each request samples in place.
+    state: RunState,
 }
 
 impl Scheduler {
     pub fn new(engine: Engine) -> Self {
         Self {
+            state: RunState::new(engine.info.threads),
             engine,
             running: Vec::new(),
             waiting: VecDeque::new(),
             kept: Vec::new(),
             rows: Vec::new(),
             fed: Vec::new(),
-            logits: Vec::new(),
         }
     }
 
@@ -95,7 +97,7 @@ impl Scheduler {
             emit(EngineEvent::Done { id, reason: StopReason::Cancelled, stats: Default::default() });
         } else if let Some(i) = self.running.iter().position(|s| s.id == id) {
             let seq = self.running.remove(i);
-            self.end(seq, Finish::Done(StopReason::Cancelled), emit);
+            end(&mut self.engine, &mut self.kept, seq, Finish::Done(StopReason::Cancelled), emit);
         }
     }
 
@@ -147,11 +149,8 @@ impl Scheduler {
             self.fed.push(fed);
         }
 
-        match self.engine.run_batch(&self.rows) {
-            Ok(logits) => {
-                self.logits.clear();
-                self.logits.extend_from_slice(logits);
-            }
+        let logits = match self.engine.run_batch(&mut self.state, &self.rows) {
+            Ok(logits) => logits,
             Err(e) => {
                 // Not expected (the rows are built to fit); end the step's requests, not the engine.
                 let message = format!("{e:#}");
@@ -161,7 +160,7 @@ impl Scheduler {
                 }
                 return;
             }
-        }
+        };
 
         let vocab = self.engine.model.config.vocab_size;
         let mut at = 0;
@@ -169,7 +168,7 @@ impl Scheduler {
         let fed_rows = std::mem::take(&mut self.fed);
         for (mut seq, &fed) in std::mem::take(&mut self.running).into_iter().zip(&fed_rows) {
             let n = seq.logits_rows(fed) * vocab;
-            let logits = &mut self.logits[at..at + n];
+            let logits = &mut logits[at..at + n];
             at += n;
             if fed == 0 {
                 still.push(seq);
@@ -177,7 +176,7 @@ impl Scheduler {
             }
             match seq.after_step(&mut self.engine, fed, logits, emit) {
                 Ok(None) => still.push(seq),
-                Ok(Some(finish)) => self.end(seq, finish, emit),
+                Ok(Some(finish)) => end(&mut self.engine, &mut self.kept, seq, finish, emit),
                 Err(e) => {
                     emit(EngineEvent::Error { id: Some(seq.id), message: format!("{e:#}") });
                     self.engine.kv.free(seq.seq.slot);
@@ -186,21 +185,6 @@ impl Scheduler {
         }
         self.running = still;
         self.fed = fed_rows;
-    }
-
-    /// Ends a request: a reply's sequence is kept for reuse, any other is freed.
-    fn end(&mut self, seq: Sequence, finish: Finish, emit: &mut dyn FnMut(EngineEvent)) {
-        let keep = matches!(seq.task, Task::Generate(_));
-        let tokens = seq.finish(&mut self.engine, finish, emit);
-        if !keep {
-            self.engine.kv.free(tokens.slot);
-            return;
-        }
-        self.kept.push(tokens);
-        if self.kept.len() > KEPT_SEQUENCES {
-            let oldest = self.kept.remove(0);
-            self.engine.kv.free(oldest.slot);
-        }
     }
 
     /// A request's sequence, ready for its first step.
@@ -282,5 +266,27 @@ impl Scheduler {
         self.engine.kv.truncate(seq.slot, seq.held);
         seq.tokens = tokens.to_vec();
         seq
+    }
+}
+
+/// Ends a request: a reply's sequence is kept for reuse, any other is freed.
+fn end(
+    engine: &mut Engine,
+    kept: &mut Vec<SeqTokens>,
+    seq: Sequence,
+    finish: Finish,
+    emit: &mut dyn FnMut(EngineEvent),
+) {
+    let keep = matches!(seq.task, Task::Generate(_));
+    let tokens = seq.finish(engine, finish, emit);
+    if !keep {
+        engine.kv.free(tokens.slot);
+        return;
+    }
+    kept.push(tokens);
+    let ctx = engine.ctx_max();
+    while kept.len() > KEPT_SEQUENCES || kept.iter().map(|s| s.held).sum::<usize>() > ctx {
+        let oldest = kept.remove(0);
+        engine.kv.free(oldest.slot);
     }
 }

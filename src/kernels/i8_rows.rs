@@ -22,20 +22,29 @@ pub struct I8Rows {
 impl I8Rows {
     /// Quantizes `rows × cols` f16 values (row-major), in parallel.
     pub fn from_f16(w: &[f16], cols: usize) -> Self {
+        let mut rows = Self { cols, values: Vec::new(), scales: Vec::new() };
+        rows.push_f16(w);
+        rows
+    }
+
+    /// Quantizes more rows of f16 values and appends them, in parallel.
+    pub fn push_f16(&mut self, w: &[f16]) {
+        let (cols, first) = (self.cols, self.scales.len());
         let rows = w.len() / cols;
-        let mut values = vec![0i8; rows * cols];
-        let mut scales = vec![0f32; rows];
-        values.par_chunks_mut(cols).zip(scales.par_iter_mut()).zip(w.par_chunks(cols)).for_each(
-            |((out, scale), row)| {
+        self.values.resize((first + rows) * cols, 0);
+        self.scales.resize(first + rows, 0.0);
+        self.values[first * cols..]
+            .par_chunks_mut(cols)
+            .zip(self.scales[first..].par_iter_mut())
+            .zip(w.par_chunks(cols))
+            .for_each(|((out, scale), row)| {
                 let max = row.iter().fold(0f32, |m, v| m.max(v.to_f32().abs()));
                 let inv = if max > 0.0 { 127.0 / max } else { 0.0 };
                 for (o, v) in out.iter_mut().zip(row) {
                     *o = round_half_even(v.to_f32() * inv) as i8;
                 }
                 *scale = max / 127.0;
-            },
-        );
-        Self { cols, values, scales }
+            });
     }
 
     pub fn rows(&self) -> usize {

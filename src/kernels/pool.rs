@@ -16,6 +16,7 @@
 //! what makes the erasure sound.
 
 use std::cell::UnsafeCell;
+use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -153,11 +154,65 @@ impl SpinPool {
             f(start, part);
         });
     }
+
+    /// Splits the columns of the row-major `rows × width` matrix `out` into chunks (multiples of
+    /// `granule` columns, except the last) and runs `f` on them across the pool, as
+    /// [`SpinPool::for_each_chunk`] does with a slice: a job writes its columns of every row.
+    pub fn for_each_column_chunk<T: Send>(
+        &self,
+        out: &mut [T],
+        width: usize,
+        granule: usize,
+        f: impl Fn(Columns<'_, T>) + Sync,
+    ) {
+        let rows = out.len() / width.max(1);
+        assert_eq!(rows * width, out.len(), "a matrix of whole rows");
+        let granule = granule.max(1);
+        let units = width.div_ceil(granule);
+        let chunk = units.div_ceil(self.threads() * 8).max(1);
+        let next = AtomicUsize::new(0);
+        let base = SendPtr(out.as_mut_ptr());
+        self.run(&|_| loop {
+            let from = next.fetch_add(chunk, Ordering::Relaxed);
+            if from >= units {
+                break;
+            }
+            let cols = from * granule..((from + chunk) * granule).min(width);
+            f(Columns { base: &base, width, rows, cols });
+        });
+    }
+}
+
+/// A range of columns of a row-major matrix, handed to one job of
+/// [`SpinPool::for_each_column_chunk`]: each row's part in that range is the job's alone.
+pub struct Columns<'a, T> {
+    base: &'a SendPtr<T>,
+    width: usize,
+    rows: usize,
+    cols: Range<usize>,
+}
+
+impl<T> Columns<'_, T> {
+    /// The columns this job owns.
+    pub fn cols(&self) -> Range<usize> {
+        self.cols.clone()
+    }
+
+    /// Row `r`'s part in this job's columns.
+    pub fn row(&mut self, r: usize) -> &mut [T] {
+        assert!(r < self.rows, "row {r} of a {}-row matrix", self.rows);
+        // SAFETY: the column ranges of concurrent jobs are disjoint (handed out once by the
+        // pool's counter) and lie within the matrix, which outlives the call; `&mut self` keeps
+        // this job from holding two slices of one row at once.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.base.get().add(r * self.width + self.cols.start), self.cols.len())
+        }
+    }
 }
 
 /// A raw pointer that may cross threads (the pool guarantees disjoint use).
 struct SendPtr<T>(*mut T);
-// SAFETY: only used by `for_each_chunk`, which hands out disjoint ranges.
+// SAFETY: only used by `for_each_chunk` and `for_each_column_chunk`, which hand out disjoint ranges.
 unsafe impl<T: Send> Sync for SendPtr<T> {}
 impl<T> SendPtr<T> {
     fn get(&self) -> *mut T {
@@ -239,6 +294,31 @@ mod tests {
                         }
                     });
                     assert!(out.iter().enumerate().all(|(i, &v)| v == i as u32 + 1), "{threads} {len} {granule}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn column_chunks_cover_every_row_exactly_once() {
+        for threads in [1, 2, 3] {
+            let pool = SpinPool::new(threads);
+            for (rows, width) in [(1, 7), (3, 1000), (8, 12345), (5, 0)] {
+                for granule in [1, 16, 256] {
+                    let mut out = vec![0u32; rows * width];
+                    pool.for_each_column_chunk(&mut out, width, granule, |mut cols| {
+                        assert_eq!(cols.cols().start % granule, 0);
+                        for r in 0..rows {
+                            let start = cols.cols().start;
+                            for (c, v) in cols.row(r).iter_mut().enumerate() {
+                                *v += (r * width + start + c) as u32 + 1;
+                            }
+                        }
+                    });
+                    assert!(
+                        out.iter().enumerate().all(|(i, &v)| v == i as u32 + 1),
+                        "{threads} {rows}×{width} {granule}"
+                    );
                 }
             }
         }

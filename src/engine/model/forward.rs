@@ -130,7 +130,7 @@ impl Model {
         st: &'s mut RunState,
         kv: &mut KvPool,
         rows: &[BatchRow],
-    ) -> anyhow::Result<&'s [f32]> {
+    ) -> anyhow::Result<&'s mut [f32]> {
         let c = &self.config;
         let w = &self.weights;
         let file = self.file.bytes();
@@ -228,7 +228,7 @@ impl Model {
         if wanted > 0 {
             self.head.forward(file, y, hid, logits, &mut st.head, &mut st.acts, &st.pool);
         }
-        Ok(&st.logits[..wanted * c.vocab_size])
+        Ok(&mut st.logits[..wanted * c.vocab_size])
     }
 
     /// Runs `tokens` of one sequence at positions `start..start+n` (forgetting whatever `kv` held

@@ -2,6 +2,9 @@
 //! load (`--lm-head`). Every row is computed the same way whatever else is in the batch, so a
 //! sequence's logits do not depend on its neighbours.
 
+use std::cell::RefCell;
+use std::ops::Range;
+
 use half::f16;
 use rayon::prelude::*;
 
@@ -18,6 +21,10 @@ use super::weights::Linear;
 
 /// Head rows per claimable chunk (of 128k): sizeable streams, fine enough to balance.
 const HEAD_GRANULE: usize = 256;
+
+/// F16 head rows repacked at a time (2B4T: 21 MB of the 657 MB head), so the file's pages can
+/// leave memory as the repacked rows arrive instead of both heads being resident at once.
+const REPACK_ROWS: usize = 4096;
 
 /// How the LM head is held.
 pub enum OutputHead {
@@ -38,8 +45,6 @@ pub enum OutputHead {
 pub struct HeadScratch {
     /// Input rows rounded to F16 (the F16 head).
     y16: Vec<f16>,
-    /// Logits head-row-major (`vocab × n`) before they are laid out token-major, for batches.
-    by_row: Vec<f32>,
 }
 
 impl OutputHead {
@@ -53,35 +58,48 @@ impl OutputHead {
 
     /// The head in `format`: an F16 head can be repacked to int8 rows, Q6_K or Q4_0 blocks (in
     /// parallel on the current rayon pool); a head stored in another type is kept as is. Q6_K
-    /// needs rows of whole 256-weight super-blocks; heads of other widths get int8 rows.
-    pub fn repacked(output: &Linear, file: &[u8], format: LmHead) -> Self {
+    /// needs rows of whole 256-weight super-blocks; heads of other widths get int8 rows. The F16
+    /// rows are read in slices, and `consumed(bytes)` hears of each file range once it is
+    /// repacked, so the caller can let its pages go before the next is read.
+    pub fn repacked(output: &Linear, file: &[u8], format: LmHead, consumed: &dyn Fn(Range<usize>)) -> Self {
         if output.ty != TensorType::F16 || format == LmHead::F16 {
             return Self::stored(output);
         }
-        let rows = f16_slice(&file[output.bytes.clone()]);
-        let blocks = |ty: TensorType, quantize: fn(&[f32], &mut Vec<u8>)| {
-            let data = quantized_rows(rows, output.cols, ty, quantize);
-            let lin = Linear { ty, bytes: 0..data.len(), out_scale: 1.0, ..output.clone() };
-            Self::Blocks { lin, data }
-        };
-        match format {
-            LmHead::Q4 => blocks(TensorType::Q4_0, q4::quantize_row_q4_0),
-            LmHead::Q6 if output.cols.is_multiple_of(Q6_K_WEIGHTS) => blocks(TensorType::Q6K, q6_k::quantize_row_q6_k),
-            LmHead::Q6 => {
+        let cols = output.cols;
+        let format = match format {
+            LmHead::Q6 if !cols.is_multiple_of(Q6_K_WEIGHTS) => {
                 tracing::warn!(
-                    "--lm-head q6 needs a width that is a multiple of {Q6_K_WEIGHTS}; this head has {} columns, \
-                     so it is repacked to int8 rows (q8) instead",
-                    output.cols
+                    "--lm-head q6 needs a width that is a multiple of {Q6_K_WEIGHTS}; this head has {cols} columns, \
+                     so it is repacked to int8 rows (q8) instead"
                 );
-                Self::I8(I8Rows::from_f16(rows, output.cols))
+                LmHead::Q8
             }
-            LmHead::Q8 | LmHead::F16 => Self::I8(I8Rows::from_f16(rows, output.cols)),
+            other => other,
+        };
+        let block = match format {
+            LmHead::Q4 => Some((TensorType::Q4_0, q4::quantize_row_q4_0 as fn(&[f32], &mut Vec<u8>))),
+            LmHead::Q6 => Some((TensorType::Q6K, q6_k::quantize_row_q6_k as fn(&[f32], &mut Vec<u8>))),
+            LmHead::Q8 | LmHead::F16 => None,
+        };
+        let mut int8 = I8Rows { cols, ..I8Rows::default() };
+        let mut data = Vec::new();
+        let row_bytes = output.row_bytes();
+        for (i, slice) in file[output.bytes.clone()].chunks(REPACK_ROWS * row_bytes).enumerate() {
+            let rows = f16_slice(slice);
+            match block {
+                Some((ty, quantize)) => data.extend(quantized_rows(rows, cols, ty, quantize)),
+                None => int8.push_f16(rows),
+            }
+            let start = output.bytes.start + i * REPACK_ROWS * row_bytes;
+            consumed(start..start + slice.len());
         }
-    }
-
-    /// Whether the head was repacked, so the file's rows are no longer read.
-    pub fn is_repacked(&self) -> bool {
-        matches!(self, Self::I8(_) | Self::Blocks { .. })
+        match block {
+            Some((ty, _)) => {
+                let lin = Linear { ty, bytes: 0..data.len(), out_scale: 1.0, ..output.clone() };
+                Self::Blocks { lin, data }
+            }
+            None => Self::I8(int8),
+        }
     }
 
     /// Bytes one token's product reads.
@@ -114,7 +132,7 @@ impl OutputHead {
                 acts.quantize(y, hidden);
                 let acts = acts.rows(n);
                 let quads = n - n % 4;
-                per_row(n, logits, scratch, pool, |r, out| {
+                per_row(n, logits, pool, |r, out| {
                     let (w, scale) = (head.row(r), head.scales[r]);
                     for t in (0..quads).step_by(4) {
                         let a = &acts[t..t + 4];
@@ -132,50 +150,43 @@ impl OutputHead {
                 // ggml converts the input to F16 for an F16 matrix and dots in F32 (spec D, "LM head").
                 scratch.y16.clear();
                 scratch.y16.extend(y.iter().map(|&v| f16::from_f32(v)));
-                let y16 = std::mem::take(&mut scratch.y16);
+                let y16 = &scratch.y16;
                 let rows = &file[lin.bytes.clone()];
                 let row_bytes = lin.row_bytes();
-                per_row(n, logits, scratch, pool, |r, out| {
+                per_row(n, logits, pool, |r, out| {
                     let row = f16_slice(&rows[r * row_bytes..(r + 1) * row_bytes]);
                     for (o, y) in out.iter_mut().zip(y16.chunks_exact(hidden)) {
                         *o = dot_f16(y, row);
                     }
                 });
-                scratch.y16 = y16;
             }
         }
     }
 }
 
 /// Fills token-major `logits` (`n × vocab`), `row_logits(r, out)` giving head row `r`'s logit
-/// for each of the `n` tokens, so each head row is read once for all of them: split over head
-/// rows (the head is the largest read), head-row-major, then laid out token-major.
-fn per_row(
-    n: usize,
-    logits: &mut [f32],
-    scratch: &mut HeadScratch,
-    pool: &SpinPool,
-    row_logits: impl Fn(usize, &mut [f32]) + Sync,
-) {
-    if n == 1 {
-        return pool.for_each_chunk(logits, HEAD_GRANULE, |start, chunk| {
-            for (r, out) in (start..).zip(chunk.chunks_exact_mut(1)) {
-                row_logits(r, out);
-            }
-        });
-    }
+/// for each of the `n` tokens, so each head row is read once for all of them; the head rows are
+/// split over the spin pool (the head is the largest read).
+fn per_row(n: usize, logits: &mut [f32], pool: &SpinPool, row_logits: impl Fn(usize, &mut [f32]) + Sync) {
     let vocab = logits.len() / n;
-    scratch.by_row.resize(vocab * n, 0.0);
-    pool.for_each_chunk(&mut scratch.by_row, HEAD_GRANULE * n, |start, chunk| {
-        for (r, out) in (start / n..).zip(chunk.chunks_exact_mut(n)) {
-            row_logits(r, out);
-        }
+    pool.for_each_column_chunk(logits, vocab, HEAD_GRANULE, |mut cols| {
+        ROW_LOGITS.with_borrow_mut(|out| {
+            out.resize(n, 0.0);
+            let first = cols.cols().start;
+            for r in cols.cols() {
+                row_logits(r, out);
+                for (t, &v) in out.iter().enumerate() {
+                    cols.row(t)[r - first] = v;
+                }
+            }
+        })
     });
-    for (r, row) in scratch.by_row.chunks_exact(n).enumerate() {
-        for (t, &v) in row.iter().enumerate() {
-            logits[t * vocab + r] = v;
-        }
-    }
+}
+
+thread_local! {
+    /// One head row's logits for the batch's tokens, on this thread (kept, so nothing is
+    /// allocated per token).
+    static ROW_LOGITS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// F16 rows of `cols` values as rows of `ty` blocks made by `quantize`, in parallel.

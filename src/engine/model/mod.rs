@@ -52,16 +52,16 @@ impl Model {
         Ok(Self { file, config, weights, head })
     }
 
-    /// Holds the LM head in `format` (see [`OutputHead::repacked`]).
+    /// Holds the LM head in `format` (see [`OutputHead::repacked`]). Once a repacked head's F16
+    /// rows are read, only single embedding rows are: their pages leave our RSS as they go.
     pub fn set_lm_head(&mut self, format: LmHead) {
-        self.head = OutputHead::repacked(&self.weights.output, self.file.bytes(), format);
-        if self.head.is_repacked() {
-            // Only single embedding rows are read from now on; let the rest leave our RSS.
-            if let Some(map) = self.file.mmap() {
-                let out = &self.weights.output.bytes;
-                let _ = crate::kernels::mmap::release_range(map, out.start, out.len());
+        let map = self.file.mmap();
+        let release = |bytes: std::ops::Range<usize>| {
+            if let Some(map) = map {
+                let _ = crate::kernels::mmap::release_range(map, bytes.start, bytes.len());
             }
-        }
+        };
+        self.head = OutputHead::repacked(&self.weights.output, self.file.bytes(), format, &release);
     }
 
     /// A KV cache for `capacity` positions.
