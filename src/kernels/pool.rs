@@ -132,26 +132,14 @@ impl SpinPool {
     }
 
     /// Splits `out` into chunks (multiples of `granule` elements, except the last) and runs
-    /// `f(start, chunk)` on them across the pool. Chunks go out in order from a shared counter,
-    /// about eight per thread: each is a long sequential stream, and a delayed thread holds up
-    /// at most one of them.
+    /// `f(start, chunk)` on them across the pool.
     pub fn for_each_chunk<T: Send>(&self, out: &mut [T], granule: usize, f: impl Fn(usize, &mut [T]) + Sync) {
-        let len = out.len();
-        let granule = granule.max(1);
-        let units = len.div_ceil(granule);
-        let chunk = units.div_ceil(self.threads() * 8).max(1);
-        let next = AtomicUsize::new(0);
         let base = SendPtr(out.as_mut_ptr());
-        self.run(&|_| loop {
-            let from = next.fetch_add(chunk, Ordering::Relaxed);
-            if from >= units {
-                break;
-            }
-            let (start, end) = (from * granule, ((from + chunk) * granule).min(len));
-            // SAFETY: each unit range is handed out once by the atomic counter, so the
-            // sub-slices are disjoint; they lie within `out`, which outlives this call.
-            let part = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
-            f(start, part);
+        self.for_each_range(out.len(), granule, |range| {
+            // SAFETY: the ranges are disjoint (each handed out once) and lie within `out`, which
+            // outlives this call.
+            let part = unsafe { std::slice::from_raw_parts_mut(base.get().add(range.start), range.len()) };
+            f(range.start, part);
         });
     }
 
@@ -167,18 +155,24 @@ impl SpinPool {
     ) {
         let rows = out.len() / width.max(1);
         assert_eq!(rows * width, out.len(), "a matrix of whole rows");
+        let base = SendPtr(out.as_mut_ptr());
+        self.for_each_range(width, granule, |cols| f(Columns { base: &base, width, rows, cols }));
+    }
+
+    /// Runs `f` across the pool on disjoint ranges covering `0..len` (multiples of `granule`,
+    /// except the last). Ranges go out in order from a shared counter, about eight per thread:
+    /// each is a long sequential stream, and a delayed thread holds up at most one of them.
+    fn for_each_range(&self, len: usize, granule: usize, f: impl Fn(Range<usize>) + Sync) {
         let granule = granule.max(1);
-        let units = width.div_ceil(granule);
+        let units = len.div_ceil(granule);
         let chunk = units.div_ceil(self.threads() * 8).max(1);
         let next = AtomicUsize::new(0);
-        let base = SendPtr(out.as_mut_ptr());
         self.run(&|_| loop {
             let from = next.fetch_add(chunk, Ordering::Relaxed);
             if from >= units {
                 break;
             }
-            let cols = from * granule..((from + chunk) * granule).min(width);
-            f(Columns { base: &base, width, rows, cols });
+            f(from * granule..((from + chunk) * granule).min(len));
         });
     }
 }
