@@ -207,3 +207,43 @@ fn bad_files_give_clear_errors() {
     assert!(out.error.unwrap().contains("no model is loaded"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn concurrent_requests_run_together_and_cancel_alone() {
+    let mut engine = EngineHandle::spawn();
+    load(&mut engine, &common::bitnet_tiny(), LoadOptions::default()).unwrap();
+    let request = |id, text: &str| EngineCmd::Generate {
+        id,
+        prompt: Prompt::Raw(text.into()),
+        sampling: greedy(),
+        max_tokens: 40,
+    };
+    // Alone first, for the reference text.
+    engine.send(request(1, "The quick brown fox"));
+    let alone = collect(&mut engine, 1);
+    assert_eq!(alone.reason, Some(StopReason::MaxTokens));
+
+    engine.send(request(2, "The quick brown fox"));
+    engine.send(request(3, "Once upon a time there was"));
+    engine.send(request(4, "A third, to be cancelled"));
+    engine.send(EngineCmd::Cancel { id: 4 });
+    let (mut texts, mut done) = (std::collections::HashMap::<RequestId, String>::new(), Vec::new());
+    let mut interleaved = false;
+    let mut last = None;
+    while done.len() < 3 {
+        match engine.recv_blocking().expect("engine alive") {
+            EngineEvent::Token { id, text, .. } => {
+                interleaved |= last.is_some_and(|l| l != id);
+                last = Some(id);
+                texts.entry(id).or_default().push_str(&text);
+            }
+            EngineEvent::Done { id, reason, .. } => done.push((id, reason)),
+            EngineEvent::Error { message, .. } => panic!("{message}"),
+            _ => {}
+        }
+    }
+    done.sort_by_key(|d| d.0);
+    assert_eq!(done, [(2, StopReason::MaxTokens), (3, StopReason::MaxTokens), (4, StopReason::Cancelled)]);
+    assert!(interleaved, "the two replies' tokens come step by step, side by side");
+    assert_eq!(texts[&2], alone.text, "a reply beside another is the reply alone");
+}

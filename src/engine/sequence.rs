@@ -118,8 +118,11 @@ impl Clock {
 pub(super) struct Sequence {
     pub id: RequestId,
     pub seq: SeqTokens,
-    /// Rows of a feed of one token are decode rows, of a longer feed prefill rows (however the
-    /// scheduler cuts it into chunks), so a row's kind does not depend on the schedule.
+    /// What its next rows are: a sampled token is a decode row; the tokens of a prompt (or of
+    /// a context shifted under drop-oldest) are prefill rows, however the scheduler cuts them
+    /// into chunks and however much of them a kept cache already holds, unless the whole prompt
+    /// is one token (one row, as bitnet.cpp evaluates it). So a row's kind depends on the
+    /// request alone, never on the schedule or the cache: a regenerated reply equals the first.
     kind: RowKind,
     /// Where the current feed started, for prefill progress.
     feed_start: usize,
@@ -132,16 +135,15 @@ pub(super) struct Sequence {
 impl Sequence {
     pub fn new(id: RequestId, seq: SeqTokens, task: Task) -> Self {
         let prefill_tokens = seq.pending();
-        let mut s =
-            Self { id, seq, kind: RowKind::Prefill, feed_start: 0, prefill_tokens, task, clock: Clock::start() };
-        s.start_feed();
-        s
+        let kind = if seq.tokens.len() == 1 { RowKind::Decode } else { RowKind::Prefill };
+        let feed_start = seq.held;
+        Self { id, seq, kind, feed_start, prefill_tokens, task, clock: Clock::start() }
     }
 
-    /// Marks what is pending now as one feed.
-    fn start_feed(&mut self) {
+    /// Marks what is pending now as one feed of rows of `kind`.
+    fn start_feed(&mut self, kind: RowKind) {
         self.feed_start = self.seq.held;
-        self.kind = if self.seq.pending() == 1 { RowKind::Decode } else { RowKind::Prefill };
+        self.kind = kind;
     }
 
     /// Whether its next rows are a single decode row.
@@ -235,7 +237,7 @@ impl Sequence {
             }
         };
         self.seq.tokens.push(token);
-        self.start_feed();
+        self.start_feed(RowKind::Decode);
         Ok(None)
     }
 
@@ -246,7 +248,7 @@ impl Sequence {
         self.seq.held = common.min(target.len() - 1);
         engine.kv.truncate(self.seq.slot, self.seq.held);
         self.seq.tokens = target;
-        self.start_feed();
+        self.start_feed(RowKind::Prefill);
     }
 
     /// Ends the request: the rest of a reply's text, its `Done`, and remembering its tokens.
