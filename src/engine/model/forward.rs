@@ -40,13 +40,12 @@ pub struct BatchRow {
     pub wants_logits: bool,
 }
 
-/// Which positions of a batch need logits.
+/// Which positions of a single-sequence call ([`Model::forward`]) need logits (a batch says it
+/// row by row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogitsWanted {
-    /// Only the last token's (generation, prompt processing).
+    /// Only the last token's.
     Last,
-    /// Those of the batch's tokens from this index on (perplexity scores the second half).
-    From(usize),
 }
 
 /// Activations of one batch (buffers grow to the largest batch seen and are then reused), and
@@ -249,7 +248,6 @@ impl Model {
         let kind = if tokens.len() == 1 { RowKind::Decode } else { RowKind::Prefill };
         let first_wanted = match want {
             LogitsWanted::Last => tokens.len() - 1,
-            LogitsWanted::From(first) => first.min(tokens.len() - 1),
         };
         let mut rows = std::mem::take(&mut st.rows);
         rows.clear();
