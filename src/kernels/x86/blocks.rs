@@ -15,12 +15,13 @@ use crate::kernels::block_dot::{block_bytes, row_bytes, sum_partials};
 use crate::kernels::block_layout::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0};
 use crate::kernels::q6_k::{super_scale, Q6_K_BYTES};
 
-const Q8_0: u8 = 0;
-const Q4_0: u8 = 1;
-const Q4_1: u8 = 2;
-const Q5_0: u8 = 3;
-const Q5_1: u8 = 4;
-const Q6K: u8 = 5;
+// The kernels' const-generic `KIND` is the type's own discriminant: one numbering of the types.
+const Q8_0: u8 = TensorType::Q8_0 as u8;
+const Q4_0: u8 = TensorType::Q4_0 as u8;
+const Q4_1: u8 = TensorType::Q4_1 as u8;
+const Q5_0: u8 = TensorType::Q5_0 as u8;
+const Q5_1: u8 = TensorType::Q5_1 as u8;
+const Q6K: u8 = TensorType::Q6K as u8;
 
 /// Calls `f::<KIND>(args)` for the kind of `ty`.
 macro_rules! by_kind {
