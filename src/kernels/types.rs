@@ -16,7 +16,7 @@ use super::act_q8::{ActBlocks, BlockActs, BLOCK, QK_K};
 use super::block_layout::*;
 use super::block_rows::{self, each_row};
 use super::dispatch::{active, KernelPath};
-use super::dot::{dot_f32, dot_f32_f16, f16_slice};
+use super::dot::{dot_f32_f16_on, dot_f32_on, f16_slice};
 use super::{float, i2_s, i2s_dot, q4, q5, q6_k, q8_0, tq1_0, tq2_0};
 
 /// The form a type's dot product takes its input in.
@@ -165,10 +165,10 @@ fn float_rows<const T: usize, const F16_IN_PLACE: bool>(
         each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| {
             if F16_IN_PLACE {
                 let row = f16_slice(row);
-                x.map(|x| dot_f32_f16(x, row) * scale)
+                x.map(|x| dot_f32_f16_on(tr.path, x, row) * scale)
             } else {
                 (tr.dequantize_row)(row, 1.0, wr);
-                x.map(|x| dot_f32(x, wr) * scale)
+                x.map(|x| dot_f32_on(tr.path, x, wr) * scale)
             }
         })
     })
@@ -177,6 +177,10 @@ fn float_rows<const T: usize, const F16_IN_PLACE: bool>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::act_i8;
+    use rand::{Rng, RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use std::mem::offset_of;
 
     #[test]
     fn every_row_has_its_block_structs_size_and_the_readers() {
@@ -207,9 +211,71 @@ mod tests {
         assert_eq!(TensorType::ALL.map(|ty| traits(ty).block_bytes), [4, 2, 18, 20, 22, 24, 34, 210, 2, 54, 66, 32]);
     }
 
+    /// A row of `cols` weights of `ty`: random codes, with every scale a small finite f16 (and
+    /// I2_S codes in 0..=2, as files hold), so every path sees the same finite products.
+    fn weights(ty: TensorType, rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Vec<u8> {
+        let f16_bytes = |v: f32| half::f16::from_f32(v).to_le_bytes();
+        let tr = traits(ty);
+        let mut w = vec![0u8; rows * tr.row_bytes(cols)];
+        rng.fill_bytes(&mut w);
+        let scales: &[usize] = match ty {
+            TensorType::Q4_0 | TensorType::Q5_0 | TensorType::Q8_0 => &[offset_of!(BlockQ4_0, d)],
+            TensorType::Q4_1 | TensorType::Q5_1 => &[offset_of!(BlockQ4_1, d), offset_of!(BlockQ4_1, m)],
+            TensorType::Q6K => &[offset_of!(BlockQ6K, d)],
+            TensorType::TQ1_0 => &[offset_of!(BlockTQ1_0, d)],
+            TensorType::TQ2_0 => &[offset_of!(BlockTQ2_0, d)],
+            _ => &[],
+        };
+        for (i, block) in w.chunks_exact_mut(tr.block_bytes).enumerate() {
+            let v = ((i as f32) * 0.37).sin();
+            match ty {
+                TensorType::F32 => block.copy_from_slice(&v.to_le_bytes()),
+                TensorType::F16 => block.copy_from_slice(&f16_bytes(v)),
+                TensorType::BF16 => block.copy_from_slice(&half::bf16::from_f32(v).to_le_bytes()),
+                TensorType::I2S => block.iter_mut().for_each(|b| *b = [0x00, 0x55, 0xaa, 0x19, 0x86][*b as usize % 5]),
+                _ => scales.iter().for_each(|&at| block[at..at + 2].copy_from_slice(&f16_bytes(v * 0.05))),
+            }
+        }
+        w
+    }
+
+    #[test]
+    fn every_rows_dots_equal_the_scalar_rows_on_every_path() {
+        // Five tokens: one group of four and one alone; three weight rows.
+        let (cols, rows, tokens) = (512, 3, 5);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let x: Vec<f32> = (0..tokens * cols).map(|_| rng.random_range(-2.0f32..2.0)).collect();
+        let mut quant_rows = vec![QuantRow::default(); tokens];
+        for (row, xr) in quant_rows.iter_mut().zip(x.chunks_exact(cols)) {
+            act_i8::quantize_row(xr, row);
+        }
+        let (mut blocks32, mut blocks256) = (BlockActs::default(), BlockActs::default());
+        blocks32.quantize(&x, cols);
+        blocks256.quantize(&x, cols);
+        let acts = Acts { x: &x, cols, rows: &quant_rows, blocks32: &blocks32, blocks256: &blocks256 };
+        for ty in TensorType::ALL {
+            let w = weights(ty, rows, cols, &mut rng);
+            let scalar = TypeTraits::on(KernelPath::Scalar, ty);
+            let want: Vec<u32> = (0..tokens)
+                .flat_map(|t| {
+                    let mut out = vec![0f32; rows];
+                    (scalar.dot_rows)(&scalar, &w, acts, t, 0.5, &mut out, 0);
+                    out.into_iter().map(f32::to_bits)
+                })
+                .collect();
+            for path in KernelPath::available() {
+                let tr = TypeTraits::on(path, ty);
+                let mut got = vec![0f32; tokens * rows];
+                (tr.dot_rows_x4)(&tr, &w, acts, 0, 0.5, &mut got, rows);
+                (tr.dot_rows)(&tr, &w, acts, 4, 0.5, &mut got[4 * rows..], 0);
+                assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want, "{ty} on {path:?}");
+            }
+        }
+    }
+
     #[test]
     fn offset_types_keep_m_at_one_place() {
         // The AVX2 kernel reads Q4_1's and Q5_1's `m` at one offset.
-        assert_eq!(std::mem::offset_of!(BlockQ4_1, m), std::mem::offset_of!(BlockQ5_1, m));
+        assert_eq!(offset_of!(BlockQ4_1, m), offset_of!(BlockQ5_1, m));
     }
 }
