@@ -1,4 +1,7 @@
 //! bitnet-tui: a terminal chat that runs BitNet b1.58 and small llama-family GGUF models on the CPU.
+//!
+//! `unsafe` is allowed only under `kernels/` (SIMD intrinsics and the file mapping).
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;

@@ -1,9 +1,6 @@
 //! An open GGUF file: the bytes (mapped, or owned for in-memory files), the parsed header, and
 //! typed access to metadata and tensors, every miss naming the file and the key or tensor.
 
-use std::fs::File;
-use std::path::Path;
-
 use memmap2::Mmap;
 
 use super::error::{GgufError, GgufErrorKind, Result};
@@ -30,13 +27,10 @@ impl std::fmt::Debug for GgufFile {
 }
 
 impl GgufFile {
-    /// Maps and parses `path`. Tensor data are not read (no page of them is touched).
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let io_err = |e: std::io::Error| GgufError::new(&name, GgufErrorKind::Io(e.to_string()));
-        let file = File::open(path).map_err(io_err)?;
-        let map = crate::kernels::mmap::map_readonly(&file).map_err(io_err)?;
+    /// Parses a mapped file; `name` labels it in errors. [`GgufFile::open`] maps a path and calls
+    /// this: mapping is `unsafe`, so it lives in `kernels::mmap` with the crate's other `unsafe`.
+    pub fn from_map(name: impl Into<String>, map: Mmap) -> Result<Self> {
+        let name = name.into();
         let header = parse_header(&name, &map)?;
         Ok(Self { name, bytes: Bytes::Mapped(map), header })
     }

@@ -3,7 +3,7 @@
 //! m = max(1e-5, max|x|) in double; s = (float)(127/m); q = clamp(round_half_even(x·s), −128, 127)
 //! with x·s in float; also Σq. A BitLinear output is then `((acc − Σq) / s) · scale_w` in float.
 
-use super::dispatch::{active, KernelPath};
+use super::dispatch::KernelPath;
 
 /// One quantized activation row.
 #[derive(Debug, Clone, Default)]
@@ -49,10 +49,6 @@ pub struct Rescale4 {
 }
 
 impl Rescale4 {
-    pub fn new(rows: [&QuantRow; 4]) -> Self {
-        Self::new_on(active(), rows)
-    }
-
     pub fn new_on(path: KernelPath, rows: [&QuantRow; 4]) -> Self {
         Self { path, sums: rows.map(|r| r.sum as f32), scales: rows.map(|r| r.scale) }
     }

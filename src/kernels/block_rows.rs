@@ -8,7 +8,7 @@
 use crate::gguf::TensorType;
 
 use super::act_q8::{ActBlocks, QK_K};
-use super::dispatch::{active, KernelPath};
+use super::dispatch::KernelPath;
 use super::{block_dot, tq_dot};
 
 /// Bytes of one weight row whose activations are `a`.
@@ -30,12 +30,8 @@ fn dot_ref(ty: TensorType, w: &[u8], a: ActBlocks) -> f32 {
 }
 
 /// `out[i] = scale · Σ w_i·x` for consecutive rows `w` (each `a.q.len()` weights) against one
-/// quantized activation row. One call covers many rows, so dispatch costs nothing per row.
-pub fn dot_rows(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
-    dot_rows_on(active(), ty, w, a, scale, out)
-}
-
-/// [`dot_rows`] on a given path (tests and benchmarks call each path directly).
+/// quantized activation row, on `path`. One call covers many rows, so dispatch costs nothing per
+/// row; the type table calls it on the active path, tests on each.
 pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &mut [f32]) {
     let row_bytes = row_bytes(ty, a);
     assert!(w.len() >= out.len() * row_bytes, "{} rows of {row_bytes} bytes", out.len());
@@ -51,12 +47,8 @@ pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, sca
 }
 
 /// Four activation rows at once (prefill): `out[k·stride + i] = scale · Σ w_i·x_k` (token-major,
-/// like a batch's output), equal bit for bit to four [`dot_rows`] calls; each weight block is
+/// like a batch's output), equal bit for bit to four [`dot_rows_on`] calls; each weight block is
 /// unpacked once for the four tokens.
-pub fn dot_rows_x4(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
-    dot_rows_x4_on(active(), ty, w, a, scale, out, stride)
-}
-
 pub fn dot_rows_x4_on(
     path: KernelPath,
     ty: TensorType,
@@ -103,7 +95,7 @@ pub(crate) mod testing {
     use crate::kernels::act_q8::BlockActs;
     use crate::kernels::dequant::dequantize_row;
 
-    /// Asserts that [`dot_rows`] of the row `w` with `x` quantized in blocks of `N` is within the
+    /// Asserts that [`dot_rows_on`] of the row `w` with `x` quantized in blocks of `N` is within the
     /// activations' rounding of the exact dot of the dequantized weights: each activation moves by
     /// at most half a step, max|x|/254.
     pub fn assert_near_dequantized<const N: usize>(ty: TensorType, w: &[u8], x: &[f32]) {
@@ -116,7 +108,7 @@ pub(crate) mod testing {
         let abs_w: f64 = wf.iter().map(|&v| v.abs() as f64).sum();
         let max_x = x.iter().fold(0f32, |m, v| m.max(v.abs())) as f64;
         let mut got = [0f32];
-        dot_rows(ty, w, acts.row(0), 1.0, &mut got);
+        dot_rows_on(crate::kernels::dispatch::active(), ty, w, acts.row(0), 1.0, &mut got);
         let (got, bound) = (got[0] as f64, abs_w * max_x / 254.0 + norm * 1e-6);
         assert!((got - exact).abs() <= bound, "{ty:?}: {got} vs {exact} (bound {bound})");
     }

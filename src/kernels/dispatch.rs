@@ -1,5 +1,6 @@
 //! Which SIMD path the kernels take: detected once at run time, or forced with
-//! `BITNET_TUI_KERNEL=scalar|avx2|avx512|neon` (for tests and benchmarks).
+//! `BITNET_TUI_KERNEL=scalar|avx2|avx512` (for tests and benchmarks). There are no ARM SIMD
+//! kernels: on aarch64 every kernel runs the scalar reference, and `neon` is refused by name.
 
 use std::sync::OnceLock;
 
@@ -12,8 +13,6 @@ pub enum KernelPath {
     Avx2,
     /// x86-64 AVX-512 F/BW/VL + VNNI (plus the AVX2 set).
     Avx512,
-    /// aarch64 NEON.
-    Neon,
 }
 
 impl KernelPath {
@@ -22,7 +21,6 @@ impl KernelPath {
             Self::Scalar => "scalar",
             Self::Avx2 => "avx2",
             Self::Avx512 => "avx512",
-            Self::Neon => "neon",
         }
     }
 
@@ -42,8 +40,6 @@ impl KernelPath {
                     && is_x86_feature_detected!("avx512vl")
                     && is_x86_feature_detected!("avx512vnni")
             }
-            #[cfg(target_arch = "aarch64")]
-            Self::Neon => std::arch::is_aarch64_feature_detected!("neon"),
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -51,11 +47,14 @@ impl KernelPath {
 
     /// Every path this machine can run, best last.
     pub fn available() -> Vec<KernelPath> {
-        [Self::Scalar, Self::Neon, Self::Avx2, Self::Avx512].into_iter().filter(|p| p.supported()).collect()
+        Self::ALL.into_iter().filter(|p| p.supported()).collect()
     }
 
+    /// Every path, in the order of [`KernelPath::available`].
+    const ALL: [KernelPath; 3] = [Self::Scalar, Self::Avx2, Self::Avx512];
+
     fn parse(s: &str) -> Option<Self> {
-        [Self::Scalar, Self::Avx2, Self::Avx512, Self::Neon].into_iter().find(|p| p.name() == s)
+        Self::ALL.into_iter().find(|p| p.name() == s)
     }
 }
 
@@ -75,9 +74,13 @@ pub fn active() -> KernelPath {
                     );
                     best
                 }
+                None if name == "neon" => {
+                    tracing::warn!("BITNET_TUI_KERNEL=neon: this build has no NEON kernels; using {}", best.name());
+                    best
+                }
                 None => {
                     tracing::warn!(
-                        "BITNET_TUI_KERNEL={name:?} is not one of scalar, avx2, avx512, neon; using {}",
+                        "BITNET_TUI_KERNEL={name:?} is not one of scalar, avx2, avx512; using {}",
                         best.name()
                     );
                     best

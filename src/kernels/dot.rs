@@ -100,11 +100,11 @@ pub fn axpy_f16_ref(y: &mut [f32], alpha: f32, x: &[f16]) {
     }
 }
 
-/// Σ a·b. Panics if the lengths differ.
-pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+/// Σ a·b on `path` (the type table's float rows). Panics if the lengths differ.
+pub fn dot_f32_on(path: KernelPath, a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     #[cfg(target_arch = "x86_64")]
-    if matches!(active(), KernelPath::Avx2 | KernelPath::Avx512) {
+    if matches!(path, KernelPath::Avx2 | KernelPath::Avx512) {
         return super::x86::avx2::dot_f32(a, b);
     }
     dot_f32_ref(a, b)
@@ -120,11 +120,11 @@ pub fn dot_f16(a: &[f16], b: &[f16]) -> f32 {
     dot_f16_ref(a, b)
 }
 
-/// Σ a·b with `b` in f16. Panics if the lengths differ.
-pub fn dot_f32_f16(a: &[f32], b: &[f16]) -> f32 {
+/// Σ a·b with `b` in f16, on `path` (the type table's F16 rows). Panics if the lengths differ.
+pub fn dot_f32_f16_on(path: KernelPath, a: &[f32], b: &[f16]) -> f32 {
     assert_eq!(a.len(), b.len());
     #[cfg(target_arch = "x86_64")]
-    if matches!(active(), KernelPath::Avx2 | KernelPath::Avx512) {
+    if matches!(path, KernelPath::Avx2 | KernelPath::Avx512) {
         return super::x86::avx2::dot_f32_f16(a, b);
     }
     dot_f32_f16_ref(a, b)
@@ -157,7 +157,7 @@ mod tests {
 
     proptest! {
         /// Lengths up to 300 cover whole 32-element steps, the 8-element steps after them and
-        /// every tail length; the active path (the best this CPU has) must equal the reference.
+        /// every tail length; each SIMD path (the f32 dots on every path, the others on the active one) must equal the reference.
         #[test]
         fn active_path_equals_the_reference(v in proptest::collection::vec(-4.0f32..4.0, 0..300), shift in 0usize..7) {
             let a = &v[..];
@@ -170,9 +170,11 @@ mod tests {
             let exact: f64 = a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum();
             let magnitude: f64 = a.iter().zip(b).map(|(&x, &y)| (x as f64 * y as f64).abs()).sum();
             prop_assert!((dot_f32_ref(a, b) as f64 - exact).abs() <= 1e-5 * magnitude.max(1.0));
-            prop_assert_eq!(dot_f32(a, b).to_bits(), dot_f32_ref(a, b).to_bits());
+            for path in KernelPath::available() {
+                prop_assert_eq!(dot_f32_on(path, a, b).to_bits(), dot_f32_ref(a, b).to_bits());
+                prop_assert_eq!(dot_f32_f16_on(path, a, b16).to_bits(), dot_f32_f16_ref(a, b16).to_bits());
+            }
             prop_assert_eq!(dot_f16(a16, b16).to_bits(), dot_f16_ref(a16, b16).to_bits());
-            prop_assert_eq!(dot_f32_f16(a, b16).to_bits(), dot_f32_f16_ref(a, b16).to_bits());
             let mut y1 = b.to_vec();
             let mut y2 = b.to_vec();
             axpy_f16(&mut y1, 0.75, a16);

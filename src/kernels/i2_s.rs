@@ -8,8 +8,10 @@
 //! after the `n/4` packed bytes, in a 32-byte trailer; the weight is `scale · (c − 1)`.
 //! Matches `quantize_i2_s` / the x86 I2_S GEMV of bitnet.cpp (BN@765741d:src/ggml-bitnet-mad.cpp).
 
+use super::block_layout::BlockI2S;
+
 /// Bytes of one 128-element block.
-pub const BLOCK_BYTES: usize = 32;
+pub const BLOCK_BYTES: usize = size_of::<BlockI2S>();
 /// Elements per block.
 pub const BLOCK_ELEMS: usize = 128;
 

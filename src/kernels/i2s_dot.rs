@@ -1,15 +1,34 @@
-//! I2_S × int8 row dot products, dispatched to the active kernel path. The integer result is
-//! exact on every path, so each SIMD kernel must equal [`i2_s::dot_codes_ref`] bit for bit.
+//! I2_S × int8 row dot products on a kernel path. The integer result is exact on every path, so
+//! each SIMD kernel must equal [`i2_s::dot_codes_ref`] bit for bit.
 
-use super::dispatch::{active, KernelPath};
+use super::act_i8::{rescale, QuantRow, Rescale4};
+use super::block_rows::each_row;
+use super::dispatch::KernelPath;
 use super::i2_s;
 
-/// Σ code·q over one row of packed I2_S codes (`q.len()` = elements of the row).
-pub fn dot_codes(packed: &[u8], q: &[i8]) -> i32 {
-    dot_codes_on(active(), packed, q)
+/// `out[i] = scale · Σ w_i·x` for consecutive rows of `row_bytes` in `w` (one per output) against
+/// one int8 activation row: BitNet's BitLinear output.
+pub fn dot_rows_on(path: KernelPath, w: &[u8], row_bytes: usize, a: &QuantRow, scale: f32, out: &mut [f32]) {
+    let rows = w.len() / row_bytes;
+    each_row(w, row_bytes, rows, out, 1, |row| [rescale(dot_codes_on(path, row, &a.q), a, scale)]);
 }
 
-/// [`dot_codes`] on a given path (tests and benchmarks call each path directly).
+/// [`dot_rows_on`] for four activation rows, token-major: `out[k·stride + i]`.
+pub fn dot_rows_x4_on(
+    path: KernelPath,
+    w: &[u8],
+    row_bytes: usize,
+    a: [&QuantRow; 4],
+    scale: f32,
+    out: &mut [f32],
+    stride: usize,
+) {
+    let rescale = Rescale4::new_on(path, a);
+    let q = [&a[0].q[..], &a[1].q[..], &a[2].q[..], &a[3].q[..]];
+    each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| rescale.apply(dot_codes_x4_on(path, row, q), scale));
+}
+
+/// Σ code·q over one row of packed I2_S codes (`q.len()` = elements of the row).
 pub fn dot_codes_on(path: KernelPath, packed: &[u8], q: &[i8]) -> i32 {
     match path {
         #[cfg(target_arch = "x86_64")]
@@ -21,10 +40,6 @@ pub fn dot_codes_on(path: KernelPath, packed: &[u8], q: &[i8]) -> i32 {
 }
 
 /// The same row against four activation rows at once: each weight block is unpacked once.
-pub fn dot_codes_x4(packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
-    dot_codes_x4_on(active(), packed, q)
-}
-
 pub fn dot_codes_x4_on(path: KernelPath, packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
     match path {
         #[cfg(target_arch = "x86_64")]

@@ -1,10 +1,26 @@
-//! Read-only file mapping. Mapping is the one `unsafe` operation outside the SIMD kernels; it
-//! lives here so that every `unsafe` in the crate stays under `src/kernels/`.
+//! Read-only file mapping, and [`GgufFile::open`], which maps a model. Mapping is the one `unsafe`
+//! operation outside the SIMD kernels; it lives here so that every `unsafe` in the crate stays
+//! under `src/kernels/` (the GGUF reader itself only parses bytes).
 
 use std::fs::File;
 use std::io;
+use std::path::Path;
 
 use memmap2::{Mmap, MmapOptions};
+
+use crate::gguf::{GgufError, GgufErrorKind, GgufFile};
+
+impl GgufFile {
+    /// Maps and parses `path`. Tensor data are not read (no page of them is touched).
+    pub fn open(path: impl AsRef<Path>) -> crate::gguf::Result<Self> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let io_err = |e: io::Error| GgufError::new(&name, GgufErrorKind::Io(e.to_string()));
+        let file = File::open(path).map_err(io_err)?;
+        let map = map_readonly(&file).map_err(io_err)?;
+        GgufFile::from_map(name, map)
+    }
+}
 
 /// Maps `file` read-only.
 pub fn map_readonly(file: &File) -> io::Result<Mmap> {

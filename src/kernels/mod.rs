@@ -1,11 +1,13 @@
 //! Compute kernels: a scalar reference for every tensor type, and SIMD paths beside them.
 //!
-//! All of the crate's `unsafe` lives under this folder.
+//! All of the crate's `unsafe` lives under this folder (the crate root denies it elsewhere).
+#![allow(unsafe_code)]
 
 pub mod act_i8;
 pub mod act_q8;
 pub mod attn;
 pub mod block_dot;
+pub mod block_layout;
 pub mod block_rows;
 pub mod dequant;
 pub mod dispatch;
@@ -25,5 +27,6 @@ pub mod softmax;
 pub mod tq1_0;
 pub mod tq2_0;
 pub mod tq_dot;
+pub mod types;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;

@@ -2,10 +2,11 @@
 //! low nibbles, 16..32 in the high ones). Q4_0 (4.5 bpw): `d`, value = (q − 8)·d. Q4_1 (5 bpw):
 //! `d`, `m`, value = q·d + m. Matches ggml's `dequantize_row_q4_0` / `_q4_1`.
 
+use super::block_layout::{BlockQ4_0, BlockQ4_1};
 use super::float::f16_at;
 
-pub const Q4_0_BYTES: usize = 18;
-pub const Q4_1_BYTES: usize = 20;
+pub const Q4_0_BYTES: usize = size_of::<BlockQ4_0>();
+pub const Q4_1_BYTES: usize = size_of::<BlockQ4_1>();
 
 /// Σ q·a over one block's 32 unsigned nibbles (`qs`: 16 bytes) and 32 int8 activations.
 fn nibble_dot(qs: &[u8], a: &[i8]) -> i32 {

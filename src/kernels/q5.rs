@@ -2,10 +2,11 @@
 //! plus a 32-bit mask `qh` holding bit 4 of element j at bit j. Q5_0 (5.5 bpw): value =
 //! (q − 16)·d. Q5_1 (6 bpw): value = q·d + m. Matches ggml's `dequantize_row_q5_0` / `_q5_1`.
 
+use super::block_layout::{BlockQ5_0, BlockQ5_1};
 use super::float::f16_at;
 
-pub const Q5_0_BYTES: usize = 22;
-pub const Q5_1_BYTES: usize = 24;
+pub const Q5_0_BYTES: usize = size_of::<BlockQ5_0>();
+pub const Q5_1_BYTES: usize = size_of::<BlockQ5_1>();
 
 /// The 5-bit values of one block: `qh` is the high-bit mask, `qs` the 16 nibble bytes.
 fn q5_values(qh: [u8; 4], qs: &[u8]) -> [u8; 32] {

@@ -5,15 +5,16 @@
 use half::f16;
 
 use super::act_i8::round_half_even;
+use super::block_layout::BlockQ6K;
 use super::float::f16_at;
 
-pub const Q6_K_BYTES: usize = 210;
+pub const Q6_K_BYTES: usize = size_of::<BlockQ6K>();
 /// Weights per super-block.
 pub const Q6_K_WEIGHTS: usize = 256;
 /// Where the super-block's parts start.
-const QH_AT: usize = 128;
-const SCALES_AT: usize = 192;
-const D_AT: usize = 208;
+const QH_AT: usize = std::mem::offset_of!(BlockQ6K, qh);
+const SCALES_AT: usize = std::mem::offset_of!(BlockQ6K, scales);
+const D_AT: usize = std::mem::offset_of!(BlockQ6K, d);
 
 /// The super-block's scale `d`.
 pub fn super_scale(block: &[u8]) -> f32 {

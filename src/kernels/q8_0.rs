@@ -1,8 +1,9 @@
 //! Q8_0 (8.5 bpw): 32 weights per block, f16 `d` then 32 i8 values; value = q·d.
 
+use super::block_layout::BlockQ8_0;
 use super::float::f16_at;
 
-pub const Q8_0_BYTES: usize = 34;
+pub const Q8_0_BYTES: usize = size_of::<BlockQ8_0>();
 
 /// Σ q·a over one Q8_0 block and 32 int8 activations.
 pub fn block_isum_q8_0(w: &[u8], a: &[i8]) -> i32 {

@@ -4,9 +4,10 @@
 //! n·32 + m for digit n; qs[32..48] give 160 + n·16 + m; qh[j] gives 240 + n·4 + j.
 //! Weight = (digit − 1)·d. Matches ggml's `dequantize_row_tq1_0`.
 
+use super::block_layout::BlockTQ1_0;
 use super::float::f16_at;
 
-pub const BLOCK_BYTES: usize = 54;
+pub const BLOCK_BYTES: usize = size_of::<BlockTQ1_0>();
 const POW3: [u8; 6] = [1, 3, 9, 27, 81, 243];
 
 #[inline]

@@ -3,9 +3,10 @@
 //! bits 1:0, 3:2, 5:4, 7:6 (LSB first, unlike I2_S). Weight = (code − 1)·d. Matches ggml's
 //! `dequantize_row_tq2_0`.
 
+use super::block_layout::BlockTQ2_0;
 use super::float::f16_at;
 
-pub const BLOCK_BYTES: usize = 66;
+pub const BLOCK_BYTES: usize = size_of::<BlockTQ2_0>();
 
 /// The codes (0..=2) of one block in element order.
 pub fn block_codes(block: &[u8]) -> [u8; 256] {

@@ -1,27 +1,19 @@
-//! `y = W·x` for a batch of activation rows, dispatched on the weight type:
-//! I2_S takes per-token int8 activations and an exact integer dot (spec D); Q4_0, Q4_1, Q5_0,
-//! Q5_1, Q8_0 and Q6_K take int8 activations in blocks of 32, TQ1_0 and TQ2_0 in blocks of 256,
-//! and integer block dots (as ggml does; [`block_rows`]), each quantized form made once for the
-//! products that share an input; every other type is dequantized a tile of rows at a time and
-//! multiplied in f32 (F16 rows of a single token are dotted straight from the mmap). A batch is
-//! split into chunks of tokens, one thread each, which write their own rows of the output; inside
-//! a chunk, tiles of weight rows stay in cache while the chunk's tokens pass over them. A single
-//! token splits the output rows over the spin pool.
+//! `y = W·x` for a batch of activation rows, through the weight type's row of the type table
+//! ([`traits`]): the input is quantized once to the row's activation format (per-row int8 for
+//! I2_S, int8 blocks of 32 or 256 for the block and ternary types, f32 as it is for float types),
+//! each form made once for the products that share an input, and the row's dot functions do the
+//! rest. A batch is split into chunks of tokens, one thread each, which write their own rows of
+//! the output; inside a chunk, tiles of weight rows stay in cache while the chunk's tokens pass
+//! over them. A single token splits the output rows over the spin pool.
 
-use std::cell::RefCell;
 use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::gguf::TensorType;
-use crate::kernels::act_i8::{self, QuantRow, Rescale4};
+use crate::kernels::act_i8::{self, QuantRow};
 use crate::kernels::act_q8::{BlockActs, BLOCK, QK_K};
-use crate::kernels::block_dot;
-use crate::kernels::block_rows;
-use crate::kernels::dot::{dot_f32, dot_f32_f16, f16_slice};
-use crate::kernels::i2s_dot::{dot_codes, dot_codes_x4};
 use crate::kernels::pool::SpinPool;
-use crate::kernels::tq_dot;
+use crate::kernels::types::{traits, ActFormat, Acts, TypeTraits};
 
 use super::ops::PARALLEL_ROWS;
 use super::weights::Linear;
@@ -29,11 +21,11 @@ use super::weights::Linear;
 /// Reused buffers for quantized activations.
 #[derive(Debug, Default)]
 pub struct ActScratch {
-    /// Per-row int8 (I2_S, the int8 LM head).
+    /// [`ActFormat::RowInt8`] (also the int8 LM head's input).
     rows: Vec<QuantRow>,
-    /// Int8 in blocks of 32 (the [`block_dot`] types).
+    /// [`ActFormat::Blocks32`].
     blocks: BlockActs<BLOCK>,
-    /// Int8 in blocks of 256 (TQ1_0, TQ2_0).
+    /// [`ActFormat::Blocks256`].
     tq_blocks: BlockActs<QK_K>,
     /// Per-granule output tiles of a batch whose weight rows are split over the threads.
     row_tiles: Vec<f32>,
@@ -59,21 +51,26 @@ impl ActScratch {
     /// Quantizes the input of a product in the form its type needs, unless the caller said the
     /// input is unchanged and that form is made; every product consumes the mark, so it never
     /// outlives the call it was meant for.
-    fn prepare(&mut self, lin: &Linear, x: &[f32]) {
+    fn prepare(&mut self, act: ActFormat, x: &[f32], cols: usize) {
         if !std::mem::take(&mut self.reuse) {
             self.rows_ready = false;
             self.blocks_ready = false;
             self.tq_blocks_ready = false;
         }
-        if lin.ty == TensorType::I2S && !self.rows_ready {
-            self.quantize(x, lin.cols);
-            self.rows_ready = true;
-        } else if block_dot::supports(lin.ty) && !self.blocks_ready {
-            self.blocks.quantize(x, lin.cols);
-            self.blocks_ready = true;
-        } else if tq_dot::supports(lin.ty) && !self.tq_blocks_ready {
-            self.tq_blocks.quantize(x, lin.cols);
-            self.tq_blocks_ready = true;
+        match act {
+            ActFormat::RowInt8 if !self.rows_ready => {
+                self.quantize(x, cols);
+                self.rows_ready = true;
+            }
+            ActFormat::Blocks32 if !self.blocks_ready => {
+                self.blocks.quantize(x, cols);
+                self.blocks_ready = true;
+            }
+            ActFormat::Blocks256 if !self.tq_blocks_ready => {
+                self.tq_blocks.quantize(x, cols);
+                self.tq_blocks_ready = true;
+            }
+            _ => {}
         }
     }
 
@@ -88,28 +85,16 @@ impl ActScratch {
     }
 }
 
-thread_local! {
-    /// Dequantized weight rows of a float product on this thread, kept between calls so the
-    /// forward pass allocates nothing per token.
-    static DEQUANT: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+/// Weight rows per tile, so that a tile stays in L2 while every group of four tokens passes over
+/// it: 64 rows of 6912 I2_S codes are 110 KB; 64 rows of 1536 weights in Q8_0 are 104 KB, of
+/// 2560 in Q6_K (a BitNet 2B LM head) 134 KB, of 6912 in TQ2_0 114 KB; 16 float rows of 1536 are
+/// 98 KB at most in f32 for SmolLM2-sized models.
+fn tile_rows(act: ActFormat) -> usize {
+    match act {
+        ActFormat::F32 => 16,
+        ActFormat::RowInt8 | ActFormat::Blocks32 | ActFormat::Blocks256 => 64,
+    }
 }
-
-/// Runs `f` with this thread's dequantization buffer sized to `len`.
-fn with_dequant_buffer<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-    DEQUANT.with_borrow_mut(|w| {
-        w.resize(len, 0.0);
-        f(&mut w[..len])
-    })
-}
-
-/// I2_S rows per tile: 64 rows of 6912 codes are 110 KB, which stays in L2 while every group of
-/// four tokens passes over it.
-const I2S_TILE_ROWS: usize = 64;
-/// Block-int8 rows per tile: 64 rows of 1536 weights in Q8_0 are 104 KB, of 2560 in Q6_K (a
-/// BitNet 2B LM head) 134 KB, of 6912 in TQ2_0 114 KB, within L2.
-const BLOCK_TILE_ROWS: usize = 64;
-/// Dequantized f32 rows per tile (16 × 1536 × 4 B = 98 KB at most for SmolLM2-sized models).
-const F32_TILE_ROWS: usize = 16;
 
 /// Batches below this many tokens split the weight rows over the threads, so the weights are
 /// read from memory once (decode steps of several sequences are memory-bound); larger batches
@@ -127,10 +112,14 @@ const ROW_GRANULE: usize = 16;
 pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &mut ActScratch, pool: &SpinPool) {
     let n = x.len() / lin.cols;
     debug_assert_eq!(out.len(), n * lin.rows);
-    scratch.prepare(lin, x);
+    let traits = traits(lin.ty);
+    scratch.prepare(traits.act, x, lin.cols);
     let rows = lin.rows;
     let mut row_tiles = std::mem::take(&mut scratch.row_tiles);
-    let product = Product { lin, weights: &file[lin.bytes.clone()], file, x, acts: scratch };
+    let acts =
+        Acts { x, cols: lin.cols, rows: &scratch.rows, blocks32: &scratch.blocks, blocks256: &scratch.tq_blocks };
+    let product =
+        Product { traits, row_bytes: lin.row_bytes(), scale: lin.out_scale, weights: &file[lin.bytes.clone()], acts };
     if n == 1 {
         pool.for_each_chunk(out, ROW_GRANULE, |start, chunk| product.tile(0..1, start..start + chunk.len(), chunk, 0));
     } else if n < ROW_SPLIT_TOKENS {
@@ -152,11 +141,7 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
             }
         }
     } else {
-        let tile_rows = match lin.ty {
-            TensorType::I2S => I2S_TILE_ROWS,
-            ty if block_dot::supports(ty) || tq_dot::supports(ty) => BLOCK_TILE_ROWS,
-            _ => F32_TILE_ROWS,
-        };
+        let tile_rows = tile_rows(traits.act);
         par_token_chunks(n, rows, out, |tokens, out| {
             // The tile's weights stay in cache while the chunk's tokens pass over them.
             for tile in tiles(0..rows, tile_rows) {
@@ -168,89 +153,29 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
     scratch.row_tiles = row_tiles;
 }
 
-/// One matrix product's inputs: the weights, and the input in the form their type takes.
+/// One matrix product's inputs: the weights, their type's row, and the input in every form.
 #[derive(Clone, Copy)]
 struct Product<'a> {
-    lin: &'a Linear,
+    traits: &'static TypeTraits,
+    row_bytes: usize,
+    scale: f32,
     weights: &'a [u8],
-    file: &'a [u8],
-    x: &'a [f32],
-    acts: &'a ActScratch,
+    acts: Acts<'a>,
 }
 
 impl Product<'_> {
     /// `out[(t − tokens.start)·stride + (r − rows.start)]` for the tokens and weight rows given;
     /// groups of four tokens unpack each weight block once for all four.
     fn tile(&self, tokens: Range<usize>, rows: Range<usize>, out: &mut [f32], stride: usize) {
-        let (lin, k, scale, row_bytes) = (self.lin, self.lin.cols, self.lin.out_scale, self.lin.row_bytes());
-        let row = |r: usize| &self.weights[r * row_bytes..(r + 1) * row_bytes];
+        let tr = self.traits;
+        let w = &self.weights[rows.start * self.row_bytes..rows.end * self.row_bytes];
         let quads = tokens.start + (tokens.len() - tokens.len() % 4);
         let at = |t: usize| (t - tokens.start) * stride;
-        match lin.ty {
-            TensorType::I2S => {
-                let acts = &self.acts.rows;
-                for t in (tokens.start..quads).step_by(4) {
-                    let a = &acts[t..t + 4];
-                    let rescale = Rescale4::new([&a[0], &a[1], &a[2], &a[3]]);
-                    for r in rows.clone() {
-                        let y = rescale.apply(dot_codes_x4(row(r), [&a[0].q, &a[1].q, &a[2].q, &a[3].q]), scale);
-                        for (i, y) in y.into_iter().enumerate() {
-                            out[at(t + i) + r - rows.start] = y;
-                        }
-                    }
-                }
-                for t in quads..tokens.end {
-                    let a = &acts[t];
-                    for r in rows.clone() {
-                        out[at(t) + r - rows.start] = act_i8::rescale(dot_codes(row(r), &a.q), a, scale);
-                    }
-                }
-            }
-            ty if block_dot::supports(ty) => self.block_tile(&self.acts.blocks, tokens, rows, out, stride),
-            ty if tq_dot::supports(ty) => self.block_tile(&self.acts.tq_blocks, tokens, rows, out, stride),
-            // F16 rows are dotted straight from the mmap.
-            TensorType::F16 => {
-                for t in tokens.clone() {
-                    let x = &self.x[t * k..(t + 1) * k];
-                    for r in rows.clone() {
-                        out[at(t) + r - rows.start] = dot_f32_f16(x, f16_slice(row(r))) * scale;
-                    }
-                }
-            }
-            _ => with_dequant_buffer(rows.len() * k, |w| {
-                for (r, wr) in rows.clone().zip(w.chunks_exact_mut(k)) {
-                    lin.dequantize_row(self.file, r, wr);
-                }
-                for t in tokens.clone() {
-                    let x = &self.x[t * k..(t + 1) * k];
-                    for (r, wr) in rows.clone().zip(w.chunks_exact(k)) {
-                        out[at(t) + r - rows.start] = dot_f32(x, wr) * scale;
-                    }
-                }
-            }),
-        }
-    }
-
-    /// [`Product::tile`] through the integer block kernels, with `acts` holding the batch's
-    /// quantized rows.
-    fn block_tile<const N: usize>(
-        &self,
-        acts: &BlockActs<N>,
-        tokens: Range<usize>,
-        rows: Range<usize>,
-        out: &mut [f32],
-        stride: usize,
-    ) {
-        let (ty, row_bytes, scale) = (self.lin.ty, self.lin.row_bytes(), self.lin.out_scale);
-        let w = &self.weights[rows.start * row_bytes..rows.end * row_bytes];
-        let quads = tokens.start + (tokens.len() - tokens.len() % 4);
         for t in (tokens.start..quads).step_by(4) {
-            let a = [t, t + 1, t + 2, t + 3].map(|t| acts.row(t));
-            block_rows::dot_rows_x4(ty, w, a, scale, &mut out[(t - tokens.start) * stride..], stride);
+            (tr.dot_rows_x4)(tr, w, self.acts, t, self.scale, &mut out[at(t)..], stride);
         }
         for t in quads..tokens.end {
-            let at = (t - tokens.start) * stride;
-            block_rows::dot_rows(ty, w, acts.row(t), scale, &mut out[at..at + rows.len()]);
+            (tr.dot_rows)(tr, w, self.acts, t, self.scale, &mut out[at(t)..at(t) + rows.len()], stride);
         }
     }
 }

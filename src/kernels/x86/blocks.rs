@@ -12,14 +12,16 @@ use std::arch::x86_64::*;
 use crate::gguf::TensorType;
 use crate::kernels::act_q8::{ActBlocks, BLOCK};
 use crate::kernels::block_dot::{block_bytes, row_bytes, sum_partials};
+use crate::kernels::block_layout::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8_0};
 use crate::kernels::q6_k::{super_scale, Q6_K_BYTES};
 
-const Q8_0: u8 = 0;
-const Q4_0: u8 = 1;
-const Q4_1: u8 = 2;
-const Q5_0: u8 = 3;
-const Q5_1: u8 = 4;
-const Q6K: u8 = 5;
+// The kernels' const-generic `KIND` is the type's own discriminant: one numbering of the types.
+const Q8_0: u8 = TensorType::Q8_0 as u8;
+const Q4_0: u8 = TensorType::Q4_0 as u8;
+const Q4_1: u8 = TensorType::Q4_1 as u8;
+const Q5_0: u8 = TensorType::Q5_0 as u8;
+const Q5_1: u8 = TensorType::Q5_1 as u8;
+const Q6K: u8 = TensorType::Q6K as u8;
 
 /// Calls `f::<KIND>(args)` for the kind of `ty`.
 macro_rules! by_kind {
@@ -71,24 +73,29 @@ unsafe fn unpack<const KIND: u8>(w: *const u8) -> Unpacked {
     // SAFETY: the caller guarantees the block is readable.
     unsafe {
         if KIND == Q8_0 {
-            let wv = _mm256_loadu_si256(w.add(2) as *const __m256i);
+            let wv = _mm256_loadu_si256(w.add(std::mem::offset_of!(BlockQ8_0, qs)) as *const __m256i);
             Unpacked { unsigned: _mm256_abs_epi8(wv), signs: wv, pair_scales: _mm256_set1_epi16(1) }
         } else {
             // Elements 0..16 in the low nibbles, 16..32 in the high ones; Q5 adds bit 4 of
             // element j from bit j of `qh`, which sits between the scales and the nibbles.
-            let header = match KIND {
-                Q4_0 => 2,
-                Q4_1 => 4,
-                Q5_0 => 6,
-                _ => 8,
+            let qs_at = match KIND {
+                Q4_0 => std::mem::offset_of!(BlockQ4_0, qs),
+                Q4_1 => std::mem::offset_of!(BlockQ4_1, qs),
+                Q5_0 => std::mem::offset_of!(BlockQ5_0, qs),
+                _ => std::mem::offset_of!(BlockQ5_1, qs),
             };
-            let qs = _mm_loadu_si128(w.add(header) as *const __m128i);
+            let qs = _mm_loadu_si128(w.add(qs_at) as *const __m128i);
             let mask = _mm_set1_epi8(0x0f);
             let lo = _mm_and_si128(qs, mask);
             let hi = _mm_and_si128(_mm_srli_epi16(qs, 4), mask);
             let mut q = _mm256_set_m128i(hi, lo);
             if KIND == Q5_0 || KIND == Q5_1 {
-                let qh = (w.add(header - 4) as *const i32).read_unaligned();
+                let qh_at = if KIND == Q5_0 {
+                    std::mem::offset_of!(BlockQ5_0, qh)
+                } else {
+                    std::mem::offset_of!(BlockQ5_1, qh)
+                };
+                let qh = (w.add(qh_at) as *const i32).read_unaligned();
                 q = _mm256_or_si256(q, _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
             }
             Unpacked { unsigned: q, signs: q, pair_scales: _mm256_set1_epi16(1) }
@@ -109,8 +116,8 @@ unsafe fn unpack_q6_k_half(block: *const u8, half: usize) -> [Unpacked; 4] {
     unsafe {
         let ql = block.add(64 * half);
         let (lo, hi) = (_mm256_loadu_si256(ql as *const __m256i), _mm256_loadu_si256(ql.add(32) as *const __m256i));
-        let qh = _mm256_loadu_si256(block.add(128 + 32 * half) as *const __m256i);
-        let scales = block.add(192 + 8 * half) as *const i8;
+        let qh = _mm256_loadu_si256(block.add(std::mem::offset_of!(BlockQ6K, qh) + 32 * half) as *const __m256i);
+        let scales = block.add(std::mem::offset_of!(BlockQ6K, scales) + 8 * half) as *const i8;
         let (nibble, top) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi8(0x30));
         // Quarter j: low or high nibbles of `lo` / `hi`, and bit pair j of `qh` moved to bits 4..6
         // (16-bit shifts; the mask drops what crosses from the neighbouring byte).
@@ -337,7 +344,11 @@ unsafe fn weight_group<const KIND: u8>(
         for (j, block) in blocks.iter_mut().enumerate().take(count) {
             *block = unpack::<KIND>(wp.add(j * bytes));
         }
-        let m = if has_offset(KIND) { f16x4(wp.add(2), bytes, count) } else { _mm_setzero_ps() };
+        let m = if has_offset(KIND) {
+            f16x4(wp.add(std::mem::offset_of!(BlockQ4_1, m)), bytes, count)
+        } else {
+            _mm_setzero_ps()
+        };
         (blocks, (f16x4(wp, bytes, count), m))
     }
 }

@@ -21,8 +21,9 @@ use super::i2s::hsum_i32;
 /// One block's codes: vector i holds those of elements 32i..32i+32.
 type Codes = [__m256i; 8];
 
-const TQ1_0: u8 = 1;
-const TQ2_0: u8 = 2;
+// The const-generic `KIND` is the type's own discriminant: one numbering of the types.
+const TQ1_0: u8 = TensorType::TQ1_0 as u8;
+const TQ2_0: u8 = TensorType::TQ2_0 as u8;
 
 fn require_avx2() {
     assert!(
