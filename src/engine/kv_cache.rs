@@ -96,11 +96,6 @@ impl KvPool {
         self.len(seq) == 0
     }
 
-    /// Sequences alive.
-    pub fn sequences(&self) -> usize {
-        self.seqs.iter().flatten().count()
-    }
-
     /// Bytes the pool's slabs have allocated.
     pub fn bytes(&self) -> usize {
         let per_position = self.slabs * self.head_dim * 2 * std::mem::size_of::<f16>();
@@ -192,11 +187,6 @@ impl KvCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// Bytes allocated so far.
-    pub fn bytes(&self) -> usize {
-        self.pool.bytes()
-    }
 }
 
 #[cfg(test)]
@@ -245,7 +235,6 @@ mod tests {
         pool.truncate(a, 3);
         assert_eq!(pool.len(a), 3);
         pool.free(a);
-        assert_eq!(pool.sequences(), 1);
         assert_eq!(pool.alloc(), a, "a freed slot is reused");
     }
 }

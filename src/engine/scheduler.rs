@@ -79,11 +79,6 @@ impl Scheduler {
         self.running.is_empty() && self.waiting.is_empty()
     }
 
-    /// Requests running and waiting.
-    pub fn load(&self) -> (usize, usize) {
-        (self.running.len(), self.waiting.len())
-    }
-
     /// Queues a request; it starts at the next step with a free place.
     pub fn submit(&mut self, request: Request) {
         self.waiting.push_back(request);
