@@ -114,16 +114,20 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e).with_context(|| format!("reading {}", config_file.display())),
         };
-        Self::from_parts(&text, env, cli).with_context(|| format!("config file {}", config_file.display()))
+        Self::from_parts(&text, &config_file.display().to_string(), env, cli)
     }
 
+    /// `file_name` labels the errors found in `file_text` (and only those: a bad environment
+    /// variable is not the file's fault, which may not even exist).
     fn from_parts(
         file_text: &str,
+        file_name: &str,
         env: &dyn Fn(&str) -> Option<String>,
         cli: CliOverrides<'_>,
     ) -> anyhow::Result<Self> {
-        let file: FileConfig = toml::from_str(file_text)?;
-        let keymap = Keymap::with_overrides(file.keys.as_ref())?;
+        let in_file = || format!("config file {file_name}");
+        let file: FileConfig = toml::from_str(file_text).with_context(in_file)?;
+        let keymap = Keymap::with_overrides(file.keys.as_ref()).with_context(in_file)?;
         let env_num = |name: &str| -> anyhow::Result<Option<usize>> {
             env(name)
                 .map(|v| {
@@ -135,6 +139,7 @@ impl Settings {
         };
 
         let from_file = file.sampling.apply(SamplingParams::default());
+        from_file.validate().map_err(|why| anyhow::anyhow!("[sampling] {why}")).with_context(in_file)?;
 
         let load_defaults = LoadOptions::default();
         let load_base = LoadOptions {
@@ -146,7 +151,16 @@ impl Settings {
         };
 
         let max_tokens = cli.max_tokens.or(env_num(env::MAX_TOKENS)?).or(file.max_tokens).unwrap_or(DEFAULT_MAX_TOKENS);
-        anyhow::ensure!(max_tokens > 0, "`max_tokens` must be at least 1");
+        if max_tokens == 0 {
+            let source = if cli.max_tokens.is_some() {
+                "--max-tokens".to_string()
+            } else if env(env::MAX_TOKENS).is_some() {
+                format!("environment variable {}", env::MAX_TOKENS)
+            } else {
+                in_file()
+            };
+            anyhow::bail!("{source}: `max_tokens` must be at least 1");
+        }
 
         Ok(Self {
             cli_models: cli.models.to_vec(),
@@ -181,7 +195,7 @@ mod tests {
         max_tokens: Option<usize>,
     ) -> anyhow::Result<Settings> {
         let cli = CliOverrides { models: &[], sampling, load, max_tokens };
-        Settings::from_parts(text, env, cli)
+        Settings::from_parts(text, "config.toml", env, cli)
     }
 
     #[test]
@@ -229,9 +243,16 @@ mod tests {
         assert!(err("max_tokens = \"many\"\n").contains("max_tokens"));
         assert!(err("[keys.chat]\nsend = [\"ctrl+bogus\"]\n").contains("keys.chat.send"));
         assert!(err("max_tokens = 0\n").contains("max_tokens"));
+        assert!(err("[sampling]\ntop_p = 2.0\n").contains("top_p = 2"));
+        assert!(err("[sampling]\ntemperature = nan\n").contains("temperature = NaN"));
+        assert!(err("max_tokens = 0\n").contains("config.toml"));
+        // An environment variable's fault is not blamed on the file.
         let env = |name: &str| (name == env::CTX).then(|| "lots".to_string());
-        let e = resolve("", &env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err();
-        assert!(format!("{e:#}").contains(env::CTX));
+        let e = format!("{:#}", resolve("", &env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err());
+        assert!(e.contains(env::CTX) && !e.contains("config"), "{e}");
+        let env = |name: &str| (name == env::MAX_TOKENS).then(|| "0".to_string());
+        let e = format!("{:#}", resolve("", &env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err());
+        assert!(e.contains(env::MAX_TOKENS) && !e.contains("config"), "{e}");
     }
 
     #[test]

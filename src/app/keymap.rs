@@ -200,6 +200,12 @@ impl Keymap {
                 let key = format!("{path_prefix}{scope_name}.{action_name}");
                 let action = Action::from_name(action_name)
                     .ok_or_else(|| KeymapError { key: key.clone(), message: "unknown action".into() })?;
+                if keys.is_empty() {
+                    return Err(KeymapError {
+                        key,
+                        message: "an empty list leaves the action without a key; give at least one".into(),
+                    });
+                }
                 let combos = keys
                     .iter()
                     .map(|k| KeyCombo::parse(k))
@@ -230,17 +236,18 @@ impl Keymap {
     fn check_clashes(&self) -> Result<(), KeymapError> {
         let global = self.scopes.get(&Scope::Global);
         for (scope, entries) in &self.scopes {
-            let mut seen: Vec<(KeyCombo, Action)> = Vec::new();
+            let mut seen: Vec<(KeyCombo, Scope, Action)> = Vec::new();
             let global_entries = global.filter(|_| *scope != Scope::Global).into_iter().flatten();
-            for (action, keys) in entries.iter().chain(global_entries) {
+            let own = entries.iter().map(|entry| (*scope, entry));
+            for (from, (action, keys)) in own.chain(global_entries.map(|entry| (Scope::Global, entry))) {
                 for key in keys {
-                    if let Some((_, other)) = seen.iter().find(|(k, _)| k == key) {
+                    if let Some((_, other_scope, other)) = seen.iter().find(|(k, _, _)| k == key) {
                         return Err(KeymapError {
-                            key: format!("keys.{}.{action}", scope.name()),
-                            message: format!("{key} is already bound to `{other}`"),
+                            key: format!("keys.{}.{action}", from.name()),
+                            message: format!("{key} is also bound to keys.{}.{other}", other_scope.name()),
                         });
                     }
-                    seen.push((*key, *action));
+                    seen.push((*key, from, *action));
                 }
             }
         }
@@ -338,12 +345,18 @@ mod tests {
             ("[chat]\nsend = [\"ctrl+bogus\"]\n", "keys.chat.send"),
             ("[chatt]\nsend = [\"x\"]\n", "keys.chatt"),
             ("[chat]\nsend = [\"ctrl+r\"]\n", "keys.chat."),
-            ("[chat]\nsend = [\"f1\"]\n", "keys.chat."),
+            ("[chat]\nsend = []\n", "keys.chat.send"),
         ];
         for (text, key) in cases {
             let table: toml::Table = toml::from_str(text).unwrap();
             let err = Keymap::with_overrides(Some(&table)).unwrap_err();
             assert!(err.key.starts_with(key), "{text}: {err}");
+        }
+        // A clash between a scope and the global keys names both places.
+        for text in ["[chat]\nsend = [\"f1\"]\n", "[global]\nhelp = [\"enter\"]\n"] {
+            let table: toml::Table = toml::from_str(text).unwrap();
+            let err = Keymap::with_overrides(Some(&table)).unwrap_err().to_string();
+            assert!(err.contains("keys.global.help") && err.contains("keys.chat.send"), "{text}: {err}");
         }
     }
 }

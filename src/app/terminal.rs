@@ -28,9 +28,17 @@ static KEYBOARD_ENHANCEMENT: OnceLock<bool> = OnceLock::new();
 pub fn enter() -> io::Result<DefaultTerminal> {
     let terminal = ratatui::try_init()?;
     enable_extras()?;
-    // ratatui's hook restores raw mode and the screen; ours first undoes our extras.
+    // ratatui's hook restores raw mode and the screen; ours first undoes our extras. Only a
+    // panic of this (the UI) thread ends the app: another thread's is contained where it
+    // happened (the engine reports it as an error), so the screen stays as it is.
     let ratatui_hook = std::panic::take_hook();
+    let ui_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        if thread.id() != ui_thread {
+            tracing::error!("panic on {}: {info}", thread.name().unwrap_or("a thread"));
+            return;
+        }
         disable_extras();
         tracing::error!("panic: {info}");
         ratatui_hook(info);

@@ -4,7 +4,8 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::engine::protocol::{ContextPolicy, LmHead, LoadOptions};
-use crate::engine::sampler::SamplingParams;
+use crate::engine::runtime::max_threads;
+use crate::engine::sampler::{SamplingParams, SettingRange};
 
 /// Sampling overrides; each one left out keeps the base value. The same fields are the
 /// `[sampling]` table of config.toml and the optional keys of a `batch` input line.
@@ -12,19 +13,19 @@ use crate::engine::sampler::SamplingParams;
 #[serde(deny_unknown_fields)]
 pub struct SamplingArgs {
     /// Temperature; 0 picks the most likely token (greedy).
-    #[arg(long = "temp", value_name = "T")]
+    #[arg(long = "temp", value_name = "T", allow_negative_numbers = true, value_parser = at_least_zero)]
     pub temperature: Option<f32>,
     /// Keep only the K most likely tokens (0 = off).
     #[arg(long, value_name = "K")]
     pub top_k: Option<usize>,
     /// Keep the smallest set of tokens whose probability reaches P (1.0 = off).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true, value_parser = zero_to_one)]
     pub top_p: Option<f32>,
     /// Drop tokens less likely than P times the most likely one (0 = off).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true, value_parser = zero_to_one)]
     pub min_p: Option<f32>,
     /// Penalty for tokens seen in the last `--repeat-last-n` tokens (1.0 = off).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_negative_numbers = true, value_parser = above_zero)]
     pub repeat_penalty: Option<f32>,
     /// How many recent tokens the repetition penalty looks at.
     #[arg(long, value_name = "N")]
@@ -32,6 +33,24 @@ pub struct SamplingArgs {
     /// Random seed, for reproducible sampling.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+}
+
+/// A flag's number, checked against its setting's range.
+fn number_in(text: &str, range: SettingRange) -> Result<f32, String> {
+    let value = text.trim().parse::<f32>().map_err(|_| "not a number".to_string())?;
+    range.check(value)
+}
+
+fn at_least_zero(text: &str) -> Result<f32, String> {
+    number_in(text, SettingRange::AtLeastZero)
+}
+
+fn zero_to_one(text: &str) -> Result<f32, String> {
+    number_in(text, SettingRange::ZeroToOne)
+}
+
+fn above_zero(text: &str) -> Result<f32, String> {
+    number_in(text, SettingRange::AboveZero)
 }
 
 impl SamplingArgs {
@@ -81,7 +100,13 @@ impl LoadArgs {
     /// Applies the flags that were given on top of `base`.
     pub fn apply(&self, base: LoadOptions) -> LoadOptions {
         LoadOptions {
-            threads: self.threads.unwrap_or(base.threads),
+            threads: match self.threads {
+                Some(n) if n > max_threads() => {
+                    eprintln!("warning: --threads {n} is more than this machine can use; using {}", max_threads());
+                    max_threads()
+                }
+                n => n.unwrap_or(base.threads),
+            },
             ctx: self.ctx.unwrap_or(base.ctx),
             context_policy: match self.context_policy {
                 Some(ContextPolicyArg::Stop) => ContextPolicy::Stop,

@@ -73,6 +73,7 @@ pub enum Command {
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
 /// 0 success, 1 failure, 2 usage error (clap).
 pub fn main() -> ExitCode {
+    quiet_engine_panics();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,6 +82,21 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A panic on the engine's threads is caught by the engine and reported as an error event,
+/// which each front end shows in its own way; the default hook would also print it (over the
+/// chat screen, or beside `run`'s one-line error), so it only goes to the log.
+fn quiet_engine_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        if thread.name().is_some_and(|name| name.starts_with("bitnet-engine") || name.starts_with("bitnet-compute")) {
+            tracing::error!("panic on {}: {info}", thread.name().unwrap_or_default());
+        } else {
+            default_hook(info);
+        }
+    }));
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@
 pub mod bandwidth;
 pub mod bench;
 pub mod chat;
+mod fault;
 mod handle;
 pub mod kv_cache;
 pub mod memory;

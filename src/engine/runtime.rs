@@ -34,6 +34,12 @@ pub struct Engine {
     pool: Arc<rayon::ThreadPool>,
 }
 
+/// The most compute threads a model runs on: more than a few per logical CPU only adds
+/// switching (and a typo such as `-t 100000000` would spawn threads until the OS refuses).
+pub fn max_threads() -> usize {
+    4 * num_cpus::get().max(1)
+}
+
 impl Engine {
     /// Loads a model; `progress(fraction, stage)` hears about each stage.
     pub fn load(path: &Path, options: &LoadOptions, progress: &mut dyn FnMut(f32, &str)) -> anyhow::Result<Self> {
@@ -47,8 +53,23 @@ impl Engine {
         let mut model = Model::from_file(Arc::clone(&file))?;
         progress(0.1, "building the tokenizer");
         let tokenizer = Tokenizer::from_gguf(&file)?;
+        // A token past the embedding's rows would be read from beyond it.
+        anyhow::ensure!(
+            tokenizer.vocab_size() <= model.config.vocab_size,
+            "{}: tokenizer.ggml.tokens has {} entries, but token_embd.weight has {} rows",
+            file.name(),
+            tokenizer.vocab_size(),
+            model.config.vocab_size
+        );
         let chat = ChatFormat::for_model(&file, &tokenizer)?;
-        let threads = if options.threads == 0 { num_cpus::get_physical().max(1) } else { options.threads };
+        let threads = match options.threads {
+            0 => num_cpus::get_physical().max(1),
+            n if n > max_threads() => {
+                tracing::warn!("{n} threads asked for; using {}", max_threads());
+                max_threads()
+            }
+            n => n,
+        };
         let pool = Arc::new(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

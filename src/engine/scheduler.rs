@@ -74,6 +74,11 @@ impl Scheduler {
         self.engine.options.prefill_chunk = tokens.max(1);
     }
 
+    /// The requests running or waiting.
+    pub fn request_ids(&self) -> Vec<RequestId> {
+        self.running.iter().map(|s| s.id).chain(self.waiting.iter().map(Request::id)).collect()
+    }
+
     /// Whether no request is running or waiting.
     pub fn is_idle(&self) -> bool {
         self.running.is_empty() && self.waiting.is_empty()
@@ -98,16 +103,17 @@ impl Scheduler {
 
     /// Stops every request.
     pub fn cancel_all(&mut self, emit: &mut dyn FnMut(EngineEvent)) {
-        let ids: Vec<RequestId> =
-            self.running.iter().map(|s| s.id).chain(self.waiting.iter().map(Request::id)).collect();
-        for id in ids {
+        for id in self.request_ids() {
             self.cancel(id, emit);
         }
     }
 
-    /// Changes a request's sampling from its next token on.
-    pub fn set_sampling(&mut self, id: RequestId, params: SamplingParams) {
-        if let Some(seq) = self.running.iter_mut().find(|s| s.id == id) {
+    /// Changes a request's sampling from its next token on; settings out of range are refused
+    /// with an `Error` and the request keeps its old ones.
+    pub fn set_sampling(&mut self, id: RequestId, params: SamplingParams, emit: &mut dyn FnMut(EngineEvent)) {
+        if let Err(message) = params.validate() {
+            emit(EngineEvent::Error { id: Some(id), message });
+        } else if let Some(seq) = self.running.iter_mut().find(|s| s.id == id) {
             seq.set_sampling(params);
         } else if let Some(Request::Generate { sampling, .. }) = self.waiting.iter_mut().find(|r| r.id() == id) {
             *sampling = params;
@@ -188,6 +194,7 @@ impl Scheduler {
         let ctx = e.ctx_max();
         match request {
             Request::Generate { id, prompt, sampling, max_tokens } => {
+                sampling.validate().map_err(anyhow::Error::msg)?;
                 let mut tokens = e.prompt_tokens(&prompt)?;
                 anyhow::ensure!(!tokens.is_empty(), "the prompt is empty");
                 if tokens.len() >= ctx {

@@ -5,7 +5,12 @@
 //! `SetSampling` and `Cancel` apply to the request they name, and `Load`/`Unload` cancel what is
 //! running and then run. With nothing to run it sleeps until the next command.
 
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use tokio::sync::mpsc::{error::TryRecvError, UnboundedReceiver, UnboundedSender};
+
+use super::fault::{self, FaultPoint};
 
 use super::protocol::{EngineCmd, EngineEvent};
 use super::runtime::Engine;
@@ -45,24 +50,60 @@ impl Worker {
                     None => return,
                 }
             };
-            match next {
-                Some(cmd) => {
-                    if let Flow::Stop = self.handle(cmd) {
-                        return;
-                    }
-                }
-                None => {
-                    let events = &self.events;
-                    if let Some(s) = self.scheduler.as_mut() {
-                        s.step(&mut |event| {
-                            // A front end that hung up no longer listens; its requests end when
-                            // the channel closes.
-                            let _ = events.send(event);
-                        });
-                    }
-                }
+            // A panic below is a bug (or a file the load checks missed): it ends the model, not
+            // the worker, and the front end hears of it and can load again.
+            let loading = matches!(next, Some(EngineCmd::Load { .. }));
+            match catch_unwind(AssertUnwindSafe(|| self.serve(next))) {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Stop) => return,
+                Err(panic) => self.recover(panic.as_ref(), loading),
             }
         }
+    }
+
+    /// Handles a command, or runs a step when there is none.
+    fn serve(&mut self, next: Option<EngineCmd>) -> Flow {
+        match next {
+            Some(cmd) => self.handle(cmd),
+            None => {
+                let events = &self.events;
+                if let Some(s) = self.scheduler.as_mut() {
+                    fault::inject(FaultPoint::Step);
+                    s.step(&mut |event| {
+                        // A front end that hung up no longer listens; its requests end when
+                        // the channel closes.
+                        let _ = events.send(event);
+                    });
+                }
+                Flow::Continue
+            }
+        }
+    }
+
+    /// After a panic: a model that was running drops (its state is suspect) with an `Error` for
+    /// each of its requests, then `Unloaded`; a failed load leaves what was loaded.
+    fn recover(&mut self, panic: &(dyn Any + Send), loading: bool) {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        tracing::error!("engine panic (loading: {loading}): {what}");
+        if loading {
+            self.send(EngineEvent::Error {
+                id: None,
+                message: format!("loading failed with an internal error: {what}"),
+            });
+            return;
+        }
+        let message = format!("the engine failed with an internal error ({what}); load the model again");
+        if let Some(s) = self.scheduler.take() {
+            for id in s.request_ids() {
+                self.send(EngineEvent::Error { id: Some(id), message: message.clone() });
+            }
+        }
+        self.send(EngineEvent::Error { id: None, message });
+        self.send(EngineEvent::Unloaded);
     }
 
     fn send(&self, event: EngineEvent) {
@@ -84,6 +125,7 @@ impl Worker {
                 let mut progress = |fraction: f32, stage: &str| {
                     emit(EngineEvent::LoadProgress { fraction, stage: stage.to_string() });
                 };
+                fault::inject(FaultPoint::Load);
                 match Engine::load(&path, &options, &mut progress) {
                     Ok(engine) => {
                         self.send(EngineEvent::Ready(engine.info.clone()));
@@ -105,7 +147,7 @@ impl Worker {
             EngineCmd::Perplexity { id, text, ctx } => self.submit(Request::Perplexity { id, text, ctx }),
             EngineCmd::SetSampling { id, sampling } => {
                 if let Some(s) = self.scheduler.as_mut() {
-                    s.set_sampling(id, sampling);
+                    s.set_sampling(id, sampling, &mut emit);
                 }
             }
             EngineCmd::Cancel { id } => {

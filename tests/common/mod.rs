@@ -30,3 +30,22 @@ pub fn smollm2() -> PathBuf {
     assert!(path.exists(), "SMOLLM2_GGUF points to a missing file: {}", path.display());
     path
 }
+
+/// Writes a copy of the GGUF at `src` to `dst` with metadata entries replaced or added, and the
+/// same tensors (a crafted file for the bad-input tests).
+pub fn rewrite_gguf(src: &std::path::Path, dst: &std::path::Path, edits: &[(&str, bitnet_tui::gguf::Value)]) {
+    use bitnet_tui::gguf::{GgufFile, GgufWriter, TensorSpec};
+    let file = GgufFile::from_bytes(src.display().to_string(), std::fs::read(src).unwrap()).unwrap();
+    let mut writer = GgufWriter::new();
+    for (key, value) in file.metadata() {
+        writer.set(key.clone(), value.clone());
+    }
+    for (key, value) in edits {
+        writer.set(*key, value.clone());
+    }
+    for t in file.tensors() {
+        writer.add_tensor(TensorSpec::new(t.name.clone(), t.ty, &t.dims));
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dst).unwrap());
+    writer.write(&mut out, |i, _, w| w.write_all(file.tensor_data(&file.tensors()[i]))).unwrap();
+}

@@ -105,6 +105,20 @@ impl ModelConfig {
             Some(default) => hp.opt_f32("attention.layer_norm_rms_epsilon")?.unwrap_or(default),
             None => hp.f32("attention.layer_norm_rms_epsilon")?,
         };
+        let context_length = hp.u32("context_length")? as usize;
+        // The fork's default when the key is absent; 2B4T files say 500000 (spec A.2).
+        let rope_base = hp.opt_f32("rope.freq_base")?.unwrap_or(10000.0);
+        let positive = [
+            ("block_count", n_layers as f64),
+            ("embedding_length", hidden as f64),
+            ("feed_forward_length", ffn as f64),
+            ("context_length", context_length as f64),
+            ("attention.layer_norm_rms_epsilon", rms_eps.into()),
+            ("rope.freq_base", rope_base.into()),
+        ];
+        if let Some((key, value)) = positive.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0)) {
+            return Err(fail(key, format!("= {value}; it must be a positive number")));
+        }
         Ok(Self {
             arch,
             arch_name,
@@ -115,9 +129,8 @@ impl ModelConfig {
             n_kv_heads,
             head_dim,
             vocab_size,
-            context_length: hp.u32("context_length")? as usize,
-            // The fork's default when the key is absent; 2B4T files say 500000 (spec A.2).
-            rope_base: hp.opt_f32("rope.freq_base")?.unwrap_or(10000.0),
+            context_length,
+            rope_base,
             rope_style: arch.rope_style,
             rms_eps,
             ffn_activation,

@@ -33,6 +33,50 @@ impl Default for SamplingParams {
     }
 }
 
+/// The range a sampling setting must lie in (one definition for the engine, flags and files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingRange {
+    /// Temperature.
+    AtLeastZero,
+    /// `top_p`, `min_p`.
+    ZeroToOne,
+    /// The repetition penalty.
+    AboveZero,
+}
+
+impl SettingRange {
+    /// `value` if it is a finite number in the range, else what it must be.
+    pub fn check(self, value: f32) -> Result<f32, String> {
+        let (inside, range) = match self {
+            Self::AtLeastZero => (value >= 0.0, "a number of at least 0"),
+            Self::ZeroToOne => ((0.0..=1.0).contains(&value), "between 0 and 1"),
+            Self::AboveZero => (value > 0.0, "a number above 0"),
+        };
+        if value.is_finite() && inside {
+            Ok(value)
+        } else {
+            Err(format!("it must be {range}"))
+        }
+    }
+}
+
+impl SamplingParams {
+    /// Checks each setting's range; the message names the setting and its value. NaN, a
+    /// negative temperature or a `top_p` of 2 would otherwise sample from garbage silently.
+    pub fn validate(&self) -> Result<(), String> {
+        let settings = [
+            ("temperature", self.temperature, SettingRange::AtLeastZero),
+            ("top_p", self.top_p, SettingRange::ZeroToOne),
+            ("min_p", self.min_p, SettingRange::ZeroToOne),
+            ("repeat_penalty", self.repeat_penalty, SettingRange::AboveZero),
+        ];
+        for (name, value, range) in settings {
+            range.check(value).map_err(|why| format!("{name} = {value}; {why}"))?;
+        }
+        Ok(())
+    }
+}
+
 /// Turns logits into tokens with the current [`SamplingParams`].
 ///
 /// The chain, as in llama.cpp: repetition penalty, then greedy argmax if `temperature <= 0`,
@@ -89,6 +133,23 @@ impl Sampler {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn out_of_range_settings_are_named() {
+        assert_eq!(SamplingParams::default().validate(), Ok(()));
+        let bad = [
+            (SamplingParams { temperature: f32::NAN, ..Default::default() }, "temperature = NaN"),
+            (SamplingParams { temperature: -1.0, ..Default::default() }, "temperature = -1"),
+            (SamplingParams { top_p: 2.0, ..Default::default() }, "top_p = 2"),
+            (SamplingParams { min_p: 5.0, ..Default::default() }, "min_p = 5"),
+            (SamplingParams { repeat_penalty: 0.0, ..Default::default() }, "repeat_penalty = 0"),
+            (SamplingParams { repeat_penalty: f32::INFINITY, ..Default::default() }, "repeat_penalty = inf"),
+        ];
+        for (params, want) in bad {
+            let err = params.validate().unwrap_err();
+            assert!(err.starts_with(want), "{err}");
+        }
+    }
 
     /// Only what a test sets explicitly filters anything.
     fn plain(temperature: f32, seed: u64) -> SamplingParams {

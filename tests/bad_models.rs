@@ -1,0 +1,121 @@
+//! Crafted model files and flags that once aborted the process or ran on nonsense: each must end
+//! with a clear error naming the file and the field (exit status 1), never a panic.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bitnet_tui::gguf::{Array, GgufFile, StringArray, Value};
+
+const ARCH: &str = "bitnet-b1.58";
+
+fn crafted(dir: &Path, name: &str, edits: &[(&str, Value)]) -> PathBuf {
+    let path = dir.join(format!("{name}.gguf"));
+    common::rewrite_gguf(&common::bitnet_tiny(), &path, edits);
+    path
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui")).args(args).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// `run` on the file fails with status 1 and a message naming the file and `field`.
+fn assert_refused(path: &Path, field: &str) {
+    let p = path.to_str().unwrap();
+    for ctx in ["4096", "0"] {
+        let (code, err) = run(&["run", "-m", p, "--raw", "-p", "hello", "-n", "2", "--ctx", ctx]);
+        assert_eq!(code, Some(1), "{p} --ctx {ctx}: {err}");
+        assert!(err.contains(p) && err.contains(field) && !err.contains("panicked"), "{p}: {err}");
+    }
+}
+
+#[test]
+fn hyperparameters_out_of_range_are_refused_with_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    // (key, value, what the message must name): missing tensors and shapes are named by tensor.
+    let cases = [
+        ("block_count", Value::U32(0), "block_count"),
+        ("block_count", Value::U32(u32::MAX), "blk.2.attn_norm.weight"),
+        ("context_length", Value::U32(0), "context_length"),
+        ("attention.layer_norm_rms_epsilon", Value::F32(f32::NAN), "layer_norm_rms_epsilon"),
+        ("attention.layer_norm_rms_epsilon", Value::F32(-1.0), "layer_norm_rms_epsilon"),
+        ("rope.freq_base", Value::F32(0.0), "rope.freq_base"),
+        ("rope.freq_base", Value::F32(f32::NAN), "rope.freq_base"),
+        ("embedding_length", Value::U32(u32::MAX), "embedding_length"),
+        ("feed_forward_length", Value::U32(u32::MAX), "blk.0.ffn_gate.weight"),
+        ("attention.head_count", Value::U32(u32::MAX), "head_count"),
+        ("vocab_size", Value::U32(u32::MAX), "token_embd.weight"),
+    ];
+    for (i, (key, value, field)) in cases.into_iter().enumerate() {
+        let key = format!("{ARCH}.{key}");
+        let path = crafted(dir.path(), &format!("case{i}"), &[(key.as_str(), value)]);
+        assert_refused(&path, field);
+    }
+}
+
+#[test]
+fn token_ids_past_the_embedding_are_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    for key in ["tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"] {
+        let path = crafted(dir.path(), key, &[(key, Value::U32(129_255))]);
+        assert_refused(&path, key);
+    }
+    // A vocabulary longer than the embedding: its last tokens have no rows.
+    let file = GgufFile::open(common::bitnet_tiny()).unwrap();
+    let mut tokens: StringArray = file.str_array("tokenizer.ggml.tokens").unwrap().iter().collect();
+    let mut scores = file.opt_f32_array("tokenizer.ggml.scores").unwrap().unwrap().to_vec();
+    let mut types = file.opt_i32_array("tokenizer.ggml.token_type").unwrap().unwrap().to_vec();
+    for i in 0..10 {
+        tokens.push(&format!("<extra_{i}>"));
+        scores.push(0.0);
+        types.push(1);
+    }
+    let path = crafted(
+        dir.path(),
+        "long_vocab",
+        &[
+            ("tokenizer.ggml.tokens", Value::Array(Array::String(tokens))),
+            ("tokenizer.ggml.scores", Value::Array(Array::F32(scores))),
+            ("tokenizer.ggml.token_type", Value::Array(Array::I32(types))),
+        ],
+    );
+    assert_refused(&path, "token_embd.weight has 128256 rows");
+}
+
+#[test]
+fn sampling_flags_out_of_range_are_refused_by_name() {
+    let model = common::bitnet_tiny();
+    let m = model.to_str().unwrap();
+    for (flag, value) in
+        [("--temp", "-1"), ("--temp", "nan"), ("--top-p", "2"), ("--min-p", "5"), ("--repeat-penalty", "0")]
+    {
+        let (code, err) = run(&["run", "-m", m, "-p", "hi", "-n", "1", flag, value]);
+        assert_eq!(code, Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(flag) && err.contains("must be"), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
+fn absurd_thread_counts_are_capped_with_a_warning() {
+    let model = common::bitnet_tiny();
+    let (code, err) = run(&["run", "-m", model.to_str().unwrap(), "--raw", "-p", "hi", "-n", "1", "-t", "100000000"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("warning: --threads 100000000"), "{err}");
+}
+
+#[test]
+fn an_engine_panic_becomes_an_error_not_a_crash() {
+    let model = common::bitnet_tiny();
+    for point in ["load", "step"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
+            .args(["run", "-m", model.to_str().unwrap(), "--raw", "-p", "hi", "-n", "2"])
+            .env("BITNET_TUI_FAULT", point)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{point}: {err}");
+        assert!(err.contains("internal error") && !err.contains("panicked"), "{point}: {err}");
+    }
+}
