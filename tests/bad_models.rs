@@ -119,3 +119,96 @@ fn an_engine_panic_becomes_an_error_not_a_crash() {
         assert!(err.contains("internal error") && !err.contains("panicked"), "{point}: {err}");
     }
 }
+
+#[test]
+fn a_model_file_truncated_while_mapped_ends_with_a_clear_error() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.gguf");
+    std::fs::copy(common::bitnet_tiny(), &model).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
+        .args(["run", "-m", model.to_str().unwrap(), "--raw", "-p", "hi", "-n", "100000", "--ctx", "4096"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once text flows the model is mapped and in use; then half of the file goes.
+    let mut first = [0u8; 1];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    let len = std::fs::metadata(&model).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&model).unwrap().set_len(len / 2).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(model.to_str().unwrap()) && err.contains("changed on disk"), "{err}");
+}
+
+#[test]
+fn paths_that_are_not_files_and_absurd_bench_sizes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (path, what) in [
+        (fifo.as_path(), "not a regular file"),
+        (dir.path(), "a directory"),
+        (Path::new("/dev/null"), "not a regular file"),
+    ] {
+        // A FIFO used to block in open() for ever; the test harness would time out.
+        let (code, err) = run(&["run", "-m", path.to_str().unwrap(), "-p", "hi"]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains(path.to_str().unwrap()) && err.contains(what), "{err}");
+    }
+    let model = common::bitnet_tiny();
+    let m = model.to_str().unwrap();
+    for (args, flag) in [
+        (vec!["-p", "1000000000000", "-n", "1"], "-p 1000000000000"),
+        (vec!["-p", "0", "-n", "1", "--depth", "1000000000000"], "--depth 1000000000000"),
+    ] {
+        let mut all = vec!["bench", "-m", m, "-r", "1"];
+        all.extend(args);
+        let (code, err) = run(&all);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains(flag) && err.contains("context of 4096"), "{err}");
+    }
+    let (code, err) = run(&["run", "-m", m, "--raw", "-p", ""]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("the prompt is empty"), "{err}");
+}
+
+#[test]
+fn batch_skips_lines_that_are_not_utf8_or_too_long_and_reads_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.jsonl"), dir.path().join("out.jsonl"));
+    let mut lines = b"{\"prompt\": \"Hi\", \"max_tokens\": 2}\n{\"prompt\": \"\xff\xfe\"}\n".to_vec();
+    lines.extend_from_slice(format!("{{\"prompt\": \"{}\"}}\n", "a".repeat(3 << 20)).as_bytes());
+    lines.extend_from_slice(b"{\"prompt\": \"Hello\", \"max_tokens\": 2}\n");
+    std::fs::write(&input, lines).unwrap();
+    let model = common::bitnet_tiny();
+    let (code, err) =
+        run(&["batch", "-m", model.to_str().unwrap(), "-i", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("line 2: skipped: not valid UTF-8") && err.contains("line 3: skipped: longer than"), "{err}");
+    let written: Vec<serde_json::Value> =
+        std::fs::read_to_string(&output).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let numbers: Vec<u64> = written.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 4]);
+    assert!(written.iter().all(|r| r["tokens"] == 2), "{written:?}");
+}
+
+#[test]
+fn a_reply_cut_inside_a_character_lists_each_token_once() {
+    // SmolLM2 writes each 😀 as three tokens: these lengths stop inside one.
+    let model = common::smollm2();
+    for n in ["1", "4", "8"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
+            .args(["run", "-m", model.to_str().unwrap(), "--raw", "-p", "I love you so much ❤️❤️❤️ 😀😀😀"])
+            .args(["-n", n, "--temp", "0", "--json"])
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ids = json["tokens"].as_array().unwrap();
+        assert!(json["text"].as_str().unwrap().ends_with('\u{fffd}'), "-n {n}: {json}");
+        assert_eq!(ids.len().to_string(), n, "-n {n}: {json}");
+        assert_eq!(json["stats"]["generated_tokens"].as_u64().unwrap().to_string(), n);
+    }
+}

@@ -161,6 +161,15 @@ fn too_long_prompts_follow_the_context_policy() {
     assert_eq!(out.reason, Some(StopReason::MaxTokens));
     assert!(out.stats.ctx_used <= 64);
 
+    // Drop oldest with one message longer than half the context (but less than the three
+    // quarters a prompt may take): the reply's own context is cut as it grows, no error.
+    let long_message = vec![ChatMessage::new(Role::User, "one two three four five six ".repeat(6))];
+    engine.send(EngineCmd::Generate { id: 4, prompt: Prompt::Chat(long_message), sampling: greedy(), max_tokens: 80 });
+    let out = collect(&mut engine, 4);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.reason, Some(StopReason::MaxTokens));
+    assert_eq!(out.stats.generated_tokens, 80);
+
     // Stop during generation: the reply ends with ContextFull.
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), LoadOptions { ctx: 64, ..LoadOptions::default() }).unwrap();
@@ -246,4 +255,18 @@ fn concurrent_requests_run_together_and_cancel_alone() {
     assert_eq!(done, [(2, StopReason::MaxTokens), (3, StopReason::MaxTokens), (4, StopReason::Cancelled)]);
     assert!(interleaved, "the two replies' tokens come step by step, side by side");
     assert_eq!(texts[&2], alone.text, "a reply beside another is the reply alone");
+}
+
+#[test]
+fn empty_prompts_are_refused_and_zero_tokens_generate_none() {
+    let mut engine = EngineHandle::spawn();
+    load(&mut engine, &common::bitnet_tiny(), LoadOptions::default()).unwrap();
+    for (id, prompt) in [(1, Prompt::Raw(String::new())), (2, Prompt::Tokens(Vec::new()))] {
+        engine.send(EngineCmd::Generate { id, prompt, sampling: greedy(), max_tokens: 4 });
+        let out = collect(&mut engine, id);
+        assert_eq!(out.error.as_deref(), Some("the prompt is empty"));
+    }
+    engine.send(EngineCmd::Generate { id: 3, prompt: Prompt::Raw("Hello".into()), sampling: greedy(), max_tokens: 0 });
+    let out = collect(&mut engine, 3);
+    assert_eq!((out.reason, out.text.as_str(), out.stats.generated_tokens), (Some(StopReason::MaxTokens), "", 0));
 }

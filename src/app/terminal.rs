@@ -16,6 +16,7 @@ use futures::Stream;
 use ratatui::DefaultTerminal;
 
 use crate::app::run::Host;
+use crate::kernels::map_fault;
 
 /// Whether we pushed keyboard flags (and so must pop them).
 static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);
@@ -26,6 +27,8 @@ static KEYBOARD_ENHANCEMENT: OnceLock<bool> = OnceLock::new();
 
 /// Takes over the terminal. Pair with [`leave`]; a panic restores it too.
 pub fn enter() -> io::Result<DefaultTerminal> {
+    // A model file changing under its mapping must not leave the terminal raw either.
+    map_fault::hold_terminal(true);
     let terminal = ratatui::try_init()?;
     enable_extras()?;
     // ratatui's hook restores raw mode and the screen; ours first undoes our extras. Only a
@@ -50,6 +53,7 @@ pub fn enter() -> io::Result<DefaultTerminal> {
 pub fn leave() {
     disable_extras();
     ratatui::restore();
+    map_fault::hold_terminal(false);
 }
 
 fn enable_extras() -> io::Result<()> {
@@ -115,6 +119,7 @@ impl Host for TerminalHost {
         leave();
         // Stops the process here until the shell's `fg` sends SIGCONT.
         signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
+        map_fault::hold_terminal(true);
         crossterm::terminal::enable_raw_mode()?;
         execute!(stdout(), EnterAlternateScreen)?;
         enable_extras()

@@ -6,7 +6,7 @@
 //! `prompt` optional; defaults from the command line). A bad line is reported on stderr and skipped.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -67,6 +67,34 @@ impl BatchLine {
     }
 }
 
+/// The longest input line read: a prompt of this size is far past any context, and a longer
+/// line is skipped without being held in memory.
+const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// The input's lines, numbered from 1; a line that is not UTF-8 or is too long comes back as the
+/// reason to skip it, and reading goes on.
+struct JsonLines<R> {
+    reader: R,
+    number: usize,
+}
+
+impl<R: BufRead> JsonLines<R> {
+    fn next_line(&mut self) -> std::io::Result<Option<(usize, Result<String, String>)>> {
+        let mut bytes = Vec::new();
+        let read = (&mut self.reader).take(MAX_LINE_BYTES + 1).read_until(b'\n', &mut bytes)?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if bytes.last() != Some(&b'\n') && bytes.len() as u64 > MAX_LINE_BYTES {
+            self.reader.skip_until(b'\n')?;
+            return Ok(Some((self.number, Err(format!("longer than {} MiB", MAX_LINE_BYTES >> 20)))));
+        }
+        let line = String::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 ({e})"));
+        Ok(Some((self.number, line)))
+    }
+}
+
 #[derive(Serialize)]
 struct BatchResult<'a> {
     line: usize,
@@ -97,23 +125,25 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
     let (mut engine, _info) = load(&args.model, options)?;
     let defaults = args.sampling.apply(SamplingParams::default());
     let (mut done, mut skipped) = (0usize, 0usize);
-    let mut lines = BufReader::new(input).lines().enumerate();
+    let mut lines = JsonLines { reader: BufReader::new(input), number: 0 };
     let mut in_flight: HashMap<u64, InFlight> = HashMap::new();
     let mut input_done = false;
     loop {
         // Keep `parallel` lines in the engine.
         while !input_done && in_flight.len() < parallel {
-            let Some((i, line)) = lines.next() else {
+            let Some((number, line)) =
+                lines.next_line().map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?
+            else {
                 input_done = true;
                 break;
             };
-            let number = i + 1;
-            let line = line.map_err(|e| anyhow::anyhow!("{}: line {number}: {e}", args.input.display()))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let req = match BatchLine::parse(&line) {
-                Ok(r) => r,
+            let parsed = line.and_then(|line| match line.trim().is_empty() {
+                true => Ok(None),
+                false => BatchLine::parse(&line).map(Some),
+            });
+            let req = match parsed {
+                Ok(None) => continue,
+                Ok(Some(r)) => r,
                 Err(e) => {
                     eprintln!("{}: line {number}: skipped: {e}", args.input.display());
                     skipped += 1;
@@ -135,10 +165,10 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
             break;
         }
         match engine.recv_blocking() {
-            Some(EngineEvent::Token { id, text, .. }) => {
+            Some(EngineEvent::Token { id, token, text }) => {
                 if let Some(f) = in_flight.get_mut(&id) {
                     f.text.push_str(&text);
-                    f.tokens += 1;
+                    f.tokens += usize::from(token.is_some());
                 }
             }
             Some(EngineEvent::Done { id, reason, stats }) => {

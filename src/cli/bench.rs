@@ -9,6 +9,7 @@ use crate::engine::bandwidth::read_bandwidth;
 use crate::engine::bench::{bytes_per_step, filled_template, generation_speed, prompt_speed, Spread};
 use crate::engine::model::{Model, RunState};
 use crate::engine::protocol::LmHead;
+use crate::engine::runtime::max_threads;
 use crate::kernels::dispatch;
 
 #[derive(Debug, Args)]
@@ -72,6 +73,17 @@ struct Report {
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut model = Model::load(&args.model)?;
+    let ctx = model.config.context_length;
+    anyhow::ensure!(args.prompt <= ctx, "-p {} is more than the model's context of {ctx} tokens", args.prompt);
+    let deepest = args.depth.iter().copied().max().unwrap_or(0);
+    anyhow::ensure!(
+        deepest.saturating_add(args.gen) <= ctx,
+        "--depth {deepest} plus -n {} is more than the model's context of {ctx} tokens",
+        args.gen
+    );
+    if let Some(&t) = args.threads.iter().find(|&&t| t > max_threads()) {
+        anyhow::bail!("-t {t} is more than this machine can use (at most {})", max_threads());
+    }
     model.set_lm_head(args.lm_head);
     let threads = if args.threads.is_empty() { vec![num_cpus::get_physical().max(1)] } else { args.threads.clone() };
     let mut report = Report {

@@ -76,7 +76,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     loop {
         match next_event(&mut engine)? {
             EngineEvent::Token { token, text, .. } => {
-                out.tokens.push(token);
+                out.tokens.extend(token);
                 if !args.json {
                     stdout.write_all(text.as_bytes())?;
                     stdout.flush()?;

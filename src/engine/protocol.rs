@@ -224,8 +224,10 @@ pub enum EngineEvent {
     Ready(ModelInfo),
     /// Prefill advanced: `done` of `total` new prompt tokens are in the KV cache.
     PrefillProgress { id: RequestId, done: usize, total: usize },
-    /// A piece of reply text (always whole UTF-8 characters; may be empty for control tokens).
-    Token { id: RequestId, token: u32, text: String },
+    /// A piece of reply text (always whole UTF-8 characters; may be empty for control tokens)
+    /// and the token that completed it; `token` is `None` for the end of an unfinished character
+    /// when a reply stops in the middle of one (text, but no new token).
+    Token { id: RequestId, token: Option<u32>, text: String },
     /// Live figures, sent after each generated token.
     Stats { id: RequestId, stats: GenStats },
     /// The request ended.

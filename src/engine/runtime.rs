@@ -139,7 +139,9 @@ impl Engine {
                     self.replies.get(text).map(|(_, tokens)| tokens.clone())
                 })
             }
+            Prompt::Raw(text) if text.is_empty() => anyhow::bail!("the prompt is empty"),
             Prompt::Raw(text) => self.tokenizer.encode(text, self.tokenizer.add_bos_default(), true),
+            Prompt::Tokens(ids) if ids.is_empty() => anyhow::bail!("the prompt is empty"),
             Prompt::Tokens(ids) => {
                 let vocab = self.model.config.vocab_size;
                 if let Some(bad) = ids.iter().find(|&&t| t as usize >= vocab) {
@@ -169,29 +171,33 @@ impl Engine {
     /// dropped from the front (never the system prompt, never the last message); a prompt that is
     /// not a conversation loses the oldest tokens after its first.
     pub(super) fn fit_prompt(&self, prompt: &Prompt, budget: usize) -> anyhow::Result<Vec<u32>> {
-        let tokens = self.prompt_tokens(prompt)?;
-        if tokens.len() <= budget {
-            return Ok(tokens);
-        }
+        let tokens = self.drop_oldest_turns(prompt, budget)?;
         match prompt {
-            Prompt::Chat(messages) => {
-                let first = usize::from(messages.first().is_some_and(|m| m.role == Role::System));
-                let mut kept = messages.clone();
-                while kept.len() > first + 1 {
-                    kept.remove(first);
-                    let tokens = self.prompt_tokens(&Prompt::Chat(kept.clone()))?;
-                    if tokens.len() <= budget {
-                        return Ok(tokens);
-                    }
-                }
-                anyhow::bail!(
-                    "the last message alone takes {} tokens; the context holds {} (raise --ctx)",
-                    self.prompt_tokens(&Prompt::Chat(kept))?.len(),
-                    self.ctx_max()
-                )
-            }
+            Prompt::Chat(_) if tokens.len() > budget => anyhow::bail!(
+                "the last message alone takes {} tokens, more than the {budget} of the context's {} that a prompt \
+                 may take (raise --ctx, or shorten the message)",
+                tokens.len(),
+                self.ctx_max()
+            ),
+            Prompt::Chat(_) => Ok(tokens),
             _ => Ok(drop_oldest_tokens(&tokens, budget)),
         }
+    }
+
+    /// The prompt's tokens after dropping a chat's oldest turns (never the system prompt, never
+    /// the last message) until they fit `budget`; a chat whose last message alone is longer, and
+    /// any other prompt, comes back whole.
+    pub(super) fn drop_oldest_turns(&self, prompt: &Prompt, budget: usize) -> anyhow::Result<Vec<u32>> {
+        let mut tokens = self.prompt_tokens(prompt)?;
+        if let Prompt::Chat(messages) = prompt {
+            let first = usize::from(messages.first().is_some_and(|m| m.role == Role::System));
+            let mut kept = messages.clone();
+            while tokens.len() > budget && kept.len() > first + 1 {
+                kept.remove(first);
+                tokens = self.prompt_tokens(&Prompt::Chat(kept.clone()))?;
+            }
+        }
+        Ok(tokens)
     }
 }
 

@@ -209,6 +209,9 @@ impl Sequence {
             Task::Generate(g) => {
                 let c = &mut self.clock;
                 c.prefill_done.get_or_insert_with(Instant::now);
+                if g.max_tokens == 0 {
+                    return Ok(Some(Finish::Done(StopReason::MaxTokens)));
+                }
                 let token = g.sampler.sample(logits, &self.seq.tokens[..self.seq.held]);
                 c.token();
                 if engine.tokenizer.is_end_of_generation(token) {
@@ -217,7 +220,7 @@ impl Sequence {
                 g.reply.push(token);
                 let text = g.decoder.push(&engine.tokenizer, token);
                 g.text.push_str(&text);
-                emit(EngineEvent::Token { id, token, text });
+                emit(EngineEvent::Token { id, token: Some(token), text });
                 let stats = generation_stats(g, c, self.prefill_tokens, self.seq.held, engine.ctx_max());
                 emit(EngineEvent::Stats { id, stats });
                 if g.reply.len() >= g.max_tokens {
@@ -262,7 +265,7 @@ impl Sequence {
             let tail = g.decoder.flush();
             if !tail.is_empty() {
                 g.text.push_str(&tail);
-                emit(EngineEvent::Token { id, token: *g.reply.last().unwrap_or(&0), text: tail });
+                emit(EngineEvent::Token { id, token: None, text: tail });
             }
             engine.remember_reply(g.text, g.reply);
         }
@@ -316,9 +319,11 @@ fn generation_stats(g: &Generation, c: &Clock, prefill_tokens: usize, ctx_used: 
 /// the context (whole turns dropped for a chat), then the reply so far, cut to three quarters.
 fn shifted_context(engine: &Engine, g: &Generation) -> anyhow::Result<Vec<u32>> {
     let ctx = engine.ctx_max();
+    // Old turns go first; if the last message alone is still more than half the context, the
+    // oldest tokens of what is left go too (the first, BOS, stays).
     let mut shifted = match &g.prompt {
-        Prompt::Chat(_) => engine.fit_prompt(&g.prompt, ctx / 2)?,
-        _ => drop_oldest_tokens(&g.prompt_tokens, ctx / 2),
+        Prompt::Chat(_) => engine.drop_oldest_turns(&g.prompt, ctx / 2)?,
+        _ => g.prompt_tokens.clone(),
     };
     shifted.extend_from_slice(&g.reply);
     Ok(drop_oldest_tokens(&shifted, ctx - ctx / 4))

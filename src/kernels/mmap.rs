@@ -16,8 +16,15 @@ impl GgufFile {
         let path = path.as_ref();
         let name = path.display().to_string();
         let io_err = |e: io::Error| GgufError::new(&name, GgufErrorKind::Io(e.to_string()));
+        // Asked before opening: opening a FIFO would block until a writer comes.
+        let kind = std::fs::metadata(path).map_err(io_err)?.file_type();
+        if !kind.is_file() {
+            let what = if kind.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
+            return Err(io_err(io::Error::other(format!("it is {what}; give the path of a .gguf file"))));
+        }
         let file = File::open(path).map_err(io_err)?;
         let map = map_readonly(&file).map_err(io_err)?;
+        super::map_fault::watch(map.as_ptr() as usize, map.len(), &name);
         GgufFile::from_map(name, map)
     }
 }
@@ -25,9 +32,9 @@ impl GgufFile {
 /// Maps `file` read-only.
 pub fn map_readonly(file: &File) -> io::Result<Mmap> {
     // SAFETY: the map is read-only and private to us. If another process truncates or rewrites the
-    // file while it is mapped, reads may see new bytes or fault (SIGBUS); that is the documented
-    // contract of every mmap-based model loader (llama.cpp included), and the header is re-checked
-    // against the mapped length, so no offset we compute points outside the map.
+    // file while it is mapped, reads may see new bytes or fault (SIGBUS, which `map_fault` turns
+    // into a clear exit for model files); the header is re-checked against the mapped length, so
+    // no offset we compute points outside the map.
     unsafe { MmapOptions::new().map(file) }
 }
 

@@ -17,6 +17,7 @@ pub mod float;
 pub mod i2_s;
 pub mod i2s_dot;
 pub mod i8_rows;
+pub mod map_fault;
 pub mod mmap;
 pub mod pool;
 pub mod q4;
