@@ -212,3 +212,18 @@ fn a_reply_cut_inside_a_character_lists_each_token_once() {
         assert_eq!(json["stats"]["generated_tokens"].as_u64().unwrap().to_string(), n);
     }
 }
+
+#[test]
+fn a_chat_template_that_loops_for_ever_fails_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = "{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}";
+    // SmolLM2 (llama) renders its file's template; BitNet models use their own chat format.
+    let path = dir.path().join("loop.gguf");
+    common::rewrite_gguf(&common::smollm2(), &path, &[("tokenizer.chat_template", Value::String(template.into()))]);
+    let started = std::time::Instant::now();
+    let (code, err) = run(&["run", "-m", path.to_str().unwrap(), "-p", "hi", "-n", "1"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("tokenizer.chat_template runs too long"), "{err}");
+    // Not a timing assertion: 10^10 steps would take hours, the fuel stops it in seconds.
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+}

@@ -288,3 +288,27 @@ fn bench_reports_each_test_and_depth() {
     }
     assert!(rows.iter().filter(|r| r["roofline"].is_number()).count() == 4);
 }
+
+#[test]
+fn tokenize_reads_an_argument_a_file_or_standard_input_alike() {
+    use std::io::Write;
+    let model = common::bitnet_tiny();
+    let m = path_str(&model);
+    let dir = temp_dir("tokenize");
+    let file = dir.join("text.txt");
+    std::fs::write(&file, "Hello (world) 12345").unwrap();
+    let (from_arg, _) = bitnet_tui(&["tokenize", "-m", m, "Hello (world) 12345"]);
+    let (from_file, _) = bitnet_tui(&["tokenize", "-m", m, "-f", path_str(&file)]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
+        .args(["tokenize", "-m", m])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Hello (world) 12345").unwrap();
+    let from_stdin = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    assert!(from_arg.contains("[128000,9906,320,14957,8,220,4513,1774]"), "{from_arg}");
+    assert_eq!(from_file, from_arg);
+    assert_eq!(from_stdin, from_arg);
+    std::fs::remove_dir_all(dir).unwrap();
+}

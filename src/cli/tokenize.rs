@@ -1,8 +1,10 @@
-//! `bitnet-tui tokenize --model FILE [--no-bos] [--special] TEXT`: the model's token ids for a
-//! text, from the file's metadata alone (no weights are read).
+//! `bitnet-tui tokenize -m FILE [--no-bos] [--special] [TEXT | -f FILE]`: the model's token ids
+//! for a text (an argument, a file, or standard input), from the file's metadata alone (no
+//! weights are read).
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
@@ -14,7 +16,7 @@ use crate::gguf::GgufFile;
                   vocabulary entries as the file stores them (\"Ġ\" is a space).")]
 pub struct TokenizeArgs {
     /// The GGUF model file (only its metadata is read).
-    #[arg(long)]
+    #[arg(short, long)]
     pub model: PathBuf,
     /// Do not prepend BOS (by default BOS is added when the model's add_bos_token says so).
     #[arg(long)]
@@ -22,8 +24,12 @@ pub struct TokenizeArgs {
     /// Turn special tokens written in TEXT (e.g. <|eot_id|>) into their ids.
     #[arg(long)]
     pub special: bool,
-    /// The text to tokenize.
-    pub text: String,
+    /// The text to tokenize (without it and without --file, standard input is read).
+    #[arg(conflicts_with = "file")]
+    pub text: Option<String>,
+    /// Read the text from this file (`-` for standard input).
+    #[arg(short, long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -36,7 +42,14 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
     let file = GgufFile::open(&args.model)?;
     let tokenizer = Tokenizer::from_gguf(&file)?;
     let add_bos = tokenizer.add_bos_default() && !args.no_bos;
-    let ids = tokenizer.encode(&args.text, add_bos, args.special)?;
+    let text = match (args.text, args.file) {
+        (Some(text), _) => text,
+        (None, Some(path)) if path.as_os_str() != "-" => {
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
+        }
+        _ => std::io::read_to_string(std::io::stdin()).context("reading standard input")?,
+    };
+    let ids = tokenizer.encode(&text, add_bos, args.special)?;
     let tokens = ids.iter().map(|&id| tokenizer.token_text(id).unwrap_or_default()).collect();
     println!("{}", serde_json::to_string(&TokenizeJson { ids, tokens })?);
     Ok(())
