@@ -332,3 +332,25 @@ fn a_download_in_progress_elsewhere_is_not_joined() {
     drop(held);
     run(&downloader(&s, &hub), FILE).expect("lock released");
 }
+
+#[test]
+fn a_server_that_trickles_bytes_is_dropped_at_the_low_speed_limit() {
+    let s = setup();
+    let data = noise(1 << 20, 5);
+    put(&s.root, REPO, FILE, &data);
+    let mut config = HubConfig::new(&s.root);
+    // 50 bytes a second: every read returns well within the idle timeout, yet the file would
+    // take six hours.
+    config.faults.bytes_per_sec = Some(50);
+    let hub = FakeHub::start(config).expect("start hub");
+    let d = downloader(&s, &hub).with_low_speed_limit(1000, Duration::from_millis(1500));
+    let err = run(&d, FILE).unwrap_err();
+    match &err {
+        DownloadError::Interrupted { attempts, reason, downloaded, .. } => {
+            assert_eq!(*attempts, 3, "{err}");
+            assert!(reason.contains("below the floor of 1000 bytes/s"), "{err}");
+            assert!(*downloaded > 0, "the partial is kept for a resume: {err}");
+        }
+        other => panic!("expected Interrupted, got {other}"),
+    }
+}

@@ -435,7 +435,10 @@ fn send_body(stream: &mut TcpStream, shared: &Shared, path: &Path, from: u64, si
     };
     let limit = cut.map_or(size - from, |c| c.min(size - from));
     let started = Instant::now();
-    let mut buf = vec![0u8; 1 << 20];
+    // At a limited rate, at most a second's worth of bytes per write, so the rate holds from
+    // the first byte on.
+    let chunk = faults.bytes_per_sec.map_or(1 << 20, |rate| rate.clamp(1, 1 << 20) as usize);
+    let mut buf = vec![0u8; chunk];
     let mut sent = 0u64;
     while sent < limit {
         let want = buf.len().min((limit - sent) as usize);

@@ -61,6 +61,8 @@ impl Downloader {
                 progress_interval: Duration::from_millis(100),
                 max_attempts: 5,
                 retry_delay: Duration::from_millis(500),
+                low_speed_bytes_per_sec: 1024,
+                low_speed_time: Duration::from_secs(60),
             },
         }
     }
@@ -76,6 +78,14 @@ impl Downloader {
     pub fn with_retries(mut self, max_attempts: u32, first_delay: Duration) -> Self {
         self.policy.max_attempts = max_attempts.max(1);
         self.policy.retry_delay = first_delay;
+        self
+    }
+
+    /// A transfer slower than `bytes_per_sec` over a whole `time` is retried as a failed attempt
+    /// (default 1 KiB/s over 60 s).
+    pub fn with_low_speed_limit(mut self, bytes_per_sec: u64, time: Duration) -> Self {
+        self.policy.low_speed_bytes_per_sec = bytes_per_sec;
+        self.policy.low_speed_time = time;
         self
     }
 

@@ -32,6 +32,11 @@ pub(crate) struct Policy {
     pub max_attempts: u32,
     /// Wait before the first retry; doubled for each further one, up to 8 s.
     pub retry_delay: Duration,
+    /// An attempt whose bytes arrive slower than this over a whole `low_speed_time` is dropped
+    /// and retried (curl's `--speed-limit` / `--speed-time`): a server that trickles a byte
+    /// every few seconds never trips the per-read timeout.
+    pub low_speed_bytes_per_sec: u64,
+    pub low_speed_time: Duration,
 }
 
 /// The digest of a completed partial file.
@@ -44,6 +49,8 @@ pub(crate) struct Fetched {
 enum Stop {
     /// Worth another attempt (connection lost, server hiccup).
     Retry(String),
+    /// Bytes came, but too slowly to count as progress: retried, and counted as a failure.
+    TooSlow(String),
     /// The server will not continue where we are: start the file over.
     Restart,
     Fail(DownloadError),
@@ -180,18 +187,19 @@ pub(crate) fn fetch(
     let mut failures = 0;
     while partial.len < remote.size {
         let before = partial.len;
-        let stop = match attempt(http, remote, &mut partial, &mut meter, progress, cancel) {
+        let stop = match attempt(http, remote, policy, &mut partial, &mut meter, progress, cancel) {
             Ok(()) => continue,
             Err(stop) => stop,
         };
-        failures = if partial.len > before { 1 } else { failures + 1 };
+        let progressed = partial.len > before && !matches!(stop, Stop::TooSlow(_));
+        failures = if progressed { 1 } else { failures + 1 };
         let reason = match stop {
             Stop::Fail(e) => return Err(e),
             Stop::Restart => {
                 partial.restart(remote)?;
                 "the server would not continue the partial file".to_string()
             }
-            Stop::Retry(reason) => reason,
+            Stop::Retry(reason) | Stop::TooSlow(reason) => reason,
         };
         if failures >= policy.max_attempts {
             return Err(DownloadError::Interrupted {
@@ -214,6 +222,7 @@ pub(crate) fn fetch(
 fn attempt(
     http: &Http,
     remote: &RemoteFile,
+    policy: &Policy,
     partial: &mut Partial,
     meter: &mut Meter,
     progress: &mut dyn FnMut(Progress),
@@ -239,6 +248,7 @@ fn attempt(
         }
     }
     let mut body = response.into_body().into_reader();
+    let (mut window_start, mut window_bytes) = (Instant::now(), partial.len);
     while partial.len < remote.size {
         let mut buf = partial.buffer();
         let want = buf.len().min((remote.size - partial.len) as usize);
@@ -250,6 +260,18 @@ fn attempt(
             }
         }
         partial.check_cancel(cancel)?;
+        let window = window_start.elapsed();
+        if window >= policy.low_speed_time {
+            let rate = (partial.len - window_bytes) as f64 / window.as_secs_f64();
+            if rate < policy.low_speed_bytes_per_sec as f64 {
+                return Err(Stop::TooSlow(format!(
+                    "{url} sent {rate:.0} bytes/s over {:.0} s, below the floor of {} bytes/s",
+                    window.as_secs_f64(),
+                    policy.low_speed_bytes_per_sec
+                )));
+            }
+            (window_start, window_bytes) = (Instant::now(), partial.len);
+        }
         match end {
             FillEnd::Paused => {}
             FillEnd::Closed => return Err(Stop::Retry(format!("{url} closed the connection early"))),
