@@ -82,3 +82,28 @@ fn failures_exit_non_zero_with_a_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("/dev/null"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_cache_that_cannot_be_written_is_reported_once_without_a_resume_hint() {
+    let home = tempfile::tempdir().unwrap();
+    let served = tempfile::tempdir().unwrap();
+    put(served.path(), DEFAULT_REPO, DEFAULT_FILE, &tiny_gguf("bitnet-b1.58", "bitnet", None));
+    let hub = FakeHub::start(HubConfig::new(served.path())).unwrap();
+    // A cache folder inside a regular file cannot be created, even by root.
+    std::fs::write(home.path().join("blocker"), b"").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"));
+    for var in ["HF_HOME", "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "XDG_CACHE_HOME", "HUGGINGFACE_HUB_CACHE"] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("HOME", home.path())
+        .env("HF_HUB_CACHE", home.path().join("blocker").join("hub"))
+        .env("HF_ENDPOINT", hub.url())
+        .args(["download", DEFAULT_REPO])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+    assert!(err.contains("blocker/hub") && !err.contains("resume"), "{err}");
+}

@@ -79,18 +79,15 @@ pub enum DownloadError {
     )]
     ChecksumMismatch { file: String, algorithm: &'static str, expected: String, actual: String },
 
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The OS error is shown here and is not also a `source`, which reports would print again.
+    #[error("{path}: {reason}")]
+    Io { path: PathBuf, reason: std::io::Error },
 }
 
 impl DownloadError {
     pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> DownloadError {
         let path = path.to_path_buf();
-        move |source| DownloadError::Io { path, source }
+        move |reason| DownloadError::Io { path, reason }
     }
 
     /// Whether running the same download again may succeed by itself (the network, not the
