@@ -11,6 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use tokio::sync::mpsc::{error::TryRecvError, UnboundedReceiver, UnboundedSender};
 
 use super::fault::{self, FaultPoint};
+use crate::kernels::mmap::return_freed_memory;
 
 use super::protocol::{EngineCmd, EngineEvent};
 use super::runtime::Engine;
@@ -121,6 +122,8 @@ impl Worker {
                 if let Some(mut s) = self.scheduler.take() {
                     // Free the old model's memory before mapping the new one.
                     s.cancel_all(&mut emit);
+                    drop(s);
+                    return_freed_memory();
                 }
                 let mut progress = |fraction: f32, stage: &str| {
                     emit(EngineEvent::LoadProgress { fraction, stage: stage.to_string() });
@@ -137,6 +140,8 @@ impl Worker {
             EngineCmd::Unload => {
                 if let Some(mut s) = self.scheduler.take() {
                     s.cancel_all(&mut emit);
+                    drop(s);
+                    return_freed_memory();
                 }
                 self.send(EngineEvent::Unloaded);
             }

@@ -47,3 +47,14 @@ pub fn release_range(map: &Mmap, offset: usize, len: usize) -> io::Result<()> {
     // of the map can observe a change.
     unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) }
 }
+
+/// Gives the heap's free pages back to the OS (glibc keeps freed memory in its arenas, and its
+/// growing mmap threshold moves large buffers into them): called after a model is dropped, so
+/// switching models does not ratchet the resident size up by the old model's buffers.
+pub fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own arenas; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
