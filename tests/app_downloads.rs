@@ -10,7 +10,7 @@ use bitnet_tui::app::hub_rows::add_catalog;
 use bitnet_tui::app::models::{HubFile, ModelEntry, ModelSource, ModelStatus};
 use bitnet_tui::app::msg::{DownloadEvent, Effect, Msg};
 use bitnet_tui::app::state::{NoticeLevel, Overlay};
-use bitnet_tui::app::update::{downloads, start};
+use bitnet_tui::app::update::start;
 use bitnet_tui::app::{update, State};
 use bitnet_tui::hub::cache::HfCache;
 use bitnet_tui::hub::catalog::Catalog;
@@ -85,7 +85,7 @@ fn download_key_starts_progress_updates_and_done_rescans() {
 
     update(&mut state, progress(400));
     let row = &state.models[selected(&state)];
-    assert_eq!(downloads::fraction(&state, row), Some(0.4));
+    assert_eq!(state.download_fraction(row), Some(0.4));
 
     // Keys keep working in the chat while the download runs.
     update(&mut state, key(KeyCode::Esc));

@@ -13,6 +13,7 @@ use ratatui::Frame;
 
 use crate::app::conversation::Message;
 use crate::app::state::{ChatViewport, State};
+use crate::app::text;
 use crate::engine::protocol::{GenStats, Role, StopReason};
 use crate::ui::markdown::{self, Rendered};
 use crate::ui::strings;
@@ -140,7 +141,7 @@ fn plain(text: &str, width: usize) -> Vec<Line<'static>> {
 fn reply_footer(message: &Message, streaming: bool, state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some(error) = &message.error {
-        let text = strings::generation_failed(error);
+        let text = text::generation_failed(error);
         lines.extend(wrap(&[Span::styled(text, theme.error)], width, &[], &[], Breaks::Words));
     }
     let text = if streaming {

@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use crate::app::models::{ModelEntry, ModelStatus};
 use crate::app::state::State;
-use crate::app::update::downloads;
+use crate::hub::format::human_bytes;
 use crate::ui::popup;
 use crate::ui::strings;
 use crate::ui::theme::Theme;
@@ -29,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selec
             m.name.clone(),
             m.arch.clone().unwrap_or_else(|| "?".into()),
             m.quant.clone().unwrap_or_else(|| "?".into()),
-            m.size_bytes.map_or("?".into(), strings::bytes),
+            m.size_bytes.map_or("?".into(), human_bytes),
             status_text(state, m),
             strings::model_kind(m.kind).to_string(),
             strings::model_source(m.source).to_string(),
@@ -55,7 +55,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selec
 }
 
 fn status_text(state: &State, entry: &ModelEntry) -> String {
-    let percent = downloads::fraction(state, entry).map(|f| f * 100.0);
+    let percent = state.download_fraction(entry).map(|f| f * 100.0);
     let running = state.download.as_ref().is_some_and(|d| entry.hub.as_ref() == Some(&d.file));
     match entry.status {
         _ if running => strings::downloading(percent),
@@ -69,6 +69,6 @@ fn status_text(state: &State, entry: &ModelEntry) -> String {
 fn detail_text(entry: &ModelEntry) -> String {
     let place =
         entry.hub.as_ref().map_or_else(|| entry.path.display().to_string(), |h| format!("{}/{}", h.repo, h.file));
-    let size = entry.size_bytes.map_or("?".into(), strings::bytes);
+    let size = entry.size_bytes.map_or("?".into(), human_bytes);
     format!("{} · {place} · {size}", entry.name)
 }

@@ -9,7 +9,7 @@ use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
 use crate::app::state::{new_conversation, HistoryBrowser, NoticeLevel, Overlay, State};
 use crate::app::store::ConversationSummary;
-use crate::ui::strings;
+use crate::app::text;
 
 pub(super) fn open(state: &mut State) -> Vec<Effect> {
     let browser = HistoryBrowser { items: Vec::new(), selected: 0, rename: None, confirm_delete: false };
@@ -73,7 +73,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         (Action::Delete, Some(item)) if !confirm_delete => {
             browser.confirm_delete = true;
             let keys = state.keymap.keys_for(Scope::History, Action::Delete);
-            let text = strings::confirm_delete(&item.title, keys);
+            let text = text::confirm_delete(&item.title, keys);
             state.notify(NoticeLevel::Warning, text);
             Vec::new()
         }
@@ -83,7 +83,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             if item.id == current_id {
                 state.conversation = new_conversation(state.now);
             }
-            state.notify(NoticeLevel::Info, strings::deleted(&item.title));
+            state.notify(NoticeLevel::Info, text::deleted(&item.title));
             vec![Effect::DeleteConversation(item.id)]
         }
         _ => Vec::new(),

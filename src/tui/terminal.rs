@@ -15,7 +15,7 @@ use crossterm::{clipboard::CopyToClipboard, execute};
 use futures::Stream;
 use ratatui::DefaultTerminal;
 
-use crate::app::run::Host;
+use crate::tui::run::Host;
 
 /// Whether we pushed keyboard flags (and so must pop them).
 static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);

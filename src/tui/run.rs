@@ -23,9 +23,10 @@ use crate::app::models::{discover, ModelSources};
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::State;
 use crate::app::store::Store;
+use crate::app::text;
 use crate::app::update::{start, update};
 use crate::engine::protocol::{EngineCmd, EngineEvent};
-use crate::ui::{strings, View};
+use crate::ui::View;
 
 /// What the loop needs from the real terminal besides drawing; tests give a recording fake.
 pub trait Host {
@@ -205,7 +206,7 @@ where
     let store = &ctx.store;
     let failed = |what: &str, e: anyhow::Error| {
         tracing::warn!("{what}: {e:#}");
-        Some(Msg::EffectFailed(strings::failed(what, &format!("{e:#}"))))
+        Some(Msg::EffectFailed(text::failed(what, &format!("{e:#}"))))
     };
     let msg = match effect {
         Effect::Engine(cmd) => {
@@ -213,33 +214,33 @@ where
             let sent = out.cmds.send(cmd);
             (sent.is_err() && state.engine_alive).then_some(Msg::EngineGone)
         }
-        Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(strings::SAVING, e)),
-        Effect::DeleteConversation(id) => store.delete(&id).err().and_then(|e| failed(strings::DELETING, e)),
+        Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(text::SAVING, e)),
+        Effect::DeleteConversation(id) => store.delete(&id).err().and_then(|e| failed(text::DELETING, e)),
         Effect::RenameConversation { id, title } => {
             let renamed = store.load(&id).and_then(|mut c| {
                 c.title = title;
                 store.save(&c)
             });
-            renamed.err().and_then(|e| failed(strings::RENAMING, e))
+            renamed.err().and_then(|e| failed(text::RENAMING, e))
         }
         Effect::ListConversations => match store.list() {
             Ok(items) => Some(Msg::ConversationsListed(items)),
-            Err(e) => failed(strings::LISTING, e),
+            Err(e) => failed(text::LISTING, e),
         },
         Effect::OpenConversation(id) => match store.load(&id) {
             Ok(c) => Some(Msg::ConversationOpened(c)),
-            Err(e) => failed(strings::OPENING, e),
+            Err(e) => failed(text::OPENING, e),
         },
         Effect::Export(c) => match store.export_markdown(&c) {
             Ok(path) => Some(Msg::Exported(path)),
-            Err(e) => failed(strings::EXPORTING, e),
+            Err(e) => failed(text::EXPORTING, e),
         },
         Effect::ExportStored(id) => match store.load(&id).and_then(|c| store.export_markdown(&c)) {
             Ok(path) => Some(Msg::Exported(path)),
-            Err(e) => failed(strings::EXPORTING, e),
+            Err(e) => failed(text::EXPORTING, e),
         },
         Effect::CopyToClipboard(text) => {
-            ctx.host.copy_to_clipboard(&text).err().and_then(|e| failed(strings::COPYING, e.into()))
+            ctx.host.copy_to_clipboard(&text).err().and_then(|e| failed(text::COPYING, e.into()))
         }
         Effect::DiscoverModels => {
             let sources = ModelSources { recent: state.recent_models.clone(), ..ctx.sources.clone() };
@@ -254,7 +255,7 @@ where
             None
         }
         Effect::SaveRecentModels(paths) => {
-            store.save_recent_models(&paths).err().and_then(|e| failed(strings::SAVING_RECENT, e))
+            store.save_recent_models(&paths).err().and_then(|e| failed(text::SAVING_RECENT, e))
         }
         Effect::Suspend => {
             let suspended = ctx.host.suspend();
@@ -263,7 +264,7 @@ where
             let size = terminal.size()?;
             match suspended {
                 Ok(()) => Some(Msg::Resize { width: size.width, height: size.height }),
-                Err(e) => failed(strings::SUSPENDING, e.into()),
+                Err(e) => failed(text::SUSPENDING, e.into()),
             }
         }
     };
