@@ -247,3 +247,17 @@ fn concurrent_requests_run_together_and_cancel_alone() {
     assert!(interleaved, "the two replies' tokens come step by step, side by side");
     assert_eq!(texts[&2], alone.text, "a reply beside another is the reply alone");
 }
+
+#[test]
+fn a_failed_load_keeps_the_loaded_model() {
+    let mut engine = EngineHandle::spawn();
+    let loaded = load(&mut engine, &common::bitnet_tiny(), LoadOptions::default()).unwrap();
+    let gone = std::env::temp_dir().join(format!("bitnet-tui-moved-away-{}.gguf", std::process::id()));
+    let err = load(&mut engine, &gone, LoadOptions::default()).unwrap_err();
+    assert!(err.contains(&gone.display().to_string()), "{err}");
+    // The model loaded before still answers.
+    engine.send(EngineCmd::Generate { id: 1, prompt: Prompt::Raw("Once".into()), sampling: greedy(), max_tokens: 2 });
+    let out = collect(&mut engine, 1);
+    assert_eq!(out.error, None, "{} should still be loaded", loaded.name);
+    assert_eq!(out.stats.generated_tokens, 2);
+}
