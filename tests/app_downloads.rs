@@ -104,7 +104,9 @@ fn download_key_starts_progress_updates_and_done_rescans() {
 fn a_rescan_keeps_the_downloaded_model_selected_and_enter_loads_it() {
     let mut state = first_start();
     update(&mut state, key(KeyCode::Char('d')));
-    let path = PathBuf::from("/hub/snap/ggml-model-i2_s.gguf");
+    let snapshot = tempfile::tempdir().unwrap();
+    let path = snapshot.path().join("ggml-model-i2_s.gguf");
+    std::fs::write(&path, b"GGUF").unwrap();
     update(&mut state, Msg::Download(DownloadEvent::Finished(path.clone())));
     let mut rows = catalog_rows();
     let at = rows.iter().position(|r| r.hub == Some(default_file())).unwrap();

@@ -36,6 +36,8 @@ pub enum ModelSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelStatus {
     Downloaded,
+    /// A file we knew of (named on the command line, in the config or recently loaded) is gone.
+    Missing,
     /// A download stopped part way; `bytes` of the file are on disk.
     Partial {
         bytes: u64,
@@ -84,15 +86,16 @@ impl ModelEntry {
             ModelKind::Unknown => named_kind,
             known => known,
         };
+        let size_bytes = fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len());
         Self {
             path: path.to_path_buf(),
             name: stem,
             arch,
             quant,
-            size_bytes: fs::metadata(path).ok().map(|m| m.len()),
+            size_bytes,
             kind,
             source,
-            status: ModelStatus::Downloaded,
+            status: if size_bytes.is_some() { ModelStatus::Downloaded } else { ModelStatus::Missing },
             hub: None,
         }
     }
@@ -209,6 +212,7 @@ mod tests {
         assert_eq!(e.name, "ggml-model-i2_s");
         assert_eq!(e.quant.as_deref(), Some("I2_S"));
         assert_eq!(e.size_bytes, None);
+        assert_eq!(e.status, ModelStatus::Missing, "a file that is not there is marked missing");
         let e = ModelEntry::from_path(Path::new("SmolLM2-135M-Instruct-Q4_K_M.gguf"), ModelSource::CommandLine);
         assert_eq!(e.quant.as_deref(), Some("Q4_K_M"));
         assert_eq!(e.arch, None);
@@ -263,5 +267,7 @@ mod tests {
             ]
         );
         assert_eq!(entries[0].size_bytes, Some(4));
+        assert_eq!(entries[0].status, ModelStatus::Downloaded);
+        assert_eq!(entries[1].status, ModelStatus::Missing);
     }
 }

@@ -207,6 +207,11 @@ impl State {
         self.generation.is_some()
     }
 
+    /// A conversation's new title is being typed in the history browser.
+    pub fn is_renaming(&self) -> bool {
+        matches!(&self.overlay, Some(Overlay::History(b)) if b.rename.is_some())
+    }
+
     pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
         self.notice = Some(Notice { text: text.into(), level });
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::app::action::Action;
 use crate::app::keymap::{KeyCombo, Keymap, Scope};
+use crate::app::msg::{ClipboardKind, Copied};
 use crate::engine::protocol::ModelInfo;
 
 pub const INPUT_PLACEHOLDER: &str = "Type a message…";
@@ -12,7 +13,6 @@ pub const EDIT_CANCELLED: &str = "Edit cancelled.";
 pub const NOTHING_TO_REGENERATE: &str = "Nothing to regenerate: send a message first.";
 pub const NOTHING_TO_EDIT: &str = "No message of yours to edit yet.";
 pub const NEW_CHAT: &str = "New chat.";
-pub const COPIED_REPLY: &str = "Copied the last reply.";
 pub const NOTHING_TO_COPY: &str = "No reply to copy yet.";
 pub const NOTHING_TO_EXPORT: &str = "Nothing to export yet.";
 pub const CONTEXT_FULL: &str = "The context window is full: start a new chat or load with a larger --ctx.";
@@ -125,8 +125,23 @@ pub fn opened(title: &str) -> String {
     format!("Opened “{title}”.")
 }
 
-pub fn copied_block(number: usize) -> String {
-    format!("Copied code block {number}.")
+pub fn copied(what: Copied, via: ClipboardKind) -> String {
+    let what = match what {
+        Copied::Reply => "the last reply".to_string(),
+        Copied::CodeBlock { number, closed: true } => format!("code block {number}"),
+        Copied::CodeBlock { number, closed: false } => format!("code block {number} (its fence is not closed)"),
+    };
+    match via {
+        ClipboardKind::System => format!("Copied {what} to the system clipboard."),
+        ClipboardKind::Osc52 => {
+            format!("Sent {what} to the terminal's clipboard (OSC 52; no system clipboard reachable).")
+        }
+    }
+}
+
+pub fn empty_code_block(number: usize, closed: bool) -> String {
+    let open = if closed { "" } else { " and its fence is not closed" };
+    format!("Code block {number} is empty{open}: nothing copied.")
 }
 
 pub fn no_code_block(number: Option<usize>) -> String {
@@ -144,8 +159,18 @@ pub fn generation_failed(message: &str) -> String {
     format!("The reply failed: {message}")
 }
 
-pub fn load_failed(path: &Path, message: &str) -> String {
-    format!("Could not load {}: {message}", path.display())
+/// A load failed; the engine keeps the model it had (`kept`), which the user may go on with.
+/// The engine's message names the whole path, so this names the file only.
+pub fn load_failed(path: &Path, message: &str, kept: Option<&str>) -> String {
+    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    match kept {
+        Some(name) => format!("Could not load {file} (still using {name}): {message}"),
+        None => format!("Could not load {file}: {message}"),
+    }
+}
+
+pub fn model_missing(name: &str, path: &Path) -> String {
+    format!("{name} is no longer at {}; it was moved or deleted.", path.display())
 }
 
 pub fn engine_error(message: &str) -> String {

@@ -20,7 +20,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::app::downloads::Downloads;
 use crate::app::models::{discover, ModelSources};
-use crate::app::msg::{Effect, Msg};
+use crate::app::msg::{ClipboardKind, Effect, Msg};
 use crate::app::state::State;
 use crate::app::store::Store;
 use crate::app::text;
@@ -30,8 +30,8 @@ use crate::ui::View;
 
 /// What the loop needs from the real terminal besides drawing; tests give a recording fake.
 pub trait Host {
-    /// Puts `text` on the system clipboard.
-    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()>;
+    /// Puts `text` on a clipboard and says which one took it.
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<ClipboardKind>;
     /// Gives the terminal back to the shell until the process is resumed.
     fn suspend(&mut self) -> io::Result<()>;
     /// A termination signal arrived.
@@ -239,9 +239,10 @@ where
             Ok(path) => Some(Msg::Exported(path)),
             Err(e) => failed(text::EXPORTING, e),
         },
-        Effect::CopyToClipboard(text) => {
-            ctx.host.copy_to_clipboard(&text).err().and_then(|e| failed(text::COPYING, e.into()))
-        }
+        Effect::CopyToClipboard { text: copy, what } => match ctx.host.copy_to_clipboard(&copy) {
+            Ok(via) => Some(Msg::Copied { what, via }),
+            Err(e) => failed(text::COPYING, e.into()),
+        },
         Effect::DiscoverModels => {
             let sources = ModelSources { recent: state.recent_models.clone(), ..ctx.sources.clone() };
             Some(Msg::ModelsFound(discover(&sources)))
@@ -256,6 +257,10 @@ where
         }
         Effect::SaveRecentModels(paths) => {
             store.save_recent_models(&paths).err().and_then(|e| failed(text::SAVING_RECENT, e))
+        }
+        Effect::Redraw => {
+            terminal.clear()?;
+            None
         }
         Effect::Suspend => {
             let suspended = ctx.host.suspend();

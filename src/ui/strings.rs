@@ -24,7 +24,9 @@ pub const HISTORY_TITLE: &str = " Conversations ";
 pub const HELP_TITLE: &str = " Keys ";
 pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set models_dir in config.toml.";
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
-pub const RENAME_TITLE: &str = " New title ";
+pub const RENAME_TITLE: &str = " New title (typing replaces it, ←/→ edit it) ";
+pub const SAVE_TITLE: &str = "save the title";
+pub const KEEP_TITLE: &str = "keep the old title";
 pub const READING_PROMPT: &str = "reading prompt";
 pub const WAITING: &str = "waiting for the model…";
 pub const GENERATING: &str = "generating";
@@ -35,6 +37,12 @@ pub const MAX_TOKENS_NEXT_REPLY: &str = "applies to the next reply";
 pub const STATS_NONE: &str = "No figures yet.";
 pub const DOWNLOADED: &str = "downloaded";
 pub const NOT_DOWNLOADED: &str = "not downloaded";
+pub const MISSING: &str = "missing";
+
+/// Which item of a scrolled list is selected, as " 3/7 ".
+pub fn position(selected: usize, len: usize) -> String {
+    format!(" {}/{len} ", selected + 1)
+}
 
 /// A row's state in the model manager.
 pub fn partial(percent: f64) -> String {
@@ -129,6 +137,7 @@ pub fn action_label(action: Action) -> String {
         Action::OpenHistory => "conversations",
         Action::NextModel => "next recent model",
         Action::PrevModel => "previous recent model",
+        Action::Redraw => "redraw the screen",
         Action::Send => "send",
         Action::Newline => "new line",
         Action::Stop => "stop the reply / cancel edit",

@@ -2,7 +2,7 @@
 
 use crate::app::code_blocks::conversation_code_blocks;
 use crate::app::conversation::{Conversation, Message};
-use crate::app::msg::Effect;
+use crate::app::msg::{Copied, Effect};
 use crate::app::state::{new_conversation, new_input, Generation, NoticeLevel, Scroll, State};
 use crate::app::text;
 use crate::engine::protocol::{EngineCmd, Prompt, Role, StopReason};
@@ -195,14 +195,11 @@ pub(super) fn recall(state: &mut State, older: bool) -> bool {
     true
 }
 
+/// Copies the last reply; the notice comes once the clipboard has taken it.
 pub(super) fn copy_reply(state: &mut State) -> Vec<Effect> {
     let reply = state.conversation.messages.iter().rev().find(|m| m.role == Role::Assistant && !m.content.is_empty());
     match reply {
-        Some(message) => {
-            let text = message.content.clone();
-            state.notify(NoticeLevel::Info, text::COPIED_REPLY);
-            vec![Effect::CopyToClipboard(text)]
-        }
+        Some(message) => vec![Effect::CopyToClipboard { text: message.content.clone(), what: Copied::Reply }],
         None => {
             state.notify(NoticeLevel::Warning, text::NOTHING_TO_COPY);
             Vec::new()
@@ -210,23 +207,23 @@ pub(super) fn copy_reply(state: &mut State) -> Vec<Effect> {
     }
 }
 
-/// Copies code block `number` (1-based), or the last one.
+/// Copies code block `number` (1-based), or the last one. An empty block is not copied.
 pub(super) fn copy_code(state: &mut State, number: Option<usize>) -> Vec<Effect> {
     let mut blocks = conversation_code_blocks(&state.conversation);
     let index = match number {
         Some(n) => n.checked_sub(1),
         None => blocks.len().checked_sub(1),
     };
-    match index.filter(|i| *i < blocks.len()) {
-        Some(i) => {
-            state.notify(NoticeLevel::Info, text::copied_block(i + 1));
-            vec![Effect::CopyToClipboard(blocks.swap_remove(i))]
-        }
-        None => {
-            state.notify(NoticeLevel::Warning, text::no_code_block(number));
-            Vec::new()
-        }
+    let Some(i) = index.filter(|i| *i < blocks.len()) else {
+        state.notify(NoticeLevel::Warning, text::no_code_block(number));
+        return Vec::new();
+    };
+    let block = blocks.swap_remove(i);
+    if block.text.trim().is_empty() {
+        state.notify(NoticeLevel::Warning, text::empty_code_block(i + 1, block.closed));
+        return Vec::new();
     }
+    vec![Effect::CopyToClipboard { text: block.text, what: Copied::CodeBlock { number: i + 1, closed: block.closed } }]
 }
 
 pub(super) fn export(state: &mut State) -> Vec<Effect> {

@@ -62,7 +62,9 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
         }
         EngineEvent::Error { id: None, message } => {
             let text = match state.loading.take() {
-                Some(loading) => text::load_failed(&loading.path, &message),
+                Some(loading) => {
+                    text::load_failed(&loading.path, &message, state.model.as_ref().map(|m| m.name.as_str()))
+                }
                 None => text::engine_error(&message),
             };
             state.notify(NoticeLevel::Error, text);

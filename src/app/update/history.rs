@@ -35,10 +35,6 @@ pub(super) fn on_listed(state: &mut State, items: Vec<ConversationSummary>) {
     }
 }
 
-pub(super) fn is_renaming(state: &State) -> bool {
-    matches!(&state.overlay, Some(Overlay::History(b)) if b.rename.is_some())
-}
-
 pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     let current_id = state.conversation.id.clone();
     let Some(browser) = browser(state) else {
@@ -67,6 +63,8 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             let mut input = TextArea::default();
             input.set_cursor_line_style(ratatui::style::Style::new());
             input.insert_str(&item.title);
+            // Typing replaces the old title; an arrow key keeps it for editing.
+            input.select_all();
             browser.rename = Some(input);
             Vec::new()
         }

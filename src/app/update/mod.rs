@@ -37,6 +37,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ConversationOpened(conversation) => chat::open(state, conversation),
+        Msg::Copied { what, via } => {
+            state.notify(NoticeLevel::Info, text::copied(what, via));
+            Vec::new()
+        }
         Msg::Exported(path) => {
             state.notify(NoticeLevel::Info, text::exported(&path));
             Vec::new()

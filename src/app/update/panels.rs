@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::{chat, downloads, history, toggle_overlay};
 use crate::app::action::Action;
-use crate::app::models::{HubFile, ModelEntry};
+use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::msg::Effect;
 use crate::app::sliders::Slider;
 use crate::app::state::{Loading, NoticeLevel, Overlay, State};
@@ -55,6 +55,11 @@ fn confirm_model(state: &mut State, selected: usize) -> Vec<Effect> {
     let Some(entry) = state.models.get(selected) else {
         return Vec::new();
     };
+    if entry.status == ModelStatus::Missing {
+        let text = text::model_missing(&entry.name, &entry.path);
+        state.notify(NoticeLevel::Warning, text);
+        return Vec::new();
+    }
     if !entry.is_downloaded() {
         let text = text::not_downloaded(&entry.name, &state.keymap);
         state.notify(NoticeLevel::Warning, text);
