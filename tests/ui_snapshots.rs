@@ -135,6 +135,9 @@ fn model_manager_with_catalog_local_and_downloading_rows() {
         source: ModelSource::Catalog,
         status,
         hub: Some(HubFile { repo: repo.into(), file: "m.gguf".into() }),
+        n_params: None,
+        commit: None,
+        refs: Vec::new(),
     };
     state.models = vec![
         local,
@@ -254,6 +257,9 @@ fn picker_state() -> State {
         source: ModelSource::Catalog,
         status: ModelStatus::NotDownloaded,
         hub: Some(HubFile { repo: "tiiuae/Falcon3-1B".into(), file: "m.gguf".into() }),
+        n_params: None,
+        commit: None,
+        refs: Vec::new(),
     };
     state.models = vec![loaded, gone, catalog];
     state.overlay = Some(Overlay::Picker { selected: 1 });

@@ -19,7 +19,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::MissedTickBehavior;
 
 use crate::app::downloads::Downloads;
-use crate::app::models::{discover, ModelSources};
+use crate::app::models::{discover, ModelEntry, ModelSources};
 use crate::app::msg::{ClipboardKind, Effect, Msg};
 use crate::app::state::State;
 use crate::app::store::Store;
@@ -73,7 +73,8 @@ where
 
     let mut queue: VecDeque<Msg> = VecDeque::new();
     let (mut downloads, mut download_events) = Downloads::new();
-    let mut out = Outputs { cmds: &cmds, downloads: &mut downloads };
+    let (models_found, mut found_models) = tokio::sync::mpsc::unbounded_channel();
+    let mut out = Outputs { cmds: &cmds, downloads: &mut downloads, models_found: &models_found };
     let first = start(&mut state);
     run_effects(first, &mut state, &mut out, ctx, terminal, &mut queue)?;
     let mut input_open = true;
@@ -105,6 +106,7 @@ where
                 None => input_open = false,
             },
             Some(event) = download_events.recv() => queue.push_back(Msg::Download(event)),
+            Some(models) = found_models.recv() => queue.push_back(Msg::ModelsFound(models)),
             _ = frames.tick() => {
                 if ctx.host.terminate_requested() {
                     queue.push_back(Msg::Terminate);
@@ -167,10 +169,12 @@ fn terminal_msg(event: Event) -> Option<Msg> {
     }
 }
 
-/// Where effects send work besides the context: the engine and the downloads.
+/// Where effects send work besides the context: the engine, the downloads, and model discovery
+/// (which reads file headers on a thread of its own, so a slow disk never stalls the screen).
 struct Outputs<'a> {
     cmds: &'a UnboundedSender<EngineCmd>,
     downloads: &'a mut Downloads,
+    models_found: &'a UnboundedSender<Vec<ModelEntry>>,
 }
 
 fn run_effects<B>(
@@ -245,7 +249,12 @@ where
         },
         Effect::DiscoverModels => {
             let sources = ModelSources { recent: state.recent_models.clone(), ..ctx.sources.clone() };
-            Some(Msg::ModelsFound(discover(&sources)))
+            let found = out.models_found.clone();
+            std::thread::Builder::new().name("bitnet-model-discovery".into()).spawn(move || {
+                // The loop may have ended meanwhile; then nobody wants the list.
+                let _ = found.send(discover(&sources));
+            })?;
+            None
         }
         Effect::StartDownload(file) => {
             out.downloads.start(file);

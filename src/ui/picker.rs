@@ -79,7 +79,7 @@ fn cell(state: &State, entry: &ModelEntry, column: Column) -> String {
         Column::Size => entry.size_bytes.map_or("?".into(), human_bytes),
         Column::Quant => entry.quant.clone().unwrap_or_else(|| "?".into()),
         Column::Arch => entry.arch.clone().unwrap_or_else(|| "?".into()),
-        Column::Kind => strings::model_kind(entry.kind).to_string(),
+        Column::Kind => entry.kind.to_string(),
         Column::FoundIn => strings::model_source(entry.source).to_string(),
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
-use crate::app::models::{ModelKind, ModelSource};
+use crate::app::models::ModelSource;
 use crate::app::sliders::Slider;
 use crate::engine::protocol::StopReason;
 use crate::hub::format::{human_bytes, human_duration};
@@ -91,14 +91,6 @@ pub fn slider_name(slider: Slider) -> &'static str {
         Slider::RepeatPenalty => "repeat penalty",
         Slider::MaxTokens => "max tokens",
         Slider::Seed => "seed",
-    }
-}
-
-pub fn model_kind(kind: ModelKind) -> &'static str {
-    match kind {
-        ModelKind::Base => "base",
-        ModelKind::Instruct => "instruct",
-        ModelKind::Unknown => "?",
     }
 }
 
