@@ -10,7 +10,7 @@ use bitnet_tui::app::hub_rows::add_catalog;
 use bitnet_tui::app::models::{HubFile, ModelEntry, ModelSource, ModelStatus};
 use bitnet_tui::app::msg::{DownloadEvent, Effect, Msg};
 use bitnet_tui::app::state::{NoticeLevel, Overlay};
-use bitnet_tui::app::update::{downloads, start};
+use bitnet_tui::app::update::start;
 use bitnet_tui::app::{update, State};
 use bitnet_tui::hub::cache::HfCache;
 use bitnet_tui::hub::catalog::Catalog;
@@ -85,7 +85,7 @@ fn download_key_starts_progress_updates_and_done_rescans() {
 
     update(&mut state, progress(400));
     let row = &state.models[selected(&state)];
-    assert_eq!(downloads::fraction(&state, row), Some(0.4));
+    assert_eq!(state.download_fraction(row), Some(0.4));
 
     // Keys keep working in the chat while the download runs.
     update(&mut state, key(KeyCode::Esc));
@@ -104,7 +104,9 @@ fn download_key_starts_progress_updates_and_done_rescans() {
 fn a_rescan_keeps_the_downloaded_model_selected_and_enter_loads_it() {
     let mut state = first_start();
     update(&mut state, key(KeyCode::Char('d')));
-    let path = PathBuf::from("/hub/snap/ggml-model-i2_s.gguf");
+    let snapshot = tempfile::tempdir().unwrap();
+    let path = snapshot.path().join("ggml-model-i2_s.gguf");
+    std::fs::write(&path, b"GGUF").unwrap();
     update(&mut state, Msg::Download(DownloadEvent::Finished(path.clone())));
     let mut rows = catalog_rows();
     let at = rows.iter().position(|r| r.hub == Some(default_file())).unwrap();

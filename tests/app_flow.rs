@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bitnet_tui::app::models::ModelSources;
-use bitnet_tui::app::msg::Msg;
+use bitnet_tui::app::msg::{ClipboardKind, Msg};
 use bitnet_tui::app::state::ChatViewport;
 use bitnet_tui::app::store::Store;
-use bitnet_tui::app::{run_app, update, AppContext, Host, State};
+use bitnet_tui::app::{update, State};
 use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, Prompt, Role, StopReason};
+use bitnet_tui::tui::{run_app, AppContext, Host};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use ratatui::backend::TestBackend;
@@ -108,9 +109,9 @@ struct RecordingHost {
 }
 
 impl Host for RecordingHost {
-    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<ClipboardKind> {
         self.copied.push(text.to_string());
-        Ok(())
+        Ok(ClipboardKind::Osc52)
     }
     fn suspend(&mut self) -> io::Result<()> {
         self.suspends += 1;

@@ -379,27 +379,31 @@ fn entry(path: &str) -> ModelEntry {
 
 #[test]
 fn picker_lists_models_and_loads_the_chosen_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let smol = dir.path().join("smol-q8_0.gguf");
+    std::fs::write(&smol, b"GGUF").unwrap();
+    let smol = smol.to_str().unwrap();
     let mut state = ready_state();
     let effects = update(&mut state, key(KeyCode::F(4)));
     assert!(matches!(effects[..], [Effect::DiscoverModels]));
-    update(&mut state, Msg::ModelsFound(vec![entry("/models/bitnet-2b.gguf"), entry("/models/smol-q8_0.gguf")]));
+    update(&mut state, Msg::ModelsFound(vec![entry("/models/bitnet-2b.gguf"), entry(smol)]));
     assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 0 })));
     assert_eq!(state.models[0].quant.as_deref(), Some("I2_S"), "loaded model's facts");
     update(&mut state, key(KeyCode::Down));
     let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
     let [EngineCmd::Load { path, options }] = &cmds[..] else { panic!("{cmds:?}") };
-    assert_eq!(path, &PathBuf::from("/models/smol-q8_0.gguf"));
+    assert_eq!(path, &PathBuf::from(smol));
     assert_eq!(*options, state.load_options);
     assert!(state.overlay.is_none());
     assert_eq!(state.loading.as_ref().map(|l| l.fraction), Some(0.0));
 
     update(&mut state, Msg::Engine(EngineEvent::LoadProgress { fraction: 0.25, stage: "weights".into() }));
     assert_eq!(state.loading.as_ref().map(|l| l.fraction), Some(0.25));
-    let effects = update(&mut state, Msg::Engine(EngineEvent::Ready(model_info("/models/smol-q8_0.gguf"))));
+    let effects = update(&mut state, Msg::Engine(EngineEvent::Ready(model_info(smol))));
     assert!(state.loading.is_none());
     assert_eq!(state.model.as_ref().map(|m| m.name.as_str()), Some("smol-q8_0"));
     let Some(Effect::SaveRecentModels(recent)) = effects.first() else { panic!("{effects:?}") };
-    assert_eq!(recent[0], PathBuf::from("/models/smol-q8_0.gguf"));
+    assert_eq!(recent[0], PathBuf::from(smol));
 }
 
 #[test]
@@ -453,7 +457,7 @@ fn load_failure_is_reported() {
     assert!(state.loading.is_none());
     let notice = state.notice.unwrap();
     assert_eq!(notice.level, NoticeLevel::Error);
-    assert!(notice.text.contains("/m/broken.gguf") && notice.text.contains("bad magic"));
+    assert!(notice.text.contains("broken.gguf") && notice.text.contains("bad magic"));
 }
 
 #[test]
@@ -495,9 +499,6 @@ fn history_browser_opens_renames_deletes_and_exports() {
 
     // Rename: typed letters are text, Enter confirms.
     update(&mut state, key(KeyCode::Char('r')));
-    for _ in 0.."Alpha".len() {
-        update(&mut state, key(KeyCode::Backspace));
-    }
     type_text(&mut state, "Renamed");
     let effects = update(&mut state, key(KeyCode::Enter));
     let [Effect::RenameConversation { id, title }] = &effects[..] else { panic!("{effects:?}") };
@@ -536,7 +537,7 @@ fn history_new_chat_and_rename_of_the_open_conversation() {
     update(&mut state, key(KeyCode::Char('r')));
     update(&mut state, Msg::Paste("Greeting\nline".into()));
     let effects = update(&mut state, key(KeyCode::Enter));
-    assert_eq!(saved(&effects).unwrap().title, "hiGreeting line");
+    assert_eq!(saved(&effects).unwrap().title, "Greeting line", "the paste replaces the old title");
     update(&mut state, key(KeyCode::Char('n')));
     assert!(state.overlay.is_none());
     assert!(state.conversation.messages.is_empty());
@@ -551,7 +552,7 @@ fn copy_reply_and_code_blocks() {
         .messages
         .push(Message::new(Role::Assistant, "```rust\nfn a() {}\n```\ntext\n```py\nprint(2)\n```"));
     let copied = |effects: Vec<Effect>| match &effects[..] {
-        [Effect::CopyToClipboard(text)] => text.clone(),
+        [Effect::CopyToClipboard { text, .. }] => text.clone(),
         other => panic!("{other:?}"),
     };
     assert!(copied(update(&mut state, ctrl('y'))).starts_with("```rust"));
@@ -613,4 +614,97 @@ fn effect_failures_show_in_the_footer() {
     let mut state = ready_state();
     update(&mut state, Msg::EffectFailed("Saving failed: disk full".into()));
     assert_eq!(state.notice.unwrap().level, NoticeLevel::Error);
+}
+
+#[test]
+fn a_failed_model_switch_keeps_the_loaded_model_usable() {
+    let mut state = ready_state();
+    state.recent_models.push(PathBuf::from("/m/moved.gguf"));
+    update(&mut state, ctrl('n'));
+    assert_eq!(state.current_model_path(), Some(&PathBuf::from("/m/moved.gguf")));
+    update(&mut state, Msg::Engine(EngineEvent::Error { id: None, message: "No such file".into() }));
+    // The engine keeps the model it had; the header, the picker and sending say so.
+    assert_eq!(state.model.as_ref().map(|m| m.name.as_str()), Some("bitnet-2b"));
+    assert_eq!(state.current_model_path(), Some(&PathBuf::from("/models/bitnet-2b.gguf")));
+    let notice = state.notice.clone().unwrap();
+    assert!(notice.text.starts_with("Could not load moved.gguf (still using bitnet-2b): "), "{notice:?}");
+    send(&mut state, "still there?");
+}
+
+#[test]
+fn a_vanished_model_is_marked_missing_and_not_loaded() {
+    use bitnet_tui::app::models::ModelStatus;
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(4)));
+    update(&mut state, Msg::ModelsFound(vec![entry("/models/bitnet-2b.gguf"), entry("/gone/fixture.gguf")]));
+    assert_eq!(state.models[1].status, ModelStatus::Missing);
+    update(&mut state, key(KeyCode::Down));
+    assert!(engine_cmds(&update(&mut state, key(KeyCode::Enter))).is_empty());
+    let notice = state.notice.clone().unwrap();
+    assert!(notice.text.contains("no longer at /gone/fixture.gguf"), "{notice:?}");
+}
+
+#[test]
+fn rename_starts_with_the_old_title_selected() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(5)));
+    update(&mut state, Msg::ConversationsListed(vec![summary("a", "What is BitNet b1.58 and how does it…")]));
+    update(&mut state, key(KeyCode::Char('r')));
+    assert!(state.is_renaming());
+    type_text(&mut state, "BitNet");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::RenameConversation { title, .. }] if title == "BitNet"), "{effects:?}");
+
+    // An arrow key keeps the old title to edit it.
+    update(&mut state, key(KeyCode::Char('r')));
+    update(&mut state, key(KeyCode::End));
+    type_text(&mut state, "!");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::RenameConversation { title, .. }] if title == "BitNet!"), "{effects:?}");
+}
+
+#[test]
+fn copying_says_which_clipboard_took_it_only_once_it_did() {
+    use bitnet_tui::app::msg::{ClipboardKind, Copied};
+    let mut state = ready_state();
+    state.conversation.messages.push(Message::new(Role::User, "code please"));
+    state.conversation.messages.push(Message::new(Role::Assistant, "Here:\n```rust\nfn a() {}\n```"));
+    let effects = update(&mut state, ctrl('y'));
+    assert!(matches!(&effects[..], [Effect::CopyToClipboard { what: Copied::Reply, .. }]), "{effects:?}");
+    assert!(state.notice.is_none(), "nothing is copied yet: {:?}", state.notice);
+    update(&mut state, Msg::Copied { what: Copied::Reply, via: ClipboardKind::System });
+    assert_eq!(state.notice.clone().unwrap().text, "Copied the last reply to the system clipboard.");
+    update(&mut state, Msg::Copied { what: Copied::CodeBlock { number: 1, closed: true }, via: ClipboardKind::Osc52 });
+    assert!(state.notice.clone().unwrap().text.contains("OSC 52"));
+    update(&mut state, Msg::EffectFailed("Copying to the clipboard failed: no terminal".into()));
+    assert_eq!(state.notice.clone().unwrap().level, NoticeLevel::Error);
+}
+
+#[test]
+fn copying_an_empty_or_unclosed_fence_says_so() {
+    use bitnet_tui::app::msg::Copied;
+    let mut state = ready_state();
+    state.conversation.messages.push(Message::new(Role::User, "code please"));
+    state.conversation.messages.push(Message::new(Role::Assistant, "Here:\n```rust\n"));
+    assert!(update(&mut state, alt(KeyCode::Char('c'))).is_empty());
+    let notice = state.notice.clone().unwrap();
+    assert_eq!(notice.text, "Code block 1 is empty and its fence is not closed: nothing copied.");
+
+    state.conversation.messages[1].content.push_str("let x = 1;\n");
+    let effects = update(&mut state, alt(KeyCode::Char('c')));
+    assert!(
+        matches!(&effects[..], [Effect::CopyToClipboard { text, what: Copied::CodeBlock { number: 1, closed: false } }] if text == "let x = 1;"),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn the_redraw_key_clears_the_terminal() {
+    let mut state = ready_state();
+    assert!(matches!(update(&mut state, alt(KeyCode::Char('l')))[..], [Effect::Redraw]));
+    let help: Vec<String> = bitnet_tui::ui::help::lines(&state.keymap, &bitnet_tui::ui::theme::Theme::new(true))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(help.iter().any(|l| l.contains("Alt+L") && l.contains("redraw the screen")), "{help:#?}");
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bitnet_tui::hub::cache::HfCache;
-use bitnet_tui::hub::discovery::{scan, ScanSources, Source};
+use bitnet_tui::hub::discovery::{scan, ModelSource, ScanSources};
 use bitnet_tui::hub::download::{DownloadError, Downloader, Progress};
 use bitnet_tui::hub::env::HubEnv;
 use hub_support::hub_server::{FakeHub, HubConfig};
@@ -96,10 +96,10 @@ fn a_download_lands_in_the_hub_layout_and_other_tools_find_it() {
     let found = scan(&ScanSources { hf_cache: Some(HfCache::at(s.cache.root())), ..Default::default() });
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].path, path);
-    assert_eq!(found[0].repo.as_deref(), Some(REPO));
+    assert_eq!(found[0].hub.as_ref().map(|h| h.repo.as_str()), Some(REPO));
     assert_eq!(found[0].refs, vec!["main".to_string()]);
-    assert_eq!((found[0].architecture.as_str(), found[0].quant.as_str()), ("llama", "Q8_0"));
-    assert_eq!(found[0].source, Source::HfCache);
+    assert_eq!((found[0].arch.as_deref(), found[0].quant.as_deref()), (Some("llama"), Some("Q8_0")));
+    assert_eq!(found[0].source, ModelSource::HfCache);
 
     // A second download finds the blob: one HEAD, no transfer.
     hub.reset_counters();

@@ -270,3 +270,17 @@ fn empty_prompts_are_refused_and_zero_tokens_generate_none() {
     let out = collect(&mut engine, 3);
     assert_eq!((out.reason, out.text.as_str(), out.stats.generated_tokens), (Some(StopReason::MaxTokens), "", 0));
 }
+
+#[test]
+fn a_failed_load_keeps_the_loaded_model() {
+    let mut engine = EngineHandle::spawn();
+    let loaded = load(&mut engine, &common::bitnet_tiny(), LoadOptions::default()).unwrap();
+    let gone = std::env::temp_dir().join(format!("bitnet-tui-moved-away-{}.gguf", std::process::id()));
+    let err = load(&mut engine, &gone, LoadOptions::default()).unwrap_err();
+    assert!(err.contains(&gone.display().to_string()), "{err}");
+    // The model loaded before still answers.
+    engine.send(EngineCmd::Generate { id: 1, prompt: Prompt::Raw("Once".into()), sampling: greedy(), max_tokens: 2 });
+    let out = collect(&mut engine, 1);
+    assert_eq!(out.error, None, "{} should still be loaded", loaded.name);
+    assert_eq!(out.stats.generated_tokens, 2);
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use bitnet_tui::hub::cache::HfCache;
 use bitnet_tui::hub::catalog::ModelKind;
-use bitnet_tui::hub::discovery::{inspect, scan, ScanSources, Source};
+use bitnet_tui::hub::discovery::{inspect, scan, ModelSource, ScanSources};
 use hub_support::{sha256_hex, tiny_gguf};
 
 /// Puts `bytes` in `blobs/` and links `snapshots/<commit>/<file>` to it, as huggingface_hub does.
@@ -60,22 +60,22 @@ fn finds_what_loads_and_nothing_else() {
         models_dirs: vec![folder],
         explicit: vec![explicit.clone()],
     });
-    let summary: Vec<(Source, Option<&str>, &Path, ModelKind)> =
-        found.iter().map(|m| (m.source, m.repo.as_deref(), m.path.as_path(), m.kind)).collect();
+    let summary: Vec<(ModelSource, Option<&str>, &Path, ModelKind)> =
+        found.iter().map(|m| (m.source, m.hub.as_ref().map(|h| h.repo.as_str()), m.path.as_path(), m.kind)).collect();
     assert_eq!(
         summary,
         vec![
-            (Source::HfCache, Some("org/chat"), current.as_path(), ModelKind::Instruct),
-            (Source::ModelsDir, None, base.as_path(), ModelKind::Base),
-            (Source::Explicit, None, explicit.as_path(), ModelKind::Unknown),
+            (ModelSource::HfCache, Some("org/chat"), current.as_path(), ModelKind::Instruct),
+            (ModelSource::ModelsDir, None, base.as_path(), ModelKind::Base),
+            (ModelSource::CommandLine, None, explicit.as_path(), ModelKind::Unknown),
         ]
     );
     let chat_model = &found[0];
     assert_eq!(chat_model.commit.as_deref(), Some(c1.as_str()));
     assert_eq!(chat_model.refs, vec!["main".to_string()]);
-    assert_eq!(chat_model.size_bytes, chat.len() as u64);
-    assert_eq!(chat_model.name.as_deref(), Some("SmolLM2 135M"));
-    assert_eq!(found[2].architecture, "bitnet-b1.58");
+    assert_eq!(chat_model.size_bytes, Some(chat.len() as u64));
+    assert_eq!(chat_model.name, "SmolLM2 135M");
+    assert_eq!(found[2].arch.as_deref(), Some("bitnet-b1.58"));
 }
 
 #[test]
@@ -83,8 +83,8 @@ fn inspect_says_why_a_file_is_not_a_model() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.gguf");
     std::fs::write(&path, b"hello").unwrap();
-    let err = inspect(&path, Source::Explicit).unwrap_err();
+    let err = inspect(&path, ModelSource::CommandLine).unwrap_err();
     assert!(err.to_string().contains("notes.gguf"), "{err}");
-    let missing = inspect(&dir.path().join("missing.gguf"), Source::Explicit).unwrap_err();
+    let missing = inspect(&dir.path().join("missing.gguf"), ModelSource::CommandLine).unwrap_err();
     assert!(missing.to_string().contains("missing.gguf"), "{missing}");
 }

@@ -9,6 +9,7 @@ mod hub_support;
 use std::time::Duration;
 
 use bitnet_tui::hub::catalog::Catalog;
+use bitnet_tui::hub::format::human_bytes;
 use common::tmux::Tmux;
 use hub_support::hub_server::{FakeHub, HubConfig};
 
@@ -50,9 +51,10 @@ fn first_start_downloads_the_default_model_loads_it_and_chats() {
     let hub_file = format!("{}/{}", default.repo, default.file);
     let screen = tmux.wait_for("the model manager", minute, |s| s.contains("╭ Models") && s.contains(&hub_file));
     let row = line_with(&screen, &default.name).unwrap_or_else(|| panic!("no row for the default:\n{screen}"));
-    assert!(row.contains("not downloaded") && row.contains("1.2 GB"), "{screen}");
+    let size = human_bytes(default.size_bytes);
+    assert!(row.contains("not downloaded") && row.contains(&size), "{screen}");
     let detail = line_with(&screen, &hub_file).unwrap();
-    assert!(detail.contains(&format!("{} · {hub_file} · 1.2 GB", default.name)), "{screen}");
+    assert!(detail.contains(&format!("{} · {hub_file} · {size}", default.name)), "{screen}");
 
     tmux.keys(&["d"]);
     let screen =

@@ -1,6 +1,8 @@
 //! The chat screen in a real terminal (tmux): chat with SmolLM2, watch the live panel, change the
-//! temperature with the keys, switch to the BitNet fixture with the model key, chat, quit, and
-//! check that the terminal is restored and the conversation file was written.
+//! temperature with the keys, fail to switch to a model file that was moved away (SmolLM2 stays
+//! loaded and answers; the picker marks the file missing), switch to the BitNet fixture once it is
+//! back, chat, quit, and check that the terminal is restored and the conversation file was
+//! written.
 
 mod common;
 
@@ -27,6 +29,11 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
     let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let (config, data, state) = (root.join("config"), root.join("data"), root.join("state"));
+    // A copy of the fixture that the test moves away and back.
+    let fixture = root.join("bitnet-tiny.gguf");
+    let moved = root.join("moved-away.gguf");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(common::bitnet_tiny(), &fixture).unwrap();
     let cmd = format!(
         "env XDG_CONFIG_HOME={} XDG_DATA_HOME={} XDG_STATE_HOME={} HF_HUB_OFFLINE=1 {} --model {} --model {} --temp 0 -n 24; \
          echo EXITED:$?; sleep 60",
@@ -35,7 +42,7 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
         state.display(),
         env!("CARGO_BIN_EXE_bitnet-tui"),
         common::smollm2().display(),
-        common::bitnet_tiny().display(),
+        fixture.display(),
     );
     let tmux = Tmux::start("chat", &cmd);
     let minute = Duration::from_secs(60);
@@ -61,12 +68,32 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("the sliders to close", minute, |s| !s.contains("╭ Sampling"));
 
-    // Next model: the BitNet fixture, with the conversation kept.
+    // The next model's file is gone: the load fails and SmolLM2 stays loaded and usable.
+    std::fs::rename(&fixture, &moved).unwrap();
+    tmux.keys(&["C-n"]);
+    let screen = tmux.wait_for("the failed load", minute, |s| s.contains("Could not load"));
+    assert!(screen.contains("Could not load bitnet-tiny.gguf (still using Smollm2"), "{screen}");
+    let header = screen.lines().next().unwrap();
+    assert!(header.contains("Smollm2") && header.contains("ready"), "{header}");
+    tmux.text("And 3+3?");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("SmolLM2's second reply", minute, |s| s.matches(" tokens · ").count() >= 2);
+    assert!(!screen.contains("no model is loaded"), "{screen}");
+    // The picker marks the vanished file; F4 closes it again.
+    tmux.keys(&["F4"]);
+    let picker = tmux.wait_for("the picker", minute, |s| s.contains("╭ Models"));
+    let row = picker.lines().find(|l| l.contains("bitnet-tiny")).unwrap_or_default();
+    assert!(row.contains("missing"), "{picker}");
+    tmux.keys(&["F4"]);
+    tmux.wait_for("the picker to close", minute, |s| !s.contains("╭ Models"));
+
+    // Next model: the BitNet fixture, back in place, with the conversation kept.
+    std::fs::rename(&moved, &fixture).unwrap();
     tmux.keys(&["C-n"]);
     tmux.wait_for("the BitNet model to load", minute, |s| s.contains("Loaded bitnet2b"));
     tmux.text("Hello");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("the second reply", minute, |s| s.matches(" tokens · ").count() >= 2);
+    tmux.wait_for("the BitNet reply", minute, |s| s.matches(" tokens · ").count() >= 3);
 
     tmux.keys(&["C-q"]);
     let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
@@ -77,7 +104,7 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
     assert_eq!(files.len(), 1, "{files:?}");
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
     let messages = saved["messages"].as_array().unwrap();
-    assert!(messages.len() >= 4, "{saved}");
+    assert!(messages.len() >= 6, "{saved}");
     assert_eq!(messages[0]["content"], "What is 2+2?");
     assert_eq!(messages[1]["content"], "The answer to this classic math problem is 4.");
     let _ = std::fs::remove_dir_all(&root);

@@ -90,16 +90,23 @@ fn sliders_panel() {
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }
 
+/// A row for `path` as if the file were on disk (the snapshots read no files).
+fn on_disk(path: &str, source: ModelSource) -> ModelEntry {
+    let mut entry = ModelEntry::from_path(&PathBuf::from(path), source);
+    entry.status = bitnet_tui::app::models::ModelStatus::Downloaded;
+    entry
+}
+
 #[test]
 fn model_picker_while_loading() {
     let mut state = chatting();
-    let mut loaded = ModelEntry::from_path(&PathBuf::from("/models/bitnet-2b.gguf"), ModelSource::CommandLine);
+    let mut loaded = on_disk("/models/bitnet-2b.gguf", ModelSource::CommandLine);
     loaded.apply_info(state.model.as_ref().unwrap());
     loaded.kind = ModelKind::Instruct;
     state.models = vec![
         loaded,
-        ModelEntry::from_path(&PathBuf::from("/models/SmolLM2-135M-Instruct-Q8_0.gguf"), ModelSource::ModelsDir),
-        ModelEntry::from_path(&PathBuf::from("/models/bitnet-b1.58-large-base-tq2_0.gguf"), ModelSource::Recent),
+        on_disk("/models/SmolLM2-135M-Instruct-Q8_0.gguf", ModelSource::ModelsDir),
+        on_disk("/models/bitnet-b1.58-large-base-tq2_0.gguf", ModelSource::Recent),
     ];
     state.loading = Some(Loading {
         path: PathBuf::from("/models/SmolLM2-135M-Instruct-Q8_0.gguf"),
@@ -116,7 +123,7 @@ fn model_manager_with_catalog_local_and_downloading_rows() {
     use bitnet_tui::app::state::Download;
     use bitnet_tui::hub::download::Progress;
     let mut state = chatting();
-    let mut local = ModelEntry::from_path(&PathBuf::from("/models/bitnet-2b.gguf"), ModelSource::CommandLine);
+    let mut local = on_disk("/models/bitnet-2b.gguf", ModelSource::CommandLine);
     local.apply_info(state.model.as_ref().unwrap());
     let catalog = |name: &str, repo: &str, size: u64, status| ModelEntry {
         path: PathBuf::new(),
@@ -128,6 +135,9 @@ fn model_manager_with_catalog_local_and_downloading_rows() {
         source: ModelSource::Catalog,
         status,
         hub: Some(HubFile { repo: repo.into(), file: "m.gguf".into() }),
+        n_params: None,
+        commit: None,
+        refs: Vec::new(),
     };
     state.models = vec![
         local,
@@ -219,4 +229,121 @@ fn context_gauge_warns_from_80_percent() {
     assert!(calm.contains(&Color::Cyan) && !calm.contains(&Color::Red));
     let warning = gauge_colors(3300);
     assert!(warning.contains(&Color::Red) && !warning.contains(&Color::Cyan));
+}
+
+/// The screen's rows as text.
+fn screen_rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    (0..area.height).map(|y| (0..area.width).map(|x| buffer[(x, y)].symbol()).collect()).collect()
+}
+
+/// A picker as a newcomer sees it: the loaded model, one that vanished from disk, a catalog row.
+fn picker_state() -> State {
+    use bitnet_tui::app::models::{HubFile, ModelStatus};
+    let mut state = chatting();
+    let mut loaded = on_disk("/models/bitnet-2b.gguf", ModelSource::CommandLine);
+    loaded.apply_info(state.model.as_ref().unwrap());
+    loaded.kind = ModelKind::Instruct;
+    let gone = ModelEntry::from_path(&PathBuf::from("/gone/SmolLM2-135M-Instruct-Q8_0.gguf"), ModelSource::Recent);
+    assert_eq!(gone.status, ModelStatus::Missing);
+    let catalog = ModelEntry {
+        path: PathBuf::new(),
+        name: "Falcon3 1B Instruct 1.58bit".into(),
+        arch: Some("llama".into()),
+        quant: Some("I2_S".into()),
+        size_bytes: Some(1_300_000_000),
+        kind: ModelKind::Instruct,
+        source: ModelSource::Catalog,
+        status: ModelStatus::NotDownloaded,
+        hub: Some(HubFile { repo: "tiiuae/Falcon3-1B".into(), file: "m.gguf".into() }),
+        n_params: None,
+        commit: None,
+        refs: Vec::new(),
+    };
+    state.models = vec![loaded, gone, catalog];
+    state.overlay = Some(Overlay::Picker { selected: 1 });
+    state
+}
+
+#[test]
+fn model_picker_80x24_keeps_the_names() {
+    let mut state = picker_state();
+    let terminal = draw(&mut state, 80, 24);
+    let rows = screen_rows(&terminal).join("\n");
+    for name in ["bitnet-2b", "SmolLM2-135M-Instruct-Q8_0", "Falcon3 1B Instruct 1.58bit"] {
+        assert!(rows.contains(name), "{name} is not shown:\n{rows}");
+    }
+    assert!(rows.contains("missing"), "{rows}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn model_picker_60x18_keeps_the_names_and_the_input_box() {
+    let mut state = picker_state();
+    let terminal = draw(&mut state, 60, 18);
+    let rows = screen_rows(&terminal);
+    let text = rows.join("\n");
+    assert!(text.contains("SmolLM2-135M-Instruct-Q8_0"), "{text}");
+    // The input box's top border (above its one line of text and its bottom border, and the
+    // footer) is drawn whole.
+    assert!(rows[rows.len() - 4].starts_with("╭ Message "), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn model_picker_120x40_shows_every_column() {
+    let mut state = picker_state();
+    let terminal = draw(&mut state, 120, 40);
+    let text = screen_rows(&terminal).join("\n");
+    assert!(text.contains("found in") && text.contains("kind"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn sliders_panel_60x18_scrolls_to_the_selected_setting() {
+    let mut state = chatting();
+    state.overlay = Some(Overlay::Sliders { selected: 6 });
+    let terminal = draw(&mut state, 60, 18);
+    let text = screen_rows(&terminal).join("\n");
+    assert!(text.contains("▶ seed"), "the selected setting is off-screen:\n{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn flags_are_drawn_as_their_letters() {
+    let mut state = ready_state();
+    state.conversation.messages =
+        vec![Message::new(Role::User, "Capital of 🇫🇷?"), reply("Paris 🇫🇷. | 🇯🇵 | Tokyo |\n|---|---|\n| a | b |", 5)];
+    let terminal = draw(&mut state, 60, 18);
+    for cell in terminal.backend().buffer().content() {
+        assert!(
+            !cell.symbol().chars().any(|c| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)),
+            "a regional indicator reached the terminal: {:?}",
+            cell.symbol()
+        );
+    }
+    let text = screen_rows(&terminal).join("\n");
+    assert!(text.contains("Capital of FR?") && text.contains("Paris FR."), "{text}");
+}
+
+#[test]
+fn renaming_shows_its_keys_in_the_footer_80x24() {
+    use bitnet_tui::app::update;
+    let mut state = chatting();
+    update(&mut state, key(crossterm::event::KeyCode::F(5)));
+    let listed = bitnet_tui::app::store::ConversationSummary {
+        id: "a".into(),
+        title: "What is BitNet b1.58 and how does it…".into(),
+        updated: "2026-11-29T12:00:00Z".into(),
+        messages: 4,
+        model: Some("bitnet-2b".into()),
+    };
+    update(&mut state, bitnet_tui::app::msg::Msg::ConversationsListed(vec![listed]));
+    update(&mut state, key(crossterm::event::KeyCode::Char('r')));
+    let terminal = draw(&mut state, 80, 24);
+    let rows = screen_rows(&terminal);
+    let footer = rows.last().unwrap();
+    assert!(footer.contains("Enter save the title") && footer.contains("Esc keep the old title"), "{footer}");
+    insta::assert_snapshot!(terminal.backend());
 }

@@ -16,6 +16,8 @@ pub enum Action {
     OpenHistory,
     NextModel,
     PrevModel,
+    /// Clear the terminal and draw everything again (after another program wrote over it).
+    Redraw,
     // The chat screen.
     Send,
     Newline,
@@ -65,6 +67,7 @@ const NAMED: &[(&str, Action)] = &[
     ("open_history", Action::OpenHistory),
     ("next_model", Action::NextModel),
     ("prev_model", Action::PrevModel),
+    ("redraw", Action::Redraw),
     ("send", Action::Send),
     ("newline", Action::Newline),
     ("stop", Action::Stop),

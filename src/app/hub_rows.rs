@@ -1,12 +1,10 @@
 //! The hub's part of the model manager's list: models in the hub cache, and catalog models that
 //! are not on disk (with what a stopped download left). Reads only the disk.
 
-use std::path::Path;
-
-use crate::app::models::{same_file, HubFile, ModelEntry, ModelKind, ModelSource, ModelStatus};
+use crate::app::models::{same_file, HubFile, ModelEntry, ModelSource, ModelStatus};
 use crate::hub::cache::HfCache;
-use crate::hub::catalog::{self, Catalog, CatalogEntry};
-use crate::hub::discovery::{scan, LocalModel, ScanSources};
+use crate::hub::catalog::{Catalog, CatalogEntry};
+use crate::hub::discovery::{scan, ScanSources};
 use crate::hub::repo::RepoId;
 
 /// Adds the models of `cache` that `entries` does not list yet; a file listed already (e.g. as a
@@ -14,10 +12,13 @@ use crate::hub::repo::RepoId;
 pub fn add_cached(entries: &mut Vec<ModelEntry>, cache: &HfCache) {
     let found = scan(&ScanSources { hf_cache: Some(cache.clone()), ..ScanSources::default() });
     for model in found {
-        let hub = model.repo.clone().map(|repo| HubFile { repo, file: model.file_name.clone() });
         match entries.iter_mut().find(|e| same_file(&e.path, &model.path)) {
-            Some(known) => known.hub = hub,
-            None => entries.push(from_local(model, hub)),
+            Some(known) => {
+                known.hub = model.hub;
+                known.commit = model.commit;
+                known.refs = model.refs;
+            }
+            None => entries.push(model),
         }
     }
 }
@@ -34,23 +35,6 @@ pub fn add_catalog(entries: &mut Vec<ModelEntry>, cache: &HfCache, catalog: &Cat
     }
 }
 
-fn from_local(model: LocalModel, hub: Option<HubFile>) -> ModelEntry {
-    let name = model.name.clone().unwrap_or_else(|| {
-        Path::new(&model.file_name).file_stem().map_or(model.file_name.clone(), |s| s.to_string_lossy().into_owned())
-    });
-    ModelEntry {
-        path: model.path,
-        name,
-        arch: Some(model.architecture),
-        quant: Some(model.quant),
-        size_bytes: Some(model.size_bytes),
-        kind: app_kind(model.kind),
-        source: ModelSource::HfCache,
-        status: ModelStatus::Downloaded,
-        hub,
-    }
-}
-
 fn from_catalog(item: &CatalogEntry, cache: &HfCache) -> ModelEntry {
     let status =
         partial_bytes(cache, &item.repo).map_or(ModelStatus::NotDownloaded, |bytes| ModelStatus::Partial { bytes });
@@ -59,11 +43,14 @@ fn from_catalog(item: &CatalogEntry, cache: &HfCache) -> ModelEntry {
         name: item.name.clone(),
         arch: Some(item.architecture.clone()),
         quant: Some(item.quant.clone()),
+        n_params: None,
         size_bytes: Some(item.size_bytes),
-        kind: app_kind(item.kind),
+        kind: item.kind,
         source: ModelSource::Catalog,
         status,
         hub: Some(HubFile { repo: item.repo.clone(), file: item.file.clone() }),
+        commit: None,
+        refs: Vec::new(),
     }
 }
 
@@ -78,14 +65,6 @@ fn partial_bytes(cache: &HfCache, repo: &str) -> Option<u64> {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".incomplete"))
         .filter_map(|e| e.metadata().ok().map(|m| m.len()))
         .max()
-}
-
-fn app_kind(kind: catalog::ModelKind) -> ModelKind {
-    match kind {
-        catalog::ModelKind::Base => ModelKind::Base,
-        catalog::ModelKind::Instruct => ModelKind::Instruct,
-        catalog::ModelKind::Unknown => ModelKind::Unknown,
-    }
 }
 
 #[cfg(test)]

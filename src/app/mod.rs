@@ -1,5 +1,5 @@
-//! The chat application's core: state, messages and effects, the pure `update`, and the loop
-//! that runs effects against the terminal, the engine and the data folder.
+//! The chat application's core: state, messages and effects, and the pure `update`. It draws
+//! nothing and imports nothing from `ui`; `tui` runs it against the terminal.
 
 pub mod action;
 pub mod code_blocks;
@@ -13,14 +13,12 @@ pub mod live_stats;
 pub mod logging;
 pub mod models;
 pub mod msg;
-pub mod run;
 pub mod sliders;
 pub mod state;
 pub mod store;
-pub mod terminal;
+pub mod text;
 pub mod update;
 
 pub use msg::{Effect, Msg};
-pub use run::{run_app, AppContext, Host};
 pub use state::State;
 pub use update::update;

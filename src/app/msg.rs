@@ -28,6 +28,11 @@ pub enum Msg {
     ConversationsListed(Vec<ConversationSummary>),
     ConversationOpened(Conversation),
     Exported(PathBuf),
+    /// The clipboard took `what`, by way of `via`.
+    Copied {
+        what: Copied,
+        via: ClipboardKind,
+    },
     /// An effect failed; the text says which and why.
     EffectFailed(String),
     /// SIGTERM / SIGHUP: save and leave.
@@ -50,7 +55,10 @@ pub enum Effect {
     Export(Conversation),
     /// Export a stored conversation that is not the open one.
     ExportStored(String),
-    CopyToClipboard(String),
+    CopyToClipboard {
+        text: String,
+        what: Copied,
+    },
     DiscoverModels,
     /// Download a hub file into the cache on a background thread.
     StartDownload(HubFile),
@@ -58,6 +66,8 @@ pub enum Effect {
     CancelDownload,
     SaveRecentModels(Vec<PathBuf>),
     Suspend,
+    /// Clear the terminal so that the next frame draws every cell.
+    Redraw,
 }
 
 /// What the background download reports.
@@ -70,4 +80,25 @@ pub enum DownloadEvent {
     Cancelled,
     /// The error's text, naming the file or URL.
     Failed(String),
+}
+
+/// What was put on the clipboard, for the notice that confirms it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copied {
+    Reply,
+    /// Code block `number` (1-based); `closed` is false for a fence that was still open.
+    CodeBlock {
+        number: usize,
+        closed: bool,
+    },
+}
+
+/// Which clipboard took the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipboardKind {
+    /// The desktop's clipboard (X11 or Wayland).
+    System,
+    /// The terminal's, by the OSC 52 escape: works over SSH and in tmux, but the terminal may
+    /// ignore it and cannot say whether it did.
+    Osc52,
 }

@@ -10,12 +10,12 @@ use crate::app::conversation::Conversation;
 use crate::app::input_history::InputHistory;
 use crate::app::keymap::Keymap;
 use crate::app::live_stats::LiveStats;
-use crate::app::models::{HubFile, ModelEntry};
+use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
+use crate::app::text;
 use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
 use crate::hub::download::Progress;
-use crate::ui::strings;
 
 /// The request whose reply is streaming in.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,8 +207,27 @@ impl State {
         self.generation.is_some()
     }
 
+    /// A conversation's new title is being typed in the history browser.
+    pub fn is_renaming(&self) -> bool {
+        matches!(&self.overlay, Some(Overlay::History(b)) if b.rename.is_some())
+    }
+
     pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
         self.notice = Some(Notice { text: text.into(), level });
+    }
+
+    /// How far along a model row's download is: from the running download, else from the
+    /// partial file it left.
+    pub fn download_fraction(&self, entry: &ModelEntry) -> Option<f64> {
+        let running = self.download.as_ref().filter(|d| entry.hub.as_ref() == Some(&d.file));
+        if let Some(download) = running {
+            let progress = download.progress?;
+            return Some(progress.downloaded as f64 / progress.total.max(1) as f64);
+        }
+        match entry.status {
+            ModelStatus::Partial { bytes } => entry.size_bytes.map(|size| bytes as f64 / size.max(1) as f64),
+            _ => None,
+        }
     }
 }
 
@@ -216,7 +235,7 @@ impl State {
 pub fn new_input() -> TextArea<'static> {
     let mut input = TextArea::default();
     input.set_wrap_mode(WrapMode::WordOrGlyph);
-    input.set_placeholder_text(strings::INPUT_PLACEHOLDER);
+    input.set_placeholder_text(text::INPUT_PLACEHOLDER);
     input.set_cursor_line_style(ratatui::style::Style::new());
     input
 }

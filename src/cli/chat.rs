@@ -9,12 +9,13 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use crate::app::config::{CliOverrides, Paths, Settings};
 use crate::app::models::ModelSources;
 use crate::app::store::Store;
-use crate::app::terminal::{self, TerminalHost};
-use crate::app::{logging, run_app, AppContext, State};
+use crate::app::{logging, State};
 use crate::cli::Cli;
 use crate::engine::protocol::{EngineCmd, EngineEvent};
 use crate::engine::EngineThread;
 use crate::hub::cache::HfCache;
+use crate::tui::terminal::{self, TerminalHost};
+use crate::tui::{run_app, AppContext};
 
 /// The engine's channel ends, and the guard that stops its thread when dropped.
 type EngineParts = (UnboundedSender<EngineCmd>, UnboundedReceiver<EngineEvent>, EngineThread);

@@ -6,6 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::gguf::{GgufFile, ModelSummary, TensorInfo};
+use crate::hub::format::human_bytes;
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -60,17 +61,15 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map_or_else(|| "-".to_string(), T::to_string)
 }
 
-/// Megabytes with one decimal, as humans read file sizes.
-pub fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
-}
-
 fn render_text(s: &ModelSummary) -> String {
     let hp = &s.hparams;
     let tk = &s.tokenizer;
     let mut out = String::new();
     let mut line = |label: &str, value: String| out.push_str(&format!("{label:<14}{value}\n"));
-    line("file", format!("{} ({}, GGUF v{}, alignment {})", s.file, mb(s.file_bytes), s.gguf_version, s.alignment));
+    line(
+        "file",
+        format!("{} ({}, GGUF v{}, alignment {})", s.file, human_bytes(s.file_bytes), s.gguf_version, s.alignment),
+    );
     line("architecture", format!("{} (name: {})", s.architecture, opt(&s.name)));
     line(
         "hparams",
@@ -111,7 +110,7 @@ fn render_text(s: &ModelSummary) -> String {
     line("weights", format!("{} · {:.3} B parameters", s.quant, s.n_params as f64 / 1e9));
     line("tensors", s.n_tensors.to_string());
     for (ty, st) in &s.by_type {
-        out.push_str(&format!("  {ty:<8}{:>6} tensors {:>12}\n", st.count, mb(st.bytes)));
+        out.push_str(&format!("  {ty:<8}{:>6} tensors {:>12}\n", st.count, human_bytes(st.bytes)));
     }
     out.push_str(&format!("metadata      {} keys\n", s.metadata.len()));
     for (k, v) in &s.metadata {

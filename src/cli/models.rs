@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::hub::cache::HfCache;
 use crate::hub::catalog::{Catalog, CatalogEntry};
-use crate::hub::discovery::{inspect, scan, LocalModel, ScanSources, Source};
+use crate::hub::discovery::{inspect, scan, ModelEntry, ModelSource, ScanSources};
 use crate::hub::format::human_bytes;
 use crate::hub::repo::DEFAULT_REVISION;
 
@@ -41,7 +41,7 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     let mut models = scan(&ScanSources { hf_cache: cache.clone(), models_dirs: args.dirs, explicit: folders });
     for file in files {
-        match inspect(&file, Source::Explicit) {
+        match inspect(&file, ModelSource::CommandLine) {
             Ok(model) => models.push(model),
             Err(e) => problems.push(e.to_string()),
         }
@@ -87,20 +87,17 @@ fn params(n: u64) -> String {
 }
 
 /// One line per model, then its path indented below it.
-fn render_table(models: &[LocalModel]) -> String {
+fn render_table(models: &[ModelEntry]) -> String {
+    let unknown = || "?".to_string();
     let rows: Vec<[String; 7]> = models
         .iter()
         .map(|m| {
-            let label = match &m.repo {
-                Some(repo) => format!("{repo}/{}", m.file_name),
-                None => m.file_name.clone(),
-            };
             [
-                label,
-                m.architecture.clone(),
-                m.quant.clone(),
-                params(m.n_params),
-                human_bytes(m.size_bytes),
+                m.file_label(),
+                m.arch.clone().unwrap_or_else(unknown),
+                m.quant.clone().unwrap_or_else(unknown),
+                m.n_params.map_or_else(unknown, params),
+                m.size_bytes.map_or_else(unknown, human_bytes),
                 m.kind.to_string(),
                 m.source.to_string(),
             ]

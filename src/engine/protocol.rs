@@ -123,7 +123,8 @@ pub enum LmHead {
 #[derive(Debug, Clone)]
 pub enum EngineCmd {
     /// Load a GGUF file, replacing the current model (running requests are cancelled). Answered
-    /// by `LoadProgress`… then `Ready` or `Error`.
+    /// by `LoadProgress`… then `Ready` or `Error`; after an `Error` the previous model, if any,
+    /// is still loaded (it is replaced only once the new one has loaded).
     Load { path: PathBuf, options: LoadOptions },
     /// Produce a reply. Answered by `PrefillProgress`…, `Token`…, `Stats`…, then `Done` (or `Error`).
     Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },

@@ -3,7 +3,8 @@
 //!
 //! Between steps the worker reads every command that arrived: requests join the scheduler,
 //! `SetSampling` and `Cancel` apply to the request they name, and `Load`/`Unload` cancel what is
-//! running and then run. With nothing to run it sleeps until the next command.
+//! running and then run; a `Load` that fails keeps the model that was loaded. With nothing to
+//! run it sleeps until the next command.
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -119,20 +120,23 @@ impl Worker {
         match cmd {
             EngineCmd::Shutdown => return Flow::Stop,
             EngineCmd::Load { path, options } => {
-                if let Some(mut s) = self.scheduler.take() {
-                    // Free the old model's memory before mapping the new one.
+                if let Some(s) = self.scheduler.as_mut() {
                     s.cancel_all(&mut emit);
-                    drop(s);
-                    return_freed_memory();
                 }
                 let mut progress = |fraction: f32, stage: &str| {
                     emit(EngineEvent::LoadProgress { fraction, stage: stage.to_string() });
                 };
                 fault::inject(FaultPoint::Load);
+                // The old model stays until the new one is fully loaded, so a failed load (a
+                // moved file, a bad header) leaves it loaded and usable.
                 match Engine::load(&path, &options, &mut progress) {
                     Ok(engine) => {
                         self.send(EngineEvent::Ready(engine.info.clone()));
-                        self.scheduler = Some(Scheduler::new(engine));
+                        let old = self.scheduler.replace(Scheduler::new(engine));
+                        if old.is_some() {
+                            drop(old);
+                            return_freed_memory();
+                        }
                     }
                     Err(e) => self.send(EngineEvent::Error { id: None, message: format!("{e:#}") }),
                 }

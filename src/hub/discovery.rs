@@ -17,43 +17,120 @@ use crate::gguf::{GgufError, GgufFile, ModelSummary};
 const MAX_FOLDER_DEPTH: usize = 4;
 
 /// Where a model was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Source {
-    HfCache,
+pub enum ModelSource {
+    /// Named on the command line (`--model`, or `bitnet-tui models PATH`).
+    CommandLine,
+    Config,
+    /// Loaded recently by the chat.
+    Recent,
     ModelsDir,
-    Explicit,
+    /// The Hugging Face hub cache.
+    HfCache,
+    /// The download catalog (not on disk yet).
+    Catalog,
 }
 
-impl std::fmt::Display for Source {
+impl std::fmt::Display for ModelSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Source::HfCache => "hf-cache",
-            Source::ModelsDir => "models-dir",
-            Source::Explicit => "path",
+            ModelSource::CommandLine => "path",
+            ModelSource::Config => "config",
+            ModelSource::Recent => "recent",
+            ModelSource::ModelsDir => "models-dir",
+            ModelSource::HfCache => "hf-cache",
+            ModelSource::Catalog => "catalog",
         })
     }
 }
 
-/// A model file on disk, described from its GGUF header.
+/// Whether the model file is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelStatus {
+    Downloaded,
+    /// A file we knew of (named on the command line, in the config or recently loaded) is gone.
+    Missing,
+    /// A download stopped part way; `bytes` of the file are on disk.
+    Partial {
+        bytes: u64,
+    },
+    NotDownloaded,
+}
+
+/// A file of a hub repo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HubFile {
+    pub repo: String,
+    /// The path within the repo.
+    pub file: String,
+}
+
+/// One model: a file on disk described from its GGUF header, a file we know of that is gone,
+/// or a catalog model not downloaded yet. The chat's model picker and `bitnet-tui models` both
+/// list these.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LocalModel {
+pub struct ModelEntry {
+    /// Empty for a model that is not downloaded.
     pub path: PathBuf,
-    /// The hub repo, for files in the hub cache.
-    pub repo: Option<String>,
+    /// `general.name`, else the file name without `.gguf`, else the catalog's name.
+    pub name: String,
+    /// `general.architecture`; unknown for a file whose header cannot be read.
+    pub arch: Option<String>,
+    /// The dominant weight type.
+    pub quant: Option<String>,
+    pub n_params: Option<u64>,
+    pub size_bytes: Option<u64>,
+    pub kind: ModelKind,
+    pub source: ModelSource,
+    pub status: ModelStatus,
+    /// Where the file comes from on the hub, when known.
+    pub hub: Option<HubFile>,
     /// The snapshot commit, for files in the hub cache.
     pub commit: Option<String>,
     /// Branches and tags that point at that commit (e.g. `main`).
     pub refs: Vec<String>,
-    pub file_name: String,
-    pub size_bytes: u64,
-    pub architecture: String,
-    pub quant: String,
-    pub n_params: u64,
-    /// `general.name`.
-    pub name: Option<String>,
-    pub kind: ModelKind,
-    pub source: Source,
+}
+
+impl ModelEntry {
+    /// What the file's GGUF header tells about `path`; where the header cannot be read, what its
+    /// name suggests, and [`ModelStatus::Missing`] when the file is not there.
+    pub fn from_path(path: &Path, source: ModelSource) -> Self {
+        if let Ok(entry) = inspect(path, source) {
+            return entry;
+        }
+        let stem = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+        let size_bytes = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len());
+        Self {
+            path: path.to_path_buf(),
+            // A name says nothing reliable about the architecture (a `bitnet` file may be
+            // mainline's or Microsoft's): without a header it stays unknown.
+            arch: None,
+            quant: guess_quant(&stem.to_ascii_lowercase()),
+            n_params: None,
+            size_bytes,
+            kind: guess_kind(&[Some(&stem)]),
+            source,
+            status: if size_bytes.is_some() { ModelStatus::Downloaded } else { ModelStatus::Missing },
+            hub: None,
+            commit: None,
+            refs: Vec::new(),
+            name: stem,
+        }
+    }
+
+    pub fn is_downloaded(&self) -> bool {
+        self.status == ModelStatus::Downloaded
+    }
+
+    /// The file's name, or the hub file's path within its repo.
+    pub fn file_label(&self) -> String {
+        match &self.hub {
+            Some(hub) => format!("{}/{}", hub.repo, hub.file),
+            None => self.path.file_name().map_or_else(|| self.name.clone(), |n| n.to_string_lossy().into_owned()),
+        }
+    }
 }
 
 /// What to search.
@@ -67,49 +144,64 @@ pub struct ScanSources {
 
 /// Every model found, in source order (cache, models folders, explicit paths). Files that are not
 /// loadable GGUF models are skipped (and logged); use [`inspect`] to learn why a given file is.
-pub fn scan(sources: &ScanSources) -> Vec<LocalModel> {
+pub fn scan(sources: &ScanSources) -> Vec<ModelEntry> {
     let mut models = Vec::new();
     if let Some(cache) = &sources.hf_cache {
         models.extend(scan_hf_cache(cache));
     }
     for dir in &sources.models_dirs {
-        models.extend(scan_folder(dir, Source::ModelsDir));
+        models.extend(scan_folder(dir, ModelSource::ModelsDir));
     }
     for path in &sources.explicit {
         if path.is_dir() {
-            models.extend(scan_folder(path, Source::Explicit));
+            models.extend(scan_folder(path, ModelSource::CommandLine));
         } else {
-            models.extend(inspect_logged(path, Source::Explicit));
+            models.extend(inspect_logged(path, ModelSource::CommandLine));
         }
     }
     models
 }
 
 /// Describes one file from its GGUF header (no tensor data are read).
-pub fn inspect(path: &Path, source: Source) -> Result<LocalModel, GgufError> {
+pub fn inspect(path: &Path, source: ModelSource) -> Result<ModelEntry, GgufError> {
     let file = GgufFile::open(path)?;
     let summary = ModelSummary::of(&file)?;
     let file_name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let finetune = file.opt_str("general.finetune")?.map(str::to_owned);
-    let kind = guess_kind(&[finetune.as_deref(), summary.name.as_deref(), Some(&file_name)]);
-    Ok(LocalModel {
+    let mut kind = guess_kind(&[finetune.as_deref(), summary.name.as_deref(), Some(&file_name)]);
+    // A chat template in the file means the model was tuned to chat.
+    if kind == ModelKind::Unknown && summary.tokenizer.chat_template.is_some() {
+        kind = ModelKind::Instruct;
+    }
+    let stem = path.file_stem().map_or_else(|| file_name.clone(), |s| s.to_string_lossy().into_owned());
+    Ok(ModelEntry {
         path: path.to_path_buf(),
-        repo: None,
-        commit: None,
-        refs: Vec::new(),
-        file_name,
-        size_bytes: summary.file_bytes,
-        architecture: summary.architecture,
-        quant: summary.quant,
-        n_params: summary.n_params,
-        name: summary.name,
+        name: summary.name.unwrap_or(stem),
+        arch: Some(summary.architecture),
+        quant: Some(summary.quant),
+        n_params: Some(summary.n_params),
+        size_bytes: Some(summary.file_bytes),
         kind,
         source,
+        status: ModelStatus::Downloaded,
+        hub: None,
+        commit: None,
+        refs: Vec::new(),
     })
 }
 
-fn inspect_logged(path: &Path, source: Source) -> Option<LocalModel> {
+fn inspect_logged(path: &Path, source: ModelSource) -> Option<ModelEntry> {
     inspect(path, source).inspect_err(|e| tracing::debug!("not listed: {e}")).ok()
+}
+
+const QUANTS: &[&str] = &[
+    "i2_s", "tq1_0", "tq2_0", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q4_k_m", "q4_k_s", "q5_k_m", "q6_k", "f16",
+    "bf16", "f32",
+];
+
+/// The weight type a file name names (`…-Q4_K_M.gguf`), for a file whose header is unreadable.
+fn guess_quant(lower_name: &str) -> Option<String> {
+    QUANTS.iter().filter(|q| lower_name.contains(*q)).max_by_key(|q| q.len()).map(|q| q.to_ascii_uppercase())
 }
 
 /// Chat-tuned or base, from words in the fine-tune label, the model name and the file name.
@@ -131,7 +223,7 @@ fn guess_kind(labels: &[Option<&str>]) -> ModelKind {
     }
 }
 
-fn scan_hf_cache(cache: &HfCache) -> Vec<LocalModel> {
+fn scan_hf_cache(cache: &HfCache) -> Vec<ModelEntry> {
     let mut models = Vec::new();
     for repo_dir in sorted_entries(cache.root()) {
         let Some(repo) = repo_dir.file_name().and_then(|n| n.to_str()).and_then(RepoId::from_folder_name) else {
@@ -153,13 +245,13 @@ fn scan_hf_cache(cache: &HfCache) -> Vec<LocalModel> {
                 if !seen_blobs.insert(blob) {
                     continue;
                 }
-                let Some(mut model) = inspect_logged(&path, Source::HfCache) else {
+                let Some(mut model) = inspect_logged(&path, ModelSource::HfCache) else {
                     continue;
                 };
                 let in_repo = path.strip_prefix(&snapshot).unwrap_or(&path);
                 let in_repo = in_repo.to_string_lossy().replace('\\', "/");
                 model.kind = Catalog::builtin().find_file(repo.as_str(), &in_repo).map_or(model.kind, |e| e.kind);
-                model.repo = Some(repo.to_string());
+                model.hub = Some(HubFile { repo: repo.to_string(), file: in_repo });
                 model.refs = refs.get(&commit).cloned().unwrap_or_default();
                 model.commit = Some(commit.clone());
                 models.push(model);
@@ -169,7 +261,7 @@ fn scan_hf_cache(cache: &HfCache) -> Vec<LocalModel> {
     models
 }
 
-fn scan_folder(dir: &Path, source: Source) -> Vec<LocalModel> {
+fn scan_folder(dir: &Path, source: ModelSource) -> Vec<ModelEntry> {
     gguf_files(dir, MAX_FOLDER_DEPTH).iter().filter_map(|p| inspect_logged(p, source)).collect()
 }
 
@@ -224,6 +316,39 @@ fn dir_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreadable_files_are_described_from_their_names() {
+        let e = ModelEntry::from_path(Path::new("/x/ggml-model-i2_s.gguf"), ModelSource::Recent);
+        assert_eq!(e.name, "ggml-model-i2_s");
+        assert_eq!(e.quant.as_deref(), Some("I2_S"));
+        assert_eq!(e.size_bytes, None);
+        assert_eq!(e.status, ModelStatus::Missing, "a file that is not there is marked missing");
+        let e = ModelEntry::from_path(Path::new("SmolLM2-135M-Instruct-Q4_K_M.gguf"), ModelSource::CommandLine);
+        assert_eq!(e.quant.as_deref(), Some("Q4_K_M"));
+        assert_eq!(e.arch, None);
+        assert_eq!(e.kind, ModelKind::Instruct);
+        let e = ModelEntry::from_path(Path::new("bitnet-b1.58-2B-base.gguf"), ModelSource::Config);
+        assert_eq!(e.kind, ModelKind::Base);
+    }
+
+    #[test]
+    fn reads_arch_quant_and_chat_template_from_the_header() {
+        use crate::gguf::{GgufWriter, TensorSpec, TensorType, Value};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mystery.gguf");
+        let mut w = GgufWriter::new();
+        w.set("general.architecture", Value::String("llama".into()));
+        w.set("tokenizer.chat_template", Value::String("{{ messages }}".into()));
+        w.add_tensor(TensorSpec::new("blk.0.attn_q.weight", TensorType::F32, &[4, 4]));
+        std::fs::write(&path, w.to_bytes(&[vec![0u8; 64]]).unwrap()).unwrap();
+        let e = ModelEntry::from_path(&path, ModelSource::ModelsDir);
+        assert_eq!(e.arch.as_deref(), Some("llama"));
+        assert_eq!(e.quant.as_deref(), Some("F32"));
+        assert_eq!(e.kind, ModelKind::Instruct);
+        assert_eq!(e.name, "mystery");
+        assert_eq!(e.status, ModelStatus::Downloaded);
+    }
 
     #[test]
     fn kind_from_names() {

@@ -13,11 +13,12 @@ use ratatui::Frame;
 
 use crate::app::conversation::Message;
 use crate::app::state::{ChatViewport, State};
+use crate::app::text;
 use crate::engine::protocol::{GenStats, Role, StopReason};
 use crate::ui::markdown::{self, Rendered};
 use crate::ui::strings;
 use crate::ui::theme::Theme;
-use crate::ui::wrap::{wrap, Breaks};
+use crate::ui::wrap::{self, wrap, Breaks};
 
 /// Rendered replies by content, width and numbering, so that only the streaming reply is
 /// parsed again each frame.
@@ -80,12 +81,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
         blocks.push(Block::Owned(vec![label(message.role, theme)]));
         match message.role {
             Role::Assistant => {
-                let (key, rendered) = cache.markdown(&message.content, width, theme, next_block);
+                let content = wrap::terminal_safe(&message.content);
+                let (key, rendered) = cache.markdown(&content, width, theme, next_block);
                 next_block += rendered.code_blocks;
                 used_keys.push(key);
                 blocks.push(Block::Cached(rendered));
             }
-            Role::User | Role::System => blocks.push(Block::Owned(plain(&message.content, width))),
+            Role::User | Role::System => {
+                blocks.push(Block::Owned(plain(&wrap::terminal_safe(&message.content), width)));
+            }
         }
         let mut tail = reply_footer(message, streaming, state, theme, width);
         tail.push(Line::default());
@@ -140,7 +144,7 @@ fn plain(text: &str, width: usize) -> Vec<Line<'static>> {
 fn reply_footer(message: &Message, streaming: bool, state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some(error) = &message.error {
-        let text = strings::generation_failed(error);
+        let text = text::generation_failed(error);
         lines.extend(wrap(&[Span::styled(text, theme.error)], width, &[], &[], Breaks::Words));
     }
     let text = if streaming {

@@ -15,6 +15,8 @@ use crate::ui::theme::Theme;
 /// The actions the legend lists per view, most useful first; cut from the end to fit.
 fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
     match &state.overlay {
+        // Only these two keys are not text while a title is typed.
+        Some(Overlay::History(_)) if state.is_renaming() => (Scope::History, vec![Action::Confirm, Action::Close]),
         None if state.is_generating() => {
             (Scope::Chat, vec![Action::Stop, Action::ScrollUp, Action::OpenSliders, Action::ToggleStats, Action::Help])
         }
@@ -71,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         let item = [
             Span::styled(format!(" {key}"), theme.key),
-            Span::styled(format!(" {} ", strings::action_label(action)), theme.dim),
+            Span::styled(format!(" {} ", label(state, action)), theme.dim),
         ];
         let width: usize = item.iter().map(Span::width).sum();
         if used + width > usize::from(area.width) {
@@ -81,4 +83,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.extend(item);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// What an action does here: while a title is typed, confirm and close save or drop it.
+fn label(state: &State, action: Action) -> String {
+    match action {
+        Action::Confirm if state.is_renaming() => strings::SAVE_TITLE.to_string(),
+        Action::Close if state.is_renaming() => strings::KEEP_TITLE.to_string(),
+        _ => strings::action_label(action),
+    }
 }

@@ -9,6 +9,7 @@ use ratatui::Frame;
 use crate::app::state::{Download, State};
 use crate::ui::strings;
 use crate::ui::theme::Theme;
+use crate::ui::wrap;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let model = state.model.as_ref().map_or(strings::NO_MODEL_LOADED.to_string(), |m| m.name.clone());
@@ -35,7 +36,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 download_gauge(frame, gauge_area, download, theme);
             }
             None => {
-                let title = Line::styled(format!("{} ", state.conversation.display_title()), theme.dim);
+                let title =
+                    Line::styled(format!("{} ", wrap::terminal_safe(&state.conversation.display_title())), theme.dim);
                 frame.render_widget(Paragraph::new(left), area);
                 frame.render_widget(Paragraph::new(title).right_aligned(), area);
             }

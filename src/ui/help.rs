@@ -7,6 +7,7 @@ use ratatui::Frame;
 
 use crate::app::keymap::{Keymap, Scope};
 use crate::app::state::State;
+use crate::app::text;
 use crate::ui::popup;
 use crate::ui::strings;
 use crate::ui::theme::Theme;
@@ -27,7 +28,7 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
         }
         lines.push(Line::styled(strings::scope_title(scope), theme.title));
         for (action, keys) in bindings {
-            let keys = strings::keys_text(keys);
+            let keys = text::keys_text(keys);
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<KEYS_COLUMN$}"), theme.key),
                 Span::raw(strings::action_label(*action)),

@@ -9,6 +9,7 @@ use crate::app::state::{HistoryBrowser, State};
 use crate::ui::popup;
 use crate::ui::strings;
 use crate::ui::theme::Theme;
+use crate::ui::wrap;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, browser: &HistoryBrowser) {
     let inner = popup::open(frame, area, 90, 70, strings::HISTORY_TITLE, theme);
@@ -22,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, brows
             let mark = if item.id == state.conversation.id { "●" } else { " " };
             Row::new(vec![
                 mark.to_string(),
-                item.title.clone(),
+                wrap::terminal_safe(&item.title).into_owned(),
                 item.updated.replace('T', " ").trim_end_matches('Z').to_string(),
                 item.messages.to_string(),
                 item.model.clone().unwrap_or_default(),

@@ -6,7 +6,7 @@ use pulldown_cmark::{Alignment, Event, HeadingLevel, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::app::code_blocks::{fence_language, markdown_options};
+use crate::app::code_blocks::{fence_is_closed, fence_language, markdown_options};
 use crate::ui::highlight::{highlight, highlight_closed};
 use crate::ui::theme::Theme;
 use crate::ui::wrap::{self, wrap, Breaks};
@@ -405,19 +405,6 @@ impl Renderer<'_> {
     }
 }
 
-/// Whether the code block in `source` (its whole text, fences included) has a closing fence.
-fn fence_is_closed(source: &str) -> bool {
-    let trimmed = source.trim_end();
-    let first = trimmed.lines().next().unwrap_or("").trim_start();
-    let fence: String = first.chars().take_while(|c| *c == '`' || *c == '~').collect();
-    if fence.len() < 3 {
-        // An indented block has no fence to close.
-        return true;
-    }
-    let last = trimmed.lines().last().unwrap_or("").trim();
-    trimmed.lines().count() > 1 && last.starts_with(&fence) && last.chars().all(|c| c == fence.as_bytes()[0] as char)
-}
-
 /// The cell's spans cut to `width` cells (with "…") and padded as aligned.
 fn fit_cell(cell: &[Span<'static>], width: usize, align: Alignment) -> Vec<Span<'static>> {
     let mut out: Vec<Span<'static>> = Vec::new();
@@ -502,14 +489,5 @@ mod tests {
         assert_eq!(lines[2], "See docs (https://x.y) or");
         assert_eq!(lines[3], "https://a.b.");
         assert_eq!(lines[5], "─".repeat(30));
-    }
-
-    #[test]
-    fn fence_detection() {
-        assert!(fence_is_closed("```rust\nx\n```\n"));
-        assert!(fence_is_closed("~~~~\nx\n~~~~"));
-        assert!(!fence_is_closed("```rust\nx\n"));
-        assert!(!fence_is_closed("```"));
-        assert!(fence_is_closed("    indented\n"));
     }
 }

@@ -73,14 +73,10 @@ impl View {
         }
         input::render(frame, input_area, state, &theme);
         footer::render(frame, footer_area, state, &theme);
-        draw_overlay(frame, body_with_input(body, input_area), state, &theme);
+        // Popups cover the chat only: a border half over the input box would look broken.
+        draw_overlay(frame, body, state, &theme);
         viewport
     }
-}
-
-/// Popups may cover the chat and the input box, but not the header and footer.
-fn body_with_input(body: Rect, input: Rect) -> Rect {
-    body.union(input)
 }
 
 fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, BorderType, Gauge, Paragraph, Sparkline};
 use ratatui::Frame;
 
 use crate::app::state::State;
+use crate::hub::format::human_bytes;
 use crate::ui::strings;
 use crate::ui::theme::Theme;
 
@@ -78,6 +79,6 @@ fn figure_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         row("prefill", prefill),
         row("per token", format!("{:.1} ms", s.last_token_ms)),
         row("decode", format!("{:.1} tok/s · {} tok", s.decode_tok_s, s.generated_tokens)),
-        row("memory", strings::bytes(s.rss_bytes)),
+        row("memory", human_bytes(s.rss_bytes)),
     ]
 }

@@ -1,6 +1,8 @@
 //! Wrapping styled text to a width in terminal cells, measured per grapheme with
 //! `unicode-width` (CJK and emoji take two cells), so lines never overflow.
 
+use std::borrow::Cow;
+
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
@@ -27,6 +29,27 @@ struct Atom {
     style: Style,
     width: usize,
     kind: Kind,
+}
+
+/// `text` with each regional indicator letter (two of them make a flag, 🇫🇷) written as its plain
+/// letter (`FR`). Terminals disagree on how many cells a flag takes (tmux and many others draw
+/// each indicator apart); where one disagrees with us, a stray glyph stays behind when the view
+/// scrolls, since the frame diff never rewrites that cell.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_regional_indicator) {
+        return Cow::Borrowed(text);
+    }
+    let letters = text.chars().map(|c| match c {
+        c if is_regional_indicator(c) => char::from(b'A' + (u32::from(c) - REGIONAL_INDICATOR_A) as u8),
+        c => c,
+    });
+    Cow::Owned(letters.collect())
+}
+
+const REGIONAL_INDICATOR_A: u32 = 0x1F1E6;
+
+fn is_regional_indicator(c: char) -> bool {
+    (REGIONAL_INDICATOR_A..REGIONAL_INDICATOR_A + 26).contains(&u32::from(c))
 }
 
 /// Display width of `text` in cells.
@@ -199,6 +222,12 @@ mod tests {
         let prefix = [Span::raw("│ │ │ ")];
         let lines = wrap(&[Span::raw("abc")], 4, &prefix, &prefix, Breaks::Words);
         assert_eq!(texts(&lines), ["abc"]);
+    }
+
+    #[test]
+    fn flags_become_their_letters() {
+        assert_eq!(terminal_safe("Paris 🇫🇷, Tokyo 🇯🇵"), "Paris FR, Tokyo JP");
+        assert!(matches!(terminal_safe("no flags 👍🏽"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -2,10 +2,10 @@
 
 use crate::app::code_blocks::conversation_code_blocks;
 use crate::app::conversation::{Conversation, Message};
-use crate::app::msg::Effect;
+use crate::app::msg::{Copied, Effect};
 use crate::app::state::{new_conversation, new_input, Generation, NoticeLevel, Scroll, State};
+use crate::app::text;
 use crate::engine::protocol::{EngineCmd, Prompt, Role, StopReason};
-use crate::ui::strings;
 
 pub(super) fn send(state: &mut State) -> Vec<Effect> {
     let text = state.input_text();
@@ -28,10 +28,10 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
 /// Whether a new request may start; says why not otherwise.
 fn can_generate(state: &mut State) -> bool {
     if state.is_generating() {
-        state.notify(NoticeLevel::Warning, strings::busy(&state.keymap));
+        state.notify(NoticeLevel::Warning, text::busy(&state.keymap));
         false
     } else if state.model.is_none() && state.loading.is_none() {
-        state.notify(NoticeLevel::Warning, strings::no_model(&state.keymap));
+        state.notify(NoticeLevel::Warning, text::no_model(&state.keymap));
         false
     } else {
         true
@@ -77,7 +77,7 @@ pub(super) fn stop(state: &mut State) -> Vec<Effect> {
     }
     if state.editing.take().is_some() {
         state.input = new_input();
-        state.notify(NoticeLevel::Info, strings::EDIT_CANCELLED);
+        state.notify(NoticeLevel::Info, text::EDIT_CANCELLED);
     }
     Vec::new()
 }
@@ -90,7 +90,7 @@ pub(super) fn interrupt(state: &mut State, armed: bool) -> Vec<Effect> {
     }
     let effects = cancel(state);
     state.quit_armed = true;
-    state.notify(NoticeLevel::Info, strings::press_again_to_quit(&state.keymap));
+    state.notify(NoticeLevel::Info, text::press_again_to_quit(&state.keymap));
     effects
 }
 
@@ -133,7 +133,7 @@ pub(super) fn regenerate(state: &mut State) -> Vec<Effect> {
         messages.pop();
     }
     if messages.last().is_none_or(|m| m.role != Role::User) {
-        state.notify(NoticeLevel::Warning, strings::NOTHING_TO_REGENERATE);
+        state.notify(NoticeLevel::Warning, text::NOTHING_TO_REGENERATE);
         return Vec::new();
     }
     state.editing = None;
@@ -143,33 +143,33 @@ pub(super) fn regenerate(state: &mut State) -> Vec<Effect> {
 /// Puts the last user message into the input box; sending replaces it and what followed.
 pub(super) fn edit_last(state: &mut State) -> Vec<Effect> {
     if state.is_generating() {
-        state.notify(NoticeLevel::Warning, strings::busy(&state.keymap));
+        state.notify(NoticeLevel::Warning, text::busy(&state.keymap));
         return Vec::new();
     }
     let messages = &state.conversation.messages;
     let Some(index) = messages.iter().rposition(|m| m.role == Role::User) else {
-        state.notify(NoticeLevel::Warning, strings::NOTHING_TO_EDIT);
+        state.notify(NoticeLevel::Warning, text::NOTHING_TO_EDIT);
         return Vec::new();
     };
     let mut input = new_input();
     input.insert_str(&messages[index].content);
     state.input = input;
     state.editing = Some(index);
-    state.notify(NoticeLevel::Info, strings::editing(&state.keymap));
+    state.notify(NoticeLevel::Info, text::editing(&state.keymap));
     Vec::new()
 }
 
 pub(super) fn new_chat(state: &mut State) -> Vec<Effect> {
     let effects = abandon_generation(state);
     replace_conversation(state, new_conversation(state.now));
-    state.notify(NoticeLevel::Info, strings::NEW_CHAT);
+    state.notify(NoticeLevel::Info, text::NEW_CHAT);
     effects
 }
 
 /// Shows a stored conversation (after the history browser asked for it).
 pub(super) fn open(state: &mut State, conversation: Conversation) -> Vec<Effect> {
     let effects = abandon_generation(state);
-    state.notify(NoticeLevel::Info, strings::opened(&conversation.display_title()));
+    state.notify(NoticeLevel::Info, text::opened(&conversation.display_title()));
     replace_conversation(state, conversation);
     effects
 }
@@ -195,43 +195,40 @@ pub(super) fn recall(state: &mut State, older: bool) -> bool {
     true
 }
 
+/// Copies the last reply; the notice comes once the clipboard has taken it.
 pub(super) fn copy_reply(state: &mut State) -> Vec<Effect> {
     let reply = state.conversation.messages.iter().rev().find(|m| m.role == Role::Assistant && !m.content.is_empty());
     match reply {
-        Some(message) => {
-            let text = message.content.clone();
-            state.notify(NoticeLevel::Info, strings::COPIED_REPLY);
-            vec![Effect::CopyToClipboard(text)]
-        }
+        Some(message) => vec![Effect::CopyToClipboard { text: message.content.clone(), what: Copied::Reply }],
         None => {
-            state.notify(NoticeLevel::Warning, strings::NOTHING_TO_COPY);
+            state.notify(NoticeLevel::Warning, text::NOTHING_TO_COPY);
             Vec::new()
         }
     }
 }
 
-/// Copies code block `number` (1-based), or the last one.
+/// Copies code block `number` (1-based), or the last one. An empty block is not copied.
 pub(super) fn copy_code(state: &mut State, number: Option<usize>) -> Vec<Effect> {
     let mut blocks = conversation_code_blocks(&state.conversation);
     let index = match number {
         Some(n) => n.checked_sub(1),
         None => blocks.len().checked_sub(1),
     };
-    match index.filter(|i| *i < blocks.len()) {
-        Some(i) => {
-            state.notify(NoticeLevel::Info, strings::copied_block(i + 1));
-            vec![Effect::CopyToClipboard(blocks.swap_remove(i))]
-        }
-        None => {
-            state.notify(NoticeLevel::Warning, strings::no_code_block(number));
-            Vec::new()
-        }
+    let Some(i) = index.filter(|i| *i < blocks.len()) else {
+        state.notify(NoticeLevel::Warning, text::no_code_block(number));
+        return Vec::new();
+    };
+    let block = blocks.swap_remove(i);
+    if block.text.trim().is_empty() {
+        state.notify(NoticeLevel::Warning, text::empty_code_block(i + 1, block.closed));
+        return Vec::new();
     }
+    vec![Effect::CopyToClipboard { text: block.text, what: Copied::CodeBlock { number: i + 1, closed: block.closed } }]
 }
 
 pub(super) fn export(state: &mut State) -> Vec<Effect> {
     if state.conversation.messages.is_empty() {
-        state.notify(NoticeLevel::Warning, strings::NOTHING_TO_EXPORT);
+        state.notify(NoticeLevel::Warning, text::NOTHING_TO_EXPORT);
         return Vec::new();
     }
     vec![Effect::Export(state.conversation.clone())]

@@ -1,14 +1,14 @@
 //! Downloads from the model manager: start, cancel, and the reports of the background thread.
 
-use crate::app::models::{ModelEntry, ModelStatus};
+use crate::app::models::ModelStatus;
 use crate::app::msg::{DownloadEvent, Effect};
 use crate::app::state::{Download, NoticeLevel, State};
-use crate::ui::strings;
+use crate::app::text;
 
 /// Downloads the selected entry (a partial one resumes).
 pub(super) fn start(state: &mut State, selected: usize) -> Vec<Effect> {
     if let Some(running) = &state.download {
-        let text = strings::download_busy(&running.name, &state.keymap);
+        let text = text::download_busy(&running.name, &state.keymap);
         state.notify(NoticeLevel::Warning, text);
         return Vec::new();
     }
@@ -17,7 +17,7 @@ pub(super) fn start(state: &mut State, selected: usize) -> Vec<Effect> {
     };
     let file = match (&entry.hub, entry.status) {
         (_, ModelStatus::Downloaded) => {
-            let text = strings::already_downloaded(&entry.name);
+            let text = text::already_downloaded(&entry.name);
             state.notify(NoticeLevel::Info, text);
             return Vec::new();
         }
@@ -25,7 +25,7 @@ pub(super) fn start(state: &mut State, selected: usize) -> Vec<Effect> {
         (Some(file), _) => file.clone(),
     };
     let name = entry.name.clone();
-    state.notify(NoticeLevel::Info, strings::download_started(&name));
+    state.notify(NoticeLevel::Info, text::download_started(&name));
     state.download = Some(Download { file: file.clone(), name, progress: None, cancelling: false });
     vec![Effect::StartDownload(file)]
 }
@@ -34,13 +34,13 @@ pub(super) fn cancel(state: &mut State) -> Vec<Effect> {
     match &mut state.download {
         Some(download) if !download.cancelling => {
             download.cancelling = true;
-            let text = strings::download_cancelling(&download.name);
+            let text = text::download_cancelling(&download.name);
             state.notify(NoticeLevel::Info, text);
             vec![Effect::CancelDownload]
         }
         Some(_) => Vec::new(),
         None => {
-            state.notify(NoticeLevel::Warning, strings::NO_DOWNLOAD);
+            state.notify(NoticeLevel::Warning, text::NO_DOWNLOAD);
             Vec::new()
         }
     }
@@ -56,25 +56,12 @@ pub(super) fn on_event(state: &mut State, event: DownloadEvent) -> Vec<Effect> {
             download.progress = Some(progress);
             return Vec::new();
         }
-        DownloadEvent::Finished(_) => (NoticeLevel::Info, strings::downloaded(&name, &state.keymap)),
-        DownloadEvent::Cancelled => (NoticeLevel::Info, strings::download_cancelled(&name, &state.keymap)),
-        DownloadEvent::Failed(error) => (NoticeLevel::Error, strings::download_failed(&name, &error)),
+        DownloadEvent::Finished(_) => (NoticeLevel::Info, text::downloaded(&name, &state.keymap)),
+        DownloadEvent::Cancelled => (NoticeLevel::Info, text::download_cancelled(&name, &state.keymap)),
+        DownloadEvent::Failed(error) => (NoticeLevel::Error, text::download_failed(&name, &error)),
     };
     state.download = None;
     state.notify(level, text);
     // The list shows what is on disk now.
     vec![Effect::DiscoverModels]
-}
-
-/// How far along a row is: from the running download, else from its partial file.
-pub fn fraction(state: &State, entry: &ModelEntry) -> Option<f64> {
-    let running = state.download.as_ref().filter(|d| entry.hub.as_ref() == Some(&d.file));
-    if let Some(download) = running {
-        let progress = download.progress?;
-        return Some(progress.downloaded as f64 / progress.total.max(1) as f64);
-    }
-    match entry.status {
-        ModelStatus::Partial { bytes } => entry.size_bytes.map(|size| bytes as f64 / size.max(1) as f64),
-        _ => None,
-    }
 }

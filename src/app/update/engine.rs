@@ -3,8 +3,8 @@
 use super::chat;
 use crate::app::msg::Effect;
 use crate::app::state::{NoticeLevel, State, RECENT_MODELS};
+use crate::app::text;
 use crate::engine::protocol::{EngineEvent, ModelInfo, RequestId, StopReason};
-use crate::ui::strings;
 
 pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
     match event {
@@ -47,7 +47,7 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             state.live.prefill = None;
             state.live.stats = Some(stats);
             if reason == StopReason::ContextFull {
-                state.notify(NoticeLevel::Warning, strings::CONTEXT_FULL);
+                state.notify(NoticeLevel::Warning, text::CONTEXT_FULL);
             }
             chat::save(state)
         }
@@ -57,13 +57,15 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             };
             reply.error = Some(message.clone());
             state.generation = None;
-            state.notify(NoticeLevel::Error, strings::generation_failed(&message));
+            state.notify(NoticeLevel::Error, text::generation_failed(&message));
             chat::save(state)
         }
         EngineEvent::Error { id: None, message } => {
             let text = match state.loading.take() {
-                Some(loading) => strings::load_failed(&loading.path, &message),
-                None => strings::engine_error(&message),
+                Some(loading) => {
+                    text::load_failed(&loading.path, &message, state.model.as_ref().map(|m| m.name.as_str()))
+                }
+                None => text::engine_error(&message),
             };
             state.notify(NoticeLevel::Error, text);
             Vec::new()
@@ -99,7 +101,7 @@ fn on_ready(state: &mut State, info: ModelInfo) -> Vec<Effect> {
         entry.apply_info(&info);
     }
     let reprefill = !state.conversation.messages.is_empty();
-    state.notify(NoticeLevel::Info, strings::loaded(&info, reprefill));
+    state.notify(NoticeLevel::Info, text::loaded(&info, reprefill));
     state.model = Some(info);
     vec![Effect::SaveRecentModels(state.recent_models.clone())]
 }
@@ -111,10 +113,10 @@ pub(super) fn on_engine_gone(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
     if let Some(generation) = state.generation.take() {
         if let Some(message) = state.conversation.messages.get_mut(generation.message) {
-            message.error = Some(strings::ENGINE_GONE.to_string());
+            message.error = Some(text::ENGINE_GONE.to_string());
         }
         effects = chat::save(state);
     }
-    state.notify(NoticeLevel::Error, strings::ENGINE_GONE);
+    state.notify(NoticeLevel::Error, text::ENGINE_GONE);
     effects
 }

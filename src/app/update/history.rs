@@ -9,7 +9,7 @@ use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
 use crate::app::state::{new_conversation, HistoryBrowser, NoticeLevel, Overlay, State};
 use crate::app::store::ConversationSummary;
-use crate::ui::strings;
+use crate::app::text;
 
 pub(super) fn open(state: &mut State) -> Vec<Effect> {
     let browser = HistoryBrowser { items: Vec::new(), selected: 0, rename: None, confirm_delete: false };
@@ -33,10 +33,6 @@ pub(super) fn on_listed(state: &mut State, items: Vec<ConversationSummary>) {
         browser.selected = items.iter().position(|i| i.id == current).unwrap_or(0);
         browser.items = items;
     }
-}
-
-pub(super) fn is_renaming(state: &State) -> bool {
-    matches!(&state.overlay, Some(Overlay::History(b)) if b.rename.is_some())
 }
 
 pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
@@ -67,13 +63,15 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             let mut input = TextArea::default();
             input.set_cursor_line_style(ratatui::style::Style::new());
             input.insert_str(&item.title);
+            // Typing replaces the old title; an arrow key keeps it for editing.
+            input.select_all();
             browser.rename = Some(input);
             Vec::new()
         }
         (Action::Delete, Some(item)) if !confirm_delete => {
             browser.confirm_delete = true;
             let keys = state.keymap.keys_for(Scope::History, Action::Delete);
-            let text = strings::confirm_delete(&item.title, keys);
+            let text = text::confirm_delete(&item.title, keys);
             state.notify(NoticeLevel::Warning, text);
             Vec::new()
         }
@@ -83,7 +81,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             if item.id == current_id {
                 state.conversation = new_conversation(state.now);
             }
-            state.notify(NoticeLevel::Info, strings::deleted(&item.title));
+            state.notify(NoticeLevel::Info, text::deleted(&item.title));
             vec![Effect::DeleteConversation(item.id)]
         }
         _ => Vec::new(),

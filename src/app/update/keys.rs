@@ -14,7 +14,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     state.notice = None;
     let armed = std::mem::take(&mut state.quit_armed);
-    if history::is_renaming(state) {
+    if state.is_renaming() {
         return history::rename_key(state, key);
     }
     let scope = focused_scope(state);
@@ -66,6 +66,7 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         Action::Interrupt => chat::interrupt(state, armed),
         Action::Quit => chat::quit(state),
         Action::Suspend => vec![Effect::Suspend],
+        Action::Redraw => vec![Effect::Redraw],
         Action::Help => {
             toggle_overlay(state, Overlay::Help { scroll: 0 });
             none()

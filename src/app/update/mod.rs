@@ -1,7 +1,7 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: every state change happens here, without I/O.
 
 mod chat;
-pub mod downloads;
+mod downloads;
 mod engine;
 mod history;
 mod keys;
@@ -10,7 +10,7 @@ mod scroll;
 
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::{NoticeLevel, Overlay, State};
-use crate::ui::strings;
+use crate::app::text;
 
 /// Applies `msg` to `state` and returns the side effects to run, in order.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -37,8 +37,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ConversationOpened(conversation) => chat::open(state, conversation),
+        Msg::Copied { what, via } => {
+            state.notify(NoticeLevel::Info, text::copied(what, via));
+            Vec::new()
+        }
         Msg::Exported(path) => {
-            state.notify(NoticeLevel::Info, strings::exported(&path));
+            state.notify(NoticeLevel::Info, text::exported(&path));
             Vec::new()
         }
         Msg::EffectFailed(text) => {
@@ -55,7 +59,7 @@ pub fn start(state: &mut State) -> Vec<Effect> {
     match state.recent_models.first().cloned() {
         Some(path) => panels::load_model(state, path),
         None => {
-            state.notify(NoticeLevel::Warning, strings::no_model(&state.keymap));
+            state.notify(NoticeLevel::Warning, text::no_model(&state.keymap));
             panels::open_picker(state)
         }
     }

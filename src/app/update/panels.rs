@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use super::{chat, downloads, history, toggle_overlay};
 use crate::app::action::Action;
-use crate::app::models::{HubFile, ModelEntry};
+use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::msg::Effect;
 use crate::app::sliders::Slider;
 use crate::app::state::{Loading, NoticeLevel, Overlay, State};
+use crate::app::text;
 use crate::engine::protocol::EngineCmd;
 use crate::hub::catalog::Catalog;
-use crate::ui::strings;
 
 /// List-style actions go to whichever overlay is open.
 pub(super) fn on_overlay_action(state: &mut State, action: Action) -> Vec<Effect> {
@@ -55,8 +55,13 @@ fn confirm_model(state: &mut State, selected: usize) -> Vec<Effect> {
     let Some(entry) = state.models.get(selected) else {
         return Vec::new();
     };
+    if entry.status == ModelStatus::Missing {
+        let text = text::model_missing(&entry.name, &entry.path);
+        state.notify(NoticeLevel::Warning, text);
+        return Vec::new();
+    }
     if !entry.is_downloaded() {
-        let text = strings::not_downloaded(&entry.name, &state.keymap);
+        let text = text::not_downloaded(&entry.name, &state.keymap);
         state.notify(NoticeLevel::Warning, text);
         return Vec::new();
     }
@@ -89,7 +94,7 @@ fn on_sliders(state: &mut State, action: Action, selected: usize) -> Vec<Effect>
         Action::Close => return close(state),
         Action::Reset => {
             state.knobs = state.knob_defaults.clone();
-            state.notify(NoticeLevel::Info, strings::SLIDERS_RESET);
+            state.notify(NoticeLevel::Info, text::SLIDERS_RESET);
             return set_sampling(state);
         }
         Action::Decrease => (-1, false),
@@ -166,7 +171,7 @@ fn select_in(models: &[ModelEntry], current: Option<&PathBuf>, previous: Option<
 /// request prefills it under the new model's chat format.
 pub(super) fn load_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
     if state.current_model_path() == Some(&path) {
-        state.notify(NoticeLevel::Info, strings::already_loaded(&path));
+        state.notify(NoticeLevel::Info, text::already_loaded(&path));
         return Vec::new();
     }
     let mut effects = chat::cancel(state);
@@ -181,7 +186,7 @@ pub(super) fn cycle_model(state: &mut State, direction: isize) -> Vec<Effect> {
     let current = state.current_model_path().and_then(|p| list.iter().position(|r| r == p));
     let others = list.len() - usize::from(current.is_some());
     if others == 0 {
-        state.notify(NoticeLevel::Warning, strings::no_other_model(&state.keymap));
+        state.notify(NoticeLevel::Warning, text::no_other_model(&state.keymap));
         return Vec::new();
     }
     let len = list.len() as isize;

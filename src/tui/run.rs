@@ -19,18 +19,19 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::MissedTickBehavior;
 
 use crate::app::downloads::Downloads;
-use crate::app::models::{discover, ModelSources};
-use crate::app::msg::{Effect, Msg};
+use crate::app::models::{discover, ModelEntry, ModelSources};
+use crate::app::msg::{ClipboardKind, Effect, Msg};
 use crate::app::state::State;
 use crate::app::store::Store;
+use crate::app::text;
 use crate::app::update::{start, update};
 use crate::engine::protocol::{EngineCmd, EngineEvent};
-use crate::ui::{strings, View};
+use crate::ui::View;
 
 /// What the loop needs from the real terminal besides drawing; tests give a recording fake.
 pub trait Host {
-    /// Puts `text` on the system clipboard.
-    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()>;
+    /// Puts `text` on a clipboard and says which one took it.
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<ClipboardKind>;
     /// Gives the terminal back to the shell until the process is resumed.
     fn suspend(&mut self) -> io::Result<()>;
     /// A termination signal arrived.
@@ -72,7 +73,8 @@ where
 
     let mut queue: VecDeque<Msg> = VecDeque::new();
     let (mut downloads, mut download_events) = Downloads::new();
-    let mut out = Outputs { cmds: &cmds, downloads: &mut downloads };
+    let (models_found, mut found_models) = tokio::sync::mpsc::unbounded_channel();
+    let mut out = Outputs { cmds: &cmds, downloads: &mut downloads, models_found: &models_found };
     let first = start(&mut state);
     run_effects(first, &mut state, &mut out, ctx, terminal, &mut queue)?;
     let mut input_open = true;
@@ -104,6 +106,7 @@ where
                 None => input_open = false,
             },
             Some(event) = download_events.recv() => queue.push_back(Msg::Download(event)),
+            Some(models) = found_models.recv() => queue.push_back(Msg::ModelsFound(models)),
             _ = frames.tick() => {
                 if ctx.host.terminate_requested() {
                     queue.push_back(Msg::Terminate);
@@ -166,10 +169,12 @@ fn terminal_msg(event: Event) -> Option<Msg> {
     }
 }
 
-/// Where effects send work besides the context: the engine and the downloads.
+/// Where effects send work besides the context: the engine, the downloads, and model discovery
+/// (which reads file headers on a thread of its own, so a slow disk never stalls the screen).
 struct Outputs<'a> {
     cmds: &'a UnboundedSender<EngineCmd>,
     downloads: &'a mut Downloads,
+    models_found: &'a UnboundedSender<Vec<ModelEntry>>,
 }
 
 fn run_effects<B>(
@@ -205,7 +210,7 @@ where
     let store = &ctx.store;
     let failed = |what: &str, e: anyhow::Error| {
         tracing::warn!("{what}: {e:#}");
-        Some(Msg::EffectFailed(strings::failed(what, &format!("{e:#}"))))
+        Some(Msg::EffectFailed(text::failed(what, &format!("{e:#}"))))
     };
     let msg = match effect {
         Effect::Engine(cmd) => {
@@ -213,37 +218,43 @@ where
             let sent = out.cmds.send(cmd);
             (sent.is_err() && state.engine_alive).then_some(Msg::EngineGone)
         }
-        Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(strings::SAVING, e)),
-        Effect::DeleteConversation(id) => store.delete(&id).err().and_then(|e| failed(strings::DELETING, e)),
+        Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(text::SAVING, e)),
+        Effect::DeleteConversation(id) => store.delete(&id).err().and_then(|e| failed(text::DELETING, e)),
         Effect::RenameConversation { id, title } => {
             let renamed = store.load(&id).and_then(|mut c| {
                 c.title = title;
                 store.save(&c)
             });
-            renamed.err().and_then(|e| failed(strings::RENAMING, e))
+            renamed.err().and_then(|e| failed(text::RENAMING, e))
         }
         Effect::ListConversations => match store.list() {
             Ok(items) => Some(Msg::ConversationsListed(items)),
-            Err(e) => failed(strings::LISTING, e),
+            Err(e) => failed(text::LISTING, e),
         },
         Effect::OpenConversation(id) => match store.load(&id) {
             Ok(c) => Some(Msg::ConversationOpened(c)),
-            Err(e) => failed(strings::OPENING, e),
+            Err(e) => failed(text::OPENING, e),
         },
         Effect::Export(c) => match store.export_markdown(&c) {
             Ok(path) => Some(Msg::Exported(path)),
-            Err(e) => failed(strings::EXPORTING, e),
+            Err(e) => failed(text::EXPORTING, e),
         },
         Effect::ExportStored(id) => match store.load(&id).and_then(|c| store.export_markdown(&c)) {
             Ok(path) => Some(Msg::Exported(path)),
-            Err(e) => failed(strings::EXPORTING, e),
+            Err(e) => failed(text::EXPORTING, e),
         },
-        Effect::CopyToClipboard(text) => {
-            ctx.host.copy_to_clipboard(&text).err().and_then(|e| failed(strings::COPYING, e.into()))
-        }
+        Effect::CopyToClipboard { text: copy, what } => match ctx.host.copy_to_clipboard(&copy) {
+            Ok(via) => Some(Msg::Copied { what, via }),
+            Err(e) => failed(text::COPYING, e.into()),
+        },
         Effect::DiscoverModels => {
             let sources = ModelSources { recent: state.recent_models.clone(), ..ctx.sources.clone() };
-            Some(Msg::ModelsFound(discover(&sources)))
+            let found = out.models_found.clone();
+            std::thread::Builder::new().name("bitnet-model-discovery".into()).spawn(move || {
+                // The loop may have ended meanwhile; then nobody wants the list.
+                let _ = found.send(discover(&sources));
+            })?;
+            None
         }
         Effect::StartDownload(file) => {
             out.downloads.start(file);
@@ -254,7 +265,11 @@ where
             None
         }
         Effect::SaveRecentModels(paths) => {
-            store.save_recent_models(&paths).err().and_then(|e| failed(strings::SAVING_RECENT, e))
+            store.save_recent_models(&paths).err().and_then(|e| failed(text::SAVING_RECENT, e))
+        }
+        Effect::Redraw => {
+            terminal.clear()?;
+            None
         }
         Effect::Suspend => {
             let suspended = ctx.host.suspend();
@@ -263,7 +278,7 @@ where
             let size = terminal.size()?;
             match suspended {
                 Ok(()) => Some(Msg::Resize { width: size.width, height: size.height }),
-                Err(e) => failed(strings::SUSPENDING, e.into()),
+                Err(e) => failed(text::SUSPENDING, e.into()),
             }
         }
     };

@@ -1,6 +1,6 @@
 //! The real terminal: raw mode and alternate screen, bracketed paste, the kitty keyboard
-//! protocol where the terminal has it, restoring all of it on exit, panic and Ctrl+Z, the OSC 52
-//! clipboard, and termination signals.
+//! protocol where the terminal has it, restoring all of it on exit, panic and Ctrl+Z, the
+//! clipboard (the system's, else OSC 52), and termination signals.
 
 use std::io::{self, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,8 +15,9 @@ use crossterm::{clipboard::CopyToClipboard, execute};
 use futures::Stream;
 use ratatui::DefaultTerminal;
 
-use crate::app::run::Host;
+use crate::app::msg::ClipboardKind;
 use crate::kernels::map_fault;
+use crate::tui::run::Host;
 
 /// Whether we pushed keyboard flags (and so must pop them).
 static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);
@@ -94,6 +95,9 @@ pub fn events() -> io::Result<impl Stream<Item = io::Result<Event>> + Unpin> {
 /// The host side of the real terminal.
 pub struct TerminalHost {
     terminate: Arc<AtomicBool>,
+    /// Opened at the first copy and kept: on X11 the text stays pasteable only while its owner
+    /// lives.
+    clipboard: Option<arboard::Clipboard>,
 }
 
 impl TerminalHost {
@@ -104,14 +108,21 @@ impl TerminalHost {
         for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
             signal_hook::flag::register(signal, Arc::clone(&terminate))?;
         }
-        Ok(Self { terminate })
+        Ok(Self { terminate, clipboard: None })
     }
 }
 
 impl Host for TerminalHost {
-    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
+    fn copy_to_clipboard(&mut self, text: &str) -> io::Result<ClipboardKind> {
+        if !over_ssh(&|name| std::env::var_os(name)) {
+            match self.copy_to_system(text) {
+                Ok(()) => return Ok(ClipboardKind::System),
+                Err(e) => tracing::info!("no system clipboard ({e}); copying with OSC 52"),
+            }
+        }
         // OSC 52 works over SSH and in tmux (with `set-clipboard on`), with no native library.
-        execute!(stdout(), CopyToClipboard::to_clipboard_from(text))
+        execute!(stdout(), CopyToClipboard::to_clipboard_from(text))?;
+        Ok(ClipboardKind::Osc52)
     }
 
     #[cfg(unix)]
@@ -132,5 +143,32 @@ impl Host for TerminalHost {
 
     fn terminate_requested(&self) -> bool {
         self.terminate.load(Ordering::SeqCst)
+    }
+}
+
+impl TerminalHost {
+    fn copy_to_system(&mut self, text: &str) -> Result<(), arboard::Error> {
+        let clipboard = match &mut self.clipboard {
+            Some(clipboard) => clipboard,
+            None => self.clipboard.insert(arboard::Clipboard::new()?),
+        };
+        clipboard.set_text(text)
+    }
+}
+
+/// Over SSH the system clipboard within reach is the server's, not the user's: only the
+/// terminal (OSC 52) can reach theirs.
+fn over_ssh(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    ["SSH_CONNECTION", "SSH_TTY"].iter().any(|name| env(name).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_sessions_copy_with_osc_52() {
+        assert!(over_ssh(&|name| (name == "SSH_TTY").then(|| "/dev/pts/3".into())));
+        assert!(!over_ssh(&|_| None));
     }
 }
