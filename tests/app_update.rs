@@ -386,7 +386,9 @@ fn picker_lists_models_and_loads_the_chosen_one() {
     let mut state = ready_state();
     let effects = update(&mut state, key(KeyCode::F(4)));
     assert!(matches!(effects[..], [Effect::DiscoverModels]));
+    assert!(state.discovering, "the picker says it is looking");
     update(&mut state, Msg::ModelsFound(vec![entry("/models/bitnet-2b.gguf"), entry(smol)]));
+    assert!(!state.discovering);
     assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 0 })));
     assert_eq!(state.models[0].quant.as_deref(), Some("I2_S"), "loaded model's facts");
     update(&mut state, key(KeyCode::Down));

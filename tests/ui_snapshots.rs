@@ -347,3 +347,13 @@ fn renaming_shows_its_keys_in_the_footer_80x24() {
     assert!(footer.contains("Enter save the title") && footer.contains("Esc keep the old title"), "{footer}");
     insta::assert_snapshot!(terminal.backend());
 }
+
+#[test]
+fn the_picker_says_it_is_looking_until_the_list_arrives() {
+    let mut state = chatting();
+    state.overlay = Some(Overlay::Picker { selected: 0 });
+    state.discovering = true;
+    assert!(screen_rows(&draw(&mut state, 80, 24)).join("\n").contains("Looking for models…"));
+    state.discovering = false;
+    assert!(screen_rows(&draw(&mut state, 80, 24)).join("\n").contains("No models found."));
+}

@@ -11,6 +11,7 @@ use crate::app::input_history::InputHistory;
 use crate::app::keymap::Keymap;
 use crate::app::live_stats::LiveStats;
 use crate::app::models::{HubFile, ModelEntry, ModelStatus};
+use crate::app::msg::Effect;
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::app::text;
@@ -117,6 +118,8 @@ pub struct State {
     pub loading: Option<Loading>,
     /// The model manager's list.
     pub models: Vec<ModelEntry>,
+    /// A search for models is running (off the UI thread); its list replaces `models`.
+    pub discovering: bool,
     /// One download at a time; it keeps running while the user chats.
     pub download: Option<Download>,
     /// Loaded model files, most recent first; cycled by next/prev model.
@@ -171,6 +174,7 @@ impl State {
             model: None,
             loading: None,
             models: Vec::new(),
+            discovering: false,
             download: None,
             recent_models: recent,
             live: LiveStats::default(),
@@ -205,6 +209,12 @@ impl State {
 
     pub fn is_generating(&self) -> bool {
         self.generation.is_some()
+    }
+
+    /// Asks the loop to look for models again.
+    pub fn discover_models(&mut self) -> Effect {
+        self.discovering = true;
+        Effect::DiscoverModels
     }
 
     /// A conversation's new title is being typed in the history browser.

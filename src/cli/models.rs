@@ -1,13 +1,13 @@
 //! `bitnet-tui models [PATH]... [--dir DIR]... [--json] [--catalog]`: the models on this machine
 //! (hub cache, models folders, given paths), or the models offered for download.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Serialize;
 
 use crate::hub::cache::HfCache;
-use crate::hub::catalog::{Catalog, CatalogEntry};
+use crate::hub::catalog::{Catalog, CatalogEntry, ModelKind};
 use crate::hub::discovery::{inspect, scan, ModelEntry, ModelSource, ScanSources};
 use crate::hub::format::human_bytes;
 use crate::hub::repo::DEFAULT_REVISION;
@@ -47,7 +47,8 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&models)?);
+        let rows: Vec<JsonModel> = models.iter().map(JsonModel::from).collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
     } else if models.is_empty() {
         print_none_found(cache.as_ref());
     } else {
@@ -75,6 +76,42 @@ fn print_none_found(cache: Option<&HfCache>) {
         human_bytes(default.size_bytes),
         default.repo
     );
+}
+
+/// A model as `--json` prints it (the field names scripts already read).
+#[derive(Serialize)]
+struct JsonModel<'a> {
+    path: &'a Path,
+    repo: Option<&'a str>,
+    commit: Option<&'a str>,
+    refs: &'a [String],
+    file_name: String,
+    size_bytes: Option<u64>,
+    architecture: Option<&'a str>,
+    quant: Option<&'a str>,
+    n_params: Option<u64>,
+    name: &'a str,
+    kind: ModelKind,
+    source: ModelSource,
+}
+
+impl<'a> From<&'a ModelEntry> for JsonModel<'a> {
+    fn from(m: &'a ModelEntry) -> Self {
+        Self {
+            path: &m.path,
+            repo: m.hub.as_ref().map(|h| h.repo.as_str()),
+            commit: m.commit.as_deref(),
+            refs: &m.refs,
+            file_name: m.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            size_bytes: m.size_bytes,
+            architecture: m.arch.as_deref(),
+            quant: m.quant.as_deref(),
+            n_params: m.n_params,
+            name: &m.name,
+            kind: m.kind,
+            source: m.source,
+        }
+    }
 }
 
 /// `2.41B`, `135M`.

@@ -21,6 +21,7 @@ const MAX_FOLDER_DEPTH: usize = 4;
 #[serde(rename_all = "kebab-case")]
 pub enum ModelSource {
     /// Named on the command line (`--model`, or `bitnet-tui models PATH`).
+    #[serde(rename = "explicit")]
     CommandLine,
     Config,
     /// Loaded recently by the chat.
@@ -46,8 +47,7 @@ impl std::fmt::Display for ModelSource {
 }
 
 /// Whether the model file is on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelStatus {
     Downloaded,
     /// A file we knew of (named on the command line, in the config or recently loaded) is gone.
@@ -60,7 +60,7 @@ pub enum ModelStatus {
 }
 
 /// A file of a hub repo.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HubFile {
     pub repo: String,
     /// The path within the repo.
@@ -70,7 +70,7 @@ pub struct HubFile {
 /// One model: a file on disk described from its GGUF header, a file we know of that is gone,
 /// or a catalog model not downloaded yet. The chat's model picker and `bitnet-tui models` both
 /// list these.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelEntry {
     /// Empty for a model that is not downloaded.
     pub path: PathBuf,

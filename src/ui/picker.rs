@@ -87,7 +87,8 @@ fn cell(state: &State, entry: &ModelEntry, column: Column) -> String {
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selected: usize) {
     let inner = popup::open(frame, area, 90, 70, strings::PICKER_TITLE, theme);
     if state.models.is_empty() {
-        let text = Paragraph::new(Line::styled(strings::PICKER_EMPTY, theme.dim)).wrap(Wrap { trim: true });
+        let empty = if state.discovering { strings::PICKER_SEARCHING } else { strings::PICKER_EMPTY };
+        let text = Paragraph::new(Line::styled(empty, theme.dim)).wrap(Wrap { trim: true });
         frame.render_widget(text, inner);
         return;
     }

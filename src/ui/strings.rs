@@ -22,6 +22,7 @@ pub const SLIDERS_TITLE: &str = " Sampling ";
 pub const PICKER_TITLE: &str = " Models ";
 pub const HISTORY_TITLE: &str = " Conversations ";
 pub const HELP_TITLE: &str = " Keys ";
+pub const PICKER_SEARCHING: &str = "Looking for models…";
 pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set models_dir in config.toml.";
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
 pub const RENAME_TITLE: &str = " New title (typing replaces it, ←/→ edit it) ";

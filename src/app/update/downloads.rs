@@ -63,5 +63,5 @@ pub(super) fn on_event(state: &mut State, event: DownloadEvent) -> Vec<Effect> {
     state.download = None;
     state.notify(level, text);
     // The list shows what is on disk now.
-    vec![Effect::DiscoverModels]
+    vec![state.discover_models()]
 }

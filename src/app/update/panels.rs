@@ -123,13 +123,14 @@ fn set_sampling(state: &State) -> Vec<Effect> {
 
 pub(super) fn open_picker(state: &mut State) -> Vec<Effect> {
     if toggle_overlay(state, Overlay::Picker { selected: 0 }) {
-        vec![Effect::DiscoverModels]
+        vec![state.discover_models()]
     } else {
         Vec::new()
     }
 }
 
 pub(super) fn on_models_found(state: &mut State, mut models: Vec<ModelEntry>) {
+    state.discovering = false;
     if let Some(info) = &state.model {
         for entry in models.iter_mut().filter(|e| e.path == info.path) {
             entry.apply_info(info);
