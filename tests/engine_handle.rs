@@ -54,7 +54,13 @@ fn collect(engine: &mut EngineHandle, id: RequestId) -> Outcome {
 }
 
 fn generate(engine: &mut EngineHandle, id: RequestId, messages: &[ChatMessage], max_tokens: usize) -> Outcome {
-    engine.send(EngineCmd::Generate { id, prompt: Prompt::Chat(messages.to_vec()), sampling: greedy(), max_tokens });
+    engine.send(EngineCmd::Generate {
+        id,
+        prompt: Prompt::Chat(messages.to_vec()),
+        sampling: greedy(),
+        max_tokens,
+        logprobs: None,
+    });
     collect(engine, id)
 }
 
@@ -92,6 +98,7 @@ fn cancel_mid_decode_keeps_the_partial_reply() {
         prompt: Prompt::Raw("Once upon a time".into()),
         sampling: greedy(),
         max_tokens: 10_000,
+        logprobs: None,
     });
     let mut tokens = 0;
     loop {
@@ -119,7 +126,13 @@ fn cancel_mid_prefill_stops_between_batches() {
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), LoadOptions::default()).unwrap();
     let long = "word ".repeat(1500);
-    engine.send(EngineCmd::Generate { id: 8, prompt: Prompt::Raw(long), sampling: greedy(), max_tokens: 5 });
+    engine.send(EngineCmd::Generate {
+        id: 8,
+        prompt: Prompt::Raw(long),
+        sampling: greedy(),
+        max_tokens: 5,
+        logprobs: None,
+    });
     loop {
         match engine.recv_blocking().unwrap() {
             EngineEvent::PrefillProgress { done, total, .. } => {
@@ -146,7 +159,7 @@ fn too_long_prompts_follow_the_context_policy() {
     // Stop: a clear error.
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), LoadOptions { ctx: 64, ..LoadOptions::default() }).unwrap();
-    engine.send(EngineCmd::Generate { id: 1, prompt: prompt(), sampling: greedy(), max_tokens: 4 });
+    engine.send(EngineCmd::Generate { id: 1, prompt: prompt(), sampling: greedy(), max_tokens: 4, logprobs: None });
     let out = collect(&mut engine, 1);
     let err = out.error.expect("an error");
     assert!(err.contains("the context holds 64"), "{err}");
@@ -155,7 +168,7 @@ fn too_long_prompts_follow_the_context_policy() {
     let options = LoadOptions { ctx: 64, context_policy: ContextPolicy::DropOldest, ..LoadOptions::default() };
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), options).unwrap();
-    engine.send(EngineCmd::Generate { id: 2, prompt: prompt(), sampling: greedy(), max_tokens: 80 });
+    engine.send(EngineCmd::Generate { id: 2, prompt: prompt(), sampling: greedy(), max_tokens: 80, logprobs: None });
     let out = collect(&mut engine, 2);
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(out.reason, Some(StopReason::MaxTokens));
@@ -169,6 +182,7 @@ fn too_long_prompts_follow_the_context_policy() {
         prompt: Prompt::Raw("Hello".into()),
         sampling: greedy(),
         max_tokens: 500,
+        logprobs: None,
     });
     let out = collect(&mut engine, 3);
     assert_eq!(out.reason, Some(StopReason::ContextFull));
@@ -202,7 +216,13 @@ fn bad_files_give_clear_errors() {
     assert!(err.contains("missing-tensor.gguf") && err.contains("tensor \"blk.1.ffn_up.weight\" is missing"), "{err}");
 
     // Generating with nothing loaded.
-    engine.send(EngineCmd::Generate { id: 9, prompt: Prompt::Raw("x".into()), sampling: greedy(), max_tokens: 1 });
+    engine.send(EngineCmd::Generate {
+        id: 9,
+        prompt: Prompt::Raw("x".into()),
+        sampling: greedy(),
+        max_tokens: 1,
+        logprobs: None,
+    });
     let out = collect(&mut engine, 9);
     assert!(out.error.unwrap().contains("no model is loaded"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -217,6 +237,7 @@ fn concurrent_requests_run_together_and_cancel_alone() {
         prompt: Prompt::Raw(text.into()),
         sampling: greedy(),
         max_tokens: 40,
+        logprobs: None,
     };
     // Alone first, for the reference text.
     engine.send(request(1, "The quick brown fox"));

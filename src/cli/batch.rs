@@ -128,6 +128,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
                 prompt: Prompt::Chat(messages),
                 sampling: req.sampling.apply(defaults.clone()),
                 max_tokens: req.max_tokens.unwrap_or(args.max_tokens),
+                logprobs: None,
             });
             in_flight.insert(id, InFlight { line: number, prompt: req.prompt, text: String::new(), tokens: 0 });
         }

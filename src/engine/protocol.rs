@@ -126,7 +126,9 @@ pub enum EngineCmd {
     /// by `LoadProgress`… then `Ready` or `Error`.
     Load { path: PathBuf, options: LoadOptions },
     /// Produce a reply. Answered by `PrefillProgress`…, `Token`…, `Stats`…, then `Done` (or `Error`).
-    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },
+    /// With `logprobs: Some(n)` each `Token` carries its log-probability and the `n` most likely
+    /// tokens' (OpenAI's `logprobs` / `top_logprobs`).
+    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize, logprobs: Option<usize> },
     /// Evaluate a prompt and report its last position's logits, then continue greedily for
     /// `steps` tokens reporting each step's (the `logits` command). Answered by `Logits`… then `Done`.
     Logits { id: RequestId, prompt: Prompt, steps: usize },
@@ -215,6 +217,26 @@ pub struct PerplexityReport {
     pub seconds: f64,
 }
 
+/// A token with its log-probability under the distribution it was sampled from (the logits after
+/// the penalties, at temperature 1, before the top-k/top-p/min-p filters: llama-server's choice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenProb {
+    pub token: u32,
+    /// Its text; a control token's vocabulary entry (e.g. `<|eot_id|>`), broken UTF-8 as U+FFFD.
+    pub text: String,
+    /// The bytes it stands for (part of a character for byte tokens; empty for control tokens).
+    pub bytes: Vec<u8>,
+    pub logprob: f32,
+}
+
+/// The log-probabilities reported with a sampled token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenLogprobs {
+    pub chosen: TokenProb,
+    /// The most likely tokens, most likely first.
+    pub top: Vec<TokenProb>,
+}
+
 /// An event from the worker to the front end.
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
@@ -225,7 +247,9 @@ pub enum EngineEvent {
     /// Prefill advanced: `done` of `total` new prompt tokens are in the KV cache.
     PrefillProgress { id: RequestId, done: usize, total: usize },
     /// A piece of reply text (always whole UTF-8 characters; may be empty for control tokens).
-    Token { id: RequestId, token: u32, text: String },
+    /// `logprobs` is set when the request asked for them; the text that a reply's last token
+    /// left incomplete comes at the end as a `Token` without them.
+    Token { id: RequestId, token: u32, text: String, logprobs: Option<Box<TokenLogprobs>> },
     /// Live figures, sent after each generated token.
     Stats { id: RequestId, stats: GenStats },
     /// The request ended.

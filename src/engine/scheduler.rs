@@ -26,7 +26,7 @@ const KEPT_SEQUENCES: usize = 4;
 /// A request to the scheduler (the request commands of the protocol).
 #[derive(Debug, Clone)]
 pub enum Request {
-    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },
+    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize, logprobs: Option<usize> },
     Logits { id: RequestId, prompt: Prompt, steps: usize },
     Perplexity { id: RequestId, text: String, ctx: usize },
 }
@@ -187,7 +187,7 @@ impl Scheduler {
         let e = &mut self.engine;
         let ctx = e.ctx_max();
         match request {
-            Request::Generate { id, prompt, sampling, max_tokens } => {
+            Request::Generate { id, prompt, sampling, max_tokens, logprobs } => {
                 let mut tokens = e.prompt_tokens(&prompt)?;
                 anyhow::ensure!(!tokens.is_empty(), "the prompt is empty");
                 if tokens.len() >= ctx {
@@ -208,6 +208,7 @@ impl Scheduler {
                     sampler: Sampler::new(sampling),
                     decoder: StreamDecoder::new(),
                     max_tokens,
+                    logprobs,
                     text: String::new(),
                     reply: Vec::new(),
                 }));
