@@ -9,4 +9,5 @@ pub mod engine;
 pub mod gguf;
 pub mod hub;
 pub mod kernels;
+pub mod server;
 pub mod ui;
