@@ -71,7 +71,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     // Another subscriber (a test harness) may already be set; then that one logs.
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(status == StatusMode::Line)
+        .with_env_filter(filter)
+        .try_init();
 
     let parallel = args.parallel as usize;
     let config = ServeConfig {

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
 use super::error::{ApiError, ApiJson};
 use super::generation::{Admission, Generation};
@@ -66,7 +66,11 @@ pub fn router(state: Arc<ServerState>, limits: &HttpLimits) -> anyhow::Result<Ro
         };
         app = app.layer(CorsLayer::new().allow_origin(origins).allow_methods(Any).allow_headers(Any));
     }
-    Ok(app.layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(tracing::Level::INFO))))
+    // Every response is logged at info; a 503 for a full queue is no failure worth an error line.
+    let trace = TraceLayer::new_for_http()
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+        .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG));
+    Ok(app.layer(trace))
 }
 
 /// With `--api-key`, every endpoint but `/health` wants `Authorization: Bearer KEY`.
