@@ -377,3 +377,27 @@ fn two_models_load_on_first_use_and_take_turns_in_memory() {
         assert!(body["usage"]["completion_tokens"].as_u64().unwrap() > 0, "{body}");
     }
 }
+
+#[test]
+fn the_next_turn_of_each_of_six_conversations_prefills_only_its_new_tokens() {
+    let server = Server::start(&[common::smollm2()], &["--cache-mb", "64"]);
+    let first_turns: Vec<Value> =
+        (0..6).map(|i| json!([{"role": "user", "content": format!("Give me a fact about the number {i}.")}])).collect();
+    let ask = |messages: &Value| {
+        let before = server.gauge("bitnet_prefill_tokens_total");
+        let (status, body) =
+            server.post("/v1/chat/completions", &json!({"messages": messages, "max_tokens": 12, "temperature": 0}));
+        assert_eq!(status, 200, "{body}");
+        (body, server.gauge("bitnet_prefill_tokens_total") - before)
+    };
+    let replies: Vec<Value> = first_turns.iter().map(|m| ask(m).0).collect();
+    // Six conversations come back, the oldest first: more than the scheduler keeps by default.
+    for (messages, reply) in first_turns.iter().zip(&replies) {
+        let mut next = messages.as_array().unwrap().clone();
+        next.push(json!({"role": "assistant", "content": reply["choices"][0]["message"]["content"]}));
+        next.push(json!({"role": "user", "content": "And another one?"}));
+        let (body, prefilled) = ask(&Value::Array(next));
+        let prompt = body["usage"]["prompt_tokens"].as_f64().unwrap();
+        assert!(prefilled < prompt / 2.0, "{prefilled} of {prompt} prompt tokens prefilled again");
+    }
+}

@@ -99,6 +99,7 @@ impl LoadArgs {
             lm_head: self.lm_head.unwrap_or(base.lm_head),
             prefill_chunk: self.prefill_chunk.map_or(base.prefill_chunk, |n| n as usize),
             sequences: base.sequences,
+            kept_cache_bytes: base.kept_cache_bytes,
         }
     }
 }

@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Seconds a request may take until its response starts (a stream's first event).
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// Memory in MiB for the caches of finished replies, kept so that a conversation's next turn
+    /// prefills only its new tokens (least recently used freed first).
+    #[arg(long, default_value_t = 512)]
+    pub cache_mb: usize,
     /// Default most tokens per reply (default: until the context is full).
     #[arg(short = 'n', long = "max-tokens", value_name = "N")]
     pub max_tokens: Option<usize>,
@@ -80,7 +84,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let parallel = args.parallel as usize;
     let config = ServeConfig {
         models: args.models,
-        load: LoadOptions { sequences: parallel, ..args.load.apply(LoadOptions::default()) },
+        load: LoadOptions {
+            sequences: parallel,
+            kept_cache_bytes: Some(args.cache_mb << 20),
+            ..args.load.apply(LoadOptions::default())
+        },
         max_loaded: args.max_loaded as usize,
         host: args.host,
         port: args.port,

@@ -79,6 +79,10 @@ pub struct LoadOptions {
     pub prefill_chunk: usize,
     /// Most requests that run at once; later ones wait for a place.
     pub sequences: usize,
+    /// Bytes of finished replies' caches kept for reuse (a conversation's next turn then prefills
+    /// only its new tokens), least recently used freed first; `None` keeps at most four replies
+    /// of together one context's positions.
+    pub kept_cache_bytes: Option<usize>,
 }
 
 impl Default for LoadOptions {
@@ -90,6 +94,7 @@ impl Default for LoadOptions {
             lm_head: LmHead::Q8,
             prefill_chunk: DEFAULT_PREFILL_CHUNK,
             sequences: DEFAULT_SEQUENCES,
+            kept_cache_bytes: None,
         }
     }
 }
