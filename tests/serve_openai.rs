@@ -221,8 +221,8 @@ type ErrorCase<'a> = (&'a str, &'a str, String, Option<&'a str>, u16, Option<&'a
 #[test]
 fn every_error_has_its_status_and_openai_shape_and_the_server_keeps_serving() {
     let model = common::smollm2();
-    let server =
-        Server::start(std::slice::from_ref(&model), &["--api-key", "s3cret", "--ctx", "64", "--max-body", "4096"]);
+    let flags = ["--api-key", "s3cret", "--ctx", "64", "--max-body", "4096", "--cors", "https://chat.example.org"];
+    let server = Server::start(std::slice::from_ref(&model), &flags);
     let serving = || {
         let (status, body, _) =
             server.post_raw("/v1/completions", &json!({"prompt": "Hi", "max_tokens": 2}).to_string(), Some("s3cret"));
@@ -282,6 +282,18 @@ fn every_error_has_its_status_and_openai_shape_and_the_server_keeps_serving() {
     assert_openai_error(&body, "wrong method");
     assert_eq!(server.get("/health").0, 200, "health needs no key");
     assert_eq!(server.get("/v1/models").0, 401);
+    // A browser's preflight needs no key, and may send the key after it.
+    let preflight = Server::agent()
+        .options(format!("{}/v1/chat/completions", server.url))
+        .header("origin", "https://chat.example.org")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization,content-type")
+        .call()
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let allowed = |name: &str| preflight.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(allowed("access-control-allow-origin"), "https://chat.example.org");
+    assert!(allowed("access-control-allow-headers").contains("authorization"));
     serving();
 }
 

@@ -6,13 +6,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::sync::watch;
-use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
@@ -64,7 +64,12 @@ pub fn router(state: Arc<ServerState>, limits: &HttpLimits) -> anyhow::Result<Ro
             let list: Result<Vec<HeaderValue>, _> = limits.cors.iter().map(|o| HeaderValue::from_str(o)).collect();
             AllowOrigin::list(list.map_err(|e| anyhow::anyhow!("--cors: {e}"))?)
         };
-        app = app.layer(CorsLayer::new().allow_origin(origins).allow_methods(Any).allow_headers(Any));
+        // Headers are mirrored, not `*`: browsers never let `*` cover `Authorization`.
+        let cors = CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers(AllowHeaders::mirror_request());
+        app = app.layer(cors);
     }
     // Every response is logged at info; a 503 for a full queue is no failure worth an error line.
     let trace = TraceLayer::new_for_http()
