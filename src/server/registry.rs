@@ -150,7 +150,7 @@ impl Registry {
         }
         self.unload_least_recent(self.max_loaded - 1);
         self.loading.fetch_add(1, Ordering::Relaxed);
-        let loaded = load(entry.path.clone(), self.options.clone()).await;
+        let loaded = load(id, entry.path.clone(), self.options.clone()).await;
         self.loading.fetch_sub(1, Ordering::Relaxed);
         let model = Arc::new(loaded.map_err(|e| ApiError::unavailable(format!("loading `{id}` failed: {e}")))?);
         *lock(&entry.loaded) = Some(Arc::clone(&model));
@@ -177,8 +177,8 @@ impl Registry {
     }
 }
 
-/// Loads `path` into a new engine and starts routing its events.
-async fn load(path: PathBuf, options: LoadOptions) -> Result<LoadedModel, String> {
+/// Loads model `id` from `path` into a new engine and starts routing its events.
+async fn load(id: &str, path: PathBuf, options: LoadOptions) -> Result<LoadedModel, String> {
     let (cmds, mut events, thread) = EngineHandle::spawn().into_parts();
     let _ = cmds.send(EngineCmd::Load { path, options });
     let info = loop {
@@ -189,7 +189,7 @@ async fn load(path: PathBuf, options: LoadOptions) -> Result<LoadedModel, String
             None => return Err("the engine thread stopped".into()),
         }
     };
-    tracing::info!(model = %info.name, ms = info.load_ms, "model loaded");
+    tracing::info!(model = id, ms = info.load_ms.round(), "model loaded");
     let routes: Routes = Arc::default();
     tokio::spawn(route_events(events, Arc::clone(&routes)));
     Ok(LoadedModel { cmds, routes, thread: Some(thread) })

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use tokio::sync::watch;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
 use super::error::{ApiError, ApiJson};
 use super::generation::{Admission, Generation};
@@ -71,8 +71,10 @@ pub fn router(state: Arc<ServerState>, limits: &HttpLimits) -> anyhow::Result<Ro
             .allow_headers(AllowHeaders::mirror_request());
         app = app.layer(cors);
     }
-    // Every response is logged at info; a 503 for a full queue is no failure worth an error line.
+    // Every response is logged at info with its method and path; a 503 for a full queue is no
+    // failure worth an error line.
     let trace = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
         .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG));
     Ok(app.layer(trace))
