@@ -40,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             prompt: Prompt::Chat(messages.clone()),
             sampling,
             max_tokens: 200,
+            logprobs: None,
         });
         let mut reply = String::new();
         loop {

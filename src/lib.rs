@@ -9,5 +9,6 @@ pub mod engine;
 pub mod gguf;
 pub mod hub;
 pub mod kernels;
+pub mod server;
 pub mod tui;
 pub mod ui;

@@ -54,7 +54,13 @@ fn collect(engine: &mut EngineHandle, id: RequestId) -> Outcome {
 }
 
 fn generate(engine: &mut EngineHandle, id: RequestId, messages: &[ChatMessage], max_tokens: usize) -> Outcome {
-    engine.send(EngineCmd::Generate { id, prompt: Prompt::Chat(messages.to_vec()), sampling: greedy(), max_tokens });
+    engine.send(EngineCmd::Generate {
+        id,
+        prompt: Prompt::Chat(messages.to_vec()),
+        sampling: greedy(),
+        max_tokens,
+        logprobs: None,
+    });
     collect(engine, id)
 }
 
@@ -92,6 +98,7 @@ fn cancel_mid_decode_keeps_the_partial_reply() {
         prompt: Prompt::Raw("Once upon a time".into()),
         sampling: greedy(),
         max_tokens: 10_000,
+        logprobs: None,
     });
     let mut tokens = 0;
     loop {
@@ -119,7 +126,13 @@ fn cancel_mid_prefill_stops_between_batches() {
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), LoadOptions::default()).unwrap();
     let long = "word ".repeat(1500);
-    engine.send(EngineCmd::Generate { id: 8, prompt: Prompt::Raw(long), sampling: greedy(), max_tokens: 5 });
+    engine.send(EngineCmd::Generate {
+        id: 8,
+        prompt: Prompt::Raw(long),
+        sampling: greedy(),
+        max_tokens: 5,
+        logprobs: None,
+    });
     loop {
         match engine.recv_blocking().unwrap() {
             EngineEvent::PrefillProgress { done, total, .. } => {
@@ -146,7 +159,7 @@ fn too_long_prompts_follow_the_context_policy() {
     // Stop: a clear error.
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), LoadOptions { ctx: 64, ..LoadOptions::default() }).unwrap();
-    engine.send(EngineCmd::Generate { id: 1, prompt: prompt(), sampling: greedy(), max_tokens: 4 });
+    engine.send(EngineCmd::Generate { id: 1, prompt: prompt(), sampling: greedy(), max_tokens: 4, logprobs: None });
     let out = collect(&mut engine, 1);
     let err = out.error.expect("an error");
     assert!(err.contains("the context holds 64"), "{err}");
@@ -155,7 +168,7 @@ fn too_long_prompts_follow_the_context_policy() {
     let options = LoadOptions { ctx: 64, context_policy: ContextPolicy::DropOldest, ..LoadOptions::default() };
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), options).unwrap();
-    engine.send(EngineCmd::Generate { id: 2, prompt: prompt(), sampling: greedy(), max_tokens: 80 });
+    engine.send(EngineCmd::Generate { id: 2, prompt: prompt(), sampling: greedy(), max_tokens: 80, logprobs: None });
     let out = collect(&mut engine, 2);
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(out.reason, Some(StopReason::MaxTokens));
@@ -164,7 +177,13 @@ fn too_long_prompts_follow_the_context_policy() {
     // Drop oldest with one message longer than half the context (but less than the three
     // quarters a prompt may take): the reply's own context is cut as it grows, no error.
     let long_message = vec![ChatMessage::new(Role::User, "one two three four five six ".repeat(6))];
-    engine.send(EngineCmd::Generate { id: 4, prompt: Prompt::Chat(long_message), sampling: greedy(), max_tokens: 80 });
+    engine.send(EngineCmd::Generate {
+        id: 4,
+        prompt: Prompt::Chat(long_message),
+        sampling: greedy(),
+        max_tokens: 80,
+        logprobs: None,
+    });
     let out = collect(&mut engine, 4);
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(out.reason, Some(StopReason::MaxTokens));
@@ -178,6 +197,7 @@ fn too_long_prompts_follow_the_context_policy() {
         prompt: Prompt::Raw("Hello".into()),
         sampling: greedy(),
         max_tokens: 500,
+        logprobs: None,
     });
     let out = collect(&mut engine, 3);
     assert_eq!(out.reason, Some(StopReason::ContextFull));
@@ -211,7 +231,13 @@ fn bad_files_give_clear_errors() {
     assert!(err.contains("missing-tensor.gguf") && err.contains("tensor \"blk.1.ffn_up.weight\" is missing"), "{err}");
 
     // Generating with nothing loaded.
-    engine.send(EngineCmd::Generate { id: 9, prompt: Prompt::Raw("x".into()), sampling: greedy(), max_tokens: 1 });
+    engine.send(EngineCmd::Generate {
+        id: 9,
+        prompt: Prompt::Raw("x".into()),
+        sampling: greedy(),
+        max_tokens: 1,
+        logprobs: None,
+    });
     let out = collect(&mut engine, 9);
     assert!(out.error.unwrap().contains("no model is loaded"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -226,6 +252,7 @@ fn concurrent_requests_run_together_and_cancel_alone() {
         prompt: Prompt::Raw(text.into()),
         sampling: greedy(),
         max_tokens: 40,
+        logprobs: None,
     };
     // Alone first, for the reference text.
     engine.send(request(1, "The quick brown fox"));
@@ -262,11 +289,17 @@ fn empty_prompts_are_refused_and_zero_tokens_generate_none() {
     let mut engine = EngineHandle::spawn();
     load(&mut engine, &common::bitnet_tiny(), LoadOptions::default()).unwrap();
     for (id, prompt) in [(1, Prompt::Raw(String::new())), (2, Prompt::Tokens(Vec::new()))] {
-        engine.send(EngineCmd::Generate { id, prompt, sampling: greedy(), max_tokens: 4 });
+        engine.send(EngineCmd::Generate { id, prompt, sampling: greedy(), max_tokens: 4, logprobs: None });
         let out = collect(&mut engine, id);
         assert_eq!(out.error.as_deref(), Some("the prompt is empty"));
     }
-    engine.send(EngineCmd::Generate { id: 3, prompt: Prompt::Raw("Hello".into()), sampling: greedy(), max_tokens: 0 });
+    engine.send(EngineCmd::Generate {
+        id: 3,
+        prompt: Prompt::Raw("Hello".into()),
+        sampling: greedy(),
+        max_tokens: 0,
+        logprobs: None,
+    });
     let out = collect(&mut engine, 3);
     assert_eq!((out.reason, out.text.as_str(), out.stats.generated_tokens), (Some(StopReason::MaxTokens), "", 0));
 }
@@ -279,7 +312,13 @@ fn a_failed_load_keeps_the_loaded_model() {
     let err = load(&mut engine, &gone, LoadOptions::default()).unwrap_err();
     assert!(err.contains(&gone.display().to_string()), "{err}");
     // The model loaded before still answers.
-    engine.send(EngineCmd::Generate { id: 1, prompt: Prompt::Raw("Once".into()), sampling: greedy(), max_tokens: 2 });
+    engine.send(EngineCmd::Generate {
+        id: 1,
+        prompt: Prompt::Raw("Once".into()),
+        sampling: greedy(),
+        max_tokens: 2,
+        logprobs: None,
+    });
     let out = collect(&mut engine, 1);
     assert_eq!(out.error, None, "{} should still be loaded", loaded.name);
     assert_eq!(out.stats.generated_tokens, 2);

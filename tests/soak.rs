@@ -36,7 +36,13 @@ fn load(engine: &mut EngineHandle, path: &Path) {
 /// One reply; any error event fails the soak.
 fn reply(engine: &mut EngineHandle, id: RequestId, messages: &[ChatMessage], seed: u64) -> (String, GenStats) {
     let sampling = SamplingParams { temperature: 0.7, seed, ..SamplingParams::default() };
-    engine.send(EngineCmd::Generate { id, prompt: Prompt::Chat(messages.to_vec()), sampling, max_tokens: 48 });
+    engine.send(EngineCmd::Generate {
+        id,
+        prompt: Prompt::Chat(messages.to_vec()),
+        sampling,
+        max_tokens: 48,
+        logprobs: None,
+    });
     let mut text = String::new();
     loop {
         match engine.recv_blocking().expect("engine alive") {

@@ -27,9 +27,15 @@ pub struct SamplingArgs {
     /// Penalty for tokens seen in the last `--repeat-last-n` tokens (1.0 = off).
     #[arg(long, value_name = "R", allow_negative_numbers = true, value_parser = above_zero)]
     pub repeat_penalty: Option<f32>,
-    /// How many recent tokens the repetition penalty looks at.
+    /// How many recent tokens the repetition, presence and frequency penalties look at.
     #[arg(long, value_name = "N")]
     pub repeat_last_n: Option<usize>,
+    /// Subtract P from the logit of every token among the recent ones (0 = off; OpenAI's).
+    #[arg(long, value_name = "P", allow_negative_numbers = true, value_parser = penalty)]
+    pub presence_penalty: Option<f32>,
+    /// Subtract F per occurrence from the logit of each recent token (0 = off; OpenAI's).
+    #[arg(long, value_name = "F", allow_negative_numbers = true, value_parser = penalty)]
+    pub frequency_penalty: Option<f32>,
     /// Random seed, for reproducible sampling.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
@@ -53,6 +59,10 @@ fn above_zero(text: &str) -> Result<f32, String> {
     number_in(text, SettingRange::AboveZero)
 }
 
+fn penalty(text: &str) -> Result<f32, String> {
+    number_in(text, SettingRange::Penalty)
+}
+
 impl SamplingArgs {
     /// Applies the flags that were given on top of `base`.
     pub fn apply(&self, base: SamplingParams) -> SamplingParams {
@@ -63,6 +73,8 @@ impl SamplingArgs {
             min_p: self.min_p.unwrap_or(base.min_p),
             repeat_penalty: self.repeat_penalty.unwrap_or(base.repeat_penalty),
             repeat_last_n: self.repeat_last_n.unwrap_or(base.repeat_last_n),
+            presence_penalty: self.presence_penalty.unwrap_or(base.presence_penalty),
+            frequency_penalty: self.frequency_penalty.unwrap_or(base.frequency_penalty),
             seed: self.seed.unwrap_or(base.seed),
         }
     }
@@ -116,6 +128,7 @@ impl LoadArgs {
             lm_head: self.lm_head.unwrap_or(base.lm_head),
             prefill_chunk: self.prefill_chunk.map_or(base.prefill_chunk, |n| n as usize),
             sequences: base.sequences,
+            kept_cache_bytes: base.kept_cache_bytes,
         }
     }
 }

@@ -158,6 +158,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
                 prompt: Prompt::Chat(messages),
                 sampling: req.sampling.apply(defaults.clone()),
                 max_tokens: req.max_tokens.unwrap_or(args.max_tokens),
+                logprobs: None,
             });
             in_flight.insert(id, InFlight { line: number, prompt: req.prompt, text: String::new(), tokens: 0 });
         }
@@ -165,7 +166,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
             break;
         }
         match engine.recv_blocking() {
-            Some(EngineEvent::Token { id, token, text }) => {
+            Some(EngineEvent::Token { id, token, text, .. }) => {
                 if let Some(f) = in_flight.get_mut(&id) {
                     f.text.push_str(&text);
                     f.tokens += usize::from(token.is_some());

@@ -14,6 +14,7 @@ pub mod logits;
 pub mod models;
 pub mod perplexity;
 pub mod run;
+pub mod serve;
 pub mod tokenize;
 
 use std::path::PathBuf;
@@ -68,6 +69,8 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// Download a model from the Hugging Face hub into its cache (resumable, verified).
     Download(download::DownloadArgs),
+    /// Serve models over an OpenAI-compatible HTTP API, batching concurrent requests.
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -113,5 +116,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Config { action }) => config_cmd::run(&action),
         Some(Command::Models(args)) => models::run(args),
         Some(Command::Download(args)) => download::run(args),
+        Some(Command::Serve(args)) => serve::run(args),
     }
 }

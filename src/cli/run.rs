@@ -64,7 +64,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let (mut engine, _info) = load(&args.model, args.load.apply(LoadOptions::default()))?;
     let sampling = args.sampling.apply(SamplingParams::default());
-    engine.send(EngineCmd::Generate { id: 1, prompt, sampling, max_tokens: args.max_tokens });
+    engine.send(EngineCmd::Generate { id: 1, prompt, sampling, max_tokens: args.max_tokens, logprobs: None });
 
     let mut out = RunJson {
         text: String::new(),

@@ -67,15 +67,12 @@ impl KvPool {
 
     /// A new sequence holding a copy of the first `len` positions of `seq` (a branch point).
     pub fn fork(&mut self, seq: SeqId, len: usize) -> SeqId {
-        let mut copy = self.seq(seq).clone();
+        let (source, hd) = (self.seq(seq), self.head_dim);
+        let len = len.min(source.len);
+        // Only the shared positions are copied: a long conversation's branch point may be early.
+        let head = |slabs: &[Vec<f16>]| slabs.iter().map(|slab| slab[..len * hd].to_vec()).collect();
+        let copy = SeqCache { len, capacity: len, k: head(&source.k), v: head(&source.v) };
         let id = self.alloc();
-        copy.len = len.min(copy.len);
-        copy.capacity = copy.len;
-        let hd = self.head_dim;
-        for slab in copy.k.iter_mut().chain(copy.v.iter_mut()) {
-            slab.truncate(copy.len * hd);
-            slab.shrink_to_fit();
-        }
         self.seqs[id] = Some(copy);
         id
     }
@@ -98,8 +95,12 @@ impl KvPool {
 
     /// Bytes the pool's slabs have allocated.
     pub fn bytes(&self) -> usize {
-        let per_position = self.slabs * self.head_dim * 2 * std::mem::size_of::<f16>();
-        self.seqs.iter().flatten().map(|s| s.capacity * per_position).sum()
+        self.seqs.iter().flatten().map(|s| s.capacity * self.position_bytes()).sum()
+    }
+
+    /// Bytes of one position of a sequence: its keys and values in every layer.
+    pub fn position_bytes(&self) -> usize {
+        self.slabs * self.head_dim * 2 * std::mem::size_of::<f16>()
     }
 
     /// Makes room for position `pos` of `seq` (its next one) and counts it as held; its keys and

@@ -79,6 +79,10 @@ pub struct LoadOptions {
     pub prefill_chunk: usize,
     /// Most requests that run at once; later ones wait for a place.
     pub sequences: usize,
+    /// Bytes of finished replies' caches kept for reuse (a conversation's next turn then prefills
+    /// only its new tokens), least recently used freed first; `None` keeps at most four replies
+    /// of together one context's positions.
+    pub kept_cache_bytes: Option<usize>,
 }
 
 impl Default for LoadOptions {
@@ -90,6 +94,7 @@ impl Default for LoadOptions {
             lm_head: LmHead::Q8,
             prefill_chunk: DEFAULT_PREFILL_CHUNK,
             sequences: DEFAULT_SEQUENCES,
+            kept_cache_bytes: None,
         }
     }
 }
@@ -127,7 +132,9 @@ pub enum EngineCmd {
     /// is still loaded (it is replaced only once the new one has loaded).
     Load { path: PathBuf, options: LoadOptions },
     /// Produce a reply. Answered by `PrefillProgress`…, `Token`…, `Stats`…, then `Done` (or `Error`).
-    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },
+    /// With `logprobs: Some(n)` each `Token` carries its log-probability and the `n` most likely
+    /// tokens' (OpenAI's `logprobs` / `top_logprobs`).
+    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize, logprobs: Option<usize> },
     /// Evaluate a prompt and report its last position's logits, then continue greedily for
     /// `steps` tokens reporting each step's (the `logits` command). Answered by `Logits`… then `Done`.
     Logits { id: RequestId, prompt: Prompt, steps: usize },
@@ -216,6 +223,26 @@ pub struct PerplexityReport {
     pub seconds: f64,
 }
 
+/// A token with its log-probability under the distribution it was sampled from (the logits after
+/// the penalties, at temperature 1, before the top-k/top-p/min-p filters: llama-server's choice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenProb {
+    pub token: u32,
+    /// Its text; a control token's vocabulary entry (e.g. `<|eot_id|>`), broken UTF-8 as U+FFFD.
+    pub text: String,
+    /// The bytes it stands for (part of a character for byte tokens; empty for control tokens).
+    pub bytes: Vec<u8>,
+    pub logprob: f32,
+}
+
+/// The log-probabilities reported with a sampled token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenLogprobs {
+    pub chosen: TokenProb,
+    /// The most likely tokens, most likely first.
+    pub top: Vec<TokenProb>,
+}
+
 /// An event from the worker to the front end.
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
@@ -226,9 +253,10 @@ pub enum EngineEvent {
     /// Prefill advanced: `done` of `total` new prompt tokens are in the KV cache.
     PrefillProgress { id: RequestId, done: usize, total: usize },
     /// A piece of reply text (always whole UTF-8 characters; may be empty for control tokens)
-    /// and the token that completed it; `token` is `None` for the end of an unfinished character
-    /// when a reply stops in the middle of one (text, but no new token).
-    Token { id: RequestId, token: Option<u32>, text: String },
+    /// and the token that completed it; `logprobs` is set when the request asked for them.
+    /// `token` is `None` (and `logprobs` too) for the end of an unfinished character when a reply
+    /// stops in the middle of one: text, but no new token.
+    Token { id: RequestId, token: Option<u32>, text: String, logprobs: Option<Box<TokenLogprobs>> },
     /// Live figures, sent after each generated token.
     Stats { id: RequestId, stats: GenStats },
     /// The request ended.

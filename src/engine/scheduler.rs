@@ -18,15 +18,17 @@ use super::sampler::Sampler;
 use super::sequence::{Finish, Generation, Perplexity, SeqTokens, Sequence, Task};
 use super::tokenizer::StreamDecoder;
 
-/// Finished replies' sequences kept for reuse, at most this many and together at most one
-/// context's positions (the memory one full conversation takes); the least recently used is
-/// freed first.
+/// Finished replies' sequences kept for reuse without [`LoadOptions::kept_cache_bytes`]: at most
+/// this many and together at most one context's positions (the memory one full conversation
+/// takes); the least recently used is freed first.
+///
+/// [`LoadOptions::kept_cache_bytes`]: super::protocol::LoadOptions::kept_cache_bytes
 const KEPT_SEQUENCES: usize = 4;
 
 /// A request to the scheduler (the request commands of the protocol).
 #[derive(Debug, Clone)]
 pub enum Request {
-    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize },
+    Generate { id: RequestId, prompt: Prompt, sampling: SamplingParams, max_tokens: usize, logprobs: Option<usize> },
     Logits { id: RequestId, prompt: Prompt, steps: usize },
     Perplexity { id: RequestId, text: String, ctx: usize },
 }
@@ -193,7 +195,7 @@ impl Scheduler {
         let e = &mut self.engine;
         let ctx = e.ctx_max();
         match request {
-            Request::Generate { id, prompt, sampling, max_tokens } => {
+            Request::Generate { id, prompt, sampling, max_tokens, logprobs } => {
                 sampling.validate().map_err(anyhow::Error::msg)?;
                 let mut tokens = e.prompt_tokens(&prompt)?;
                 anyhow::ensure!(!tokens.is_empty(), "the prompt is empty");
@@ -215,6 +217,7 @@ impl Scheduler {
                     sampler: Sampler::new(sampling),
                     decoder: StreamDecoder::new(),
                     max_tokens,
+                    logprobs,
                     text: String::new(),
                     reply: Vec::new(),
                 }));
@@ -256,15 +259,22 @@ impl Scheduler {
     }
 
     /// The kept sequence sharing the longest prefix with `tokens`, cut back to that prefix (but
-    /// the last token, whose logits are needed), or a new one.
+    /// the last token, whose logits are needed), or a new one. A kept sequence that holds more
+    /// than the shared prefix (another conversation with the same start, or a reply being
+    /// regenerated) stays kept, and the prefix is copied, so its own next turn still finds it.
     fn reuse_or_alloc(&mut self, tokens: &[u32]) -> SeqTokens {
         let common = |s: &SeqTokens| s.tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count();
         let best = (0..self.kept.len()).filter(|&i| common(&self.kept[i]) > 0).max_by_key(|&i| common(&self.kept[i]));
         let Some(i) = best else {
             return SeqTokens { slot: self.engine.kv.alloc(), tokens: tokens.to_vec(), held: 0 };
         };
+        let held = common(&self.kept[i]).min(tokens.len() - 1);
+        if held < self.kept[i].held {
+            let slot = self.engine.kv.fork(self.kept[i].slot, held);
+            return SeqTokens { slot, tokens: tokens.to_vec(), held };
+        }
         let mut seq = self.kept.remove(i);
-        seq.held = common(&seq).min(tokens.len() - 1);
+        seq.held = held;
         self.engine.kv.truncate(seq.slot, seq.held);
         seq.tokens = tokens.to_vec();
         seq
@@ -287,7 +297,15 @@ fn end(
     }
     kept.push(tokens);
     let ctx = engine.ctx_max();
-    while kept.len() > KEPT_SEQUENCES || kept.iter().map(|s| s.held).sum::<usize>() > ctx {
+    let (position_bytes, budget) = (engine.kv.position_bytes(), engine.options.kept_cache_bytes);
+    let too_many = |kept: &[SeqTokens]| {
+        let positions = kept.iter().map(|s| s.held).sum::<usize>();
+        match budget {
+            Some(bytes) => positions * position_bytes > bytes,
+            None => kept.len() > KEPT_SEQUENCES || positions > ctx,
+        }
+    };
+    while too_many(kept) {
         let oldest = kept.remove(0);
         engine.kv.free(oldest.slot);
     }

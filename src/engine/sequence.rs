@@ -9,6 +9,7 @@ use super::memory::rss_bytes;
 use super::model::{BatchRow, RowKind};
 use super::protocol::{
     ContextPolicy, EngineEvent, GenStats, PerplexityReport, Prompt, RequestId, SamplingParams, StopReason,
+    TokenLogprobs, TokenProb,
 };
 use super::runtime::{drop_oldest_tokens, Engine};
 use super::sampler::{argmax, Sampler};
@@ -58,6 +59,8 @@ pub(super) struct Generation {
     pub sampler: Sampler,
     pub decoder: StreamDecoder,
     pub max_tokens: usize,
+    /// How many alternatives each token's log-probabilities list, when they are wanted.
+    pub logprobs: Option<usize>,
     pub text: String,
     pub reply: Vec<u32>,
 }
@@ -217,10 +220,18 @@ impl Sequence {
                 if engine.tokenizer.is_end_of_generation(token) {
                     return Ok(Some(Finish::Done(StopReason::EndOfText)));
                 }
+                let logprobs = g.logprobs.map(|top| {
+                    let lp = g.sampler.log_probs(logits, token, top);
+                    let prob = |token: u32, logprob: f32| token_prob(engine, token, logprob);
+                    Box::new(TokenLogprobs {
+                        chosen: prob(token, lp.chosen),
+                        top: lp.top.into_iter().map(|(t, l)| prob(t, l)).collect(),
+                    })
+                });
                 g.reply.push(token);
                 let text = g.decoder.push(&engine.tokenizer, token);
                 g.text.push_str(&text);
-                emit(EngineEvent::Token { id, token: Some(token), text });
+                emit(EngineEvent::Token { id, token: Some(token), text, logprobs });
                 let stats = generation_stats(g, c, self.prefill_tokens, self.seq.held, engine.ctx_max());
                 emit(EngineEvent::Stats { id, stats });
                 if g.reply.len() >= g.max_tokens {
@@ -265,7 +276,7 @@ impl Sequence {
             let tail = g.decoder.flush();
             if !tail.is_empty() {
                 g.text.push_str(&tail);
-                emit(EngineEvent::Token { id, token: None, text: tail });
+                emit(EngineEvent::Token { id, token: None, text: tail, logprobs: None });
             }
             engine.remember_reply(g.text, g.reply);
         }
@@ -283,6 +294,17 @@ impl Sequence {
             g.sampler.set_params(params);
         }
     }
+}
+
+/// A token's text and bytes beside its log-probability.
+fn token_prob(engine: &Engine, token: u32, logprob: f32) -> TokenProb {
+    let bytes = engine.tokenizer.token_bytes(token).to_vec();
+    let text = if bytes.is_empty() {
+        engine.tokenizer.token_text(token).unwrap_or_default()
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    TokenProb { token, text, bytes, logprob }
 }
 
 /// The figures of a reply so far.

@@ -149,8 +149,8 @@ impl Worker {
                 }
                 self.send(EngineEvent::Unloaded);
             }
-            EngineCmd::Generate { id, prompt, sampling, max_tokens } => {
-                self.submit(Request::Generate { id, prompt, sampling, max_tokens })
+            EngineCmd::Generate { id, prompt, sampling, max_tokens, logprobs } => {
+                self.submit(Request::Generate { id, prompt, sampling, max_tokens, logprobs })
             }
             EngineCmd::Logits { id, prompt, steps } => self.submit(Request::Logits { id, prompt, steps }),
             EngineCmd::Perplexity { id, text, ctx } => self.submit(Request::Perplexity { id, text, ctx }),

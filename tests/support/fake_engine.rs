@@ -49,7 +49,7 @@ pub fn start_events(id: RequestId) -> Vec<EngineEvent> {
 
 /// Token `n` of the scripted reply and the figures after it.
 pub fn token(id: RequestId, n: usize) -> EngineEvent {
-    EngineEvent::Token { id, token: Some(n as u32), text: REPLY[n % REPLY.len()].to_string() }
+    EngineEvent::Token { id, token: Some(n as u32), text: REPLY[n % REPLY.len()].to_string(), logprobs: None }
 }
 
 pub fn stats_event(id: RequestId, generated: usize) -> EngineEvent {

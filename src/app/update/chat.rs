@@ -56,6 +56,7 @@ fn start_generation(state: &mut State) -> Vec<Effect> {
         prompt: Prompt::Chat(prompt),
         sampling: state.knobs.sampling.clone(),
         max_tokens: state.knobs.max_tokens,
+        logprobs: None,
     })]
 }
 

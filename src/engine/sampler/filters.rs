@@ -59,6 +59,33 @@ pub fn apply_repeat_penalty(logits: &mut [f32], recent: &[u32], last_n: usize, p
     }
 }
 
+/// OpenAI's presence and frequency penalties, as llama.cpp's penalties sampler applies them
+/// (after the repetition penalty, over the same window): each distinct token seen `count` times
+/// among the last `last_n` entries of `recent` loses `presence + count × frequency` from its
+/// logit. Zero for both, or `last_n == 0`, changes nothing; ids outside `logits` are ignored.
+///
+/// `seen` is scratch space (its contents are replaced), passed in so the caller can reuse it.
+pub fn apply_presence_frequency(
+    logits: &mut [f32],
+    recent: &[u32],
+    last_n: usize,
+    presence: f32,
+    frequency: f32,
+    seen: &mut Vec<u32>,
+) {
+    if (presence == 0.0 && frequency == 0.0) || last_n == 0 {
+        return;
+    }
+    seen.clear();
+    seen.extend_from_slice(&recent[recent.len().saturating_sub(last_n)..]);
+    seen.sort_unstable();
+    for run in seen.chunk_by(|a, b| a == b) {
+        if let Some(logit) = logits.get_mut(run[0] as usize) {
+            *logit -= presence + run.len() as f32 * frequency;
+        }
+    }
+}
+
 /// The id of the highest logit; ties go to the lowest id. NaN never wins; with no logit that is
 /// not NaN the answer is 0.
 pub fn argmax(logits: &[f32]) -> u32 {
@@ -295,6 +322,23 @@ mod tests {
         let mut list = candidates(&[2.0, 1.0]);
         min_p(&mut list, 3.0);
         assert_eq!(kept_ids(&list), vec![0]);
+    }
+
+    #[test]
+    fn presence_and_frequency_subtract_per_distinct_token_and_count() {
+        let mut seen = Vec::new();
+        let mut logits = vec![1.0, 1.0, 1.0, 1.0];
+        // Token 0 three times, token 2 once, token 9 outside the vocabulary.
+        apply_presence_frequency(&mut logits, &[0, 2, 0, 9, 0], 64, 0.5, 0.25, &mut seen);
+        assert_eq!(logits, vec![1.0 - 0.5 - 0.75, 1.0, 1.0 - 0.5 - 0.25, 1.0]);
+        // Only the last 2 entries count.
+        let mut logits = vec![0.0; 3];
+        apply_presence_frequency(&mut logits, &[1, 1, 1, 2, 0], 2, 1.0, 1.0, &mut seen);
+        assert_eq!(logits, vec![-2.0, 0.0, -2.0]);
+        let mut logits = vec![0.0; 3];
+        apply_presence_frequency(&mut logits, &[0, 1], 64, 0.0, 0.0, &mut seen);
+        apply_presence_frequency(&mut logits, &[0, 1], 0, 1.0, 1.0, &mut seen);
+        assert_eq!(logits, vec![0.0; 3]);
     }
 
     #[test]

@@ -1,12 +1,18 @@
-//! Turning logits into the next token: greedy, temperature, top-k, top-p, min-p, repetition penalty.
+//! Turning logits into the next token: greedy, temperature, top-k, top-p, min-p, repetition,
+//! presence and frequency penalties; and the log-probabilities of the distribution drawn from.
 
 mod filters;
+mod logprobs;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-pub use filters::{apply_repeat_penalty, argmax, by_rank, draw, fill_candidates, min_p, top_k, top_p, Candidate};
+pub use filters::{
+    apply_presence_frequency, apply_repeat_penalty, argmax, by_rank, draw, fill_candidates, min_p, top_k, top_p,
+    Candidate,
+};
+pub use logprobs::{log_probs, LogProbs};
 
 /// Sampling settings. `temperature == 0` means greedy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,15 +27,29 @@ pub struct SamplingParams {
     pub min_p: f32,
     /// 1.0 disables.
     pub repeat_penalty: f32,
-    /// How many of the most recent tokens the penalty looks at.
+    /// How many of the most recent tokens the penalties look at.
     pub repeat_last_n: usize,
+    /// Subtracted once from the logit of every token among the recent ones (0.0 disables).
+    pub presence_penalty: f32,
+    /// Subtracted from a recent token's logit once per time it occurs (0.0 disables).
+    pub frequency_penalty: f32,
     pub seed: u64,
 }
 
 /// llama.cpp's defaults (the repetition penalty is off there too).
 impl Default for SamplingParams {
     fn default() -> Self {
-        Self { temperature: 0.8, top_k: 40, top_p: 0.95, min_p: 0.05, repeat_penalty: 1.0, repeat_last_n: 64, seed: 0 }
+        Self {
+            temperature: 0.8,
+            top_k: 40,
+            top_p: 0.95,
+            min_p: 0.05,
+            repeat_penalty: 1.0,
+            repeat_last_n: 64,
+            presence_penalty: 0.0,
+            frequency_penalty: 0.0,
+            seed: 0,
+        }
     }
 }
 
@@ -42,6 +62,8 @@ pub enum SettingRange {
     ZeroToOne,
     /// The repetition penalty.
     AboveZero,
+    /// The presence and frequency penalties (OpenAI's range).
+    Penalty,
 }
 
 impl SettingRange {
@@ -51,6 +73,7 @@ impl SettingRange {
             Self::AtLeastZero => (value >= 0.0, "a number of at least 0"),
             Self::ZeroToOne => ((0.0..=1.0).contains(&value), "between 0 and 1"),
             Self::AboveZero => (value > 0.0, "a number above 0"),
+            Self::Penalty => ((-2.0..=2.0).contains(&value), "between -2 and 2"),
         };
         if value.is_finite() && inside {
             Ok(value)
@@ -69,6 +92,8 @@ impl SamplingParams {
             ("top_p", self.top_p, SettingRange::ZeroToOne),
             ("min_p", self.min_p, SettingRange::ZeroToOne),
             ("repeat_penalty", self.repeat_penalty, SettingRange::AboveZero),
+            ("presence_penalty", self.presence_penalty, SettingRange::Penalty),
+            ("frequency_penalty", self.frequency_penalty, SettingRange::Penalty),
         ];
         for (name, value, range) in settings {
             range.check(value).map_err(|why| format!("{name} = {value}; {why}"))?;
@@ -79,7 +104,7 @@ impl SamplingParams {
 
 /// Turns logits into tokens with the current [`SamplingParams`].
 ///
-/// The chain, as in llama.cpp: repetition penalty, then greedy argmax if `temperature <= 0`,
+/// The chain, as in llama.cpp: repetition, presence and frequency penalties, then greedy argmax if `temperature <= 0`,
 /// else [`top_k`] → [`top_p`] → [`min_p`] → temperature → softmax → seeded draw.
 /// The same seed and settings on the same logits give the same tokens.
 pub struct Sampler {
@@ -106,7 +131,7 @@ impl Sampler {
     }
 
     /// Picks the next token. `recent` is the token history (prompt + generated so far), used by
-    /// the repetition penalty; the penalty is applied to `logits` in place.
+    /// the penalties; they are applied to `logits` in place.
     ///
     /// # Panics
     /// If `logits` is empty: a model always has a vocabulary.
@@ -114,6 +139,8 @@ impl Sampler {
         assert!(!logits.is_empty(), "sampling from an empty vocabulary");
         let params = &self.params;
         apply_repeat_penalty(logits, recent, params.repeat_last_n, params.repeat_penalty, &mut self.seen);
+        let (presence, frequency) = (params.presence_penalty, params.frequency_penalty);
+        apply_presence_frequency(logits, recent, params.repeat_last_n, presence, frequency, &mut self.seen);
         if params.temperature.is_nan() || params.temperature <= 0.0 {
             return argmax(logits);
         }
@@ -126,6 +153,12 @@ impl Sampler {
         top_p(&mut self.candidates, params.top_p);
         min_p(&mut self.candidates, params.min_p);
         draw(&self.candidates, params.temperature, &mut self.rng)
+    }
+
+    /// The log-probabilities of `chosen` and of the `top` most likely tokens under `logits` (as
+    /// [`Sampler::sample`] left them: penalized, at temperature 1).
+    pub fn log_probs(&mut self, logits: &[f32], chosen: u32, top: usize) -> LogProbs {
+        log_probs(logits, chosen, top, &mut self.candidates)
     }
 }
 
@@ -153,7 +186,7 @@ mod tests {
 
     /// Only what a test sets explicitly filters anything.
     fn plain(temperature: f32, seed: u64) -> SamplingParams {
-        SamplingParams { temperature, top_k: 0, top_p: 1.0, min_p: 0.0, repeat_penalty: 1.0, repeat_last_n: 0, seed }
+        SamplingParams { temperature, top_k: 0, top_p: 1.0, min_p: 0.0, repeat_last_n: 0, seed, ..Default::default() }
     }
 
     /// 100 nearly flat logits with a unique maximum at id 37: a random draw rarely hits it.
@@ -267,11 +300,25 @@ mod tests {
             prop_oneof![Just(0.0f32), 0.0f32..0.9],
             prop_oneof![Just(1.0f32), 0.5f32..2.0],
             0usize..16,
+            prop_oneof![Just(0.0f32), -2.0f32..2.0],
+            prop_oneof![Just(0.0f32), -2.0f32..2.0],
             any::<u64>(),
         )
-            .prop_map(|(temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed)| {
-                SamplingParams { temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed }
-            })
+            .prop_map(
+                |(temperature, top_k, top_p, min_p, repeat_penalty, repeat_last_n, presence, frequency, seed)| {
+                    SamplingParams {
+                        temperature,
+                        top_k,
+                        top_p,
+                        min_p,
+                        repeat_penalty,
+                        repeat_last_n,
+                        presence_penalty: presence,
+                        frequency_penalty: frequency,
+                        seed,
+                    }
+                },
+            )
     }
 
     fn logits_and_history() -> impl Strategy<Value = (Vec<f32>, Vec<u32>)> {
@@ -293,6 +340,14 @@ mod tests {
                 &history,
                 params.repeat_last_n,
                 params.repeat_penalty,
+                &mut Vec::new(),
+            );
+            apply_presence_frequency(
+                &mut penalized,
+                &history,
+                params.repeat_last_n,
+                params.presence_penalty,
+                params.frequency_penalty,
                 &mut Vec::new(),
             );
             let mut kept = Vec::new();
