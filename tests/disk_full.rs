@@ -7,8 +7,9 @@ mod hub_support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bitnet_tui::app::conversation::{Conversation, Message};
 use bitnet_tui::app::store::Store;
@@ -100,14 +101,17 @@ fn a_download_that_fills_the_disk_stops_with_a_clear_error() {
     let downloader = Downloader::new(cache.clone(), &env).with_retries(2, Duration::from_millis(10));
 
     // The free-space check passes; then another writer takes the space mid-transfer.
+    let finished = Arc::new(AtomicBool::new(false));
     let filler = {
         let root = disk.path().join("hub");
         let disk_path = disk.path().to_path_buf();
+        let finished = Arc::clone(&finished);
         std::thread::spawn(move || {
-            let started = Instant::now();
             while !has_partial(&root) {
-                assert!(started.elapsed() < Duration::from_secs(30), "the transfer never started");
-                std::thread::sleep(Duration::from_millis(5));
+                if finished.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(2));
             }
             let mut f = std::fs::File::create(disk_path.join("filler")).unwrap();
             let block = vec![0u8; 4096];
@@ -115,6 +119,7 @@ fn a_download_that_fills_the_disk_stops_with_a_clear_error() {
         })
     };
     let result = downloader.download("org/model", "model.gguf", "main", |_| {}, &AtomicBool::new(false));
+    finished.store(true, Ordering::SeqCst);
     filler.join().unwrap();
     // The partial file takes its whole size up front, so the transfer itself cannot run out;
     // what comes after it (the ref) may, and must say so.
