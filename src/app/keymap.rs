@@ -19,11 +19,12 @@ pub enum Scope {
     Picker,
     History,
     Help,
+    Unsaved,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] =
-        [Scope::Global, Scope::Chat, Scope::Sliders, Scope::Picker, Scope::History, Scope::Help];
+    pub const ALL: [Scope; 7] =
+        [Scope::Global, Scope::Chat, Scope::Sliders, Scope::Picker, Scope::History, Scope::Help, Scope::Unsaved];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -33,6 +34,7 @@ impl Scope {
             Scope::Picker => "picker",
             Scope::History => "history",
             Scope::Help => "help",
+            Scope::Unsaved => "unsaved",
         }
     }
 

@@ -51,6 +51,9 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
             ],
         ),
         Some(Overlay::Help { .. }) => (Scope::Help, vec![Action::Down, Action::Close]),
+        Some(Overlay::Unsaved) => {
+            (Scope::Unsaved, vec![Action::Retry, Action::SaveElsewhere, Action::QuitAnyway, Action::Close])
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod sliders;
 mod stats;
 pub mod strings;
 pub mod theme;
+mod unsaved;
 pub mod wrap;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -84,6 +85,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(Overlay::Help { scroll }) => help::render(frame, area, state, theme, *scroll),
         Some(Overlay::Picker { selected }) => picker::render(frame, area, state, theme, *selected),
         Some(Overlay::History(browser)) => history::render(frame, area, state, theme, browser),
+        Some(Overlay::Unsaved) => unsaved::render(frame, area, state, theme),
         Some(Overlay::Sliders { .. }) | None => {}
     }
 }

@@ -7,6 +7,7 @@ mod history;
 mod keys;
 mod panels;
 mod scroll;
+mod unsaved;
 
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::{NoticeLevel, Overlay, State};
@@ -32,8 +33,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Download(event) => downloads::on_event(state, event),
-        Msg::ConversationsListed(items) => {
-            history::on_listed(state, items);
+        Msg::ConversationsListed(listing) => {
+            history::on_listed(state, listing);
             Vec::new()
         }
         Msg::ConversationOpened(conversation) => chat::open(state, conversation),
@@ -49,7 +50,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.notify(NoticeLevel::Error, text);
             Vec::new()
         }
-        Msg::Terminate => chat::quit(state),
+        Msg::Saved(id) => {
+            unsaved::on_saved(state, &id);
+            Vec::new()
+        }
+        Msg::SaveFailed { conversation, error } => {
+            unsaved::on_save_failed(state, *conversation, error);
+            Vec::new()
+        }
+        Msg::Rescued { dir, count } => {
+            unsaved::on_rescued(state, &dir, count);
+            Vec::new()
+        }
+        Msg::QuitWhenSaved { ask } => unsaved::on_quit_when_saved(state, ask),
+        Msg::Terminate => unsaved::quit(state, false),
     }
 }
 
