@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 pub mod app;
+pub mod atomic_file;
 pub mod cli;
 pub mod engine;
 pub mod gguf;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::app::conversation::Conversation;
+use crate::atomic_file::write_atomically;
 
 /// What the history browser shows of a stored conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +68,7 @@ impl Store {
     pub fn save(&self, conversation: &Conversation) -> anyhow::Result<()> {
         let path = self.conversation_path(&conversation.id)?;
         let json = serde_json::to_vec_pretty(conversation)?;
-        write_atomically(&path, &json)
+        write_atomically(&path, |f| f.write_all(&json))
     }
 
     pub fn load(&self, id: &str) -> anyhow::Result<Conversation> {
@@ -123,7 +124,7 @@ impl Store {
         let id = &conversation.id;
         self.conversation_path(id)?;
         let path = self.root.join("exports").join(format!("{id}.md"));
-        write_atomically(&path, conversation.to_markdown().as_bytes())?;
+        write_atomically(&path, |f| f.write_all(conversation.to_markdown().as_bytes()))?;
         Ok(path)
     }
 
@@ -140,31 +141,9 @@ impl Store {
     }
 
     pub fn save_recent_models(&self, paths: &[PathBuf]) -> anyhow::Result<()> {
-        write_atomically(&self.root.join(RECENT_MODELS_FILE), &serde_json::to_vec_pretty(paths)?)
+        let json = serde_json::to_vec_pretty(paths)?;
+        write_atomically(&self.root.join(RECENT_MODELS_FILE), |f| f.write_all(&json))
     }
-}
-
-/// Temp file in the target's folder → fsync → rename → fsync the folder.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().with_context(|| format!("{} has no parent folder", path.display()))?;
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        // The rename itself is durable only once the folder is synced (not possible everywhere).
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        anyhow::Error::from(e).context(format!("writing {}", path.display()))
-    })
 }
 
 #[cfg(test)]

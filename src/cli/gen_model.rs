@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use crate::engine::synthetic::{write_model, BitnetShape};
 use crate::engine::vocab::Vocab;
 
-use super::atomic::write_atomically;
+use crate::atomic_file::write_atomically;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Preset {

@@ -1,7 +1,6 @@
 //! Command-line interface: `bitnet-tui [SUBCOMMAND]`. Each subcommand lives in its own file.
 
 pub mod args;
-mod atomic;
 pub mod batch;
 pub mod bench;
 pub mod chat;

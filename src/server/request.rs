@@ -2,7 +2,7 @@
 //! feature not offered is a 400 naming the field.
 
 use crate::engine::protocol::{ChatMessage, Prompt, Role};
-use crate::engine::sampler::SamplingParams;
+use crate::engine::sampler::{SamplingParams, SettingRange};
 
 use super::error::ApiError;
 use super::generation::GenerationSpec;
@@ -162,24 +162,23 @@ fn logprobs(req: &CompletionRequest, endpoint: Endpoint) -> Result<Option<usize>
 }
 
 fn sampling(req: &CompletionRequest, defaults: &Defaults) -> Result<SamplingParams, ApiError> {
-    let in_range = |param: &str, value: Option<f32>, lo: f32, hi: f32| -> Result<Option<f32>, ApiError> {
-        match value {
-            Some(v) if !(lo..=hi).contains(&v) => {
-                Err(ApiError::invalid(param, format!("`{param}` is {v}; it must be between {lo} and {hi}")))
-            }
-            v => Ok(v),
-        }
+    // One definition of each setting's range, shared with the engine, the flags and the config.
+    let checked = |param: &str, value: Option<f32>, range: SettingRange| -> Result<Option<f32>, ApiError> {
+        value
+            .map(|v| range.check(v).map_err(|why| ApiError::invalid(param, format!("`{param}` is {v}; {why}"))))
+            .transpose()
     };
     let base = &defaults.sampling;
     Ok(SamplingParams {
-        temperature: in_range("temperature", req.temperature, 0.0, 100.0)?.unwrap_or(base.temperature),
-        top_p: in_range("top_p", req.top_p, 0.0, 1.0)?.unwrap_or(base.top_p),
-        min_p: in_range("min_p", req.min_p, 0.0, 1.0)?.unwrap_or(base.min_p),
+        temperature: checked("temperature", req.temperature, SettingRange::AtLeastZero)?.unwrap_or(base.temperature),
+        top_p: checked("top_p", req.top_p, SettingRange::ZeroToOne)?.unwrap_or(base.top_p),
+        min_p: checked("min_p", req.min_p, SettingRange::ZeroToOne)?.unwrap_or(base.min_p),
         top_k: req.top_k.map_or(base.top_k, |k| k as usize),
-        repeat_penalty: in_range("repeat_penalty", req.repeat_penalty, 0.01, 100.0)?.unwrap_or(base.repeat_penalty),
-        presence_penalty: in_range("presence_penalty", req.presence_penalty, -2.0, 2.0)?
+        repeat_penalty: checked("repeat_penalty", req.repeat_penalty, SettingRange::AboveZero)?
+            .unwrap_or(base.repeat_penalty),
+        presence_penalty: checked("presence_penalty", req.presence_penalty, SettingRange::Penalty)?
             .unwrap_or(base.presence_penalty),
-        frequency_penalty: in_range("frequency_penalty", req.frequency_penalty, -2.0, 2.0)?
+        frequency_penalty: checked("frequency_penalty", req.frequency_penalty, SettingRange::Penalty)?
             .unwrap_or(base.frequency_penalty),
         repeat_last_n: base.repeat_last_n,
         seed: req.seed.or(defaults.seed).unwrap_or_else(rand::random),
