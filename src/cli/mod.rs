@@ -8,6 +8,7 @@ pub mod config_cmd;
 pub mod download;
 mod engine;
 pub mod gen_model;
+mod input;
 pub mod inspect;
 pub mod logits;
 pub mod models;
@@ -19,7 +20,7 @@ pub mod tokenize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::cli::args::{LoadArgs, SamplingArgs};
 
@@ -70,6 +71,11 @@ pub enum Command {
     Download(download::DownloadArgs),
     /// Serve models over an OpenAI-compatible HTTP API, batching concurrent requests.
     Serve(serve::ServeArgs),
+    /// Print a shell completion script, e.g. `bitnet-tui completions bash > ~/.local/share/bash-completion/completions/bitnet-tui`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Parses the arguments, runs the command, prints an error once and maps it to an exit code:
@@ -116,5 +122,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Models(args)) => models::run(args),
         Some(Command::Download(args)) => download::run(args),
         Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "bitnet-tui", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }

@@ -11,16 +11,21 @@ use crate::engine::sampler::SamplingParams;
 
 use super::args::{LoadArgs, SamplingArgs};
 use super::engine::{load, next_event};
+use super::input::{model_or_recent, read_text};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The GGUF model.
+    /// The GGUF model (default: the one the chat loaded most recently).
     #[arg(short, long)]
-    pub model: PathBuf,
-    /// The user message (or, with --raw, the text to continue).
-    #[arg(short, long, conflicts_with = "prompt_file", required_unless_present = "prompt_file")]
+    pub model: Option<PathBuf>,
+    /// The user message (or, with --raw, the text to continue); without it, -p or --prompt-file,
+    /// standard input is read.
+    #[arg(value_name = "PROMPT", conflicts_with_all = ["prompt", "prompt_file"])]
+    pub text: Option<String>,
+    /// The user message, as a flag.
+    #[arg(short, long, conflicts_with = "prompt_file")]
     pub prompt: Option<String>,
-    /// Read the prompt from a file.
+    /// Read the prompt from a file (`-` for standard input).
     #[arg(long, value_name = "FILE")]
     pub prompt_file: Option<PathBuf>,
     /// A system message before the prompt.
@@ -50,19 +55,17 @@ struct RunJson {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let text = match (&args.prompt, &args.prompt_file) {
-        (Some(p), _) => p.clone(),
-        (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
-        (None, None) => unreachable!("clap requires --prompt or --prompt-file"),
-    };
+    let text = read_text(args.text.or(args.prompt), args.prompt_file.as_deref(), "the prompt")?;
+    let model = model_or_recent(args.model)?;
     let prompt = if args.raw {
         Prompt::Raw(text)
     } else {
         let mut messages: Vec<ChatMessage> = args.system.iter().map(|s| ChatMessage::new(Role::System, s)).collect();
-        messages.push(ChatMessage::new(Role::User, text));
+        // As the chat sends it: the newline `echo` or an editor leaves at the end is not part of it.
+        messages.push(ChatMessage::new(Role::User, text.trim_end()));
         Prompt::Chat(messages)
     };
-    let (mut engine, _info) = load(&args.model, args.load.apply(LoadOptions::default()))?;
+    let (mut engine, _info) = load(&model, args.load.apply(LoadOptions::default()))?;
     let sampling = args.sampling.apply(SamplingParams::default());
     engine.send(EngineCmd::Generate { id: 1, prompt, sampling, max_tokens: args.max_tokens, logprobs: None });
 

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
+use super::input::read_text;
 use crate::engine::tokenizer::Tokenizer;
 use crate::gguf::GgufFile;
 
@@ -42,13 +42,7 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<()> {
     let file = GgufFile::open(&args.model)?;
     let tokenizer = Tokenizer::from_gguf(&file)?;
     let add_bos = tokenizer.add_bos_default() && !args.no_bos;
-    let text = match (args.text, args.file) {
-        (Some(text), _) => text,
-        (None, Some(path)) if path.as_os_str() != "-" => {
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
-        }
-        _ => std::io::read_to_string(std::io::stdin()).context("reading standard input")?,
-    };
+    let text = read_text(args.text, args.file.as_deref(), "the text")?;
     let ids = tokenizer.encode(&text, add_bos, args.special)?;
     let tokens = ids.iter().map(|&id| tokenizer.token_text(id).unwrap_or_default()).collect();
     println!("{}", serde_json::to_string(&TokenizeJson { ids, tokens })?);
