@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, GenStats, LoadOptions, Prompt, Role, StopReason};
 use crate::engine::sampler::SamplingParams;
 
-use super::args::{LoadArgs, SamplingArgs};
+use super::args::{LoadArgs, SamplingArgs, SystemArgs};
 use super::engine::{load, next_event};
 
 #[derive(Debug, Args)]
@@ -23,9 +23,8 @@ pub struct RunArgs {
     /// Read the prompt from a file.
     #[arg(long, value_name = "FILE")]
     pub prompt_file: Option<PathBuf>,
-    /// A system message before the prompt.
-    #[arg(long)]
-    pub system: Option<String>,
+    #[command(flatten)]
+    pub system: SystemArgs,
     /// Continue the text as is, without the chat format.
     #[arg(long)]
     pub raw: bool,
@@ -58,9 +57,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let prompt = if args.raw {
         Prompt::Raw(text)
     } else {
-        let mut messages: Vec<ChatMessage> = args.system.iter().map(|s| ChatMessage::new(Role::System, s)).collect();
-        messages.push(ChatMessage::new(Role::User, text));
-        Prompt::Chat(messages)
+        Prompt::Chat(ChatMessage::with_system(args.system.system.as_deref(), [ChatMessage::new(Role::User, text)]))
     };
     let (mut engine, _info) = load(&args.model, args.load.apply(LoadOptions::default()))?;
     let sampling = args.sampling.apply(SamplingParams::default());
