@@ -205,3 +205,46 @@ fn system_prompts_and_personas_reach_the_model_in_a_real_terminal() {
     assert!(markdown.contains(&format!("## System (pirate)\n\n{pirate}\n")), "{markdown}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Ctrl+G lends the terminal to `$EDITOR` (here a script that reads one line from the terminal,
+/// so it gets the keys only if the app's reader stepped aside), the text comes back as the
+/// draft, and the sent input is recalled with Up after a restart.
+#[test]
+fn ctrl_g_lends_the_terminal_to_the_editor_and_history_survives_a_restart() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-editor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let editor = root.join("editor.sh");
+    std::fs::write(&editor, "printf 'editor> '; read -r line; printf '%s from the editor' \"$line\" > \"$1\"\n").unwrap();
+    let cmd = format!(
+        "for run in 1 2; do env BITNET_TUI_CONFIG={root}/none.toml XDG_DATA_HOME={root}/data XDG_STATE_HOME={root}/state \
+         EDITOR='sh {editor}' HF_HUB_OFFLINE=1 {bin} --model {model} --temp 0 -n 8; echo EXITED:$run:$?; done; sleep 60",
+        root = root.display(),
+        editor = editor.display(),
+        bin = env!("CARGO_BIN_EXE_bitnet-tui"),
+        model = common::smollm2().display(),
+    );
+    let tmux = Tmux::start("editor", &cmd);
+    let minute = Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    tmux.text("Hi");
+    tmux.keys(&["C-g"]);
+    tmux.wait_for("the editor", minute, |s| s.contains("editor>"));
+    tmux.text("typed");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the edited draft", minute, |s| s.contains("typed from the editor") && s.contains("╭ Message"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the reply", minute, |s| s.contains("end of text") || s.contains("max tokens"));
+    tmux.keys(&["C-q"]);
+
+    // The second run starts with an empty conversation.
+    tmux.wait_for("the second run", minute, |s| s.contains("Loaded Smollm2") && s.contains("Start typing below"));
+    tmux.keys(&["Up"]);
+    tmux.wait_for("the recalled input", minute, |s| {
+        s.lines().any(|l| l.starts_with('│') && l.contains("typed from the editor"))
+    });
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the second run to end", minute, |s| s.contains("EXITED:2:"));
+    assert!(screen.contains("EXITED:1:0") && screen.contains("EXITED:2:0"), "{screen}");
+    let _ = std::fs::remove_dir_all(&root);
+}

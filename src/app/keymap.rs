@@ -358,6 +358,20 @@ mod tests {
     }
 
     #[test]
+    fn text_boxes_fall_back_to_the_editing_keys() {
+        let keymap = Keymap::defaults().unwrap();
+        let ctrl_a = press(KeyCode::Char('a'), KeyModifiers::CONTROL);
+        assert_eq!(keymap.action_for(Scope::Chat, &ctrl_a), Some(Action::LineStart));
+        assert_eq!(keymap.action_for(Scope::SystemPrompt, &ctrl_a), Some(Action::LineStart));
+        assert_eq!(keymap.action_for(Scope::Picker, &ctrl_a), None);
+        assert_eq!(keymap.keys_for(Scope::Chat, Action::Newline).len(), 2);
+        // The old Ctrl+E for edit_last clashes with the input box's end of line, and says so.
+        let table: toml::Table = toml::from_str("[chat]\nedit_last = [\"ctrl+e\"]\n").unwrap();
+        let err = Keymap::with_overrides(Some(&table)).unwrap_err().to_string();
+        assert!(err.contains("keys.input.line_end") && err.contains("keys.chat.edit_last"), "{err}");
+    }
+
+    #[test]
     fn overrides_replace_keys_of_one_action() {
         let table: toml::Table = toml::from_str("[chat]\nsend = [\"ctrl+s\"]\n").unwrap();
         let keymap = Keymap::with_overrides(Some(&table)).unwrap();
