@@ -246,6 +246,49 @@ async fn typed_keys_are_drawn_at_once_not_at_the_next_frame_tick() {
     assert!(screen.contains("Hey there"), "the typed text is on screen within 100 ms:\n{screen}");
 }
 
+/// A data folder that cannot take the conversation (its `conversations` is a file): the reply
+/// stays in memory, quitting asks instead of leaving, and "save elsewhere" writes it to the
+/// rescue folder before the loop ends.
+#[tokio::test(flavor = "current_thread")]
+async fn a_conversation_that_cannot_be_saved_is_rescued_on_quit_not_lost() {
+    let data = tempfile::tempdir().unwrap();
+    let rescue = tempfile::tempdir().unwrap();
+    let model = data.path().join("model.gguf");
+    std::fs::write(&model, b"GGUF").unwrap();
+    std::fs::write(data.path().join("conversations"), b"not a folder").unwrap();
+    let (cmds, events, journal) = fake_engine::spawn(Duration::from_millis(5));
+    let (keys, input) = unbounded::<io::Result<Event>>();
+    let mut state = State::new(&settings(), vec![model], fixed_time());
+    state.rescue_dir = rescue.path().to_path_buf();
+    let mut host = RecordingHost::default();
+    let mut ctx = AppContext {
+        store: Store::new(data.path()),
+        sources: ModelSources::default(),
+        host: &mut host,
+        frame_rate: 60,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let script = async {
+        wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
+        type_keys(&keys, "Hi");
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        wait_for(&journal, "the reply", |j| j.generates().len() == 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        press(&keys, KeyCode::Char('q'), KeyModifiers::CONTROL);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Still running: these keys reach the dialog (a closed loop would make `press` fail).
+        press(&keys, KeyCode::Char('s'), KeyModifiers::NONE);
+    };
+    let (state, ()) = tokio::join!(run_app(&mut terminal, state, cmds, events, input, &mut ctx), script);
+    let state = state.expect("the loop ends cleanly");
+    assert!(state.unsaved.is_empty());
+    let rescued = Store::new(rescue.path()).load(&state.conversation.id).expect("the rescued conversation loads");
+    assert_eq!(rescued.messages.len(), 2);
+    assert_eq!(rescued.messages[1].content, REPLY.concat());
+    let farewell = state.farewell.expect("the farewell says where it went");
+    assert!(farewell.contains(&rescue.path().display().to_string()), "{farewell}");
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn ctrl_g_edits_the_draft_through_the_host_and_sent_inputs_are_saved() {
     let data = tempfile::tempdir().unwrap();

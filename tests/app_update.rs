@@ -8,7 +8,7 @@ use bitnet_tui::app::conversation::{Conversation, Message};
 use bitnet_tui::app::models::{ModelEntry, ModelSource};
 use bitnet_tui::app::msg::{Effect, Msg};
 use bitnet_tui::app::state::{ChatViewport, NoticeLevel, Overlay, TextBox};
-use bitnet_tui::app::store::ConversationSummary;
+use bitnet_tui::app::store::{ConversationSummary, Listing};
 use bitnet_tui::app::update;
 use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, Prompt, Role, StopReason};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -178,7 +178,7 @@ fn ctrl_c_stops_then_a_second_press_quits() {
     assert!(matches!(cmds[..], [EngineCmd::Cancel { .. }]));
     update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 0)));
     assert!(!state.quitting);
-    let effects = update(&mut state, ctrl('c'));
+    let effects = update_settled(&mut state, ctrl('c'));
     assert!(state.quitting);
     assert!(saved(&effects).is_some());
     assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Shutdown]));
@@ -196,7 +196,7 @@ fn ctrl_c_idle_needs_two_presses_in_a_row() {
     assert!(state.input.is_empty() && !state.quit_armed);
     update(&mut state, ctrl('c'));
     assert!(!state.quitting);
-    update(&mut state, ctrl('c'));
+    update_settled(&mut state, ctrl('c'));
     assert!(state.quitting);
 }
 
@@ -205,7 +205,7 @@ fn quitting_mid_reply_saves_it_marked_stopped() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
     update(&mut state, Msg::Engine(token(id, 0)));
-    let effects = update(&mut state, ctrl('q'));
+    let effects = update_settled(&mut state, ctrl('q'));
     let cmds = engine_cmds(&effects);
     assert!(matches!(cmds[..], [EngineCmd::Cancel { .. }, EngineCmd::Shutdown]));
     let reply = &saved(&effects).unwrap().messages[1];
@@ -470,10 +470,50 @@ fn load_failure_is_reported() {
 fn generation_error_is_kept_on_the_reply() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
-    let effects =
-        update(&mut state, Msg::Engine(EngineEvent::Error { id: Some(id), message: "prompt too long".into() }));
-    assert_eq!(saved(&effects).unwrap().messages[1].error.as_deref(), Some("prompt too long"));
+    update(&mut state, Msg::Engine(token(id, 0)));
+    let effects = update(&mut state, Msg::Engine(EngineEvent::Error { id: Some(id), message: "worker died".into() }));
+    let reply = &saved(&effects).unwrap().messages[1];
+    assert_eq!(reply.error.as_deref(), Some("worker died"));
+    assert!(!reply.content.is_empty());
     assert!(!state.is_generating());
+}
+
+/// A message the context cannot hold: the engine refuses it before writing anything. Nothing is
+/// saved, the conversation is as before, the text is back in the box, and the notice gives the
+/// engine's counts.
+#[test]
+fn a_message_the_engine_refuses_is_not_saved_and_goes_back_to_the_input() {
+    let mut state = ready_state();
+    finished_turn(&mut state, "hi");
+    let before = state.conversation.messages.clone();
+    let long = "word ".repeat(20_000);
+    update(&mut state, Msg::Paste(long.clone()));
+    let id = send(&mut state, "");
+    let refusal = "the prompt has 20012 tokens but the context holds 4096; raise --ctx or use --context-policy \
+                   drop-oldest";
+    let effects = update(&mut state, Msg::Engine(EngineEvent::Error { id: Some(id), message: refusal.into() }));
+    assert!(saved(&effects).is_none(), "a refused message is never saved");
+    assert_eq!(state.conversation.messages, before);
+    assert_eq!(state.input_text(), long);
+    assert!(!state.is_generating());
+    let notice = state.notice.unwrap();
+    assert_eq!(notice.level, NoticeLevel::Error);
+    assert!(notice.text.contains("20012 tokens") && notice.text.contains("4096"), "{}", notice.text);
+}
+
+#[test]
+fn a_refused_edit_puts_back_the_messages_it_replaced() {
+    let mut state = ready_state();
+    finished_turn(&mut state, "first");
+    let before = state.conversation.messages.clone();
+    update(&mut state, alt(KeyCode::Char('e')));
+    assert_eq!(state.editing, Some(0));
+    type_text(&mut state, " and much more");
+    let id = send(&mut state, "");
+    update(&mut state, Msg::Engine(EngineEvent::Error { id: Some(id), message: "too long".into() }));
+    assert_eq!(state.conversation.messages, before);
+    assert_eq!(state.editing, Some(0), "still editing the same message");
+    assert_eq!(state.input_text(), "first and much more");
 }
 
 #[test]
@@ -501,7 +541,7 @@ fn history_browser_opens_renames_deletes_and_exports() {
     let mut state = ready_state();
     let effects = update(&mut state, key(KeyCode::F(5)));
     assert!(matches!(effects[..], [Effect::ListConversations]));
-    update(&mut state, Msg::ConversationsListed(vec![summary("a", "Alpha"), summary("b", "Beta")]));
+    update(&mut state, Msg::ConversationsListed(vec![summary("a", "Alpha"), summary("b", "Beta")].into()));
 
     // Rename: typed letters are text, Enter confirms.
     update(&mut state, key(KeyCode::Char('r')));
@@ -539,7 +579,7 @@ fn history_new_chat_and_rename_of_the_open_conversation() {
     update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
     let current = state.conversation.id.clone();
     update(&mut state, key(KeyCode::F(5)));
-    update(&mut state, Msg::ConversationsListed(vec![summary(&current, "hi")]));
+    update(&mut state, Msg::ConversationsListed(vec![summary(&current, "hi")].into()));
     update(&mut state, key(KeyCode::Char('r')));
     update(&mut state, Msg::Paste("Greeting\nline".into()));
     let effects = update(&mut state, key(KeyCode::Enter));
@@ -603,7 +643,7 @@ fn suspend_terminate_resize_and_key_release() {
     release.kind = KeyEventKind::Release;
     update(&mut state, Msg::Key(release));
     assert!(state.input.is_empty());
-    update(&mut state, Msg::Terminate);
+    update_settled(&mut state, Msg::Terminate);
     assert!(state.quitting);
 }
 
@@ -654,7 +694,7 @@ fn a_vanished_model_is_marked_missing_and_not_loaded() {
 fn rename_starts_with_the_old_title_selected() {
     let mut state = ready_state();
     update(&mut state, key(KeyCode::F(5)));
-    update(&mut state, Msg::ConversationsListed(vec![summary("a", "What is BitNet b1.58 and how does it…")]));
+    update(&mut state, Msg::ConversationsListed(vec![summary("a", "What is BitNet b1.58 and how does it…")].into()));
     update(&mut state, key(KeyCode::Char('r')));
     assert!(state.is_renaming());
     type_text(&mut state, "BitNet");
@@ -713,6 +753,167 @@ fn the_redraw_key_clears_the_terminal() {
         .map(ToString::to_string)
         .collect();
     assert!(help.iter().any(|l| l.contains("Alt+L") && l.contains("redraw the screen")), "{help:#?}");
+}
+
+/// Finishes a one-turn chat and returns the conversation its `Done` asked to save.
+fn finished_turn(state: &mut bitnet_tui::app::State, text: &str) -> Conversation {
+    let id = send(state, text);
+    update(state, Msg::Engine(token(id, 0)));
+    let effects = update(state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
+    let open = state.conversation.id.clone();
+    let mut saves = effects.into_iter().filter_map(|e| match e {
+        Effect::SaveConversation(c) if c.id == open => Some(c),
+        _ => None,
+    });
+    saves.next().expect("Done saves the open conversation")
+}
+
+fn save_failed(conversation: Conversation) -> Msg {
+    Msg::SaveFailed { conversation: Box::new(conversation), error: "No space left on device (os error 28)".into() }
+}
+
+fn saved_ids(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SaveConversation(c) => Some(c.id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_failed_save_is_kept_in_memory_and_retried_with_the_next_save() {
+    let mut state = ready_state();
+    let first = finished_turn(&mut state, "hi");
+    update(&mut state, save_failed(first.clone()));
+    assert_eq!(state.unsaved, std::slice::from_ref(&first));
+    let notice = state.notice.clone().unwrap();
+    assert_eq!(notice.level, NoticeLevel::Error);
+    assert!(notice.text.contains("No space left") && notice.text.contains("kept in memory"), "{}", notice.text);
+
+    // A new chat, then its first save: the failed one is written again beside it.
+    state.now += std::time::Duration::from_secs(1);
+    let effects = update(&mut state, ctrl('l'));
+    assert_eq!(saved_ids(&effects), [first.id.as_str()], "leaving it retries it");
+    let second = finished_turn(&mut state, "again");
+    assert_ne!(second.id, first.id);
+    let id = send(&mut state, "more");
+    let effects = update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
+    assert_eq!(saved_ids(&effects), [first.id.clone(), second.id.clone()]);
+    update(&mut state, Msg::Saved(first.id.clone()));
+    assert!(state.unsaved.is_empty());
+    assert_eq!(state.save_error, None);
+}
+
+#[test]
+fn quitting_with_unsaved_work_asks_and_esc_goes_back() {
+    let mut state = ready_state();
+    let conversation = finished_turn(&mut state, "hi");
+    update(&mut state, save_failed(conversation.clone()));
+    // The loop runs the saves, hands back their results, then the queued check.
+    let effects = update(&mut state, ctrl('q'));
+    assert_eq!(saved_ids(&effects), [conversation.id.as_str()]);
+    assert!(matches!(effects.last(), Some(Effect::Queue(m)) if matches!(**m, Msg::QuitWhenSaved { ask: true })));
+    assert!(engine_cmds(&effects).is_empty(), "the engine keeps running until the user decides");
+    update(&mut state, save_failed(conversation.clone()));
+    let effects = update(&mut state, Msg::QuitWhenSaved { ask: true });
+    assert!(effects.is_empty());
+    assert!(matches!(state.overlay, Some(Overlay::Unsaved)));
+    assert!(!state.quitting);
+
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.overlay.is_none() && !state.quitting);
+    assert_eq!(state.unsaved.len(), 1, "going back keeps the unsaved conversation");
+}
+
+#[test]
+fn retry_that_succeeds_quits() {
+    let mut state = ready_state();
+    let conversation = finished_turn(&mut state, "hi");
+    update(&mut state, save_failed(conversation.clone()));
+    update(&mut state, Msg::QuitWhenSaved { ask: true });
+    let effects = update(&mut state, key(KeyCode::Char('r')));
+    assert_eq!(saved_ids(&effects), [conversation.id.as_str()]);
+    update(&mut state, Msg::Saved(conversation.id.clone()));
+    let effects = update(&mut state, Msg::QuitWhenSaved { ask: true });
+    assert!(state.quitting);
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Shutdown]));
+}
+
+#[test]
+fn save_elsewhere_writes_the_rescue_folder_then_quits() {
+    let mut state = ready_state();
+    state.rescue_dir = PathBuf::from("/tmp/rescue-here");
+    let conversation = finished_turn(&mut state, "hi");
+    update(&mut state, save_failed(conversation.clone()));
+    update(&mut state, Msg::QuitWhenSaved { ask: true });
+    let effects = update(&mut state, key(KeyCode::Char('s')));
+    match &effects[..] {
+        [Effect::Rescue { dir, conversations }, Effect::Queue(_)] => {
+            assert_eq!(dir, &state.rescue_dir);
+            assert_eq!(conversations, &[conversation]);
+        }
+        other => panic!("expected a rescue then the quit check: {other:?}"),
+    }
+    let dir = state.rescue_dir.clone();
+    update(&mut state, Msg::Rescued { dir, count: 1 });
+    update_settled(&mut state, Msg::QuitWhenSaved { ask: true });
+    assert!(state.quitting);
+    let farewell = state.farewell.unwrap();
+    assert!(farewell.contains("/tmp/rescue-here/conversations"), "{farewell}");
+}
+
+#[test]
+fn quit_anyway_says_what_was_lost() {
+    let mut state = ready_state();
+    let conversation = finished_turn(&mut state, "hi");
+    update(&mut state, save_failed(conversation));
+    update(&mut state, Msg::QuitWhenSaved { ask: true });
+    let effects = update(&mut state, key(KeyCode::Char('q')));
+    assert!(state.quitting);
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Shutdown]));
+    assert!(state.farewell.unwrap().contains("without saving 1"));
+}
+
+#[test]
+fn a_signal_with_unsaved_work_rescues_it_without_asking() {
+    let mut state = ready_state();
+    let conversation = finished_turn(&mut state, "hi");
+    update(&mut state, save_failed(conversation.clone()));
+    let effects = update(&mut state, Msg::Terminate);
+    assert_eq!(saved_ids(&effects), [conversation.id.as_str()]);
+    update(&mut state, save_failed(conversation.clone()));
+    let effects = update(&mut state, Msg::QuitWhenSaved { ask: false });
+    assert!(matches!(&effects[..], [Effect::Rescue { conversations, .. }, Effect::Engine(EngineCmd::Shutdown)]
+        if conversations == std::slice::from_ref(&conversation)));
+    assert!(state.quitting && state.overlay.is_none());
+}
+
+#[test]
+fn unreadable_conversation_files_are_named_in_a_notice() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(5)));
+    let listing = Listing {
+        items: vec![summary("a", "Alpha")],
+        unreadable: vec!["/data/conversations/x.json: EOF while parsing".into(), "/data/y.json: bad".into()],
+    };
+    update(&mut state, Msg::ConversationsListed(listing));
+    let notice = state.notice.unwrap();
+    assert_eq!(notice.level, NoticeLevel::Warning);
+    assert!(notice.text.contains("x.json: EOF while parsing") && notice.text.contains("1 more"), "{}", notice.text);
+}
+
+#[test]
+fn the_busy_hint_goes_when_the_reply_ends() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    type_text(&mut state, "next");
+    update(&mut state, key(KeyCode::Enter));
+    assert!(state.notice.as_ref().is_some_and(|n| n.text.contains("being written")));
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
+    assert!(state.notice.is_none(), "a finished reply is no longer being written: {:?}", state.notice);
+    assert_eq!(state.input_text(), "next", "the draft is still there to send");
 }
 
 // Readline habits in the input box.
@@ -815,7 +1016,7 @@ fn ctrl_g_opens_the_editor_on_the_draft_and_its_text_replaces_it() {
 fn the_rename_box_takes_the_editing_keys_too() {
     let mut state = ready_state();
     update(&mut state, key(KeyCode::F(5)));
-    update(&mut state, Msg::ConversationsListed(vec![summary("a", "old")]));
+    update(&mut state, Msg::ConversationsListed(vec![summary("a", "old")].into()));
     update(&mut state, key(KeyCode::Char('r')));
     type_text(&mut state, "new title here");
     update(&mut state, ctrl('w'));

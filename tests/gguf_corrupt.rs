@@ -4,40 +4,28 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use bitnet_tui::gguf::{parse_header, GgufErrorKind, GgufFile};
 
-/// Counts live heap bytes and their high-water mark.
-struct CountingAlloc;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// The tests measure a shared counter, so they run one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{CountingAlloc, Mark};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
+/// The tests measure a shared counter, so they run one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 /// Parses `bytes` and returns the outcome plus the most heap it held above the starting level.
 fn parse_measured(bytes: &[u8]) -> (Result<(), GgufErrorKind>, usize) {
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let mark = Mark::now();
     let outcome = std::panic::catch_unwind(|| parse_header("corrupt.gguf", bytes).map(|_| ()).map_err(|e| e.kind));
-    let extra = PEAK.load(Ordering::Relaxed) - base;
+    let usage = mark.usage();
+    // The high-water mark includes every single block, or the counter is broken.
+    assert!(usage.largest <= usage.peak_extra, "{usage:?}");
+    let extra = usage.peak_extra;
     match outcome {
         Ok(result) => (result, extra),
         Err(_) => panic!("the parser panicked"),

@@ -56,7 +56,9 @@ fn a_conversation_killed_mid_save_is_old_or_new_never_torn() {
         let first = saved.messages[0].content.clone();
         assert!(first.starts_with("version "), "round {round}");
         assert!(saved.messages.iter().all(|m| m.content == first), "round {round}: a torn file");
-        let listed = store.list().unwrap();
+        let listing = store.list().unwrap();
+        assert!(listing.unreadable.is_empty(), "round {round}: {:?}", listing.unreadable);
+        let listed = listing.items;
         assert_eq!(listed.len(), 1, "round {round}: {listed:?}");
         newest = first;
     }

@@ -215,7 +215,8 @@ fn ctrl_g_lends_the_terminal_to_the_editor_and_history_survives_a_restart() {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
     let editor = root.join("editor.sh");
-    std::fs::write(&editor, "printf 'editor> '; read -r line; printf '%s from the editor' \"$line\" > \"$1\"\n").unwrap();
+    std::fs::write(&editor, "printf 'editor> '; read -r line; printf '%s from the editor' \"$line\" > \"$1\"\n")
+        .unwrap();
     let cmd = format!(
         "for run in 1 2; do env BITNET_TUI_CONFIG={root}/none.toml XDG_DATA_HOME={root}/data XDG_STATE_HOME={root}/state \
          EDITOR='sh {editor}' HF_HUB_OFFLINE=1 {bin} --model {model} --temp 0 -n 8; echo EXITED:$run:$?; done; sleep 60",

@@ -77,7 +77,7 @@ fn streaming_with_an_open_fence_scrolled_up() {
             "Here it is:\n\n```rust\nfn main() {\n    for i in 0..10 {\n        println!(\"{i}\");\n    }\n",
         ),
     ];
-    state.generation = Some(Generation { id: 1, message: 1, cancelling: false });
+    state.generation = Some(Generation { id: 1, message: 1, cancelling: false, sent: None });
     state.live.record(stats(12));
     state.scroll = Scroll { top: Some(0), unseen_output: true };
     insta::assert_snapshot!(draw(&mut state, 80, 16).backend());
@@ -339,7 +339,7 @@ fn renaming_shows_its_keys_in_the_footer_80x24() {
         messages: 4,
         model: Some("bitnet-2b".into()),
     };
-    update(&mut state, bitnet_tui::app::msg::Msg::ConversationsListed(vec![listed]));
+    update(&mut state, bitnet_tui::app::msg::Msg::ConversationsListed(vec![listed].into()));
     update(&mut state, key(crossterm::event::KeyCode::Char('r')));
     let terminal = draw(&mut state, 80, 24);
     let rows = screen_rows(&terminal);
@@ -356,6 +356,16 @@ fn the_picker_says_it_is_looking_until_the_list_arrives() {
     assert!(screen_rows(&draw(&mut state, 80, 24)).join("\n").contains("Looking for models…"));
     state.discovering = false;
     assert!(screen_rows(&draw(&mut state, 80, 24)).join("\n").contains("No models found."));
+}
+
+#[test]
+fn unsaved_conversations_on_quit_80x24() {
+    let mut state = chatting();
+    state.unsaved = vec![state.conversation.clone()];
+    state.save_error = Some("No space left on device (os error 28)".into());
+    state.rescue_dir = std::path::PathBuf::from("/tmp/bitnet-tui-rescue");
+    state.overlay = Some(Overlay::Unsaved);
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }
 
 /// The rows of the input box: from its top border to the footer.

@@ -67,6 +67,10 @@ pub enum Action {
     // The model manager.
     Download,
     CancelDownload,
+    // Quitting with unsaved conversations.
+    Retry,
+    SaveElsewhere,
+    QuitAnyway,
 }
 
 /// Every action with a fixed name, in the order the help overlay lists them.
@@ -123,6 +127,9 @@ const NAMED: &[(&str, Action)] = &[
     ("close", Action::Close),
     ("download", Action::Download),
     ("cancel_download", Action::CancelDownload),
+    ("retry", Action::Retry),
+    ("save_elsewhere", Action::SaveElsewhere),
+    ("quit_anyway", Action::QuitAnyway),
 ];
 
 const COPY_CODE_PREFIX: &str = "copy_code_";

@@ -139,7 +139,7 @@ impl Settings {
 
     /// `file_name` labels the errors found in `file_text` (and only those: a bad environment
     /// variable is not the file's fault, which may not even exist).
-    fn from_parts(
+    pub fn from_parts(
         file_text: &str,
         file_name: &str,
         env: &dyn Fn(&str) -> Option<String>,

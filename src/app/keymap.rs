@@ -25,10 +25,11 @@ pub enum Scope {
     Picker,
     History,
     Help,
+    Unsaved,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Chat,
         Scope::Input,
@@ -38,6 +39,7 @@ impl Scope {
         Scope::Picker,
         Scope::History,
         Scope::Help,
+        Scope::Unsaved,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +53,7 @@ impl Scope {
             Scope::Picker => "picker",
             Scope::History => "history",
             Scope::Help => "help",
+            Scope::Unsaved => "unsaved",
         }
     }
 

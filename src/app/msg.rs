@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 use crate::app::conversation::Conversation;
 use crate::app::models::{HubFile, ModelEntry};
 use crate::app::state::TextBox;
-use crate::app::store::ConversationSummary;
+use crate::app::store::Listing;
 use crate::engine::protocol::{EngineCmd, EngineEvent};
 use crate::hub::download::Progress;
 
@@ -26,7 +26,7 @@ pub enum Msg {
     EngineGone,
     ModelsFound(Vec<ModelEntry>),
     Download(DownloadEvent),
-    ConversationsListed(Vec<ConversationSummary>),
+    ConversationsListed(Listing),
     ConversationOpened(Conversation),
     Exported(PathBuf),
     /// The clipboard took `what`, by way of `via`.
@@ -41,6 +41,23 @@ pub enum Msg {
     },
     /// An effect failed; the text says which and why.
     EffectFailed(String),
+    /// The conversation with this id reached the disk.
+    Saved(String),
+    /// A conversation could not be written; it stays in memory and is tried again.
+    SaveFailed {
+        conversation: Box<Conversation>,
+        error: String,
+    },
+    /// The unsaved conversations were written to this folder instead.
+    Rescued {
+        dir: PathBuf,
+        count: usize,
+    },
+    /// Queued by [`Effect::Queue`] after a quit's saves: quit if nothing is left unsaved,
+    /// otherwise ask (`ask`) or rescue the rest and quit anyway (a signal: nobody to ask).
+    QuitWhenSaved {
+        ask: bool,
+    },
     /// SIGTERM / SIGHUP: save and leave.
     Terminate,
 }
@@ -50,6 +67,12 @@ pub enum Msg {
 pub enum Effect {
     Engine(EngineCmd),
     SaveConversation(Conversation),
+    /// Write these conversations to `dir` (a store of their own there), when the data folder
+    /// cannot take them.
+    Rescue {
+        dir: PathBuf,
+        conversations: Vec<Conversation>,
+    },
     DeleteConversation(String),
     /// Rename a stored conversation that is not the open one.
     RenameConversation {
@@ -81,6 +104,9 @@ pub enum Effect {
     Suspend,
     /// Clear the terminal so that the next frame draws every cell.
     Redraw,
+    /// Queue this message behind the results of the effects before it, so that `update` sees
+    /// those results first.
+    Queue(Box<Msg>),
 }
 
 /// What the background download reports.

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::app::config::Settings;
-use crate::app::conversation::Conversation;
+use crate::app::conversation::{Conversation, Message};
 use crate::app::input_history::InputHistory;
 use crate::app::keymap::Keymap;
 use crate::app::live_stats::LiveStats;
@@ -27,6 +27,19 @@ pub struct Generation {
     pub message: usize,
     /// A `Cancel` was sent; waiting for `Done(Cancelled)`.
     pub cancelling: bool,
+    /// What the send that started this reply changed, to undo it if the engine refuses the
+    /// request before writing anything (a message longer than the context): then nothing is
+    /// saved and the text goes back into the input box. None for a regenerate.
+    pub sent: Option<Box<SentDraft>>,
+}
+
+/// A sent message and what sending it replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentDraft {
+    pub text: String,
+    /// The messages an edit cut off (from the edited one on).
+    pub replaced: Vec<Message>,
+    pub editing: Option<usize>,
 }
 
 /// A model load in progress.
@@ -95,6 +108,9 @@ pub enum Overlay {
     Personas {
         selected: usize,
     },
+    /// Quitting with conversations the data folder would not take: retry, save elsewhere, or
+    /// quit anyway.
+    Unsaved,
 }
 
 /// A text box that `$EDITOR` can fill.
@@ -159,6 +175,15 @@ pub struct State {
     /// The interrupt key was pressed with nothing to stop; pressing it again quits.
     pub quit_armed: bool,
     pub quitting: bool,
+    /// Conversations whose last save failed, newest copy of each; saved again with the next
+    /// save, and never dropped on quit without asking.
+    pub unsaved: Vec<Conversation>,
+    /// The latest save error, for the quit dialog.
+    pub save_error: Option<String>,
+    /// Where unsaved conversations go when the data folder cannot take them.
+    pub rescue_dir: PathBuf,
+    /// Printed once the terminal is restored (where rescued conversations went).
+    pub farewell: Option<String>,
     pub engine_alive: bool,
     /// Terminal size in cells.
     pub size: (u16, u16),
@@ -214,6 +239,10 @@ impl State {
             notice: None,
             quit_armed: false,
             quitting: false,
+            unsaved: Vec::new(),
+            save_error: None,
+            rescue_dir: std::env::temp_dir().join("bitnet-tui-rescue"),
+            farewell: None,
             engine_alive: true,
             size: (80, 24),
             dirty: true,

@@ -22,6 +22,20 @@ pub struct ConversationSummary {
     pub model: Option<String>,
 }
 
+/// What the conversations folder holds: the readable conversations, newest first, and a line
+/// (file: reason) for each file that could not be read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    pub items: Vec<ConversationSummary>,
+    pub unreadable: Vec<String>,
+}
+
+impl From<Vec<ConversationSummary>> for Listing {
+    fn from(items: Vec<ConversationSummary>) -> Self {
+        Self { items, unreadable: Vec::new() }
+    }
+}
+
 /// The data folder.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -70,15 +84,17 @@ impl Store {
         fs::remove_file(&path).with_context(|| format!("deleting {}", path.display()))
     }
 
-    /// Every readable conversation, newest first. Unreadable files are logged and left alone.
-    pub fn list(&self) -> anyhow::Result<Vec<ConversationSummary>> {
+    /// Every readable conversation, newest first. Unreadable files are logged, reported and left
+    /// alone (a hand-edited or half-restored file is the user's to fix, never ours to delete).
+    pub fn list(&self) -> anyhow::Result<Listing> {
         let dir = self.conversations_dir();
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::default()),
             Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
         };
         let mut list = Vec::new();
+        let mut unreadable = Vec::new();
         for entry in entries {
             let path = entry?.path();
             if path.extension().is_none_or(|e| e != "json") {
@@ -95,11 +111,14 @@ impl Store {
                     messages: c.messages.len(),
                     model: c.model,
                 }),
-                Err(e) => tracing::warn!("skipping {}: {e:#}", path.display()),
+                Err(e) => {
+                    tracing::warn!("skipping {}: {e:#}", path.display());
+                    unreadable.push(format!("{}: {e:#}", path.display()));
+                }
             }
         }
         list.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| b.id.cmp(&a.id)));
-        Ok(list)
+        Ok(Listing { items: list, unreadable })
     }
 
     /// Writes `exports/<id>.md` and returns its path.
@@ -183,11 +202,14 @@ mod tests {
     fn save_load_list_delete() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        assert!(store.list().unwrap().is_empty());
+        assert_eq!(store.list().unwrap(), Listing::default());
         store.save(&conversation("a1", "2026-01-01T00:00:01Z")).unwrap();
         store.save(&conversation("b2", "2026-01-01T00:00:02Z")).unwrap();
         fs::write(store.conversations_dir().join("junk.json"), "{").unwrap();
-        let list = store.list().unwrap();
+        let listing = store.list().unwrap();
+        assert_eq!(listing.unreadable.len(), 1);
+        assert!(listing.unreadable[0].contains("junk.json") && listing.unreadable[0].contains("EOF"), "{listing:?}");
+        let list = listing.items;
         assert_eq!(list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b2", "a1"]);
         assert_eq!(list[0].title, "question b2");
         assert_eq!(store.load("a1").unwrap(), conversation("a1", "2026-01-01T00:00:01Z"));

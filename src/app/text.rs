@@ -20,6 +20,7 @@ pub const CONTEXT_FULL: &str = "The context window is full: start a new chat or 
 pub const ENGINE_GONE: &str = "The engine stopped; restart bitnet-tui (the log file says why).";
 pub const SLIDERS_RESET: &str = "Sampling settings reset to their defaults.";
 pub const SAVING: &str = "Saving the conversation";
+pub const RESCUING: &str = "Saving the unsaved conversations elsewhere";
 pub const DELETING: &str = "Deleting the conversation";
 pub const RENAMING: &str = "Renaming the conversation";
 pub const LISTING: &str = "Listing conversations";
@@ -33,6 +34,43 @@ pub const EDITING_EXTERNALLY: &str = "Editing in $EDITOR";
 
 pub fn failed(what: &str, error: &dyn std::fmt::Display) -> String {
     format!("{what} failed: {error}")
+}
+
+pub fn unreadable_conversations(count: usize, first: &str) -> String {
+    let more = if count > 1 { format!(" (and {} more; see the log)", count - 1) } else { String::new() };
+    format!("Not listed, could not be read: {first}{more}")
+}
+
+pub fn send_refused(reason: &str) -> String {
+    format!("Not sent: {reason}. Your message is back in the input box.")
+}
+
+pub fn save_failed(error: &str) -> String {
+    format!("Saving the conversation failed: {error}. It is kept in memory and saved again with the next change.")
+}
+
+/// The quit dialog's question.
+pub fn unsaved_question(count: usize, error: Option<&str>, rescue_dir: &std::path::Path) -> String {
+    let what = if count == 1 { "1 conversation".to_string() } else { format!("{count} conversations") };
+    let why = error.map(|e| format!(" ({e})")).unwrap_or_default();
+    format!(
+        "{what} could not be saved{why}. Try again, save to {} (open it with BITNET_TUI_DATA set to that \
+         folder), or quit without them.",
+        rescue_dir.display()
+    )
+}
+
+pub fn rescued(dir: &std::path::Path, count: usize) -> String {
+    format!(
+        "Saved {count} unsaved conversation(s) to {}; run with BITNET_TUI_DATA={} to open them, or move the \
+         files into your data folder's conversations/.",
+        dir.join("conversations").display(),
+        dir.display()
+    )
+}
+
+pub fn not_saved(count: usize) -> String {
+    format!("Quit without saving {count} conversation(s).")
 }
 
 /// Keys of an action, as "Esc/Ctrl+C".

@@ -73,6 +73,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
         Err(e) => Err(anyhow::Error::new(e).context("reading the terminal's input")),
     };
     terminal::leave();
+    if let Some(farewell) = result.as_ref().ok().and_then(|state| state.farewell.as_deref()) {
+        eprintln!("{farewell}");
+    }
     result.map(|_| ()).with_context(|| format!("the chat stopped (log: {})", log_file.display()))
 }
 

@@ -227,7 +227,22 @@ where
             let sent = out.cmds.send(cmd);
             (sent.is_err() && state.engine_alive).then_some(Msg::EngineGone)
         }
-        Effect::SaveConversation(c) => store.save(&c).err().and_then(|e| failed(text::SAVING, e)),
+        Effect::SaveConversation(c) => match store.save(&c) {
+            // Only a conversation that failed before needs to hear that it made it.
+            Ok(()) => (!state.unsaved.is_empty()).then_some(Msg::Saved(c.id)),
+            Err(e) => {
+                tracing::warn!("{}: {e:#}", text::SAVING);
+                Some(Msg::SaveFailed { conversation: Box::new(c), error: format!("{e:#}") })
+            }
+        },
+        Effect::Rescue { dir, conversations } => {
+            let rescue = Store::new(&dir);
+            match conversations.iter().try_for_each(|c| rescue.save(c)) {
+                Ok(()) => Some(Msg::Rescued { dir, count: conversations.len() }),
+                Err(e) => failed(text::RESCUING, e),
+            }
+        }
+        Effect::Queue(msg) => Some(*msg),
         Effect::DeleteConversation(id) => store.delete(&id).err().and_then(|e| failed(text::DELETING, e)),
         Effect::RenameConversation { id, title } => {
             let renamed = store.load(&id).and_then(|mut c| {
@@ -237,7 +252,7 @@ where
             renamed.err().and_then(|e| failed(text::RENAMING, e))
         }
         Effect::ListConversations => match store.list() {
-            Ok(items) => Some(Msg::ConversationsListed(items)),
+            Ok(listing) => Some(Msg::ConversationsListed(listing)),
             Err(e) => failed(text::LISTING, e),
         },
         Effect::OpenConversation(id) => match store.load(&id) {

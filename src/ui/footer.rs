@@ -55,6 +55,9 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
             (Scope::SystemPrompt, vec![Action::Confirm, Action::Newline, Action::OpenEditor, Action::Close])
         }
         Some(Overlay::Personas { .. }) => (Scope::Personas, vec![Action::Confirm, Action::Close]),
+        Some(Overlay::Unsaved) => {
+            (Scope::Unsaved, vec![Action::Retry, Action::SaveElsewhere, Action::QuitAnyway, Action::Close])
+        }
     }
 }
 

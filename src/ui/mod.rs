@@ -16,6 +16,7 @@ mod stats;
 pub mod strings;
 mod system_prompt;
 pub mod theme;
+mod unsaved;
 pub mod wrap;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -88,6 +89,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(Overlay::History(browser)) => history::render(frame, area, state, theme, browser),
         Some(Overlay::SystemPrompt(editor)) => system_prompt::render(frame, area, state, theme, editor),
         Some(Overlay::Personas { selected }) => personas::render(frame, area, state, theme, *selected),
+        Some(Overlay::Unsaved) => unsaved::render(frame, area, state, theme),
         Some(Overlay::Sliders { .. }) | None => {}
     }
 }

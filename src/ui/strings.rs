@@ -139,6 +139,7 @@ pub fn scope_title(scope: Scope) -> &'static str {
         Scope::Picker => "Model picker",
         Scope::History => "Conversations",
         Scope::Help => "This help",
+        Scope::Unsaved => "Quitting with unsaved conversations",
     }
 }
 
@@ -198,6 +199,9 @@ pub fn action_label(action: Action) -> String {
         Action::Close => "close",
         Action::Download => "download",
         Action::CancelDownload => "cancel the download",
+        Action::Retry => "try saving again",
+        Action::SaveElsewhere => "save them elsewhere",
+        Action::QuitAnyway => "quit without them",
     };
     text.to_string()
 }

@@ -112,3 +112,16 @@ pub fn engine_cmds(effects: &[Effect]) -> Vec<EngineCmd> {
         })
         .collect()
 }
+
+/// `update` as the loop runs it when every effect succeeds: messages an effect queues
+/// ([`Effect::Queue`]) are handled right after, and their effects join the list.
+pub fn update_settled(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for effect in update(state, msg) {
+        match effect {
+            Effect::Queue(queued) => effects.extend(update_settled(state, *queued)),
+            other => effects.push(other),
+        }
+    }
+    effects
+}

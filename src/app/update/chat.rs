@@ -1,10 +1,10 @@
 //! The conversation: send, stop, regenerate, edit and resend, new chat, copy and export.
 
-use super::text_box;
+use super::{text_box, unsaved};
 use crate::app::code_blocks::conversation_code_blocks;
 use crate::app::conversation::{Conversation, Message};
 use crate::app::msg::{Copied, Effect};
-use crate::app::state::{new_input, Generation, NoticeLevel, Scroll, State};
+use crate::app::state::{new_input, Generation, NoticeLevel, Scroll, SentDraft, State};
 use crate::app::text;
 use crate::engine::protocol::{EngineCmd, Prompt, Role, StopReason};
 
@@ -18,12 +18,14 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
     }
     let mut effects = remember_input(state, text.clone());
     state.input = new_input();
-    if let Some(index) = state.editing.take() {
-        state.conversation.messages.truncate(index);
-    }
-    let text = text.trim_end().to_string();
-    state.conversation.messages.push(Message::new(Role::User, text));
+    let editing = state.editing.take();
+    let messages = &mut state.conversation.messages;
+    let replaced = editing.map(|index| messages.split_off(index.min(messages.len()))).unwrap_or_default();
+    state.conversation.messages.push(Message::new(Role::User, text.trim_end()));
     effects.extend(start_generation(state));
+    if let Some(generation) = &mut state.generation {
+        generation.sent = Some(Box::new(SentDraft { text, replaced, editing }));
+    }
     effects
 }
 
@@ -31,6 +33,17 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
 fn remember_input(state: &mut State, text: String) -> Vec<Effect> {
     state.input_history.push(text);
     vec![Effect::SaveInputHistory(state.input_history.entries().to_vec())]
+}
+
+/// The engine refused the request before writing a word: the conversation goes back to how it
+/// was before the send and the text back into the input box, so nothing unsendable is saved.
+pub(super) fn undo_send(state: &mut State, sent: SentDraft, reason: &str) {
+    let messages = &mut state.conversation.messages;
+    messages.truncate(messages.len().saturating_sub(2));
+    messages.extend(sent.replaced);
+    state.editing = sent.editing;
+    state.input = text_box::filled(new_input(), &sent.text);
+    state.notify(NoticeLevel::Error, text::send_refused(reason));
 }
 
 /// Whether a new request may start; says why not otherwise.
@@ -53,7 +66,7 @@ fn start_generation(state: &mut State) -> Vec<Effect> {
     state.next_request += 1;
     let messages = &mut state.conversation.messages;
     messages.push(Message::new(Role::Assistant, ""));
-    state.generation = Some(Generation { id, message: messages.len() - 1, cancelling: false });
+    state.generation = Some(Generation { id, message: messages.len() - 1, cancelling: false, sent: None });
     if let Some(model) = &state.model {
         state.conversation.model = Some(model.name.clone());
     }
@@ -113,17 +126,14 @@ pub(super) fn interrupt(state: &mut State, armed: bool) -> Vec<Effect> {
     remember_input(state, draft)
 }
 
-/// Saves what there is and leaves.
+/// Saves what there is and leaves, asking first if something cannot be saved.
 pub(super) fn quit(state: &mut State) -> Vec<Effect> {
-    let mut effects = abandon_generation(state);
-    effects.push(Effect::Engine(EngineCmd::Shutdown));
-    state.quitting = true;
-    effects
+    unsaved::quit(state, true)
 }
 
 /// Stops the running reply without waiting for it, marks it stopped, and saves the
 /// conversation: used before the conversation is replaced.
-fn abandon_generation(state: &mut State) -> Vec<Effect> {
+pub(super) fn abandon_generation(state: &mut State) -> Vec<Effect> {
     let mut effects = cancel(state);
     if let Some(generation) = state.generation.take() {
         if let Some(message) = state.conversation.messages.get_mut(generation.message) {
@@ -134,13 +144,14 @@ fn abandon_generation(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-/// Saves the conversation if it has anything in it.
+/// Saves the conversation if it has anything in it, and tries the unsaved ones again.
 pub(super) fn save(state: &mut State) -> Vec<Effect> {
-    if state.conversation.messages.is_empty() {
-        return Vec::new();
+    let mut effects = unsaved::retries(state, &state.conversation.id);
+    if !state.conversation.messages.is_empty() {
+        state.conversation.updated = crate::app::state::timestamp(state.now);
+        effects.push(Effect::SaveConversation(state.conversation.clone()));
     }
-    state.conversation.updated = crate::app::state::timestamp(state.now);
-    vec![Effect::SaveConversation(state.conversation.clone())]
+    effects
 }
 
 pub(super) fn regenerate(state: &mut State) -> Vec<Effect> {

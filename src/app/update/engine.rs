@@ -43,7 +43,7 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             };
             message.stats = Some(stats.clone());
             message.stop_reason = Some(reason);
-            state.generation = None;
+            end_generation(state);
             state.live.prefill = None;
             state.live.stats = Some(stats);
             if reason == StopReason::ContextFull {
@@ -52,11 +52,18 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             chat::save(state)
         }
         EngineEvent::Error { id: Some(id), message } => {
+            let nothing_written = current_message(state, id).is_some_and(|reply| reply.content.is_empty());
+            if nothing_written {
+                if let Some(sent) = state.generation.take().and_then(|g| g.sent) {
+                    chat::undo_send(state, *sent, &message);
+                    return Vec::new();
+                }
+            }
             let Some(reply) = current_message(state, id) else {
                 return Vec::new();
             };
             reply.error = Some(message.clone());
-            state.generation = None;
+            end_generation(state);
             state.notify(NoticeLevel::Error, text::generation_failed(&message));
             chat::save(state)
         }
@@ -76,6 +83,15 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             state.model = None;
             Vec::new()
         }
+    }
+}
+
+/// The reply has ended: "a reply is being written" is no longer true.
+fn end_generation(state: &mut State) {
+    state.generation = None;
+    let busy = text::busy(&state.keymap);
+    if state.notice.as_ref().is_some_and(|n| n.text == busy) {
+        state.notice = None;
     }
 }
 

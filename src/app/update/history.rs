@@ -8,7 +8,7 @@ use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
 use crate::app::state::{new_conversation, HistoryBrowser, NoticeLevel, Overlay, State};
-use crate::app::store::ConversationSummary;
+use crate::app::store::Listing;
 use crate::app::text;
 
 pub(super) fn open(state: &mut State) -> Vec<Effect> {
@@ -27,7 +27,11 @@ fn browser(state: &mut State) -> Option<&mut HistoryBrowser> {
     }
 }
 
-pub(super) fn on_listed(state: &mut State, items: Vec<ConversationSummary>) {
+pub(super) fn on_listed(state: &mut State, listing: Listing) {
+    let Listing { items, unreadable } = listing;
+    if let Some(first) = unreadable.first() {
+        state.notify(NoticeLevel::Warning, text::unreadable_conversations(unreadable.len(), first));
+    }
     let current = state.conversation.id.clone();
     if let Some(browser) = browser(state) {
         browser.selected = items.iter().position(|i| i.id == current).unwrap_or(0);

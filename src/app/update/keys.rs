@@ -51,6 +51,7 @@ fn focused_scope(state: &State) -> Scope {
         Some(Overlay::History(_)) => Scope::History,
         Some(Overlay::SystemPrompt(_)) => Scope::SystemPrompt,
         Some(Overlay::Personas { .. }) => Scope::Personas,
+        Some(Overlay::Unsaved) => Scope::Unsaved,
     }
 }
 
@@ -134,7 +135,10 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         | Action::Delete
         | Action::Close
         | Action::Download
-        | Action::CancelDownload => panels::on_overlay_action(state, action),
+        | Action::CancelDownload
+        | Action::Retry
+        | Action::SaveElsewhere
+        | Action::QuitAnyway => panels::on_overlay_action(state, action),
     };
     Some(effects)
 }

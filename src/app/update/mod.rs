@@ -10,6 +10,7 @@ mod personas;
 mod scroll;
 mod system_prompt;
 mod text_box;
+mod unsaved;
 
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::{NoticeLevel, Overlay, State};
@@ -35,8 +36,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Download(event) => downloads::on_event(state, event),
-        Msg::ConversationsListed(items) => {
-            history::on_listed(state, items);
+        Msg::ConversationsListed(listing) => {
+            history::on_listed(state, listing);
             Vec::new()
         }
         Msg::ConversationOpened(conversation) => chat::open(state, conversation),
@@ -56,7 +57,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.notify(NoticeLevel::Error, text);
             Vec::new()
         }
-        Msg::Terminate => chat::quit(state),
+        Msg::Saved(id) => {
+            unsaved::on_saved(state, &id);
+            Vec::new()
+        }
+        Msg::SaveFailed { conversation, error } => {
+            unsaved::on_save_failed(state, *conversation, error);
+            Vec::new()
+        }
+        Msg::Rescued { dir, count } => {
+            unsaved::on_rescued(state, &dir, count);
+            Vec::new()
+        }
+        Msg::QuitWhenSaved { ask } => unsaved::on_quit_when_saved(state, ask),
+        Msg::Terminate => unsaved::quit(state, false),
     }
 }
 
