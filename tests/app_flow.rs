@@ -106,6 +106,8 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
 struct RecordingHost {
     copied: Vec<String>,
     suspends: usize,
+    /// What `$EDITOR` was opened on.
+    edited: Vec<String>,
 }
 
 impl Host for RecordingHost {
@@ -116,6 +118,10 @@ impl Host for RecordingHost {
     fn suspend(&mut self) -> io::Result<()> {
         self.suspends += 1;
         Ok(())
+    }
+    fn edit_text(&mut self, text: &str) -> io::Result<String> {
+        self.edited.push(text.to_string());
+        Ok(format!("{text} (edited)\n"))
     }
     fn terminate_requested(&self) -> bool {
         false
@@ -281,4 +287,37 @@ async fn a_conversation_that_cannot_be_saved_is_rescued_on_quit_not_lost() {
     assert_eq!(rescued.messages[1].content, REPLY.concat());
     let farewell = state.farewell.expect("the farewell says where it went");
     assert!(farewell.contains(&rescue.path().display().to_string()), "{farewell}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ctrl_g_edits_the_draft_through_the_host_and_sent_inputs_are_saved() {
+    let data = tempfile::tempdir().unwrap();
+    let model = data.path().join("model.gguf");
+    std::fs::write(&model, b"GGUF").unwrap();
+    let (cmds, events, journal) = fake_engine::spawn(Duration::from_millis(5));
+    let (keys, input) = unbounded::<io::Result<Event>>();
+    let mut state = State::new(&settings(), vec![model], fixed_time());
+    state.size = (80, 24);
+    let mut host = RecordingHost::default();
+    let mut ctx = AppContext {
+        store: Store::new(data.path()),
+        sources: ModelSources::default(),
+        host: &mut host,
+        frame_rate: 60,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let script = async {
+        wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
+        type_keys(&keys, "draft");
+        press(&keys, KeyCode::Char('g'), KeyModifiers::CONTROL);
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        wait_for(&journal, "the reply", |j| j.generates().len() == 1).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        press(&keys, KeyCode::Char('q'), KeyModifiers::CONTROL);
+    };
+    let (state, ()) = tokio::join!(run_app(&mut terminal, state, cmds, events, input, &mut ctx), script);
+    let state = state.expect("the loop ends cleanly");
+    assert_eq!(host.edited, ["draft"]);
+    assert_eq!(state.conversation.messages[0].content, "draft (edited)");
+    assert_eq!(Store::new(data.path()).input_history(), ["draft (edited)"]);
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use bitnet_tui::app::conversation::{Conversation, Message};
 use bitnet_tui::app::models::{ModelEntry, ModelSource};
 use bitnet_tui::app::msg::{Effect, Msg};
-use bitnet_tui::app::state::{ChatViewport, NoticeLevel, Overlay};
+use bitnet_tui::app::state::{ChatViewport, NoticeLevel, Overlay, TextBox};
 use bitnet_tui::app::store::{ConversationSummary, Listing};
 use bitnet_tui::app::update;
 use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, Prompt, Role, StopReason};
@@ -42,7 +42,7 @@ fn saved(effects: &[Effect]) -> Option<Conversation> {
 #[test]
 fn enter_sends_the_whole_conversation() {
     let mut state = ready_state();
-    state.system_prompt = Some("Be brief.".into());
+    state.conversation.system_prompt = Some("Be brief.".into());
     type_text(&mut state, "Hi there");
     let effects = update(&mut state, key(KeyCode::Enter));
     let cmds = engine_cmds(&effects);
@@ -112,8 +112,8 @@ fn bracketed_paste_is_one_edit_and_never_sends() {
     assert!(effects.is_empty());
     assert_eq!(state.input.lines(), ["line one", "line two", "line three"]);
     assert!(!state.is_generating());
-    // One undo (Ctrl+U in the text box) takes the whole paste back.
-    update(&mut state, ctrl('u'));
+    // One undo takes the whole paste back.
+    update(&mut state, ctrl('_'));
     assert!(state.input.is_empty());
 }
 
@@ -191,7 +191,11 @@ fn ctrl_c_idle_needs_two_presses_in_a_row() {
     assert!(!state.quitting && state.quit_armed);
     type_text(&mut state, "x");
     assert!(!state.quit_armed);
+    // The first press clears the draft, the second arms, the third quits.
     update(&mut state, ctrl('c'));
+    assert!(state.input.is_empty() && !state.quit_armed);
+    update(&mut state, ctrl('c'));
+    assert!(!state.quitting);
     update_settled(&mut state, ctrl('c'));
     assert!(state.quitting);
 }
@@ -236,7 +240,7 @@ fn edit_last_message_and_resend_replaces_it_and_its_reply() {
     let id = send(&mut state, "What is 2+2?");
     update(&mut state, Msg::Engine(token(id, 0)));
     update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
-    update(&mut state, ctrl('e'));
+    update(&mut state, alt(KeyCode::Char('e')));
     assert_eq!(state.input_text(), "What is 2+2?");
     assert_eq!(state.editing, Some(0));
     for _ in 0.."2+2?".len() {
@@ -256,7 +260,7 @@ fn esc_leaves_edit_mode() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
     update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
-    update(&mut state, ctrl('e'));
+    update(&mut state, alt(KeyCode::Char('e')));
     update(&mut state, key(KeyCode::Esc));
     assert_eq!(state.editing, None);
     assert!(state.input.is_empty());
@@ -502,7 +506,7 @@ fn a_refused_edit_puts_back_the_messages_it_replaced() {
     let mut state = ready_state();
     finished_turn(&mut state, "first");
     let before = state.conversation.messages.clone();
-    update(&mut state, ctrl('e'));
+    update(&mut state, alt(KeyCode::Char('e')));
     assert_eq!(state.editing, Some(0));
     type_text(&mut state, " and much more");
     let id = send(&mut state, "");
@@ -910,4 +914,260 @@ fn the_busy_hint_goes_when_the_reply_ends() {
     update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)));
     assert!(state.notice.is_none(), "a finished reply is no longer being written: {:?}", state.notice);
     assert_eq!(state.input_text(), "next", "the draft is still there to send");
+}
+
+// Readline habits in the input box.
+
+#[test]
+fn readline_keys_move_and_delete_in_the_draft() {
+    let mut state = ready_state();
+    type_text(&mut state, "hello big world");
+    update(&mut state, ctrl('a'));
+    assert_eq!(state.input.cursor(), (0, 0));
+    type_text(&mut state, ">");
+    update(&mut state, ctrl('e'));
+    type_text(&mut state, "!");
+    assert_eq!(state.input_text(), ">hello big world!");
+    update(&mut state, ctrl('w'));
+    assert_eq!(state.input_text(), ">hello big world", "the `!` is a word of its own");
+    update(&mut state, ctrl('w'));
+    assert_eq!(state.input_text(), ">hello big ");
+    update(&mut state, alt(KeyCode::Char('b')));
+    update(&mut state, ctrl('k'));
+    assert_eq!(state.input_text(), ">hello ");
+    update(&mut state, ctrl('u'));
+    assert!(state.input.is_empty(), "{:?}", state.input_text());
+    // Ctrl+E no longer edits the last message: with one, the draft stays as it is.
+    let id = send(&mut state, "question");
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
+    update(&mut state, ctrl('e'));
+    assert!(state.input.is_empty() && state.editing.is_none());
+    update(&mut state, alt(KeyCode::Char('e')));
+    assert_eq!((state.input_text().as_str(), state.editing), ("question", Some(0)));
+}
+
+#[test]
+fn ctrl_c_clears_a_draft_and_up_brings_it_back() {
+    let mut state = ready_state();
+    type_text(&mut state, "a long draft");
+    let effects = update(&mut state, ctrl('c'));
+    assert!(state.input.is_empty());
+    assert!(!state.quit_armed && !state.quitting);
+    assert!(matches!(&effects[..], [Effect::SaveInputHistory(h)] if h == &["a long draft"]), "{effects:?}");
+    assert!(state.notice.as_ref().unwrap().text.contains("Draft cleared"));
+    update(&mut state, key(KeyCode::Up));
+    assert_eq!(state.input_text(), "a long draft");
+
+    // While a reply streams, Ctrl+C stops it and keeps the draft, without arming quit.
+    let id = send(&mut state, "go");
+    type_text(&mut state, "next question");
+    let effects = update(&mut state, ctrl('c'));
+    assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Cancel { .. }]));
+    assert_eq!(state.input_text(), "next question");
+    assert!(!state.quit_armed);
+    update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 0)));
+    update(&mut state, ctrl('c'));
+    assert!(state.input.is_empty() && !state.quitting);
+}
+
+#[test]
+fn sending_saves_the_input_history() {
+    let mut state = ready_state();
+    state.input_history = bitnet_tui::app::input_history::InputHistory::new(vec!["from last time".into()]);
+    type_text(&mut state, "now");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let history = effects.iter().find_map(|e| match e {
+        Effect::SaveInputHistory(h) => Some(h.clone()),
+        _ => None,
+    });
+    assert_eq!(history.unwrap(), ["from last time", "now"]);
+    update(&mut state, Msg::Engine(done(1, StopReason::EndOfText, 0)));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Up));
+    assert_eq!(state.input_text(), "from last time");
+}
+
+#[test]
+fn ctrl_g_opens_the_editor_on_the_draft_and_its_text_replaces_it() {
+    let mut state = ready_state();
+    type_text(&mut state, "start");
+    let effects = update(&mut state, ctrl('g'));
+    match &effects[..] {
+        [Effect::OpenEditor { target: TextBox::Draft, text }] => assert_eq!(text, "start"),
+        other => panic!("expected OpenEditor, got {other:?}"),
+    }
+    update(&mut state, Msg::Edited { target: TextBox::Draft, text: "start\nand a second line\n".into() });
+    assert_eq!(state.input.lines(), ["start", "and a second line"]);
+    assert_eq!(state.input.cursor(), (1, 17), "the cursor is at the end");
+    // In the system prompt editor, the editor gets that box's text.
+    update(&mut state, key(KeyCode::F(6)));
+    type_text(&mut state, "Be brief.");
+    let effects = update(&mut state, ctrl('g'));
+    assert!(
+        matches!(&effects[..], [Effect::OpenEditor { target: TextBox::SystemPrompt, text }] if text == "Be brief.")
+    );
+    update(&mut state, Msg::Edited { target: TextBox::SystemPrompt, text: "Be very brief.\n".into() });
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be very brief."));
+    assert_eq!(state.input.lines(), ["start", "and a second line"], "the draft is untouched");
+}
+
+#[test]
+fn the_rename_box_takes_the_editing_keys_too() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(5)));
+    update(&mut state, Msg::ConversationsListed(vec![summary("a", "old")].into()));
+    update(&mut state, key(KeyCode::Char('r')));
+    type_text(&mut state, "new title here");
+    update(&mut state, ctrl('w'));
+    update(&mut state, ctrl('a'));
+    type_text(&mut state, "A ");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(
+        matches!(&effects[..], [Effect::RenameConversation { title, .. }] if title == "A new title"),
+        "{effects:?}"
+    );
+}
+
+// The system prompt and personas.
+
+#[test]
+fn f6_edits_the_conversations_system_prompt_and_the_next_request_sends_it() {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(6)));
+    assert!(matches!(state.overlay, Some(Overlay::SystemPrompt(_))));
+    type_text(&mut state, "Be brief.");
+    update(&mut state, ctrl('j'));
+    type_text(&mut state, "Answer in French.");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(state.overlay.is_none());
+    assert!(effects.is_empty(), "an empty conversation is not saved: {effects:?}");
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be brief.\nAnswer in French."));
+    assert!(state.input.is_empty(), "the system prompt's keys did not reach the draft");
+
+    type_text(&mut state, "hi");
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
+    let prompt = prompt_of(&cmds[0]);
+    assert_eq!(prompt[0], ChatMessage::new(Role::System, "Be brief.\nAnswer in French."));
+    update(&mut state, Msg::Engine(done(1, StopReason::EndOfText, 0)));
+
+    // Esc discards an edit; emptying the box removes the prompt and saves the conversation.
+    update(&mut state, key(KeyCode::F(6)));
+    update(&mut state, ctrl('u'));
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be brief.\nAnswer in French."));
+    update(&mut state, key(KeyCode::F(6)));
+    for _ in 0..3 {
+        update(&mut state, ctrl('u'));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(saved(&effects).unwrap().system_prompt, None);
+    type_text(&mut state, "again");
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
+    assert_eq!(prompt_of(&cmds[0])[0], ChatMessage::new(Role::User, "hi"));
+}
+
+#[test]
+fn the_default_system_prompt_starts_every_chat_and_stored_ones_keep_theirs() {
+    let sampling = bitnet_tui::cli::args::SamplingArgs::default();
+    let load = bitnet_tui::cli::args::LoadArgs::default();
+    let cli = bitnet_tui::app::config::CliOverrides {
+        models: &[],
+        sampling: &sampling,
+        load: &load,
+        max_tokens: None,
+        system_prompt: Some("You are terse."),
+    };
+    let env = |name: &str| (name == "BITNET_TUI_SYSTEM_PROMPT").then(|| "from the environment".to_string());
+    let settings = bitnet_tui::app::config::Settings::load(std::path::Path::new("/nonexistent"), &env, cli).unwrap();
+    let mut state = bitnet_tui::app::State::new(&settings, Vec::new(), fixed_time());
+    state.model = ready_state().model;
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("You are terse."), "--system wins");
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
+    update(&mut state, ctrl('l'));
+    assert!(state.conversation.messages.is_empty());
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("You are terse."));
+
+    let mut stored = Conversation::new("7".into(), "2026-01-01T00:00:00Z".into());
+    stored.system_prompt = Some("You are a pirate.".into());
+    stored.messages.push(Message::new(Role::User, "ahoy"));
+    stored.messages.push(Message::new(Role::Assistant, "arr"));
+    update(&mut state, Msg::ConversationOpened(stored));
+    type_text(&mut state, "where is the treasure?");
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
+    assert_eq!(prompt_of(&cmds[0])[0], ChatMessage::new(Role::System, "You are a pirate."));
+}
+
+/// A state whose config defines two personas.
+fn state_with_personas() -> bitnet_tui::app::State {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "system_prompt = \"Be helpful.\"\n\
+         [personas.coder]\nsystem_prompt = \"You write Rust.\"\nmax_tokens = 2048\n\
+         [personas.coder.sampling]\ntemperature = 0.2\n\
+         [personas.poet]\nsystem_prompt = \"You answer in verse.\"\n",
+    )
+    .unwrap();
+    let sampling = bitnet_tui::cli::args::SamplingArgs::default();
+    let load = bitnet_tui::cli::args::LoadArgs::default();
+    let cli = bitnet_tui::app::config::CliOverrides {
+        models: &[],
+        sampling: &sampling,
+        load: &load,
+        max_tokens: None,
+        system_prompt: None,
+    };
+    let settings = bitnet_tui::app::config::Settings::load(&config, &|_| None, cli).unwrap();
+    let mut state = bitnet_tui::app::State::new(&settings, Vec::new(), fixed_time());
+    state.model = ready_state().model;
+    state
+}
+
+#[test]
+fn a_new_chat_starts_with_the_persona_picked_and_its_settings() {
+    let mut state = state_with_personas();
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be helpful."));
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
+
+    update(&mut state, ctrl('l'));
+    assert!(matches!(state.overlay, Some(Overlay::Personas { selected: 0 })));
+    assert_eq!(state.conversation.messages.len(), 2, "nothing changes before a persona is picked");
+    update(&mut state, key(KeyCode::Down));
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(saved(&effects).is_some(), "the old conversation is saved");
+    assert!(state.overlay.is_none());
+    assert!(state.conversation.messages.is_empty());
+    assert_eq!(state.conversation.persona.as_deref(), Some("coder"));
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("You write Rust."));
+    assert_eq!((state.knobs.sampling.temperature, state.knobs.max_tokens), (0.2, 2048));
+    assert_eq!(state.knob_defaults, state.knobs, "reset goes back to the persona's settings");
+    assert!(state.notice.as_ref().unwrap().text.contains("coder"));
+
+    type_text(&mut state, "write a loop");
+    let cmds = engine_cmds(&update(&mut state, key(KeyCode::Enter)));
+    let EngineCmd::Generate { prompt: Prompt::Chat(prompt), sampling, max_tokens, .. } = &cmds[0] else {
+        unreachable!()
+    };
+    assert_eq!(prompt[0], ChatMessage::new(Role::System, "You write Rust."));
+    assert_eq!((sampling.temperature, *max_tokens), (0.2, 2048));
+    update(&mut state, Msg::Engine(done(3, StopReason::EndOfText, 0)));
+
+    // The list starts on the open conversation's persona; Esc keeps the chat; the default is
+    // first and brings the starting settings back.
+    update(&mut state, key(KeyCode::F(5)));
+    update(&mut state, key(KeyCode::Char('n')));
+    assert!(matches!(state.overlay, Some(Overlay::Personas { selected: 1 })));
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.overlay.is_none());
+    assert_eq!(state.conversation.messages.len(), 2);
+    update(&mut state, ctrl('l'));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.conversation.persona, None);
+    assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be helpful."));
+    assert_eq!(state.knobs.sampling.temperature, 0.8);
 }

@@ -110,3 +110,142 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
     assert_eq!(messages[1]["content"], "The answer to this classic math problem is 4.");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `bitnet-tui run`'s reply to `prompt` under `system`, greedy and as long as the chat's.
+fn run_reply(system: &str, prompt: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
+        .args(["run", "--json", "--temp", "0", "-n", "24", "--system", system, "--prompt", prompt, "--model"])
+        .arg(common::smollm2())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["text"].as_str().unwrap().to_string()
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The system prompt from `--system`, edited with F6, and a persona from the config reach the
+/// model: each reply is the one `run --system` gives for the same prompt. The conversation
+/// files and the export keep them.
+#[test]
+fn system_prompts_and_personas_reach_the_model_in_a_real_terminal() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-system-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (data, state) = (root.join("data"), root.join("state"));
+    let config = root.join("config.toml");
+    std::fs::create_dir_all(&root).unwrap();
+    let pirate = "You are a pirate. Answer every question like a pirate would.";
+    std::fs::write(&config, format!("[personas.pirate]\nsystem_prompt = \"{pirate}\"\n")).unwrap();
+    let (first, edited) = ("Answer in one word.", "Answer with a long poem about numbers.");
+    let question = "What is 2+2?";
+    let cmd = format!(
+        "env BITNET_TUI_CONFIG={} XDG_DATA_HOME={} XDG_STATE_HOME={} HF_HUB_OFFLINE=1 {} --model {} --temp 0 -n 24 \
+         --system '{first}'; echo EXITED:$?; sleep 60",
+        config.display(),
+        data.display(),
+        state.display(),
+        env!("CARGO_BIN_EXE_bitnet-tui"),
+        common::smollm2().display(),
+    );
+    let tmux = Tmux::start("system", &cmd);
+    let minute = Duration::from_secs(60);
+    let screen = tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    assert!(screen.contains(first), "the system prompt is shown:\n{screen}");
+
+    tmux.text(question);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the reply", minute, |s| s.contains("end of text") || s.contains("max tokens"));
+    let files = conversation_files(&data);
+    let saved = read_json(&files[0]);
+    assert_eq!(saved["system_prompt"], first);
+    assert_eq!(saved["messages"][1]["content"], run_reply(first, question));
+
+    // F6: a new system prompt (Ctrl+U clears the line), saved with Enter; regenerate uses it.
+    tmux.keys(&["F6"]);
+    tmux.wait_for("the system prompt editor", minute, |s| s.contains("╭ System prompt"));
+    tmux.keys(&["C-u"]);
+    tmux.text(edited);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the editor to close", minute, |s| s.contains("System prompt saved"));
+    tmux.keys(&["C-r"]);
+    let expected = run_reply(edited, question);
+    assert_ne!(expected, run_reply(first, question), "the two prompts must lead to different replies");
+    let screen = tmux.wait_for("the regenerated reply", minute, |_| {
+        read_json(&files[0])["messages"][1]["content"].as_str() == Some(expected.as_str())
+    });
+    assert!(screen.contains(edited), "{screen}");
+    assert_eq!(read_json(&files[0])["system_prompt"], edited);
+
+    // A new chat asks for the persona; the pirate's prompt goes to the model.
+    tmux.keys(&["C-l"]);
+    tmux.wait_for("the persona list", minute, |s| s.contains("pick a persona") && s.contains("pirate"));
+    tmux.keys(&["Down", "Enter"]);
+    tmux.wait_for("the pirate's chat", minute, |s| s.contains("New chat as pirate"));
+    tmux.text("Hello");
+    tmux.keys(&["Enter"]);
+    let expected = run_reply(pirate, "Hello");
+    tmux.wait_for("the pirate's reply", minute, |_| {
+        conversation_files(&data)
+            .iter()
+            .map(|f| read_json(f))
+            .any(|c| c["persona"] == "pirate" && c["messages"][1]["content"].as_str() == Some(expected.as_str()))
+    });
+    tmux.keys(&["C-x"]);
+    tmux.wait_for("the export", minute, |s| s.contains("Exported to"));
+
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    let exports = data.join("bitnet-tui").join("exports");
+    let export = std::fs::read_dir(&exports).unwrap().next().unwrap().unwrap().path();
+    let markdown = std::fs::read_to_string(export).unwrap();
+    assert!(markdown.contains(&format!("## System (pirate)\n\n{pirate}\n")), "{markdown}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Ctrl+G lends the terminal to `$EDITOR` (here a script that reads one line from the terminal,
+/// so it gets the keys only if the app's reader stepped aside), the text comes back as the
+/// draft, and the sent input is recalled with Up after a restart.
+#[test]
+fn ctrl_g_lends_the_terminal_to_the_editor_and_history_survives_a_restart() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-editor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let editor = root.join("editor.sh");
+    std::fs::write(&editor, "printf 'editor> '; read -r line; printf '%s from the editor' \"$line\" > \"$1\"\n")
+        .unwrap();
+    let cmd = format!(
+        "for run in 1 2; do env BITNET_TUI_CONFIG={root}/none.toml XDG_DATA_HOME={root}/data XDG_STATE_HOME={root}/state \
+         EDITOR='sh {editor}' HF_HUB_OFFLINE=1 {bin} --model {model} --temp 0 -n 8; echo EXITED:$run:$?; done; sleep 60",
+        root = root.display(),
+        editor = editor.display(),
+        bin = env!("CARGO_BIN_EXE_bitnet-tui"),
+        model = common::smollm2().display(),
+    );
+    let tmux = Tmux::start("editor", &cmd);
+    let minute = Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    tmux.text("Hi");
+    tmux.keys(&["C-g"]);
+    tmux.wait_for("the editor", minute, |s| s.contains("editor>"));
+    tmux.text("typed");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the edited draft", minute, |s| s.contains("typed from the editor") && s.contains("╭ Message"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the reply", minute, |s| s.contains("end of text") || s.contains("max tokens"));
+    tmux.keys(&["C-q"]);
+
+    // The second run starts with an empty conversation.
+    tmux.wait_for("the second run", minute, |s| s.contains("Loaded Smollm2") && s.contains("Start typing below"));
+    tmux.keys(&["Up"]);
+    tmux.wait_for("the recalled input", minute, |s| {
+        s.lines().any(|l| l.starts_with('│') && l.contains("typed from the editor"))
+    });
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the second run to end", minute, |s| s.contains("EXITED:2:"));
+    assert!(screen.contains("EXITED:1:0") && screen.contains("EXITED:2:0"), "{screen}");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -367,3 +367,96 @@ fn unsaved_conversations_on_quit_80x24() {
     state.overlay = Some(Overlay::Unsaved);
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }
+
+/// The rows of the input box: from its top border to the footer.
+fn input_box_rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let rows = screen_rows(terminal);
+    let top = rows.iter().rposition(|r| r.contains("╭ Message")).expect("the input box");
+    rows[top..rows.len() - 1].to_vec()
+}
+
+#[test]
+fn long_input_wraps_and_the_box_grows_then_scrolls_80x24() {
+    let mut state = chatting();
+    // A short text that wraps once: two rows of text.
+    bitnet_tui::app::update(&mut state, bitnet_tui::app::Msg::Paste("word ".repeat(20)));
+    assert_eq!(input_box_rows(&draw(&mut state, 80, 24)).len(), 4);
+    // The 3,326-character paste of the report: at most a third of the screen, showing its end.
+    let words: String = (0..1000).map(|i| format!("w{i} ")).collect();
+    let paste: String = words.chars().take(3326).collect();
+    bitnet_tui::app::update(&mut state, bitnet_tui::app::Msg::Paste(paste));
+    let terminal = draw(&mut state, 80, 24);
+    let rows = input_box_rows(&terminal);
+    assert_eq!(rows.len(), 9, "{rows:#?}");
+    assert!(rows.iter().all(|r| r.chars().count() == 80), "nothing runs off sideways");
+    assert!(rows[rows.len() - 2].contains("w"), "{rows:#?}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_lists_the_editing_keys() {
+    let state = chatting();
+    let theme = bitnet_tui::ui::theme::Theme::new(true);
+    let lines: Vec<String> = bitnet_tui::ui::help::lines(&state.keymap, &theme).iter().map(|l| l.to_string()).collect();
+    let has = |keys: &str, label: &str| {
+        lines.iter().any(|l| l.trim_start().starts_with(keys) && l.trim_end().ends_with(label))
+    };
+    assert!(lines.iter().any(|l| l.starts_with("Text boxes")), "{lines:#?}");
+    for (keys, label) in [
+        ("Ctrl+A/Home", "start of line"),
+        ("Ctrl+E/End", "end of line"),
+        ("Ctrl+U", "delete to start of line"),
+        ("Ctrl+W/Alt+Backspace", "delete the word before"),
+        ("Ctrl+G", "edit in $EDITOR"),
+        ("Ctrl+J/Alt+Enter", "new line"),
+        ("Alt+E", "edit last message"),
+        ("F6", "system prompt"),
+        ("Ctrl+C", "stop the reply / clear draft / quit"),
+    ] {
+        assert!(has(keys, label), "no `{keys}  {label}` in {lines:#?}");
+    }
+}
+
+/// The chat of `chatting()` under a persona's system prompt.
+fn with_system_prompt() -> State {
+    let mut state = chatting();
+    state.conversation.system_prompt =
+        Some("You are a patient teacher. Explain each idea with one short example, then stop.".into());
+    state.conversation.persona = Some("teacher".into());
+    state
+}
+
+#[test]
+fn system_prompt_is_shown_above_the_chat_80x24() {
+    let mut state = with_system_prompt();
+    state.scroll = Scroll { top: Some(0), unseen_output: false };
+    state.viewport = bitnet_tui::app::state::ChatViewport { total_lines: 40, height: 20 };
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+#[test]
+fn system_prompt_editor_80x24() {
+    let mut state = with_system_prompt();
+    bitnet_tui::app::update(
+        &mut state,
+        bitnet_tui::app::Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::F(6))),
+    );
+    assert!(matches!(state.overlay, Some(Overlay::SystemPrompt(_))));
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+#[test]
+fn persona_picker_80x24() {
+    use bitnet_tui::app::persona::Persona;
+    let mut state = chatting();
+    let base = state.personas[0].knobs.clone();
+    let persona = |name: &str, prompt: &str, temperature: f32| {
+        let mut knobs = base.clone();
+        knobs.sampling.temperature = temperature;
+        Persona { name: Some(name.into()), system_prompt: Some(prompt.into()), knobs }
+    };
+    state.personas.push(persona("coder", "You are a senior Rust engineer. Answer with code first.", 0.2));
+    state.personas.push(persona("poet", "You answer in verse.\nAlways rhyme.", 1.1));
+    state.overlay = Some(Overlay::Personas { selected: 1 });
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}

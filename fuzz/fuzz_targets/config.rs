@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     alloc_bound::within_input_size(data.len(), || {
         let (sampling, load) = (SamplingArgs::default(), LoadArgs::default());
-        let cli = CliOverrides { models: &[], sampling: &sampling, load: &load, max_tokens: None };
+        let cli = CliOverrides { models: &[], sampling: &sampling, load: &load, max_tokens: None, system_prompt: None };
         if let Err(e) = Settings::from_parts(text, "fuzz.toml", &|_| None, cli) {
             let message = format!("{e:#}");
             assert!(message.contains("fuzz.toml"), "the error does not name the file: {message}");

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         let Ok(conversation) = serde_json::from_slice::<Conversation>(data) else { return };
         let _ = conversation.display_title();
         let _ = conversation.to_markdown();
-        let _ = conversation.prompt(Some("system"));
+        let _ = conversation.prompt();
         let saved = serde_json::to_vec_pretty(&conversation).expect("a loaded conversation serializes");
         serde_json::from_slice::<Conversation>(&saved).expect("a saved conversation loads again");
     });

@@ -1,11 +1,14 @@
 //! Settings of the chat screen, layered: command line > environment > config.toml > defaults.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Deserialize;
 
 use crate::app::keymap::Keymap;
+use crate::app::persona::Persona;
+use crate::app::sliders::Knobs;
 use crate::cli::args::{LoadArgs, SamplingArgs};
 use crate::engine::protocol::{ContextPolicy, LoadOptions};
 use crate::engine::sampler::SamplingParams;
@@ -45,6 +48,18 @@ struct FileConfig {
     #[serde(default)]
     ui: FileUi,
     keys: Option<toml::Table>,
+    #[serde(default)]
+    personas: BTreeMap<String, FilePersona>,
+}
+
+/// `[personas.NAME]`: a system prompt with optional sampling settings on top of the starting ones.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePersona {
+    system_prompt: String,
+    max_tokens: Option<usize>,
+    #[serde(default)]
+    sampling: SamplingArgs,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,6 +76,8 @@ pub struct CliOverrides<'a> {
     pub sampling: &'a SamplingArgs,
     pub load: &'a LoadArgs,
     pub max_tokens: Option<usize>,
+    /// `--system`.
+    pub system_prompt: Option<&'a str>,
 }
 
 /// The resolved settings.
@@ -71,10 +88,13 @@ pub struct Settings {
     /// Models listed in config.toml.
     pub config_models: Vec<PathBuf>,
     pub models_dir: Option<PathBuf>,
+    /// The system prompt of a new chat without a persona.
     pub system_prompt: Option<String>,
     pub max_tokens: usize,
     pub load: LoadOptions,
     pub sampling: SamplingParams,
+    /// The configured personas, by name.
+    pub personas: Vec<Persona>,
     /// `None`: show the stats panel when the terminal is wide enough.
     pub show_stats: Option<bool>,
     pub frame_rate: u32,
@@ -162,14 +182,32 @@ impl Settings {
             anyhow::bail!("{source}: `max_tokens` must be at least 1");
         }
 
+        let sampling = cli.sampling.apply(from_file);
+        let mut personas = Vec::new();
+        for (name, persona) in file.personas {
+            let knobs = Knobs {
+                sampling: persona.sampling.apply(sampling.clone()),
+                max_tokens: persona.max_tokens.unwrap_or(max_tokens),
+            };
+            let table = format!("[personas.{name}]");
+            knobs
+                .sampling
+                .validate()
+                .map_err(|why| anyhow::anyhow!("{table} sampling: {why}"))
+                .with_context(in_file)?;
+            anyhow::ensure!(knobs.max_tokens > 0, "{}: {table} `max_tokens` must be at least 1", in_file());
+            personas.push(Persona { name: Some(name), system_prompt: Some(persona.system_prompt), knobs });
+        }
+
         Ok(Self {
             cli_models: cli.models.to_vec(),
             config_models: file.models,
             models_dir: env(env::MODELS_DIR).map(PathBuf::from).or(file.models_dir),
-            system_prompt: env(env::SYSTEM_PROMPT).or(file.system_prompt),
+            system_prompt: cli.system_prompt.map(str::to_string).or(env(env::SYSTEM_PROMPT)).or(file.system_prompt),
             max_tokens,
             load: cli.load.apply(load_base),
-            sampling: cli.sampling.apply(from_file),
+            sampling,
+            personas,
             show_stats: file.ui.show_stats,
             frame_rate: file.ui.frame_rate.unwrap_or(DEFAULT_FRAME_RATE).clamp(1, 120),
             keymap,
@@ -194,7 +232,7 @@ mod tests {
         load: &LoadArgs,
         max_tokens: Option<usize>,
     ) -> anyhow::Result<Settings> {
-        let cli = CliOverrides { models: &[], sampling, load, max_tokens };
+        let cli = CliOverrides { models: &[], sampling, load, max_tokens, system_prompt: None };
         Settings::from_parts(text, "config.toml", env, cli)
     }
 
@@ -265,11 +303,61 @@ mod tests {
             sampling: &SamplingArgs::default(),
             load: &LoadArgs::default(),
             max_tokens: None,
+            system_prompt: None,
         };
         let e = Settings::load(&path, &no_env, cli).unwrap_err();
         let text = format!("{e:#}");
         assert!(text.contains("config.toml") && text.contains("bogus"), "{text}");
         assert!(Settings::load(&dir.path().join("missing.toml"), &no_env, cli).is_ok());
+    }
+
+    /// The example's commented `[personas.…]` tables, uncommented.
+    fn example_personas() -> String {
+        let lines = EXAMPLE_CONFIG.lines().skip_while(|l| !l.starts_with("# [personas."));
+        lines.take_while(|l| l.starts_with("# ")).map(|l| format!("{}\n", &l[2..])).collect()
+    }
+
+    #[test]
+    fn personas_layer_their_settings_on_the_starting_ones() {
+        let file = format!("[sampling]\ntop_k = 7\n{}", example_personas());
+        let sampling = SamplingArgs { seed: Some(9), ..SamplingArgs::default() };
+        let s = resolve(&file, &no_env, &sampling, &LoadArgs::default(), None).unwrap();
+        let [coder] = &s.personas[..] else { panic!("{:?}", s.personas) };
+        assert_eq!(coder.name.as_deref(), Some("coder"));
+        assert!(coder.system_prompt.as_deref().is_some_and(|p| p.starts_with("You are a senior Rust engineer.")));
+        let knobs = &coder.knobs;
+        assert_eq!((knobs.sampling.temperature, knobs.sampling.top_p), (0.2, 0.9));
+        assert_eq!((knobs.sampling.top_k, knobs.sampling.seed, knobs.max_tokens), (7, 9, 2048));
+        assert_eq!(s.sampling.temperature, 0.8, "the starting settings stay");
+    }
+
+    #[test]
+    fn bad_personas_name_the_persona_and_the_key() {
+        let err = |text: &str| {
+            let e = resolve(text, &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err();
+            format!("{e:#}")
+        };
+        let e = err("[personas.poet]\nsystem_prompt = \"x\"\n[personas.poet.sampling]\ntop_p = 3.0\n");
+        assert!(e.contains("[personas.poet]") && e.contains("top_p") && e.contains("config.toml"), "{e}");
+        let e = err("[personas.poet]\nsystem_prompt = \"x\"\nmax_tokens = 0\n");
+        assert!(e.contains("[personas.poet]") && e.contains("max_tokens"), "{e}");
+        let e = err("[personas.poet]\nsytem_prompt = \"x\"\n");
+        assert!(e.contains("sytem_prompt"), "{e}");
+        assert!(err("[personas.poet]\nmax_tokens = 5\n").contains("system_prompt"));
+    }
+
+    #[test]
+    fn system_flag_beats_env_beats_file() {
+        let file = "system_prompt = \"file\"\n";
+        let env = |name: &str| (name == env::SYSTEM_PROMPT).then(|| "env".to_string());
+        let (sampling, load) = (SamplingArgs::default(), LoadArgs::default());
+        let with = |system_prompt, env: &dyn Fn(&str) -> Option<String>| {
+            let cli = CliOverrides { models: &[], sampling: &sampling, load: &load, max_tokens: None, system_prompt };
+            Settings::from_parts(file, "config.toml", env, cli).unwrap().system_prompt
+        };
+        assert_eq!(with(Some("flag"), &env).as_deref(), Some("flag"));
+        assert_eq!(with(None, &env).as_deref(), Some("env"));
+        assert_eq!(with(None, &no_env).as_deref(), Some("file"));
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub struct Conversation {
     /// Name of the model that wrote the latest reply.
     #[serde(default)]
     pub model: Option<String>,
+    /// Sent before the messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// The persona the conversation started with (`None`: the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<String>,
     pub messages: Vec<Message>,
 }
 
@@ -44,7 +50,16 @@ const TITLE_CHARS: usize = 48;
 impl Conversation {
     /// An empty conversation; `id` must be unique in the conversations folder.
     pub fn new(id: String, created: String) -> Self {
-        Self { id, title: String::new(), updated: created.clone(), created, model: None, messages: Vec::new() }
+        Self {
+            id,
+            title: String::new(),
+            updated: created.clone(),
+            created,
+            model: None,
+            system_prompt: None,
+            persona: None,
+            messages: Vec::new(),
+        }
     }
 
     /// The title to show: the given one, or the start of the first user message.
@@ -62,11 +77,15 @@ impl Conversation {
     }
 
     /// The engine's view: system prompt (if any) and every turn with text in it.
-    pub fn prompt(&self, system_prompt: Option<&str>) -> Vec<ChatMessage> {
-        let system = system_prompt.filter(|s| !s.trim().is_empty()).map(|s| ChatMessage::new(Role::System, s));
+    pub fn prompt(&self) -> Vec<ChatMessage> {
         let turns =
             self.messages.iter().filter(|m| !m.content.is_empty()).map(|m| ChatMessage::new(m.role, m.content.clone()));
-        system.into_iter().chain(turns).collect()
+        ChatMessage::with_system(self.system_prompt.as_deref(), turns)
+    }
+
+    /// The system prompt when it has text in it.
+    pub fn system_text(&self) -> Option<&str> {
+        self.system_prompt.as_deref().filter(|s| !s.trim().is_empty())
     }
 
     /// The conversation as a markdown document, for export.
@@ -74,6 +93,10 @@ impl Conversation {
         let mut out = format!("# {}\n\n", self.display_title());
         if let Some(model) = &self.model {
             out.push_str(&format!("*Model: {model} · created {}*\n\n", self.created));
+        }
+        if let Some(system) = self.system_text() {
+            let persona = self.persona.as_ref().map(|name| format!(" ({name})")).unwrap_or_default();
+            out.push_str(&format!("## System{persona}\n\n{}\n\n", system.trim_end()));
         }
         for message in &self.messages {
             let who = match message.role {
@@ -99,6 +122,7 @@ mod tests {
 
     fn sample() -> Conversation {
         let mut c = Conversation::new("1".into(), "2026-01-01T00:00:00Z".into());
+        c.system_prompt = Some("Be brief.".into());
         c.messages.push(Message::new(Role::User, "Hello there\nsecond line"));
         let mut reply = Message::new(Role::Assistant, "Hi!");
         reply.stop_reason = Some(StopReason::EndOfText);
@@ -120,27 +144,43 @@ mod tests {
 
     #[test]
     fn prompt_has_system_first_and_skips_empty_turns() {
-        let c = sample();
-        let prompt = c.prompt(Some("Be brief."));
+        let mut c = sample();
+        let prompt = c.prompt();
         assert_eq!(prompt.len(), 3);
         assert_eq!(prompt[0], ChatMessage::new(Role::System, "Be brief."));
         assert_eq!(prompt[2], ChatMessage::new(Role::Assistant, "Hi!"));
-        assert_eq!(c.prompt(Some("  ")).len(), 2);
+        c.system_prompt = Some("  ".into());
+        assert_eq!(c.prompt().len(), 2);
     }
 
     #[test]
     fn json_round_trip_keeps_stats() {
-        let c = sample();
+        let mut c = sample();
+        c.persona = Some("terse".into());
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains("\"stop_reason\":\"end-of-text\""));
+        assert!(json.contains("\"system_prompt\":\"Be brief.\",\"persona\":\"terse\""), "{json}");
         let back: Conversation = serde_json::from_str(&json).unwrap();
         assert_eq!(back, c);
     }
 
     #[test]
+    fn files_from_before_system_prompts_still_open() {
+        let json = r#"{"id":"1","title":"","created":"t","updated":"t","model":null,"messages":[]}"#;
+        let c: Conversation = serde_json::from_str(json).unwrap();
+        assert_eq!((c.system_prompt, c.persona), (None, None));
+    }
+
+    #[test]
     fn markdown_export_lists_turns() {
-        let md = sample().to_markdown();
+        let mut c = sample();
+        let md = c.to_markdown();
         assert!(md.starts_with("# Hello there\n"));
+        assert!(md.contains("## System\n\nBe brief.\n\n## You\n"), "{md}");
+        c.persona = Some("terse".into());
+        assert!(c.to_markdown().contains("## System (terse)\n\nBe brief.\n"));
+        c.system_prompt = None;
+        assert!(!c.to_markdown().contains("## System"));
         assert!(md.contains("## You\n\nHello there\nsecond line\n"));
         assert!(md.contains("*3 tokens"));
     }

@@ -1,4 +1,8 @@
-//! Earlier inputs, recalled with Up/Down while the input box is empty.
+//! Earlier inputs, recalled with Up/Down while the input box is empty; kept across restarts in
+//! the data folder.
+
+/// How many inputs are kept, the oldest going first.
+pub const MAX_ENTRIES: usize = 500;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InputHistory {
@@ -8,9 +12,23 @@ pub struct InputHistory {
 }
 
 impl InputHistory {
+    /// A history of `entries`, oldest first (as saved).
+    pub fn new(mut entries: Vec<String>) -> Self {
+        entries.drain(..entries.len().saturating_sub(MAX_ENTRIES));
+        Self { entries, cursor: None }
+    }
+
+    /// Oldest first.
+    pub fn entries(&self) -> &[String] {
+        &self.entries
+    }
+
     pub fn push(&mut self, text: String) {
         if self.entries.last() != Some(&text) {
             self.entries.push(text);
+        }
+        if self.entries.len() > MAX_ENTRIES {
+            self.entries.remove(0);
         }
         self.cursor = None;
     }
@@ -65,5 +83,16 @@ mod tests {
         assert_eq!(h.newer(), Some(""));
         assert!(!h.is_browsing());
         assert_eq!(h.newer(), None);
+    }
+
+    #[test]
+    fn keeps_the_newest_entries() {
+        let all: Vec<String> = (0..MAX_ENTRIES + 3).map(|i| i.to_string()).collect();
+        let mut h = InputHistory::new(all.clone());
+        assert_eq!(h.entries(), &all[3..]);
+        h.push("new".into());
+        assert_eq!(h.entries().len(), MAX_ENTRIES);
+        assert_eq!(h.entries()[0], "4");
+        assert_eq!(h.older(), Some("new"));
     }
 }

@@ -1,5 +1,7 @@
 //! Key bindings as data: `assets/keymap.toml` holds the defaults, `[keys.<scope>]` in config.toml
 //! replaces the keys of single actions. The help overlay and the footer legend read this table.
+//! A view's keys are looked up in its own scope, then in the scopes it falls back to (a text box
+//! to `input`, the editing keys; everything to `global`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,11 +12,15 @@ use crate::app::action::Action;
 
 const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
 
-/// Where a binding applies. Lookup tries the focused scope first, then `Global`.
+/// Where a binding applies. Lookup tries the focused scope first, then its [`Scope::fallbacks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Global,
     Chat,
+    /// The keys of every text box: cursor moves, deletions, new line, `$EDITOR`.
+    Input,
+    SystemPrompt,
+    Personas,
     Sliders,
     Picker,
     History,
@@ -23,19 +29,46 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] =
-        [Scope::Global, Scope::Chat, Scope::Sliders, Scope::Picker, Scope::History, Scope::Help, Scope::Unsaved];
+    pub const ALL: [Scope; 10] = [
+        Scope::Global,
+        Scope::Chat,
+        Scope::Input,
+        Scope::SystemPrompt,
+        Scope::Personas,
+        Scope::Sliders,
+        Scope::Picker,
+        Scope::History,
+        Scope::Help,
+        Scope::Unsaved,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Scope::Global => "global",
             Scope::Chat => "chat",
+            Scope::Input => "input",
+            Scope::SystemPrompt => "system_prompt",
+            Scope::Personas => "personas",
             Scope::Sliders => "sliders",
             Scope::Picker => "picker",
             Scope::History => "history",
             Scope::Help => "help",
             Scope::Unsaved => "unsaved",
         }
+    }
+
+    /// Where a key not bound in this scope is looked up next, in order.
+    pub fn fallbacks(self) -> &'static [Scope] {
+        match self {
+            Scope::Global => &[],
+            Scope::Chat | Scope::SystemPrompt => &[Scope::Input, Scope::Global],
+            _ => &[Scope::Global],
+        }
+    }
+
+    /// This scope, then its fallbacks.
+    fn chain(self) -> impl Iterator<Item = Scope> {
+        std::iter::once(self).chain(self.fallbacks().iter().copied())
     }
 
     fn from_name(name: &str) -> Option<Scope> {
@@ -195,7 +228,7 @@ impl Keymap {
         for (scope_name, actions) in raw {
             let scope = Scope::from_name(scope_name).ok_or_else(|| KeymapError {
                 key: format!("{path_prefix}{scope_name}"),
-                message: "unknown scope (expected global, chat, sliders, picker, history or help)".into(),
+                message: format!("unknown scope (expected one of {})", Scope::ALL.map(Scope::name).join(", ")),
             })?;
             let entries = scopes.entry(scope).or_default();
             for (action_name, keys) in actions {
@@ -234,14 +267,12 @@ impl Keymap {
         }
     }
 
-    /// A key may run one action per scope, and a scope may not hide a global key.
+    /// A key may run one action per scope, and a scope may not hide a key of its fallbacks.
     fn check_clashes(&self) -> Result<(), KeymapError> {
-        let global = self.scopes.get(&Scope::Global);
-        for (scope, entries) in &self.scopes {
+        for scope in Scope::ALL {
             let mut seen: Vec<(KeyCombo, Scope, Action)> = Vec::new();
-            let global_entries = global.filter(|_| *scope != Scope::Global).into_iter().flatten();
-            let own = entries.iter().map(|entry| (*scope, entry));
-            for (from, (action, keys)) in own.chain(global_entries.map(|entry| (Scope::Global, entry))) {
+            let entries = scope.chain().flat_map(|s| self.bindings(s).iter().map(move |entry| (s, entry)));
+            for (from, (action, keys)) in entries {
                 for key in keys {
                     if let Some((_, other_scope, other)) = seen.iter().find(|(k, _, _)| k == key) {
                         return Err(KeymapError {
@@ -256,11 +287,11 @@ impl Keymap {
         Ok(())
     }
 
-    /// The action `event` runs in `scope` (or globally), if any.
+    /// The action `event` runs in `scope` (or its fallbacks), if any.
     pub fn action_for(&self, scope: Scope, event: &KeyEvent) -> Option<Action> {
         let combo = KeyCombo::from_event(event);
-        let find = |s: Scope| self.scopes.get(&s)?.iter().find(|(_, keys)| keys.contains(&combo)).map(|(a, _)| *a);
-        find(scope).or_else(|| find(Scope::Global))
+        let find = |s: Scope| self.bindings(s).iter().find(|(_, keys)| keys.contains(&combo)).map(|(a, _)| *a);
+        scope.chain().find_map(find)
     }
 
     /// The bindings of one scope, in help order.
@@ -268,10 +299,10 @@ impl Keymap {
         self.scopes.get(&scope).map_or(&[], Vec::as_slice)
     }
 
-    /// The keys of `action` in `scope` or, failing that, globally.
+    /// The keys of `action` in `scope` or, failing that, its fallbacks.
     pub fn keys_for(&self, scope: Scope, action: Action) -> &[KeyCombo] {
-        [scope, Scope::Global]
-            .into_iter()
+        scope
+            .chain()
             .find_map(|s| self.bindings(s).iter().find(|(a, _)| *a == action))
             .map_or(&[], |(_, keys)| keys.as_slice())
     }
@@ -327,6 +358,20 @@ mod tests {
         assert_eq!(keymap.action_for(Scope::Picker, &f1), Some(Action::Help));
         let plain_a = press(KeyCode::Char('a'), KeyModifiers::NONE);
         assert_eq!(keymap.action_for(Scope::Chat, &plain_a), None);
+    }
+
+    #[test]
+    fn text_boxes_fall_back_to_the_editing_keys() {
+        let keymap = Keymap::defaults().unwrap();
+        let ctrl_a = press(KeyCode::Char('a'), KeyModifiers::CONTROL);
+        assert_eq!(keymap.action_for(Scope::Chat, &ctrl_a), Some(Action::LineStart));
+        assert_eq!(keymap.action_for(Scope::SystemPrompt, &ctrl_a), Some(Action::LineStart));
+        assert_eq!(keymap.action_for(Scope::Picker, &ctrl_a), None);
+        assert_eq!(keymap.keys_for(Scope::Chat, Action::Newline).len(), 2);
+        // The old Ctrl+E for edit_last clashes with the input box's end of line, and says so.
+        let table: toml::Table = toml::from_str("[chat]\nedit_last = [\"ctrl+e\"]\n").unwrap();
+        let err = Keymap::with_overrides(Some(&table)).unwrap_err().to_string();
+        assert!(err.contains("keys.input.line_end") && err.contains("keys.chat.edit_last"), "{err}");
     }
 
     #[test]

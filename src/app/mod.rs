@@ -13,6 +13,7 @@ pub mod live_stats;
 pub mod logging;
 pub mod models;
 pub mod msg;
+pub mod persona;
 pub mod sliders;
 pub mod state;
 pub mod store;

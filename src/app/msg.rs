@@ -6,6 +6,7 @@ use crossterm::event::KeyEvent;
 
 use crate::app::conversation::Conversation;
 use crate::app::models::{HubFile, ModelEntry};
+use crate::app::state::TextBox;
 use crate::app::store::Listing;
 use crate::engine::protocol::{EngineCmd, EngineEvent};
 use crate::hub::download::Progress;
@@ -32,6 +33,11 @@ pub enum Msg {
     Copied {
         what: Copied,
         via: ClipboardKind,
+    },
+    /// `$EDITOR` closed, leaving `text` for the box it was opened on.
+    Edited {
+        target: TextBox,
+        text: String,
     },
     /// An effect failed; the text says which and why.
     EffectFailed(String),
@@ -88,6 +94,13 @@ pub enum Effect {
     /// Stop the running download, keeping its partial file.
     CancelDownload,
     SaveRecentModels(Vec<PathBuf>),
+    SaveInputHistory(Vec<String>),
+    /// Suspend the screen and edit `text` in `$VISUAL` / `$EDITOR`; the result comes back as
+    /// `Msg::Edited`.
+    OpenEditor {
+        target: TextBox,
+        text: String,
+    },
     Suspend,
     /// Clear the terminal so that the next frame draws every cell.
     Redraw,

@@ -12,6 +12,7 @@ use crate::app::keymap::Keymap;
 use crate::app::live_stats::LiveStats;
 use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::msg::Effect;
+use crate::app::persona::Persona;
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::app::text;
@@ -101,9 +102,24 @@ pub enum Overlay {
         selected: usize,
     },
     History(Box<HistoryBrowser>),
+    /// The open conversation's system prompt, being edited.
+    SystemPrompt(Box<TextArea<'static>>),
+    /// Which persona the new chat starts with (an index into `State::personas`).
+    Personas {
+        selected: usize,
+    },
     /// Quitting with conversations the data folder would not take: retry, save elsewhere, or
     /// quit anyway.
     Unsaved,
+}
+
+/// A text box that `$EDITOR` can fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextBox {
+    /// The message being written.
+    Draft,
+    /// The system prompt editor.
+    SystemPrompt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +141,8 @@ pub struct State {
     /// Wall-clock time of the current message, set by the loop (tests set it by hand).
     pub now: SystemTime,
     pub conversation: Conversation,
-    pub system_prompt: Option<String>,
+    /// The default first, then the configured ones.
+    pub personas: Vec<Persona>,
     pub input: TextArea<'static>,
     pub input_history: InputHistory,
     /// Index of the user message being edited; sending replaces it and everything after it.
@@ -183,6 +200,10 @@ pub const RECENT_MODELS: usize = 10;
 impl State {
     pub fn new(settings: &Settings, recent_models: Vec<PathBuf>, now: SystemTime) -> Self {
         let knobs = Knobs { sampling: settings.sampling.clone(), max_tokens: settings.max_tokens };
+        let default_persona =
+            Persona { name: None, system_prompt: settings.system_prompt.clone(), knobs: knobs.clone() };
+        let mut personas = vec![default_persona];
+        personas.extend(settings.personas.iter().cloned());
         let mut recent = settings.cli_models.clone();
         for path in recent_models {
             if !recent.contains(&path) {
@@ -192,8 +213,8 @@ impl State {
         recent.truncate(RECENT_MODELS);
         Self {
             now,
-            conversation: new_conversation(now),
-            system_prompt: settings.system_prompt.clone(),
+            conversation: new_conversation(now, &personas[0]),
+            personas,
             input: new_input(),
             input_history: InputHistory::default(),
             editing: None,
@@ -278,11 +299,21 @@ impl State {
 
 /// An empty input box.
 pub fn new_input() -> TextArea<'static> {
-    let mut input = TextArea::default();
-    input.set_wrap_mode(WrapMode::WordOrGlyph);
-    input.set_placeholder_text(text::INPUT_PLACEHOLDER);
-    input.set_cursor_line_style(ratatui::style::Style::new());
-    input
+    text_box(text::INPUT_PLACEHOLDER)
+}
+
+/// An empty system prompt editor.
+pub fn new_system_prompt_box() -> TextArea<'static> {
+    text_box(text::SYSTEM_PROMPT_PLACEHOLDER)
+}
+
+/// An empty text box that wraps long lines at words.
+fn text_box(placeholder: &str) -> TextArea<'static> {
+    let mut text = TextArea::default();
+    text.set_wrap_mode(WrapMode::WordOrGlyph);
+    text.set_placeholder_text(placeholder);
+    text.set_cursor_line_style(ratatui::style::Style::new());
+    text
 }
 
 /// RFC 3339 UTC time, to the second.
@@ -290,8 +321,12 @@ pub fn timestamp(now: SystemTime) -> String {
     humantime::format_rfc3339_seconds(now).to_string()
 }
 
-/// A new, empty conversation whose id is its creation time to the millisecond.
-pub fn new_conversation(now: SystemTime) -> Conversation {
+/// A new, empty conversation with `persona`'s system prompt, whose id is its creation time to
+/// the millisecond.
+pub fn new_conversation(now: SystemTime, persona: &Persona) -> Conversation {
     let id: String = humantime::format_rfc3339_millis(now).to_string().chars().filter(char::is_ascii_digit).collect();
-    Conversation::new(id, timestamp(now))
+    let mut conversation = Conversation::new(id, timestamp(now));
+    conversation.system_prompt = persona.system_prompt.clone();
+    conversation.persona = persona.name.clone();
+    conversation
 }

@@ -1,4 +1,5 @@
-//! Files in the data folder: one JSON file per conversation, markdown exports, recent models.
+//! Files in the data folder: one JSON file per conversation, markdown exports, recent models,
+//! input history.
 //! Every write goes to a temporary file in the same folder, is synced, then renamed over the
 //! target, so a crash leaves either the old file or the new one, never half of one.
 
@@ -7,6 +8,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use serde::de::DeserializeOwned;
 
 use crate::app::conversation::Conversation;
 use crate::atomic_file::write_atomically;
@@ -42,6 +44,7 @@ pub struct Store {
 }
 
 const RECENT_MODELS_FILE: &str = "recent_models.json";
+const INPUT_HISTORY_FILE: &str = "input_history.json";
 
 impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -130,7 +133,28 @@ impl Store {
 
     /// Model files loaded before, most recent first; an unreadable list counts as empty.
     pub fn recent_models(&self) -> Vec<PathBuf> {
-        let path = self.root.join(RECENT_MODELS_FILE);
+        self.read_list(RECENT_MODELS_FILE)
+    }
+
+    pub fn save_recent_models(&self, paths: &[PathBuf]) -> anyhow::Result<()> {
+        let json = serde_json::to_vec_pretty(paths)?;
+        write_atomically(&self.root.join(RECENT_MODELS_FILE), |f| f.write_all(&json))
+    }
+
+    /// What the user sent before, oldest first; an unreadable list counts as empty.
+    pub fn input_history(&self) -> Vec<String> {
+        self.read_list(INPUT_HISTORY_FILE)
+    }
+
+    pub fn save_input_history(&self, entries: &[String]) -> anyhow::Result<()> {
+        let json = serde_json::to_vec_pretty(entries)?;
+        write_atomically(&self.root.join(INPUT_HISTORY_FILE), |f| f.write_all(&json))
+    }
+
+    /// A JSON list of the data folder; a missing or unreadable file is an empty list (the
+    /// latter logged): these lists are conveniences, not data to stop for.
+    fn read_list<T: DeserializeOwned>(&self, file: &str) -> Vec<T> {
+        let path = self.root.join(file);
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!("ignoring {}: {e}", path.display());
@@ -138,11 +162,6 @@ impl Store {
             }),
             Err(_) => Vec::new(),
         }
-    }
-
-    pub fn save_recent_models(&self, paths: &[PathBuf]) -> anyhow::Result<()> {
-        let json = serde_json::to_vec_pretty(paths)?;
-        write_atomically(&self.root.join(RECENT_MODELS_FILE), |f| f.write_all(&json))
     }
 }
 
@@ -202,5 +221,17 @@ mod tests {
         assert_eq!(store.recent_models(), paths);
         let path = store.export_markdown(&conversation("c3", "t")).unwrap();
         assert!(fs::read_to_string(path).unwrap().contains("question c3"));
+    }
+
+    #[test]
+    fn input_history_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert!(store.input_history().is_empty());
+        let entries = vec!["first".to_string(), "two\nlines".to_string()];
+        store.save_input_history(&entries).unwrap();
+        assert_eq!(store.input_history(), entries);
+        fs::write(dir.path().join(INPUT_HISTORY_FILE), "[1, 2").unwrap();
+        assert!(store.input_history().is_empty());
     }
 }

@@ -9,6 +9,7 @@ use crate::app::msg::{ClipboardKind, Copied};
 use crate::engine::protocol::ModelInfo;
 
 pub const INPUT_PLACEHOLDER: &str = "Type a message…";
+pub const SYSTEM_PROMPT_PLACEHOLDER: &str = "No system prompt: type one, or leave this empty for none.";
 pub const EDIT_CANCELLED: &str = "Edit cancelled.";
 pub const NOTHING_TO_REGENERATE: &str = "Nothing to regenerate: send a message first.";
 pub const NOTHING_TO_EDIT: &str = "No message of yours to edit yet.";
@@ -28,6 +29,8 @@ pub const EXPORTING: &str = "Exporting";
 pub const COPYING: &str = "Copying to the clipboard";
 pub const SAVING_RECENT: &str = "Saving the recent models list";
 pub const SUSPENDING: &str = "Suspending";
+pub const SAVING_INPUT_HISTORY: &str = "Saving the input history";
+pub const EDITING_EXTERNALLY: &str = "Editing in $EDITOR";
 
 pub fn failed(what: &str, error: &dyn std::fmt::Display) -> String {
     format!("{what} failed: {error}")
@@ -145,6 +148,23 @@ pub fn editing(keymap: &Keymap) -> String {
         key_of(keymap, Scope::Chat, Action::Send),
         key_of(keymap, Scope::Chat, Action::Stop)
     )
+}
+
+pub fn draft_cleared(keymap: &Keymap) -> String {
+    format!("Draft cleared; {} brings it back.", key_of(keymap, Scope::Chat, Action::HistoryPrev))
+}
+
+pub fn new_chat_with(persona: Option<&str>) -> String {
+    match persona {
+        Some(name) => format!("New chat as {name}."),
+        None => NEW_CHAT.to_string(),
+    }
+}
+
+pub fn system_prompt_saved(cleared: bool, generating: bool) -> String {
+    let what = if cleared { "System prompt removed" } else { "System prompt saved" };
+    let when = if generating { "from the next reply on" } else { "from the next message on" };
+    format!("{what}; it applies {when}.")
 }
 
 pub fn no_other_model(keymap: &Keymap) -> String {

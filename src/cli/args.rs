@@ -80,6 +80,15 @@ impl SamplingArgs {
     }
 }
 
+/// The system prompt flag of `run` and the chat screen.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SystemArgs {
+    /// A system message before the conversation (the chat: of every new chat without a persona;
+    /// overrides `system_prompt` in config.toml).
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+}
+
 /// Flags that shape how a model is loaded.
 #[derive(Debug, Clone, Default, Args)]
 pub struct LoadArgs {

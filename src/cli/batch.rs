@@ -150,8 +150,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
                     continue;
                 }
             };
-            let mut messages: Vec<ChatMessage> = req.system.iter().map(|s| ChatMessage::new(Role::System, s)).collect();
-            messages.push(ChatMessage::new(Role::User, req.prompt.clone()));
+            let messages = ChatMessage::with_system(req.system.as_deref(), [ChatMessage::new(Role::User, &req.prompt)]);
             let id = number as u64;
             engine.send(EngineCmd::Generate {
                 id,

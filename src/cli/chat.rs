@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::app::config::{CliOverrides, Paths, Settings};
+use crate::app::input_history::InputHistory;
 use crate::app::models::ModelSources;
 use crate::app::store::Store;
 use crate::app::{logging, State};
@@ -14,7 +15,7 @@ use crate::cli::Cli;
 use crate::engine::protocol::{EngineCmd, EngineEvent};
 use crate::engine::EngineThread;
 use crate::hub::cache::HfCache;
-use crate::tui::terminal::{self, TerminalHost};
+use crate::tui::terminal::{self, InputGate, TerminalHost};
 use crate::tui::{run_app, AppContext};
 
 /// The engine's channel ends, and the guard that stops its thread when dropped.
@@ -32,8 +33,13 @@ fn env_var(name: &str) -> Option<String> {
 /// Opens the chat; returns when the user quits, with the terminal restored.
 pub fn run(cli: &Cli) -> anyhow::Result<()> {
     let paths = Paths::resolve(&env_var)?;
-    let overrides =
-        CliOverrides { models: &cli.model, sampling: &cli.sampling, load: &cli.load, max_tokens: cli.max_tokens };
+    let overrides = CliOverrides {
+        models: &cli.model,
+        sampling: &cli.sampling,
+        load: &cli.load,
+        max_tokens: cli.max_tokens,
+        system_prompt: cli.system.system.as_deref(),
+    };
     let settings = Settings::load(&paths.config_file, &env_var, overrides)?;
     for model in &settings.cli_models {
         anyhow::ensure!(model.is_file(), "model file {} not found", model.display());
@@ -43,8 +49,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
 
     let (cmds, events, _engine_thread) = spawn_engine()?;
     let store = Store::new(&paths.data_dir);
-    let state = State::new(&settings, store.recent_models(), SystemTime::now());
-    let mut host = TerminalHost::new().context("listening for termination signals")?;
+    let mut state = State::new(&settings, store.recent_models(), SystemTime::now());
+    state.input_history = InputHistory::new(store.input_history());
+    let input_gate = InputGate::default();
+    let mut host = TerminalHost::new(input_gate.clone()).context("listening for termination signals")?;
     let mut ctx = AppContext {
         store,
         sources: ModelSources {
@@ -60,7 +68,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
     let mut tui = terminal::enter().context("opening the full-screen terminal")?;
-    let result = match terminal::events() {
+    let result = match terminal::events(input_gate) {
         Ok(input) => runtime.block_on(run_app(&mut tui, state, cmds, events, input, &mut ctx)),
         Err(e) => Err(anyhow::Error::new(e).context("reading the terminal's input")),
     };

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::cli::args::{LoadArgs, SamplingArgs};
+use crate::cli::args::{LoadArgs, SamplingArgs, SystemArgs};
 
 /// Chat with a 1-bit LLM in your terminal; no subcommand opens the chat.
 #[derive(Debug, Parser)]
@@ -37,6 +37,8 @@ pub struct Cli {
     pub sampling: SamplingArgs,
     #[command(flatten)]
     pub load: LoadArgs,
+    #[command(flatten)]
+    pub system: SystemArgs,
     /// Longest reply in tokens.
     #[arg(short = 'n', long, value_name = "N")]
     pub max_tokens: Option<usize>,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, GenStats, LoadOptions, Prompt, Role, StopReason};
 use crate::engine::sampler::SamplingParams;
 
-use super::args::{LoadArgs, SamplingArgs};
+use super::args::{LoadArgs, SamplingArgs, SystemArgs};
 use super::engine::{load, next_event};
 use super::input::{model_or_recent, read_text};
 
@@ -28,9 +28,8 @@ pub struct RunArgs {
     /// Read the prompt from a file (`-` for standard input).
     #[arg(long, value_name = "FILE")]
     pub prompt_file: Option<PathBuf>,
-    /// A system message before the prompt.
-    #[arg(long)]
-    pub system: Option<String>,
+    #[command(flatten)]
+    pub system: SystemArgs,
     /// Continue the text as is, without the chat format.
     #[arg(long)]
     pub raw: bool,
@@ -60,10 +59,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let prompt = if args.raw {
         Prompt::Raw(text)
     } else {
-        let mut messages: Vec<ChatMessage> = args.system.iter().map(|s| ChatMessage::new(Role::System, s)).collect();
         // As the chat sends it: the newline `echo` or an editor leaves at the end is not part of it.
-        messages.push(ChatMessage::new(Role::User, text.trim_end()));
-        Prompt::Chat(messages)
+        let user = ChatMessage::new(Role::User, text.trim_end());
+        Prompt::Chat(ChatMessage::with_system(args.system.system.as_deref(), [user]))
     };
     let (mut engine, _info) = load(&model, args.load.apply(LoadOptions::default()))?;
     let sampling = args.sampling.apply(SamplingParams::default());

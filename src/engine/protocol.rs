@@ -38,6 +38,13 @@ impl ChatMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
         Self { role, content: content.into() }
     }
+
+    /// A conversation as every front end sends it: the system message first when there is one
+    /// with text in it (a blank one would still change what some templates render), then `turns`.
+    pub fn with_system(system: Option<&str>, turns: impl IntoIterator<Item = ChatMessage>) -> Vec<ChatMessage> {
+        let system = system.filter(|s| !s.trim().is_empty()).map(|s| ChatMessage::new(Role::System, s));
+        system.into_iter().chain(turns).collect()
+    }
 }
 
 /// What to feed the model.

@@ -34,6 +34,9 @@ pub trait Host {
     fn copy_to_clipboard(&mut self, text: &str) -> io::Result<ClipboardKind>;
     /// Gives the terminal back to the shell until the process is resumed.
     fn suspend(&mut self) -> io::Result<()>;
+    /// Lends the terminal to `$VISUAL` / `$EDITOR` on a file holding `text`; returns the text
+    /// the editor saved.
+    fn edit_text(&mut self, text: &str) -> io::Result<String>;
     /// A termination signal arrived.
     fn terminate_requested(&self) -> bool;
 }
@@ -189,8 +192,14 @@ where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
+    let mut answers = Vec::new();
     for effect in effects {
-        queue.extend(run_effect(effect, state, out, ctx, terminal)?);
+        answers.extend(run_effect(effect, state, out, ctx, terminal)?);
+    }
+    // Effects answer before the input queued behind the key that asked for them: keys typed
+    // ahead of Ctrl+G act on the edited text, not on the text the editor replaced.
+    for msg in answers.into_iter().rev() {
+        queue.push_front(msg);
     }
     Ok(())
 }
@@ -281,6 +290,18 @@ where
         }
         Effect::SaveRecentModels(paths) => {
             store.save_recent_models(&paths).err().and_then(|e| failed(text::SAVING_RECENT, e))
+        }
+        Effect::SaveInputHistory(entries) => {
+            store.save_input_history(&entries).err().and_then(|e| failed(text::SAVING_INPUT_HISTORY, e))
+        }
+        Effect::OpenEditor { target, text: draft } => {
+            let edited = ctx.host.edit_text(&draft);
+            // The editor drew over the whole screen.
+            terminal.clear()?;
+            match edited {
+                Ok(text) => Some(Msg::Edited { target, text }),
+                Err(e) => failed(text::EDITING_EXTERNALLY, e.into()),
+            }
         }
         Effect::Redraw => {
             terminal.clear()?;

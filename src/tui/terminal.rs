@@ -1,10 +1,11 @@
 //! The real terminal: raw mode and alternate screen, bracketed paste, the kitty keyboard
-//! protocol where the terminal has it, restoring all of it on exit, panic and Ctrl+Z, the
-//! clipboard (the system's, else OSC 52), and termination signals.
+//! protocol where the terminal has it, restoring all of it on exit, panic, Ctrl+Z and `$EDITOR`,
+//! the clipboard (the system's, else OSC 52), and termination signals.
 
 use std::io::{self, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use crossterm::event::{
     DisableBracketedPaste, EnableBracketedPaste, Event, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
@@ -17,6 +18,7 @@ use ratatui::DefaultTerminal;
 
 use crate::app::msg::ClipboardKind;
 use crate::kernels::map_fault;
+use crate::tui::editor;
 use crate::tui::run::Host;
 
 /// Whether we pushed keyboard flags (and so must pop them).
@@ -74,15 +76,21 @@ fn disable_extras() {
     let _ = execute!(stdout(), DisableBracketedPaste);
 }
 
-/// The terminal's events, read by a thread of their own that blocks in `read`.
+/// The terminal's events, read by a thread of their own that waits in `poll`.
 ///
 /// crossterm's `EventStream` shares one lock between its waker thread and the loop's polls; when
-/// a poll loses that race the key waits for the next frame or token, up to ~40 ms. A blocking
-/// reader hands each event over at once.
-pub fn events() -> io::Result<impl Stream<Item = io::Result<Event>> + Unpin> {
+/// a poll loses that race the key waits for the next frame or token, up to ~40 ms. A reader of
+/// its own hands each event over at once. It stops reading while `gate` is paused, so that an
+/// editor run meanwhile gets every key.
+pub fn events(gate: InputGate) -> io::Result<impl Stream<Item = io::Result<Event>> + Unpin> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     std::thread::Builder::new().name("bitnet-terminal-input".into()).spawn(move || loop {
-        let event = crossterm::event::read();
+        gate.wait_open();
+        let event = match crossterm::event::poll(READ_SLICE) {
+            Ok(false) => continue,
+            Ok(true) => crossterm::event::read(),
+            Err(e) => Err(e),
+        };
         let failed = event.is_err();
         // The loop has ended (the app is quitting) or the terminal is gone.
         if tx.send(event).is_err() || failed {
@@ -92,23 +100,74 @@ pub fn events() -> io::Result<impl Stream<Item = io::Result<Event>> + Unpin> {
     Ok(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
+/// How long the reader waits for input before it looks at its gate again.
+const READ_SLICE: Duration = Duration::from_millis(50);
+
+/// Lets the terminal's reader stop while another program has the terminal.
+#[derive(Debug, Clone, Default)]
+pub struct InputGate(Arc<(Mutex<GateState>, Condvar)>);
+
+#[derive(Debug, Default)]
+struct GateState {
+    paused: bool,
+    /// The reader is waiting at the gate (it reads nothing until the gate opens).
+    reader_waiting: bool,
+}
+
+impl InputGate {
+    /// The reader's side: returns once the gate is open.
+    fn wait_open(&self) {
+        let (lock, changed) = &*self.0;
+        let mut gate = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        while gate.paused {
+            gate.reader_waiting = true;
+            changed.notify_all();
+            gate = changed.wait(gate).unwrap_or_else(PoisonError::into_inner);
+        }
+        gate.reader_waiting = false;
+    }
+
+    /// Stops the reader until the guard is dropped; returns once it has stopped (or after a
+    /// second, should there be no reader).
+    fn pause(&self) -> PausedInput<'_> {
+        let (lock, changed) = &*self.0;
+        let mut gate = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        gate.paused = true;
+        let wait = changed.wait_timeout_while(gate, Duration::from_secs(1), |g| !g.reader_waiting);
+        drop(wait.unwrap_or_else(PoisonError::into_inner));
+        PausedInput(self)
+    }
+}
+
+struct PausedInput<'a>(&'a InputGate);
+
+impl Drop for PausedInput<'_> {
+    fn drop(&mut self) {
+        let (lock, changed) = &*self.0 .0;
+        lock.lock().unwrap_or_else(PoisonError::into_inner).paused = false;
+        changed.notify_all();
+    }
+}
+
 /// The host side of the real terminal.
 pub struct TerminalHost {
     terminate: Arc<AtomicBool>,
+    /// The gate of the reader started by [`events`].
+    input: InputGate,
     /// Opened at the first copy and kept: on X11 the text stays pasteable only while its owner
     /// lives.
     clipboard: Option<arboard::Clipboard>,
 }
 
 impl TerminalHost {
-    /// Starts listening for SIGTERM and SIGHUP.
-    pub fn new() -> io::Result<Self> {
+    /// Starts listening for SIGTERM and SIGHUP; `input` is the gate given to [`events`].
+    pub fn new(input: InputGate) -> io::Result<Self> {
         let terminate = Arc::new(AtomicBool::new(false));
         #[cfg(unix)]
         for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
             signal_hook::flag::register(signal, Arc::clone(&terminate))?;
         }
-        Ok(Self { terminate, clipboard: None })
+        Ok(Self { terminate, input, clipboard: None })
     }
 }
 
@@ -130,10 +189,7 @@ impl Host for TerminalHost {
         leave();
         // Stops the process here until the shell's `fg` sends SIGCONT.
         signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
-        map_fault::hold_terminal(true);
-        crossterm::terminal::enable_raw_mode()?;
-        execute!(stdout(), EnterAlternateScreen)?;
-        enable_extras()
+        take_back()
     }
 
     #[cfg(not(unix))]
@@ -141,9 +197,26 @@ impl Host for TerminalHost {
         Ok(())
     }
 
+    fn edit_text(&mut self, text: &str) -> io::Result<String> {
+        let command = editor::command(&|name| std::env::var(name).ok());
+        let _paused = self.input.pause();
+        leave();
+        let edited = editor::edit(&command, text);
+        take_back()?;
+        edited
+    }
+
     fn terminate_requested(&self) -> bool {
         self.terminate.load(Ordering::SeqCst)
     }
+}
+
+/// Takes the terminal over again after the shell or an editor had it.
+fn take_back() -> io::Result<()> {
+    map_fault::hold_terminal(true);
+    crossterm::terminal::enable_raw_mode()?;
+    execute!(stdout(), EnterAlternateScreen)?;
+    enable_extras()
 }
 
 impl TerminalHost {

@@ -11,7 +11,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState};
 use ratatui::Frame;
 
+use crate::app::action::Action;
 use crate::app::conversation::Message;
+use crate::app::keymap::Scope;
 use crate::app::state::{ChatViewport, State};
 use crate::app::text;
 use crate::engine::protocol::{GenStats, Role, StopReason};
@@ -66,14 +68,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
     // One column for the scrollbar.
     let width = usize::from(area.width.saturating_sub(1)).max(1);
     let height = usize::from(area.height);
+    let system = system_block(state, theme, width);
     if state.conversation.messages.is_empty() {
         let hint = Paragraph::new(Line::styled(strings::EMPTY_CHAT, theme.dim)).alignment(Alignment::Center);
         let middle = Rect { y: area.y + area.height / 2, height: 1.min(area.height), ..area };
+        frame.render_widget(Paragraph::new(system), Rect { width: area.width.saturating_sub(1), ..area });
         frame.render_widget(hint, middle);
         return ChatViewport { total_lines: 0, height };
     }
 
-    let mut blocks: Vec<Block> = Vec::new();
+    let mut blocks: Vec<Block> = vec![Block::Owned(system)];
     let mut used_keys = Vec::new();
     let mut next_block = 1;
     for (index, message) in state.conversation.messages.iter().enumerate() {
@@ -124,6 +128,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
         frame.render_widget(line, bottom);
     }
     ChatViewport { total_lines: total, height }
+}
+
+/// The conversation's system prompt, dim, above the first message, with the key that edits it;
+/// nothing without one.
+fn system_block(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let Some(prompt) = state.conversation.system_text() else {
+        return Vec::new();
+    };
+    let persona = state.conversation.persona.as_deref();
+    let keys = state.keymap.keys_for(Scope::Global, Action::OpenSystemPrompt);
+    let mut label = vec![Span::styled(strings::system_label(persona), theme.dim)];
+    if let Some(key) = keys.first() {
+        label.push(Span::styled(format!("  {key} edits"), theme.hint));
+    }
+    let mut lines = vec![Line::from(label)];
+    let text = wrap::terminal_safe(prompt);
+    lines.extend(plain(&text, width).into_iter().map(|line| line.style(theme.dim)));
+    lines.push(Line::default());
+    lines
 }
 
 fn label(role: Role, theme: &Theme) -> Line<'static> {

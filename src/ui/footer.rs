@@ -51,6 +51,10 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
             ],
         ),
         Some(Overlay::Help { .. }) => (Scope::Help, vec![Action::Down, Action::Close]),
+        Some(Overlay::SystemPrompt(_)) => {
+            (Scope::SystemPrompt, vec![Action::Confirm, Action::Newline, Action::OpenEditor, Action::Close])
+        }
+        Some(Overlay::Personas { .. }) => (Scope::Personas, vec![Action::Confirm, Action::Close]),
         Some(Overlay::Unsaved) => {
             (Scope::Unsaved, vec![Action::Retry, Action::SaveElsewhere, Action::QuitAnyway, Action::Close])
         }
@@ -88,11 +92,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// What an action does here: while a title is typed, confirm and close save or drop it.
+/// What an action does here: confirm and close save or drop a typed title or system prompt,
+/// and confirm starts a chat with the chosen persona.
 fn label(state: &State, action: Action) -> String {
-    match action {
-        Action::Confirm if state.is_renaming() => strings::SAVE_TITLE.to_string(),
-        Action::Close if state.is_renaming() => strings::KEEP_TITLE.to_string(),
-        _ => strings::action_label(action),
-    }
+    let text = match (action, &state.overlay) {
+        (Action::Confirm, _) if state.is_renaming() => strings::SAVE_TITLE,
+        (Action::Close, _) if state.is_renaming() => strings::KEEP_TITLE,
+        (Action::Confirm, Some(Overlay::SystemPrompt(_))) => strings::SAVE_SYSTEM_PROMPT,
+        (Action::Close, Some(Overlay::SystemPrompt(_))) => strings::DISCARD_CHANGES,
+        (Action::Confirm, Some(Overlay::Personas { .. })) => strings::START_CHAT,
+        _ => return strings::action_label(action),
+    };
+    text.to_string()
 }

@@ -8,11 +8,13 @@ mod highlight;
 mod history;
 mod input;
 pub mod markdown;
+mod personas;
 mod picker;
 mod popup;
 mod sliders;
 mod stats;
 pub mod strings;
+mod system_prompt;
 pub mod theme;
 mod unsaved;
 pub mod wrap;
@@ -50,7 +52,7 @@ impl View {
         let [header_area, body, input_area, footer_area] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Fill(1),
-            Constraint::Length(input::height(state)),
+            Constraint::Length(input::height(state, area.width, area.height)),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -85,6 +87,8 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(Overlay::Help { scroll }) => help::render(frame, area, state, theme, *scroll),
         Some(Overlay::Picker { selected }) => picker::render(frame, area, state, theme, *selected),
         Some(Overlay::History(browser)) => history::render(frame, area, state, theme, browser),
+        Some(Overlay::SystemPrompt(editor)) => system_prompt::render(frame, area, state, theme, editor),
+        Some(Overlay::Personas { selected }) => personas::render(frame, area, state, theme, *selected),
         Some(Overlay::Unsaved) => unsaved::render(frame, area, state, theme),
         Some(Overlay::Sliders { .. }) | None => {}
     }

@@ -22,6 +22,12 @@ pub const SLIDERS_TITLE: &str = " Sampling ";
 pub const PICKER_TITLE: &str = " Models ";
 pub const HISTORY_TITLE: &str = " Conversations ";
 pub const HELP_TITLE: &str = " Keys ";
+pub const PERSONAS_TITLE: &str = " New chat: pick a persona ";
+pub const DEFAULT_PERSONA: &str = "default";
+pub const NO_SYSTEM_PROMPT: &str = "(no system prompt)";
+pub const SAVE_SYSTEM_PROMPT: &str = "save";
+pub const DISCARD_CHANGES: &str = "discard changes";
+pub const START_CHAT: &str = "start the chat";
 pub const PICKER_SEARCHING: &str = "Looking for models…";
 pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set models_dir in config.toml.";
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
@@ -39,6 +45,22 @@ pub const STATS_NONE: &str = "No figures yet.";
 pub const DOWNLOADED: &str = "downloaded";
 pub const NOT_DOWNLOADED: &str = "not downloaded";
 pub const MISSING: &str = "missing";
+
+/// The system prompt editor's title, naming the conversation's persona.
+pub fn system_prompt_title(persona: Option<&str>) -> String {
+    match persona {
+        Some(name) => format!(" System prompt ({name}) "),
+        None => " System prompt ".to_string(),
+    }
+}
+
+/// The label over a conversation's system prompt in the chat.
+pub fn system_label(persona: Option<&str>) -> String {
+    match persona {
+        Some(name) => format!("{SYSTEM} · {name}"),
+        None => SYSTEM.to_string(),
+    }
+}
 
 /// Which item of a scrolled list is selected, as " 3/7 ".
 pub fn position(selected: usize, len: usize) -> String {
@@ -110,6 +132,9 @@ pub fn scope_title(scope: Scope) -> &'static str {
     match scope {
         Scope::Global => "Anywhere",
         Scope::Chat => "Chat",
+        Scope::Input => "Text boxes (message, system prompt)",
+        Scope::SystemPrompt => "System prompt editor",
+        Scope::Personas => "New chat: personas",
         Scope::Sliders => "Sampling panel",
         Scope::Picker => "Model picker",
         Scope::History => "Conversations",
@@ -121,7 +146,7 @@ pub fn scope_title(scope: Scope) -> &'static str {
 /// What an action does, for the help overlay and the footer.
 pub fn action_label(action: Action) -> String {
     let text = match action {
-        Action::Interrupt => "stop the reply; again to quit",
+        Action::Interrupt => "stop the reply / clear draft / quit",
         Action::Quit => "quit",
         Action::Suspend => "suspend to the shell",
         Action::Help => "keys",
@@ -132,11 +157,22 @@ pub fn action_label(action: Action) -> String {
         Action::NextModel => "next recent model",
         Action::PrevModel => "previous recent model",
         Action::Redraw => "redraw the screen",
+        Action::OpenSystemPrompt => "system prompt",
         Action::Send => "send",
         Action::Newline => "new line",
         Action::Stop => "stop the reply / cancel edit",
         Action::Regenerate => "regenerate",
         Action::EditLast => "edit last message",
+        Action::LineStart => "start of line",
+        Action::LineEnd => "end of line",
+        Action::WordLeft => "word left",
+        Action::WordRight => "word right",
+        Action::DeleteToLineStart => "delete to start of line",
+        Action::DeleteToLineEnd => "delete to end of line",
+        Action::DeleteWordBack => "delete the word before",
+        Action::DeleteWordForward => "delete the word after",
+        Action::Undo => "undo",
+        Action::OpenEditor => "edit in $EDITOR",
         Action::NewChat => "new chat",
         Action::HistoryPrev => "earlier input (empty box)",
         Action::HistoryNext => "later input (empty box)",

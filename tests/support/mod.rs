@@ -23,7 +23,7 @@ pub fn fixed_time() -> SystemTime {
 pub fn settings() -> Settings {
     let sampling = SamplingArgs::default();
     let load = LoadArgs::default();
-    let cli = CliOverrides { models: &[], sampling: &sampling, load: &load, max_tokens: None };
+    let cli = CliOverrides { models: &[], sampling: &sampling, load: &load, max_tokens: None, system_prompt: None };
     Settings::load(Path::new("/nonexistent/config.toml"), &|_| None, cli).expect("default settings")
 }
 

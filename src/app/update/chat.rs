@@ -1,10 +1,10 @@
 //! The conversation: send, stop, regenerate, edit and resend, new chat, copy and export.
 
-use super::unsaved;
+use super::{text_box, unsaved};
 use crate::app::code_blocks::conversation_code_blocks;
 use crate::app::conversation::{Conversation, Message};
 use crate::app::msg::{Copied, Effect};
-use crate::app::state::{new_conversation, new_input, Generation, NoticeLevel, Scroll, SentDraft, State};
+use crate::app::state::{new_input, Generation, NoticeLevel, Scroll, SentDraft, State};
 use crate::app::text;
 use crate::engine::protocol::{EngineCmd, Prompt, Role, StopReason};
 
@@ -16,17 +16,23 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
     if !can_generate(state) {
         return Vec::new();
     }
-    state.input_history.push(text.clone());
+    let mut effects = remember_input(state, text.clone());
     state.input = new_input();
     let editing = state.editing.take();
     let messages = &mut state.conversation.messages;
     let replaced = editing.map(|index| messages.split_off(index.min(messages.len()))).unwrap_or_default();
     state.conversation.messages.push(Message::new(Role::User, text.trim_end()));
-    let effects = start_generation(state);
+    effects.extend(start_generation(state));
     if let Some(generation) = &mut state.generation {
         generation.sent = Some(Box::new(SentDraft { text, replaced, editing }));
     }
     effects
+}
+
+/// Adds `text` to the input history, which is saved for the next start.
+fn remember_input(state: &mut State, text: String) -> Vec<Effect> {
+    state.input_history.push(text);
+    vec![Effect::SaveInputHistory(state.input_history.entries().to_vec())]
 }
 
 /// The engine refused the request before writing a word: the conversation goes back to how it
@@ -36,9 +42,7 @@ pub(super) fn undo_send(state: &mut State, sent: SentDraft, reason: &str) {
     messages.truncate(messages.len().saturating_sub(2));
     messages.extend(sent.replaced);
     state.editing = sent.editing;
-    let mut input = new_input();
-    input.insert_str(&sent.text);
-    state.input = input;
+    state.input = text_box::filled(new_input(), &sent.text);
     state.notify(NoticeLevel::Error, text::send_refused(reason));
 }
 
@@ -57,7 +61,7 @@ fn can_generate(state: &mut State) -> bool {
 
 /// Sends the whole conversation and opens an empty assistant message for the reply.
 fn start_generation(state: &mut State) -> Vec<Effect> {
-    let prompt = state.conversation.prompt(state.system_prompt.as_deref());
+    let prompt = state.conversation.prompt();
     let id = state.next_request;
     state.next_request += 1;
     let messages = &mut state.conversation.messages;
@@ -100,16 +104,26 @@ pub(super) fn stop(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The interrupt key (Ctrl+C): stops a reply; pressed again with nothing running, quits.
+/// The interrupt key (Ctrl+C), as in a shell: stops a reply, else clears the draft (the input
+/// history keeps it); on an empty draft it arms, and pressed again with nothing running, quits.
 pub(super) fn interrupt(state: &mut State, armed: bool) -> Vec<Effect> {
     let stuck = state.generation.as_ref().is_some_and(|g| g.cancelling);
     if armed && (!state.is_generating() || stuck) {
         return quit(state);
     }
-    let effects = cancel(state);
-    state.quit_armed = true;
-    state.notify(NoticeLevel::Info, text::press_again_to_quit(&state.keymap));
-    effects
+    let draft = state.input_text();
+    if state.is_generating() || draft.is_empty() {
+        let effects = cancel(state);
+        if draft.is_empty() {
+            state.quit_armed = true;
+            state.notify(NoticeLevel::Info, text::press_again_to_quit(&state.keymap));
+        }
+        return effects;
+    }
+    state.input = new_input();
+    state.editing = None;
+    state.notify(NoticeLevel::Info, text::draft_cleared(&state.keymap));
+    remember_input(state, draft)
 }
 
 /// Saves what there is and leaves, asking first if something cannot be saved.
@@ -167,18 +181,17 @@ pub(super) fn edit_last(state: &mut State) -> Vec<Effect> {
         state.notify(NoticeLevel::Warning, text::NOTHING_TO_EDIT);
         return Vec::new();
     };
-    let mut input = new_input();
-    input.insert_str(&messages[index].content);
-    state.input = input;
+    state.input = text_box::filled(new_input(), &messages[index].content);
     state.editing = Some(index);
     state.notify(NoticeLevel::Info, text::editing(&state.keymap));
     Vec::new()
 }
 
-pub(super) fn new_chat(state: &mut State) -> Vec<Effect> {
+/// Replaces the open conversation with `conversation`, a new one.
+pub(super) fn new_chat(state: &mut State, conversation: Conversation, notice: String) -> Vec<Effect> {
     let effects = abandon_generation(state);
-    replace_conversation(state, new_conversation(state.now));
-    state.notify(NoticeLevel::Info, text::NEW_CHAT);
+    replace_conversation(state, conversation);
+    state.notify(NoticeLevel::Info, notice);
     effects
 }
 
@@ -204,9 +217,7 @@ pub(super) fn recall(state: &mut State, older: bool) -> bool {
     }
     let text = if older { state.input_history.older() } else { state.input_history.newer() };
     if let Some(text) = text.map(str::to_string) {
-        let mut input = new_input();
-        input.insert_str(text);
-        state.input = input;
+        state.input = text_box::filled(new_input(), &text);
     }
     true
 }

@@ -3,7 +3,7 @@
 use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
-use super::{chat, panels, toggle_overlay};
+use super::{chat, panels, text_box, toggle_overlay};
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
@@ -83,7 +83,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             browser.items.retain(|i| i.id != item.id);
             browser.selected = browser.selected.min(browser.items.len().saturating_sub(1));
             if item.id == current_id {
-                state.conversation = new_conversation(state.now);
+                state.conversation = new_conversation(state.now, &state.personas[0]);
             }
             state.notify(NoticeLevel::Info, text::deleted(&item.title));
             vec![Effect::DeleteConversation(item.id)]
@@ -107,6 +107,8 @@ pub(super) fn export_selected(state: &mut State) -> Vec<Effect> {
 /// Keys while a title is typed: confirm and close keep their meaning, the rest is text.
 pub(super) fn rename_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let action = state.keymap.action_for(Scope::History, &key);
+    // A title is one line: every editing key but the new line works in it.
+    let editing = state.keymap.action_for(Scope::Input, &key).filter(|a| *a != Action::Newline);
     let current_id = state.conversation.id.clone();
     let Some(browser) = browser(state) else {
         return Vec::new();
@@ -135,7 +137,9 @@ pub(super) fn rename_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         _ => {
             if let Some(rename) = browser.rename.as_mut() {
-                rename.input(key);
+                if !editing.is_some_and(|a| text_box::edit(rename, a)) {
+                    rename.input(key);
+                }
             }
             Vec::new()
         }

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 
-use super::{chat, history, panels, scroll, toggle_overlay};
+use super::{chat, history, panels, personas, scroll, system_prompt, text_box, toggle_overlay};
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
@@ -22,10 +22,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match handled {
         Some(effects) => effects,
         None => {
-            if scope == Scope::Chat {
-                state.input_history.stop_browsing();
-                state.input.input(key);
-            }
+            text_box::type_key(state, key);
             Vec::new()
         }
     }
@@ -40,11 +37,7 @@ pub(super) fn on_paste(state: &mut State, text: &str) {
                 rename.insert_str(text.replace('\n', " "));
             }
         }
-        None => {
-            state.input_history.stop_browsing();
-            state.input.insert_str(text);
-        }
-        Some(_) => {}
+        _ => text_box::paste(state, &text),
     }
 }
 
@@ -56,6 +49,8 @@ fn focused_scope(state: &State) -> Scope {
         Some(Overlay::Sliders { .. }) => Scope::Sliders,
         Some(Overlay::Picker { .. }) => Scope::Picker,
         Some(Overlay::History(_)) => Scope::History,
+        Some(Overlay::SystemPrompt(_)) => Scope::SystemPrompt,
+        Some(Overlay::Personas { .. }) => Scope::Personas,
         Some(Overlay::Unsaved) => Scope::Unsaved,
     }
 }
@@ -82,20 +77,14 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         }
         Action::OpenModels => panels::open_picker(state),
         Action::OpenHistory => history::open(state),
+        Action::OpenSystemPrompt => system_prompt::open(state),
         Action::NextModel => panels::cycle_model(state, 1),
         Action::PrevModel => panels::cycle_model(state, -1),
         Action::Send => chat::send(state),
-        Action::Newline => {
-            state.input.insert_newline();
-            none()
-        }
         Action::Stop => chat::stop(state),
         Action::Regenerate => chat::regenerate(state),
         Action::EditLast => chat::edit_last(state),
-        Action::NewChat => {
-            state.overlay = None;
-            chat::new_chat(state)
-        }
+        Action::NewChat => personas::new_chat(state),
         Action::HistoryPrev => return chat::recall(state, true).then(none),
         Action::HistoryNext => return chat::recall(state, false).then(none),
         Action::ScrollUp => scroll::up(state, 1),
@@ -123,6 +112,17 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
             Some(Overlay::History(_)) => history::export_selected(state),
             _ => chat::export(state),
         },
+        Action::Newline
+        | Action::LineStart
+        | Action::LineEnd
+        | Action::WordLeft
+        | Action::WordRight
+        | Action::DeleteToLineStart
+        | Action::DeleteToLineEnd
+        | Action::DeleteWordBack
+        | Action::DeleteWordForward
+        | Action::Undo
+        | Action::OpenEditor => return text_box::on_action(state, action),
         Action::Up
         | Action::Down
         | Action::Decrease

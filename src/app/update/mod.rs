@@ -6,7 +6,10 @@ mod engine;
 mod history;
 mod keys;
 mod panels;
+mod personas;
 mod scroll;
+mod system_prompt;
+mod text_box;
 mod unsaved;
 
 use crate::app::msg::{Effect, Msg};
@@ -44,6 +47,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Exported(path) => {
             state.notify(NoticeLevel::Info, text::exported(&path));
+            Vec::new()
+        }
+        Msg::Edited { target, text } => {
+            text_box::edited(state, target, &text);
             Vec::new()
         }
         Msg::EffectFailed(text) => {
