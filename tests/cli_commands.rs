@@ -312,3 +312,102 @@ fn tokenize_reads_an_argument_a_file_or_standard_input_alike() {
     assert_eq!(from_stdin, from_arg);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs the binary with `envs`, feeding `stdin`; returns stdout, failing on a non-zero exit.
+fn bitnet_tui_with(args: &[&str], envs: &[(&str, &Path)], stdin: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (*k, *v)))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bitnet-tui {args:?} failed:\n{stderr}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `run` without -m takes the model the chat used last, and the prompt from an argument or from
+/// standard input (where `echo`'s newline is not part of the message); `batch` reads and writes
+/// `-`. All give the answer `run -m … -p …` gives.
+#[test]
+fn run_and_batch_take_stdin_and_default_to_the_most_recent_model() {
+    let data = temp_dir("recent-model");
+    let smol = common::smollm2();
+    bitnet_tui::app::store::Store::new(&data).save_recent_models(&[PathBuf::from("/gone.gguf"), smol.clone()]).unwrap();
+    let env = [("BITNET_TUI_DATA", data.as_path())];
+    let want = "The answer to this classic math problem is 4.";
+    let from_arg = bitnet_tui_with(&["run", "What is 2+2?", "--temp", "0", "--json"], &env, b"");
+    let from_stdin = bitnet_tui_with(&["run", "--temp", "0", "--json"], &env, b"What is 2+2?\n");
+    for out in [from_arg, from_stdin] {
+        let j: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["text"], want);
+    }
+    let lines = b"{\"prompt\": \"What is 2+2?\", \"temperature\": 0}\n\n{\"prompt\": \"Say hi\", \"max_tokens\": 3}\n";
+    let out = bitnet_tui_with(&["batch", "-i", "-", "-o", "-"], &env, lines);
+    let mut replies: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    replies.sort_by_key(|l| l["line"].as_u64());
+    assert_eq!(replies.len(), 2);
+    assert_eq!(replies[0]["text"], want);
+    assert_eq!(replies[1]["line"], 3);
+    std::fs::remove_dir_all(data).unwrap();
+}
+
+#[test]
+fn run_without_a_model_or_a_recent_one_says_what_to_do() {
+    let data = temp_dir("no-recent-model");
+    let out = Command::new(env!("CARGO_BIN_EXE_bitnet-tui"))
+        .args(["run", "Hi"])
+        .env("BITNET_TUI_DATA", &data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no --model given and no recent model") && stderr.contains("-m PATH"), "{stderr}");
+    std::fs::remove_dir_all(data).unwrap();
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef bitnet-tui"), ("fish", "complete -c bitnet-tui")]
+    {
+        let (stdout, _) = bitnet_tui(&["completions", shell]);
+        assert!(stdout.contains(marker), "{shell}: {}", &stdout[..stdout.len().min(300)]);
+        for subcommand in ["run", "serve", "download", "completions"] {
+            assert!(stdout.contains(subcommand), "{shell} completes {subcommand}");
+        }
+    }
+}
+
+/// `models` looks where the chat's picker looks — `BITNET_TUI_MODELS_DIR` (or the config's
+/// models_dir) and the recent list — and lists a file reached from several of them once.
+#[test]
+fn models_lists_the_models_dir_and_recent_models_once_each() {
+    let home = temp_dir("models-home");
+    let data = home.join("data");
+    let folder = home.join("models");
+    std::fs::create_dir_all(&folder).unwrap();
+    let (in_folder, elsewhere) = (folder.join("in-folder.gguf"), home.join("elsewhere.gguf"));
+    for out in [&in_folder, &elsewhere] {
+        let shape = ["--layers", "1", "--hidden", "128", "--ffn", "128", "--heads", "1", "--kv-heads", "1"];
+        bitnet_tui(&[&["gen-model", "--out", path_str(out)][..], &shape[..]].concat());
+    }
+    let recent = [in_folder.clone(), elsewhere.clone(), home.join("gone.gguf")];
+    bitnet_tui::app::store::Store::new(&data).save_recent_models(&recent).unwrap();
+    let env = [
+        ("HOME", home.as_path()),
+        ("HF_HUB_CACHE", &home.join("hub")),
+        ("BITNET_TUI_DATA", data.as_path()),
+        ("BITNET_TUI_MODELS_DIR", folder.as_path()),
+    ];
+    let out = bitnet_tui_with(&["models", "--json"], &env, b"");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let mut listed: Vec<&str> = rows.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    listed.sort();
+    assert_eq!(listed, [path_str(&elsewhere), path_str(&in_folder)], "{out}");
+    std::fs::remove_dir_all(home).unwrap();
+}

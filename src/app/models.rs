@@ -31,7 +31,8 @@ pub struct ModelSources {
     pub command_line: Vec<PathBuf>,
     pub config: Vec<PathBuf>,
     pub recent: Vec<PathBuf>,
-    pub models_dir: Option<PathBuf>,
+    /// Folders searched for GGUF files (config's `models_dir`, `models --dir`).
+    pub models_dirs: Vec<PathBuf>,
     /// The hub cache: its models are listed, and catalog models download into it.
     pub hf_cache: Option<HfCache>,
 }
@@ -45,7 +46,7 @@ pub fn discover(sources: &ModelSources) -> Vec<ModelEntry> {
         (ModelSource::Recent, &sources.recent),
     ];
     let mut entries: Vec<ModelEntry> = Vec::new();
-    let folders = ScanSources { models_dirs: sources.models_dir.iter().cloned().collect(), ..ScanSources::default() };
+    let folders = ScanSources { models_dirs: sources.models_dirs.clone(), ..ScanSources::default() };
     let named =
         listed.into_iter().flat_map(|(source, paths)| paths.iter().map(move |p| ModelEntry::from_path(p, source)));
     for entry in named.collect::<Vec<_>>().into_iter().chain(scan(&folders)) {
@@ -92,7 +93,7 @@ mod tests {
             command_line: vec![a.clone()],
             config: vec![],
             recent: vec![PathBuf::from("/gone/old.gguf"), a.clone()],
-            models_dir: Some(dir.path().to_path_buf()),
+            models_dirs: vec![dir.path().to_path_buf()],
             hf_cache: None,
         };
         let entries = discover(&sources);

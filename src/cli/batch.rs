@@ -6,10 +6,12 @@
 //! `prompt` optional; defaults from the command line). A bad line is reported on stderr and skipped.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, GenStats, LoadOptions, Prompt, Role, StopReason};
@@ -17,16 +19,17 @@ use crate::engine::sampler::SamplingParams;
 
 use super::args::{LoadArgs, SamplingArgs};
 use super::engine::load;
+use super::input::model_or_recent;
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// The GGUF model.
+    /// The GGUF model (default: the one the chat loaded most recently).
     #[arg(short, long)]
-    pub model: PathBuf,
-    /// JSON lines of prompts.
+    pub model: Option<PathBuf>,
+    /// JSON lines of prompts (`-` for standard input).
     #[arg(short, long)]
     pub input: PathBuf,
-    /// Where to write one JSON line per reply.
+    /// Where to append one JSON line per reply (`-` for standard output).
     #[arg(short, long)]
     pub output: PathBuf,
     /// Default most tokens per reply.
@@ -113,16 +116,51 @@ struct InFlight {
     tokens: usize,
 }
 
+fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A bar on standard error when it is a terminal: lines answered of the lines in the file
+/// (a spinner for standard input, whose length is unknown).
+fn progress_bar(input: &Path) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let count_lines = |file: std::fs::File| {
+        BufReader::new(file).split(b'\n').map_while(Result::ok).filter(|l| !l.trim_ascii().is_empty()).count() as u64
+    };
+    let total = (!is_stdio(input)).then(|| std::fs::File::open(input).ok().map(count_lines)).flatten();
+    let (bar, template) = match total {
+        Some(total) => (ProgressBar::new(total), "{bar:30} {pos}/{len} lines  {elapsed} (eta {eta})  {msg}"),
+        None => (ProgressBar::new_spinner(), "{spinner} {pos} lines  {elapsed}  {msg}"),
+    };
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
 pub fn run(args: BatchArgs) -> anyhow::Result<()> {
-    let input = std::fs::File::open(&args.input).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
-    let mut output = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&args.output)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.output.display()))?;
+    let input: Box<dyn Read> = if is_stdio(&args.input) {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(&args.input).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?)
+    };
+    let mut output: Box<dyn Write> = if is_stdio(&args.output) {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&args.output)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.output.display()))?,
+        )
+    };
     let parallel = args.parallel as usize;
     let options = LoadOptions { sequences: parallel, ..args.load.apply(LoadOptions::default()) };
-    let (mut engine, _info) = load(&args.model, options)?;
+    let model = model_or_recent(args.model)?;
+    let (mut engine, _info) = load(&model, options)?;
+    let bar = progress_bar(&args.input);
     let defaults = args.sampling.apply(SamplingParams::default());
     let (mut done, mut skipped) = (0usize, 0usize);
     let mut lines = JsonLines { reader: BufReader::new(input), number: 0 };
@@ -145,8 +183,9 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
                 Ok(None) => continue,
                 Ok(Some(r)) => r,
                 Err(e) => {
-                    eprintln!("{}: line {number}: skipped: {e}", args.input.display());
+                    bar.suspend(|| eprintln!("{}: line {number}: skipped: {e}", args.input.display()));
                     skipped += 1;
+                    bar.set_message(format!("{skipped} skipped"));
                     continue;
                 }
             };
@@ -184,11 +223,13 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
                 writeln!(output, "{}", serde_json::to_string(&record)?)?;
                 output.flush()?;
                 done += 1;
+                bar.inc(1);
             }
             Some(EngineEvent::Error { id: Some(id), message }) => {
                 if let Some(f) = in_flight.remove(&id) {
-                    eprintln!("{}: line {}: skipped: {message}", args.input.display(), f.line);
+                    bar.suspend(|| eprintln!("{}: line {}: skipped: {message}", args.input.display(), f.line));
                     skipped += 1;
+                    bar.set_message(format!("{skipped} skipped"));
                 }
             }
             Some(EngineEvent::Error { id: None, message }) => anyhow::bail!("{message}"),
@@ -196,6 +237,8 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
             None => anyhow::bail!("the engine thread stopped unexpectedly"),
         }
     }
-    eprintln!("{done} replies written to {}, {skipped} lines skipped", args.output.display());
+    bar.finish_and_clear();
+    let written_to = if is_stdio(&args.output) { "standard output".into() } else { args.output.display().to_string() };
+    eprintln!("{done} replies written to {written_to}, {skipped} lines skipped");
     Ok(())
 }

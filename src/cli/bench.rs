@@ -1,8 +1,10 @@
 //! `bitnet-tui bench`: llama-bench's pp/tg measurements with a roofline column.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::engine::bandwidth::read_bandwidth;
@@ -71,6 +73,18 @@ struct Report {
     rows: Vec<Row>,
 }
 
+/// What is being measured, on standard error when it is a terminal (the table goes to stdout).
+fn progress_bar(steps: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps);
+    let style = ProgressStyle::with_template("{bar:20} {pos}/{len} {elapsed}  {msg}");
+    bar.set_style(style.unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut model = Model::load(&args.model)?;
     let ctx = model.config.context_length;
@@ -94,16 +108,28 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         bandwidth_gbs: Vec::new(),
         rows: Vec::new(),
     };
+    let tests_per_thread = 1
+        + usize::from(args.prompt > 0) * args.reps
+        + usize::from(args.gen > 0) * args.reps * args.depth.len() * args.sequences.len();
+    let bar = progress_bar((threads.len() * tests_per_thread) as u64);
     for &t in &threads {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
         pool.install(|| -> anyhow::Result<()> {
+            let step = |what: String| {
+                bar.set_message(format!("{t} thread(s): {what}"));
+                bar.inc(1);
+            };
+            step("memory read bandwidth".into());
             let bandwidth = read_bandwidth(1 << 30, 3);
             report.bandwidth_gbs.push((t, bandwidth / 1e9));
             let mut st = RunState::new(t);
             if args.prompt > 0 {
                 prompt_speed(&model, &mut st, args.prompt.min(64))?; // warm-up
                 let runs = (0..args.reps)
-                    .map(|_| prompt_speed(&model, &mut st, args.prompt))
+                    .map(|rep| {
+                        step(format!("pp{} run {}/{}", args.prompt, rep + 1, args.reps));
+                        prompt_speed(&model, &mut st, args.prompt)
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 report.rows.push(Row {
                     threads: t,
@@ -116,13 +142,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             }
             if args.gen > 0 {
                 let deepest = args.depth.iter().copied().max().unwrap_or(0);
+                bar.set_message(format!("{t} thread(s): filling the cache to depth {deepest}"));
                 let (mut kv, template) = filled_template(&model, &mut st, deepest)?;
                 generation_speed(&model, &mut st, &mut kv, template, 0, 1, 4)?; // warm-up
                 let tests: Vec<(usize, usize)> =
                     args.depth.iter().flat_map(|&d| args.sequences.iter().map(move |&s| (d, s as usize))).collect();
                 let mut runs = vec![Vec::new(); tests.len()];
-                for _ in 0..args.reps {
+                for rep in 0..args.reps {
                     for (runs, &(d, seqs)) in runs.iter_mut().zip(&tests) {
+                        step(format!("tg{} at depth {d}, {seqs} sequence(s), run {}/{}", args.gen, rep + 1, args.reps));
                         runs.push(generation_speed(&model, &mut st, &mut kv, template, d, seqs, args.gen)?);
                     }
                 }
@@ -144,6 +172,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             Ok(())
         })?;
     }
+    bar.finish_and_clear();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

@@ -59,7 +59,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
             command_line: settings.cli_models.clone(),
             config: settings.config_models.clone(),
             recent: Vec::new(),
-            models_dir: settings.models_dir.clone(),
+            models_dirs: settings.models_dir.iter().cloned().collect(),
             hf_cache: HfCache::from_env().ok(),
         },
         host: &mut host,

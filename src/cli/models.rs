@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
+use crate::app::config::{CliOverrides, Paths, Settings};
+use crate::app::models::{discover, ModelSources};
+use crate::app::store::Store;
+use crate::cli::args::{LoadArgs, SamplingArgs};
 use crate::hub::cache::HfCache;
 use crate::hub::catalog::{Catalog, CatalogEntry, ModelKind};
-use crate::hub::discovery::{inspect, scan, ModelEntry, ModelSource, ScanSources};
+use crate::hub::discovery::{inspect, ModelEntry, ModelSource};
 use crate::hub::format::human_bytes;
 use crate::hub::repo::DEFAULT_REVISION;
 
@@ -39,13 +43,30 @@ pub fn run(args: ModelsArgs) -> anyhow::Result<()> {
     // Given files are inspected one by one, so a bad one is reported rather than skipped.
     let (files, folders): (Vec<PathBuf>, Vec<PathBuf>) = args.paths.into_iter().partition(|p| !p.is_dir());
     let mut problems = Vec::new();
-    let mut models = scan(&ScanSources { hf_cache: cache.clone(), models_dirs: args.dirs, explicit: folders });
+    let mut given = Vec::new();
     for file in files {
         match inspect(&file, ModelSource::CommandLine) {
-            Ok(model) => models.push(model),
+            Ok(_) => given.push(file),
             Err(e) => problems.push(e.to_string()),
         }
     }
+    // The same places the chat's model picker looks, through the same discovery: the config's
+    // models and models_dir (or BITNET_TUI_MODELS_DIR), the recent list, the hub cache.
+    let env = |name: &str| std::env::var(name).ok();
+    let paths = Paths::resolve(&env)?;
+    let (sampling, load) = (SamplingArgs::default(), LoadArgs::default());
+    let overrides =
+        CliOverrides { models: &[], sampling: &sampling, load: &load, max_tokens: None, system_prompt: None };
+    let settings = Settings::load(&paths.config_file, &env, overrides)?;
+    let sources = ModelSources {
+        command_line: given,
+        config: settings.config_models,
+        recent: Store::new(&paths.data_dir).recent_models(),
+        models_dirs: args.dirs.into_iter().chain(folders).chain(settings.models_dir).collect(),
+        hf_cache: cache.clone(),
+    };
+    // What is on this machine: not the catalog's offers, nor remembered files that are gone.
+    let models: Vec<ModelEntry> = discover(&sources).into_iter().filter(ModelEntry::is_downloaded).collect();
     if args.json {
         let rows: Vec<JsonModel> = models.iter().map(JsonModel::from).collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
