@@ -65,16 +65,22 @@ async def one_request(client, model, prompt, max_tokens, tally):
             stream=True,
             stream_options={"include_usage": True},
         )
+        counted, pieces = False, 0
         async for chunk in stream:
             if chunk.usage is not None:
                 tally.tokens += chunk.usage.completion_tokens
+                counted = True
             if chunk.choices and chunk.choices[0].delta.content:
+                pieces += 1
                 now = time.perf_counter()
                 if last is None:
                     tally.ttft.append(now - started)
                 else:
                     tally.gaps.append(now - last)
                 last = now
+        # A server without stream_options.include_usage sends one piece per token.
+        if not counted:
+            tally.tokens += pieces
     except openai.OpenAIError as e:
         tally.errors += 1
         print(f"error: {e}")

@@ -5,6 +5,7 @@
 mod support;
 
 use std::io;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -138,6 +139,11 @@ fn type_keys(keys: &UnboundedSender<io::Result<Event>>, text: &str) {
     }
 }
 
+/// The loop's surroundings: conversations in `data`, no model folders, `host`, `frame_rate` fps.
+fn context<'a>(data: &Path, host: &'a mut RecordingHost, frame_rate: u32) -> AppContext<'a> {
+    AppContext { store: Store::new(data), sources: ModelSources::default(), host, frame_rate }
+}
+
 /// Waits (up to 5 s) until the journal satisfies `done`.
 async fn wait_for(journal: &Arc<Mutex<Journal>>, what: &str, done: impl Fn(&Journal) -> bool) {
     for _ in 0..1000 {
@@ -163,12 +169,7 @@ async fn the_loop_runs_a_chat_against_the_fake_engine() {
     let mut state = State::new(&settings(), vec![model.clone()], fixed_time());
     state.size = (100, 30);
     let mut host = RecordingHost::default();
-    let mut ctx = AppContext {
-        store: Store::new(data.path()),
-        sources: ModelSources::default(),
-        host: &mut host,
-        frame_rate: 60,
-    };
+    let mut ctx = context(data.path(), &mut host, 60);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
 
     let script = async {
@@ -230,8 +231,7 @@ async fn typed_keys_are_drawn_at_once_not_at_the_next_frame_tick() {
     state.size = (80, 24);
     let mut host = RecordingHost::default();
     // One frame a second: the clock draws at start and then not again before the test ends.
-    let mut ctx =
-        AppContext { store: Store::new(data.path()), sources: ModelSources::default(), host: &mut host, frame_rate: 1 };
+    let mut ctx = context(data.path(), &mut host, 1);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let script = async {
         wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
@@ -261,12 +261,7 @@ async fn a_conversation_that_cannot_be_saved_is_rescued_on_quit_not_lost() {
     let mut state = State::new(&settings(), vec![model], fixed_time());
     state.rescue_dir = rescue.path().to_path_buf();
     let mut host = RecordingHost::default();
-    let mut ctx = AppContext {
-        store: Store::new(data.path()),
-        sources: ModelSources::default(),
-        host: &mut host,
-        frame_rate: 60,
-    };
+    let mut ctx = context(data.path(), &mut host, 60);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let script = async {
         wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
@@ -299,12 +294,7 @@ async fn ctrl_g_edits_the_draft_through_the_host_and_sent_inputs_are_saved() {
     let mut state = State::new(&settings(), vec![model], fixed_time());
     state.size = (80, 24);
     let mut host = RecordingHost::default();
-    let mut ctx = AppContext {
-        store: Store::new(data.path()),
-        sources: ModelSources::default(),
-        host: &mut host,
-        frame_rate: 60,
-    };
+    let mut ctx = context(data.path(), &mut host, 60);
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let script = async {
         wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
