@@ -38,11 +38,15 @@ def percentile(values, p):
 
 
 def rss_mib(pid):
+    """(total, anonymous) resident memory in MiB. The rest is the model file's pages: clean,
+    shared with the page cache, and growing with each embedding row a new token reads."""
+    fields = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", float("nan")), fields.get("RssAnon", float("nan"))
 
 
 class Tally:
@@ -123,10 +127,12 @@ async def soak(client, model, clients, seconds, max_tokens, pid):
     await loops
     print(f"soak: {clients} clients for {seconds:.0f} s, {tally.tokens} tokens, {len(tally.ttft)} replies, "
           f"errors {tally.errors}")
-    if samples:
-        growth = (samples[-1] - samples[0]) / samples[0] * 100
-        print(f"RSS after warm-up {samples[0]:.0f} MiB, at the end {samples[-1]:.0f} MiB ({growth:+.1f}%), "
-              f"max {max(samples):.0f} MiB")
+    for name, column in (("RSS", 0), ("anonymous RSS", 1)):
+        values = [sample[column] for sample in samples]
+        if values:
+            growth = (values[-1] - values[0]) / values[0] * 100
+            print(f"{name} after warm-up {values[0]:.0f} MiB, at the end {values[-1]:.0f} MiB ({growth:+.1f}%), "
+                  f"min {min(values):.0f} MiB, max {max(values):.0f} MiB")
 
 
 def main():
