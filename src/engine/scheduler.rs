@@ -17,6 +17,7 @@ use super::runtime::Engine;
 use super::sampler::Sampler;
 use super::sequence::{Finish, Generation, Perplexity, SeqTokens, Sequence, Task};
 use super::tokenizer::StreamDecoder;
+use crate::kernels::mmap::return_freed_memory;
 
 /// Finished replies' sequences kept for reuse without [`LoadOptions::kept_cache_bytes`]: at most
 /// this many and together at most one context's positions (the memory one full conversation
@@ -293,6 +294,7 @@ fn end(
     let tokens = seq.finish(engine, finish, emit);
     if !keep {
         engine.kv.free(tokens.slot);
+        return_freed_memory();
         return;
     }
     kept.push(tokens);
@@ -305,8 +307,15 @@ fn end(
             None => kept.len() > KEPT_SEQUENCES || positions > ctx,
         }
     };
+    let mut freed = false;
     while too_many(kept) {
         let oldest = kept.remove(0);
         engine.kv.free(oldest.slot);
+        freed = true;
+    }
+    // A cache is hundreds of small slabs grown piece by piece: without a trim, glibc keeps their
+    // pages, and a server's resident size creeps up request after request.
+    if freed {
+        return_freed_memory();
     }
 }
