@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import statistics
 import time
+import urllib.request
 
 import openai
 
@@ -113,7 +114,22 @@ async def bench(client, model, clients, requests, max_tokens):
     return tally.tokens / wall
 
 
-async def soak(client, model, clients, seconds, max_tokens, pid):
+def kv_cache_mib(metrics_url):
+    """The server's `bitnet_kv_cache_bytes` gauge in MiB (NaN from a server without it)."""
+    try:
+        with urllib.request.urlopen(metrics_url, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("bitnet_kv_cache_bytes "):
+                    return float(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def soak(client, model, clients, seconds, max_tokens, pid, metrics_url):
+    """Loops the clients for `seconds`; with a pid, samples the server's memory every 5 s after
+    the warm-up and prints a line a minute. The KV caches' bytes come from /metrics: anonymous
+    memory outside them is what must stay flat (the kept caches fill up to --cache-mb first)."""
     warm_up = min(60.0, seconds / 5)
     tally = Tally()
     start = time.perf_counter()
@@ -122,15 +138,22 @@ async def soak(client, model, clients, seconds, max_tokens, pid):
     samples = []
     while time.perf_counter() < until:
         await asyncio.sleep(5)
-        if pid and time.perf_counter() - start >= warm_up:
-            samples.append(rss_mib(pid))
+        elapsed = time.perf_counter() - start
+        if pid and elapsed >= warm_up:
+            rss, anon = rss_mib(pid)
+            kv = await asyncio.to_thread(kv_cache_mib, metrics_url)
+            samples.append((rss, anon, kv, anon - kv))
+            if len(samples) % 12 == 1:
+                print(f"  {elapsed:5.0f} s: RSS {rss:.0f} MiB, anonymous {anon:.0f} MiB, KV caches {kv:.0f} MiB, "
+                      f"anonymous outside them {anon - kv:.0f} MiB, {len(tally.ttft)} replies", flush=True)
     await loops
     print(f"soak: {clients} clients for {seconds:.0f} s, {tally.tokens} tokens, {len(tally.ttft)} replies, "
           f"errors {tally.errors}")
-    for name, column in (("RSS", 0), ("anonymous RSS", 1)):
+    names = ("RSS", "anonymous RSS", "KV caches", "anonymous RSS outside the KV caches")
+    for column, name in enumerate(names):
         values = [sample[column] for sample in samples]
-        if values:
-            growth = (values[-1] - values[0]) / values[0] * 100
+        if values and values[0] == values[0]:
+            growth = (values[-1] - values[0]) / values[0] * 100 if values[0] else float("nan")
             print(f"{name} after warm-up {values[0]:.0f} MiB, at the end {values[-1]:.0f} MiB ({growth:+.1f}%), "
                   f"min {min(values):.0f} MiB, max {max(values):.0f} MiB")
 
@@ -153,7 +176,8 @@ def main():
         model = args.model or (await client.models.list()).data[0].id
         counts = [int(c) for c in args.clients.split(",")]
         if args.soak:
-            await soak(client, model, counts[0], args.soak, args.max_tokens, args.pid)
+            metrics_url = args.url.rstrip("/").removesuffix("/v1") + "/metrics"
+            await soak(client, model, counts[0], args.soak, args.max_tokens, args.pid, metrics_url)
             return
         for _ in range(args.rounds):
             for count in counts:

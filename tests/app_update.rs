@@ -461,9 +461,8 @@ fn load_failure_is_reported() {
     update(&mut state, ctrl('n'));
     update(&mut state, Msg::Engine(EngineEvent::Error { id: None, message: "bad magic".into() }));
     assert!(state.loading.is_none());
-    let notice = state.notice.unwrap();
-    assert_eq!(notice.level, NoticeLevel::Error);
-    assert!(notice.text.contains("broken.gguf") && notice.text.contains("bad magic"));
+    let Some(Overlay::Error(panel)) = &state.overlay else { panic!("no error panel: {:?}", state.overlay) };
+    assert!(panel.message.contains("broken.gguf") && panel.message.contains("bad magic"), "{panel:?}");
 }
 
 #[test]
@@ -672,8 +671,9 @@ fn a_failed_model_switch_keeps_the_loaded_model_usable() {
     // The engine keeps the model it had; the header, the picker and sending say so.
     assert_eq!(state.model.as_ref().map(|m| m.name.as_str()), Some("bitnet-2b"));
     assert_eq!(state.current_model_path(), Some(&PathBuf::from("/models/bitnet-2b.gguf")));
-    let notice = state.notice.clone().unwrap();
-    assert!(notice.text.starts_with("Could not load moved.gguf (still using bitnet-2b): "), "{notice:?}");
+    let Some(Overlay::Error(panel)) = &state.overlay else { panic!("no error panel: {:?}", state.overlay) };
+    assert!(panel.message.starts_with("Could not load moved.gguf (still using bitnet-2b): "), "{panel:?}");
+    update(&mut state, key(KeyCode::Esc));
     send(&mut state, "still there?");
 }
 

@@ -1,8 +1,8 @@
 //! The chat screen in a real terminal (tmux): chat with SmolLM2, watch the live panel, change the
-//! temperature with the keys, fail to switch to a model file that was moved away (SmolLM2 stays
-//! loaded and answers; the picker marks the file missing), switch to the BitNet fixture once it is
-//! back, chat, quit, and check that the terminal is restored and the conversation file was
-//! written.
+//! temperature with the keys, fail to switch to a model file that was moved away (an error panel
+//! says so; SmolLM2 stays loaded and answers; the picker marks the file missing), switch to the
+//! BitNet fixture once it is back, chat, give it one thread in its settings panel (it reloads),
+//! quit, and check that the terminal is restored and the conversation file was written.
 
 mod common;
 
@@ -75,6 +75,9 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
     assert!(screen.contains("Could not load bitnet-tiny.gguf (still using Smollm2"), "{screen}");
     let header = screen.lines().next().unwrap();
     assert!(header.contains("Smollm2") && header.contains("ready"), "{header}");
+    // The error stays in its panel until dismissed.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the error panel to close", minute, |s| !s.contains("Could not load"));
     tmux.text("And 3+3?");
     tmux.keys(&["Enter"]);
     // Finished replies' figures name the TTFT; the live line of a streaming one does not.
@@ -95,6 +98,15 @@ fn chat_switch_model_and_quit_in_a_real_terminal() {
     tmux.text("Hello");
     tmux.keys(&["Enter"]);
     tmux.wait_for("the BitNet reply", minute, |s| s.matches(" TTFT ").count() >= 3);
+
+    // F7: one thread for this model; Enter remembers it and loads the model again with it.
+    tmux.keys(&["F7"]);
+    tmux.wait_for("the model settings", minute, |s| s.contains("╭ Model settings"));
+    tmux.keys(&["Down", "Down", "Right", "Enter"]);
+    tmux.wait_for("the reload on one thread", minute, |s| s.contains("Loaded bitnet2b") && s.contains("1 threads"));
+    let remembered = read_json(&data.join("bitnet-tui").join("model_settings.json"));
+    assert_eq!(remembered[0]["threads"], 1, "{remembered}");
+    assert_eq!(remembered[0]["path"], fixture.to_str().unwrap(), "{remembered}");
 
     tmux.keys(&["C-q"]);
     let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));

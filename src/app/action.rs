@@ -20,6 +20,9 @@ pub enum Action {
     Redraw,
     /// See and edit the open conversation's system prompt.
     OpenSystemPrompt,
+    /// Context size, threads and LM head of the loaded model (or, in the model manager, of the
+    /// selected one).
+    OpenModelSettings,
     // The chat screen.
     Send,
     Stop,
@@ -87,6 +90,7 @@ const NAMED: &[(&str, Action)] = &[
     ("prev_model", Action::PrevModel),
     ("redraw", Action::Redraw),
     ("open_system_prompt", Action::OpenSystemPrompt),
+    ("open_model_settings", Action::OpenModelSettings),
     ("send", Action::Send),
     ("stop", Action::Stop),
     ("regenerate", Action::Regenerate),

@@ -26,10 +26,13 @@ pub enum Scope {
     History,
     Help,
     Unsaved,
+    ModelSettings,
+    /// An error panel.
+    Error,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Global,
         Scope::Chat,
         Scope::Input,
@@ -40,6 +43,8 @@ impl Scope {
         Scope::History,
         Scope::Help,
         Scope::Unsaved,
+        Scope::ModelSettings,
+        Scope::Error,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +59,8 @@ impl Scope {
             Scope::History => "history",
             Scope::Help => "help",
             Scope::Unsaved => "unsaved",
+            Scope::ModelSettings => "model_settings",
+            Scope::Error => "error",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod input_history;
 pub mod keymap;
 pub mod live_stats;
 pub mod logging;
+pub mod model_settings;
 pub mod models;
 pub mod msg;
 pub mod persona;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crossterm::event::KeyEvent;
 
 use crate::app::conversation::Conversation;
+use crate::app::model_settings::RememberedSettings;
 use crate::app::models::{HubFile, ModelEntry};
 use crate::app::state::TextBox;
 use crate::app::store::Listing;
@@ -95,6 +96,7 @@ pub enum Effect {
     CancelDownload,
     SaveRecentModels(Vec<PathBuf>),
     SaveInputHistory(Vec<String>),
+    SaveModelSettings(Vec<RememberedSettings>),
     /// Suspend the screen and edit `text` in `$VISUAL` / `$EDITOR`; the result comes back as
     /// `Msg::Edited`.
     OpenEditor {

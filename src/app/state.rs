@@ -10,6 +10,7 @@ use crate::app::conversation::{Conversation, Message};
 use crate::app::input_history::InputHistory;
 use crate::app::keymap::Keymap;
 use crate::app::live_stats::LiveStats;
+use crate::app::model_settings::{ModelSettings, RememberedSettings};
 use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::msg::Effect;
 use crate::app::persona::Persona;
@@ -111,6 +112,28 @@ pub enum Overlay {
     /// Quitting with conversations the data folder would not take: retry, save elsewhere, or
     /// quit anyway.
     Unsaved,
+    /// A model file's load settings, being edited.
+    ModelSettings(Box<SettingsForm>),
+    /// An error to read (a model that would not load): it stays until dismissed.
+    Error(Box<ErrorPanel>),
+}
+
+/// The model settings panel's contents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsForm {
+    pub path: PathBuf,
+    pub name: String,
+    pub settings: ModelSettings,
+    /// What the panel opened with: confirming unchanged settings reloads nothing.
+    pub opened_with: ModelSettings,
+    pub selected: usize,
+}
+
+/// An error shown in a panel of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorPanel {
+    pub title: String,
+    pub message: String,
 }
 
 /// A text box that `$EDITOR` can fill.
@@ -152,7 +175,12 @@ pub struct State {
     pub knobs: Knobs,
     /// What the sliders' reset key goes back to.
     pub knob_defaults: Knobs,
+    /// The config's load settings (with the command line's), for any model file.
     pub load_options: LoadOptions,
+    /// Settings chosen in the model settings panel, per model file, over `load_options`.
+    pub model_settings: Vec<RememberedSettings>,
+    /// Logical CPUs: the most threads the settings panel offers.
+    pub cpus: usize,
     pub model: Option<ModelInfo>,
     pub loading: Option<Loading>,
     /// The model manager's list.
@@ -184,6 +212,8 @@ pub struct State {
     pub rescue_dir: PathBuf,
     /// Printed once the terminal is restored (where rescued conversations went).
     pub farewell: Option<String>,
+    /// The log file, named by error panels.
+    pub log_file: Option<PathBuf>,
     pub engine_alive: bool,
     /// Terminal size in cells.
     pub size: (u16, u16),
@@ -223,6 +253,8 @@ impl State {
             knob_defaults: knobs.clone(),
             knobs,
             load_options: settings.load.clone(),
+            model_settings: Vec::new(),
+            cpus: std::thread::available_parallelism().map_or(1, usize::from),
             model: None,
             loading: None,
             models: Vec::new(),
@@ -243,6 +275,7 @@ impl State {
             save_error: None,
             rescue_dir: std::env::temp_dir().join("bitnet-tui-rescue"),
             farewell: None,
+            log_file: None,
             engine_alive: true,
             size: (80, 24),
             dirty: true,
@@ -252,6 +285,19 @@ impl State {
     /// The model file loaded or being loaded.
     pub fn current_model_path(&self) -> Option<&PathBuf> {
         self.loading.as_ref().map(|l| &l.path).or(self.model.as_ref().map(|m| &m.path))
+    }
+
+    /// The options to load `path` with: its remembered settings over the config's.
+    pub fn load_options_for(&self, path: &std::path::Path) -> LoadOptions {
+        crate::app::model_settings::options_for(&self.model_settings, path, &self.load_options)
+    }
+
+    /// Shows an error in a panel until it is dismissed (over any view but the quit dialog, whose
+    /// question must stay answerable).
+    pub fn show_error(&mut self, title: impl Into<String>, message: impl Into<String>) {
+        if !matches!(self.overlay, Some(Overlay::Unsaved)) {
+            self.overlay = Some(Overlay::Error(Box::new(ErrorPanel { title: title.into(), message: message.into() })));
+        }
     }
 
     /// The input box's text.

@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::de::DeserializeOwned;
 
 use crate::app::conversation::Conversation;
+use crate::app::model_settings::RememberedSettings;
 use crate::atomic_file::write_atomically;
 
 /// What the history browser shows of a stored conversation.
@@ -45,6 +46,7 @@ pub struct Store {
 
 const RECENT_MODELS_FILE: &str = "recent_models.json";
 const INPUT_HISTORY_FILE: &str = "input_history.json";
+const MODEL_SETTINGS_FILE: &str = "model_settings.json";
 
 impl Store {
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -151,6 +153,16 @@ impl Store {
         write_atomically(&self.root.join(INPUT_HISTORY_FILE), |f| f.write_all(&json))
     }
 
+    /// Settings chosen in the chat per model file; an unreadable list counts as empty.
+    pub fn model_settings(&self) -> Vec<RememberedSettings> {
+        self.read_list(MODEL_SETTINGS_FILE)
+    }
+
+    pub fn save_model_settings(&self, settings: &[RememberedSettings]) -> anyhow::Result<()> {
+        let json = serde_json::to_vec_pretty(settings)?;
+        write_atomically(&self.root.join(MODEL_SETTINGS_FILE), |f| f.write_all(&json))
+    }
+
     /// A JSON list of the data folder; a missing or unreadable file is an empty list (the
     /// latter logged): these lists are conveniences, not data to stop for.
     fn read_list<T: DeserializeOwned>(&self, file: &str) -> Vec<T> {
@@ -221,6 +233,22 @@ mod tests {
         assert_eq!(store.recent_models(), paths);
         let path = store.export_markdown(&conversation("c3", "t")).unwrap();
         assert!(fs::read_to_string(path).unwrap().contains("question c3"));
+    }
+
+    #[test]
+    fn model_settings_round_trip() {
+        use crate::app::model_settings::ModelSettings;
+        use crate::engine::protocol::{ContextPolicy, LmHead};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert!(store.model_settings().is_empty());
+        let settings =
+            ModelSettings { ctx: 8192, context_policy: ContextPolicy::DropOldest, threads: 1, lm_head: LmHead::Q6 };
+        let list = vec![RememberedSettings { path: "/m/a.gguf".into(), settings }];
+        store.save_model_settings(&list).unwrap();
+        assert_eq!(store.model_settings(), list);
+        let text = fs::read_to_string(dir.path().join(MODEL_SETTINGS_FILE)).unwrap();
+        assert!(text.contains("\"context_policy\": \"drop-oldest\"") && text.contains("\"lm_head\": \"q6\""), "{text}");
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub const SAVING_RECENT: &str = "Saving the recent models list";
 pub const SUSPENDING: &str = "Suspending";
 pub const SAVING_INPUT_HISTORY: &str = "Saving the input history";
 pub const EDITING_EXTERNALLY: &str = "Editing in $EDITOR";
+pub const SAVING_MODEL_SETTINGS: &str = "Saving the model settings";
+pub const NO_MODEL_FOR_SETTINGS: &str =
+    "No model is loaded: load one, or select a model in the model manager, to change its settings.";
+pub const LOAD_FAILED_TITLE: &str = "The model did not load";
+pub const ENGINE_ERROR_TITLE: &str = "Engine error";
 
 pub fn failed(what: &str, error: &dyn std::fmt::Display) -> String {
     format!("{what} failed: {error}")
@@ -233,6 +238,15 @@ pub fn model_missing(name: &str, path: &Path) -> String {
 
 pub fn engine_error(message: &str) -> String {
     format!("Engine error: {message}")
+}
+
+/// The model settings panel was confirmed for `name`; `reloading` when they changed for the
+/// loaded model, which loads again with them.
+pub fn model_settings_saved(name: &str, reloading: bool) -> String {
+    match reloading {
+        true => format!("Settings for {name} saved; reloading it with them."),
+        false => format!("Settings for {name} saved; they apply whenever it loads."),
+    }
 }
 
 pub fn already_loaded(path: &Path) -> String {

@@ -51,6 +51,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     let store = Store::new(&paths.data_dir);
     let mut state = State::new(&settings, store.recent_models(), SystemTime::now());
     state.input_history = InputHistory::new(store.input_history());
+    state.model_settings = store.model_settings();
+    state.log_file = Some(log_file.clone());
     let input_gate = InputGate::default();
     let mut host = TerminalHost::new(input_gate.clone()).context("listening for termination signals")?;
     let mut ctx = AppContext {

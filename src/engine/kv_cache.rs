@@ -98,6 +98,11 @@ impl KvPool {
         self.seqs.iter().flatten().map(|s| s.capacity * self.position_bytes()).sum()
     }
 
+    /// Bytes the slabs of `seq` have allocated (room beyond its held positions included).
+    pub fn seq_bytes(&self, seq: SeqId) -> usize {
+        self.seq(seq).capacity * self.position_bytes()
+    }
+
     /// Bytes of one position of a sequence: its keys and values in every layer.
     pub fn position_bytes(&self) -> usize {
         self.slabs * self.head_dim * 2 * std::mem::size_of::<f16>()

@@ -216,6 +216,10 @@ pub struct GenStats {
     pub ctx_max: usize,
     /// Resident memory of the process.
     pub rss_bytes: u64,
+    /// Bytes the KV caches of every sequence have allocated: running ones and those kept for
+    /// reuse (part of `rss_bytes`).
+    #[serde(default)]
+    pub kv_bytes: u64,
 }
 
 /// The perplexity of a text, with llama.cpp's standard error.

@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use super::kv_cache::KvPool;
 use super::model::{BatchRow, RunState};
 use super::protocol::{ContextPolicy, EngineEvent, PerplexityReport, Prompt, RequestId, SamplingParams, StopReason};
 use super::runtime::Engine;
@@ -299,16 +300,15 @@ fn end(
     }
     kept.push(tokens);
     let ctx = engine.ctx_max();
-    let (position_bytes, budget) = (engine.kv.position_bytes(), engine.options.kept_cache_bytes);
-    let too_many = |kept: &[SeqTokens]| {
-        let positions = kept.iter().map(|s| s.held).sum::<usize>();
-        match budget {
-            Some(bytes) => positions * position_bytes > bytes,
-            None => kept.len() > KEPT_SEQUENCES || positions > ctx,
-        }
+    let budget = engine.options.kept_cache_bytes;
+    // A budget counts what the slabs have allocated, not the positions held: a reused sequence
+    // keeps the room it grew to, and that room is resident memory too.
+    let too_many = |kv: &KvPool, kept: &[SeqTokens]| match budget {
+        Some(bytes) => kept.iter().map(|s| kv.seq_bytes(s.slot)).sum::<usize>() > bytes,
+        None => kept.len() > KEPT_SEQUENCES || kept.iter().map(|s| s.held).sum::<usize>() > ctx,
     };
     let mut freed = false;
-    while too_many(kept) {
+    while too_many(&engine.kv, kept) {
         let oldest = kept.remove(0);
         engine.kv.free(oldest.slot);
         freed = true;

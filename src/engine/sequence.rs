@@ -232,7 +232,7 @@ impl Sequence {
                 let text = g.decoder.push(&engine.tokenizer, token);
                 g.text.push_str(&text);
                 emit(EngineEvent::Token { id, token: Some(token), text, logprobs });
-                let stats = generation_stats(g, c, self.prefill_tokens, self.seq.held, engine.ctx_max());
+                let stats = generation_stats(g, c, self.prefill_tokens, self.seq.held, engine);
                 emit(EngineEvent::Stats { id, stats });
                 if g.reply.len() >= g.max_tokens {
                     return Ok(Some(Finish::Done(StopReason::MaxTokens)));
@@ -269,7 +269,7 @@ impl Sequence {
     pub fn finish(self, engine: &mut Engine, finish: Finish, emit: &mut dyn FnMut(EngineEvent)) -> SeqTokens {
         let id = self.id;
         let stats = match &self.task {
-            Task::Generate(g) => generation_stats(g, &self.clock, self.prefill_tokens, self.seq.held, engine.ctx_max()),
+            Task::Generate(g) => generation_stats(g, &self.clock, self.prefill_tokens, self.seq.held, engine),
             _ => GenStats::default(),
         };
         if let Task::Generate(mut g) = self.task {
@@ -308,7 +308,7 @@ fn token_prob(engine: &Engine, token: u32, logprob: f32) -> TokenProb {
 }
 
 /// The figures of a reply so far.
-fn generation_stats(g: &Generation, c: &Clock, prefill_tokens: usize, ctx_used: usize, ctx_max: usize) -> GenStats {
+fn generation_stats(g: &Generation, c: &Clock, prefill_tokens: usize, ctx_used: usize, engine: &Engine) -> GenStats {
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
     let prefill_ms = c.prefill_done.map_or(0.0, |t| ms(c.started, t));
     let decode_ms = match (c.first_token, c.last_token) {
@@ -332,8 +332,9 @@ fn generation_stats(g: &Generation, c: &Clock, prefill_tokens: usize, ctx_used: 
             _ => 0.0,
         },
         ctx_used,
-        ctx_max,
+        ctx_max: engine.ctx_max(),
         rss_bytes: rss_bytes(),
+        kv_bytes: engine.kv.bytes() as u64,
     }
 }
 

@@ -243,6 +243,7 @@ impl Generation {
     fn on_done(&mut self, reason: StopReason, stats: &GenStats) {
         self.end();
         self.metrics.prompt_tokens.fetch_add(stats.prompt_tokens as u64, Ordering::Relaxed);
+        self.metrics.kv_cache_bytes.store(stats.kv_bytes, Ordering::Relaxed);
         let tail = if self.stopped { String::new() } else { self.stop.flush() };
         if !tail.is_empty() || !self.pending_logprobs.is_empty() {
             self.out.push_back(Output::Piece { text: tail, logprobs: std::mem::take(&mut self.pending_logprobs) });

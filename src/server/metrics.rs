@@ -67,6 +67,8 @@ pub struct Metrics {
     /// Requests the engine is running, and requests admitted but waiting for a place.
     pub active: AtomicI64,
     pub queued: AtomicI64,
+    /// The KV caches' allocated bytes (running and kept sequences) when a reply last ended.
+    pub kv_cache_bytes: AtomicU64,
     pub ttft: Histogram,
     pub inter_token: Histogram,
     rates: Mutex<Rates>,
@@ -81,6 +83,7 @@ impl Default for Metrics {
             generated_tokens: AtomicU64::new(0),
             active: AtomicI64::new(0),
             queued: AtomicI64::new(0),
+            kv_cache_bytes: AtomicU64::new(0),
             ttft: Histogram::new(&TTFT_BUCKETS),
             inter_token: Histogram::new(&INTER_TOKEN_BUCKETS),
             rates: Mutex::default(),
@@ -165,6 +168,12 @@ impl Metrics {
         let snapshot = self.snapshot();
         gauge(&mut out, "bitnet_active_sequences", "Requests the engine is running.", snapshot.active as f64);
         gauge(&mut out, "bitnet_queued_sequences", "Requests waiting for a place.", snapshot.queued as f64);
+        gauge(
+            &mut out,
+            "bitnet_kv_cache_bytes",
+            "KV cache bytes allocated (running and kept sequences) when a reply last ended.",
+            load(&self.kv_cache_bytes) as f64,
+        );
         gauge(
             &mut out,
             "bitnet_prefill_tokens_per_second",

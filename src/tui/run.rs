@@ -294,6 +294,9 @@ where
         Effect::SaveInputHistory(entries) => {
             store.save_input_history(&entries).err().and_then(|e| failed(text::SAVING_INPUT_HISTORY, e))
         }
+        Effect::SaveModelSettings(settings) => {
+            store.save_model_settings(&settings).err().and_then(|e| failed(text::SAVING_MODEL_SETTINGS, e))
+        }
         Effect::OpenEditor { target, text: draft } => {
             let edited = ctx.host.edit_text(&draft);
             // The editor drew over the whole screen.

@@ -58,6 +58,11 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
         Some(Overlay::Unsaved) => {
             (Scope::Unsaved, vec![Action::Retry, Action::SaveElsewhere, Action::QuitAnyway, Action::Close])
         }
+        Some(Overlay::ModelSettings(_)) => (
+            Scope::ModelSettings,
+            vec![Action::Confirm, Action::Close, Action::Increase, Action::Decrease, Action::Reset],
+        ),
+        Some(Overlay::Error(_)) => (Scope::Error, vec![Action::Close]),
     }
 }
 
@@ -92,8 +97,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// What an action does here: confirm and close save or drop a typed title or system prompt,
-/// and confirm starts a chat with the chosen persona.
+/// What an action does here: confirm and close save or drop a typed title, a system prompt or
+/// model settings, and confirm starts a chat with the chosen persona.
 fn label(state: &State, action: Action) -> String {
     let text = match (action, &state.overlay) {
         (Action::Confirm, _) if state.is_renaming() => strings::SAVE_TITLE,
@@ -101,6 +106,8 @@ fn label(state: &State, action: Action) -> String {
         (Action::Confirm, Some(Overlay::SystemPrompt(_))) => strings::SAVE_SYSTEM_PROMPT,
         (Action::Close, Some(Overlay::SystemPrompt(_))) => strings::DISCARD_CHANGES,
         (Action::Confirm, Some(Overlay::Personas { .. })) => strings::START_CHAT,
+        (Action::Confirm, Some(Overlay::ModelSettings(_))) => strings::APPLY_SETTINGS,
+        (Action::Close, Some(Overlay::ModelSettings(_))) => strings::DISCARD_CHANGES,
         _ => return strings::action_label(action),
     };
     text.to_string()

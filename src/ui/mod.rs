@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the state. `mod.rs` lays out the screen; each panel has its file.
 
 mod chat;
+mod error_panel;
 mod footer;
 mod header;
 pub mod help;
@@ -8,6 +9,7 @@ mod highlight;
 mod history;
 mod input;
 pub mod markdown;
+mod model_settings;
 mod personas;
 mod picker;
 mod popup;
@@ -90,6 +92,8 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(Overlay::SystemPrompt(editor)) => system_prompt::render(frame, area, state, theme, editor),
         Some(Overlay::Personas { selected }) => personas::render(frame, area, state, theme, *selected),
         Some(Overlay::Unsaved) => unsaved::render(frame, area, state, theme),
+        Some(Overlay::ModelSettings(form)) => model_settings::render(frame, area, theme, form),
+        Some(Overlay::Error(panel)) => error_panel::render(frame, area, state, theme, panel),
         Some(Overlay::Sliders { .. }) | None => {}
     }
 }

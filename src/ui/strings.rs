@@ -2,9 +2,10 @@
 
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
+use crate::app::model_settings::{ModelSettings, SettingField};
 use crate::app::models::ModelSource;
 use crate::app::sliders::Slider;
-use crate::engine::protocol::StopReason;
+use crate::engine::protocol::{ContextPolicy, LmHead, StopReason};
 use crate::hub::format::{human_bytes, human_duration};
 
 pub const APP_NAME: &str = "bitnet-tui";
@@ -28,6 +29,9 @@ pub const NO_SYSTEM_PROMPT: &str = "(no system prompt)";
 pub const SAVE_SYSTEM_PROMPT: &str = "save";
 pub const DISCARD_CHANGES: &str = "discard changes";
 pub const START_CHAT: &str = "start the chat";
+pub const APPLY_SETTINGS: &str = "save and apply";
+pub const MODEL_SETTINGS_TITLE: &str = " Model settings ";
+pub const MODEL_SETTINGS_NOTE: &str = "Saved for this file; the loaded model reloads with them.";
 pub const PICKER_SEARCHING: &str = "Looking for models…";
 pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set models_dir in config.toml.";
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
@@ -117,6 +121,55 @@ pub fn slider_name(slider: Slider) -> &'static str {
     }
 }
 
+/// Where an error panel's error was also written.
+pub fn logged_in(log: &std::path::Path) -> String {
+    format!("Also written to the log: {}", log.display())
+}
+
+pub fn setting_name(field: SettingField) -> &'static str {
+    match field {
+        SettingField::Context => "context size",
+        SettingField::ContextPolicy => "when the context is full",
+        SettingField::Threads => "threads",
+        SettingField::LmHead => "LM head",
+    }
+}
+
+pub fn setting_value(field: SettingField, s: &ModelSettings) -> String {
+    match field {
+        SettingField::Context if s.ctx == 0 => "the model's own".to_string(),
+        SettingField::Context => format!("{} tokens", s.ctx),
+        SettingField::ContextPolicy => match s.context_policy {
+            ContextPolicy::Stop => "stop the reply",
+            ContextPolicy::DropOldest => "drop the oldest turns",
+        }
+        .to_string(),
+        SettingField::Threads if s.threads == 0 => "one per core".to_string(),
+        SettingField::Threads => s.threads.to_string(),
+        SettingField::LmHead => match s.lm_head {
+            LmHead::F16 => "f16 (exact)",
+            LmHead::Q8 => "q8",
+            LmHead::Q6 => "q6",
+            LmHead::Q4 => "q4 (smallest)",
+        }
+        .to_string(),
+    }
+}
+
+/// What a setting trades, shown under the panel for the selected one.
+pub fn setting_help(field: SettingField) -> &'static str {
+    match field {
+        SettingField::Context => "Tokens a conversation can hold. Memory grows with it as the chat gets longer.",
+        SettingField::ContextPolicy => {
+            "Stop the reply, or forget the oldest turns (never the system prompt) and go on."
+        }
+        SettingField::Threads => "Compute threads. One per physical core is fastest; more only fight over the cores.",
+        SettingField::LmHead => {
+            "How an F16 output layer is held: f16 is exact, q8 reads half the bytes (faster), q6 and q4 fewer still."
+        }
+    }
+}
+
 pub fn model_source(source: ModelSource) -> &'static str {
     match source {
         ModelSource::CommandLine => "command line",
@@ -140,6 +193,8 @@ pub fn scope_title(scope: Scope) -> &'static str {
         Scope::History => "Conversations",
         Scope::Help => "This help",
         Scope::Unsaved => "Quitting with unsaved conversations",
+        Scope::ModelSettings => "Model settings",
+        Scope::Error => "Error panel",
     }
 }
 
@@ -158,6 +213,7 @@ pub fn action_label(action: Action) -> String {
         Action::PrevModel => "previous recent model",
         Action::Redraw => "redraw the screen",
         Action::OpenSystemPrompt => "system prompt",
+        Action::OpenModelSettings => "model settings (context, threads, LM head)",
         Action::Send => "send",
         Action::Newline => "new line",
         Action::Stop => "stop the reply / cancel edit",

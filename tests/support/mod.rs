@@ -76,6 +76,7 @@ pub fn stats(generated: usize) -> GenStats {
         ctx_used: 40 + generated,
         ctx_max: 4096,
         rss_bytes: 1_400_000_000,
+        kv_bytes: 3_100_000,
     }
 }
 

@@ -68,13 +68,20 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             chat::save(state)
         }
         EngineEvent::Error { id: None, message } => {
-            let text = match state.loading.take() {
+            // These need reading (a path, a field, a reason), so they stay on screen until
+            // dismissed, and go to the log for later.
+            match state.loading.take() {
                 Some(loading) => {
-                    text::load_failed(&loading.path, &message, state.model.as_ref().map(|m| m.name.as_str()))
+                    tracing::error!(path = %loading.path.display(), "loading the model failed: {message}");
+                    let kept = state.model.as_ref().map(|m| m.name.as_str());
+                    let text = text::load_failed(&loading.path, &message, kept);
+                    state.show_error(text::LOAD_FAILED_TITLE, text);
                 }
-                None => text::engine_error(&message),
-            };
-            state.notify(NoticeLevel::Error, text);
+                None => {
+                    tracing::error!("engine error: {message}");
+                    state.show_error(text::ENGINE_ERROR_TITLE, text::engine_error(&message));
+                }
+            }
             Vec::new()
         }
         // The chat never asks for logits or perplexity.

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 
-use super::{chat, history, panels, personas, scroll, system_prompt, text_box, toggle_overlay};
+use super::{chat, history, model_settings, panels, personas, scroll, system_prompt, text_box, toggle_overlay};
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
@@ -52,6 +52,8 @@ fn focused_scope(state: &State) -> Scope {
         Some(Overlay::SystemPrompt(_)) => Scope::SystemPrompt,
         Some(Overlay::Personas { .. }) => Scope::Personas,
         Some(Overlay::Unsaved) => Scope::Unsaved,
+        Some(Overlay::ModelSettings(_)) => Scope::ModelSettings,
+        Some(Overlay::Error(_)) => Scope::Error,
     }
 }
 
@@ -78,6 +80,7 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         Action::OpenModels => panels::open_picker(state),
         Action::OpenHistory => history::open(state),
         Action::OpenSystemPrompt => system_prompt::open(state),
+        Action::OpenModelSettings => model_settings::open(state),
         Action::NextModel => panels::cycle_model(state, 1),
         Action::PrevModel => panels::cycle_model(state, -1),
         Action::Send => chat::send(state),

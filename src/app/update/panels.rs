@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{chat, downloads, history, personas, system_prompt, toggle_overlay, unsaved};
+use super::{chat, downloads, history, model_settings, personas, system_prompt, toggle_overlay, unsaved};
 use crate::app::action::Action;
 use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::msg::Effect;
@@ -49,6 +49,11 @@ pub(super) fn on_overlay_action(state: &mut State, action: Action) -> Vec<Effect
         Some(Overlay::SystemPrompt(_)) => system_prompt::on_action(state, action),
         Some(Overlay::Personas { .. }) => personas::on_action(state, action),
         Some(Overlay::Unsaved) => unsaved::on_action(state, action),
+        Some(Overlay::ModelSettings(_)) => model_settings::on_action(state, action),
+        Some(Overlay::Error(_)) => match action {
+            Action::Close => close(state),
+            _ => Vec::new(),
+        },
         None => Vec::new(),
     }
 }
@@ -178,8 +183,13 @@ pub(super) fn load_model(state: &mut State, path: PathBuf) -> Vec<Effect> {
         state.notify(NoticeLevel::Info, text::already_loaded(&path));
         return Vec::new();
     }
+    start_load(state, path)
+}
+
+/// Loads `path` with its settings, stopping a running reply first.
+pub(super) fn start_load(state: &mut State, path: PathBuf) -> Vec<Effect> {
     let mut effects = chat::cancel(state);
-    effects.push(Effect::Engine(EngineCmd::Load { path: path.clone(), options: state.load_options.clone() }));
+    effects.push(Effect::Engine(EngineCmd::Load { path: path.clone(), options: state.load_options_for(&path) }));
     state.loading = Some(Loading { path, fraction: 0.0, stage: String::new() });
     effects
 }
