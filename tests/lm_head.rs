@@ -84,3 +84,49 @@ fn q6_head_agrees_with_f16() {
     assert!(max_diff < 0.1, "max |Δlogit| {max_diff}");
     assert!(agree >= 28, "top-1 agreement {agree}/32");
 }
+
+/// Resident kB of this process's mappings of `file` (its lines in /proc/self/smaps).
+fn mapped_rss_kb(file: &std::path::Path) -> usize {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let name = file.canonicalize().unwrap();
+    let mut ours = false;
+    let mut kb = 0;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some(head) if head.contains('-') && head.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
+                ours = line.ends_with(name.to_str().unwrap());
+            }
+            Some("Rss:") if ours => kb += words.next().unwrap().parse::<usize>().unwrap(),
+            _ => {}
+        }
+    }
+    kb
+}
+
+/// Reads every page of `bytes`.
+fn touch(bytes: &[u8]) {
+    std::hint::black_box(bytes.iter().step_by(4096).map(|&b| usize::from(b)).sum::<usize>());
+}
+
+#[test]
+fn embedding_rows_read_leave_the_resident_set_once_the_head_is_repacked() {
+    let path = common::bitnet_tiny();
+    let mut model = Model::load(&path).unwrap();
+    model.set_lm_head(LmHead::Q8);
+    let embd = model.weights.token_embd.bytes.clone();
+    // Every row read, as a long chat's tokens would.
+    touch(&model.file.bytes()[embd.clone()]);
+    let touched = mapped_rss_kb(&path);
+    model.release_embedding_pages();
+    let released = mapped_rss_kb(&path);
+    let embd_kb = embd.len() / 1024;
+    assert!(touched - released >= embd_kb * 9 / 10, "{touched} kB → {released} kB; the embedding is {embd_kb} kB");
+    // With the F16 head tied to the embedding, every row is read for each token: nothing to drop.
+    let mut exact = Model::load(&path).unwrap();
+    exact.set_lm_head(LmHead::F16);
+    touch(&exact.file.bytes()[embd.clone()]);
+    let before = mapped_rss_kb(&path);
+    exact.release_embedding_pages();
+    assert!(mapped_rss_kb(&path) + embd_kb / 10 >= before);
+}

@@ -64,6 +64,22 @@ impl Model {
         self.head = OutputHead::repacked(&self.weights.output, self.file.bytes(), format, &release);
     }
 
+    /// Drops the embedding rows read so far from our resident set when nothing but single rows
+    /// of the token embedding is read (the head is repacked or a tensor of its own): each token
+    /// maps another row of the file, so without this a long-running process grows, up to the
+    /// whole table (657 MB for 2B4T), by pages that are clean copies of the file. They stay in the
+    /// page cache; the next read of a row faults it back in cheaply.
+    pub fn release_embedding_pages(&self) {
+        let embd = &self.weights.token_embd.bytes;
+        let head_reads_it = match &self.head {
+            OutputHead::F16(lin) | OutputHead::Stored(lin) => lin.bytes == *embd,
+            OutputHead::I8(_) | OutputHead::Blocks { .. } => false,
+        };
+        if let (false, Some(map)) = (head_reads_it, self.file.mmap()) {
+            let _ = crate::kernels::mmap::release_range(map, embd.start, embd.len());
+        }
+    }
+
     /// A KV cache for `capacity` positions.
     pub fn new_kv_cache(&self, capacity: usize) -> KvCache {
         let c = &self.config;
