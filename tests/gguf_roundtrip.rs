@@ -21,8 +21,16 @@ fn toy_vocab() -> Vocab {
 
 #[test]
 fn synthetic_model_round_trips() {
-    let shape =
-        BitnetShape { n_layers: 2, hidden: 256, ffn: 384, heads: 2, kv_heads: 1, key_length: None, context: 512 };
+    let shape = BitnetShape {
+        n_layers: 2,
+        hidden: 256,
+        ffn: 384,
+        heads: 2,
+        kv_heads: 1,
+        key_length: None,
+        context: 512,
+        ..BitnetShape::TINY
+    };
     let vocab = toy_vocab();
     let mut bytes = Vec::new();
     synthetic::write_model(&mut bytes, &shape, &vocab, 7).unwrap();
@@ -51,8 +59,16 @@ fn synthetic_model_round_trips() {
 
 #[test]
 fn ternary_codes_are_balanced() {
-    let shape =
-        BitnetShape { n_layers: 1, hidden: 512, ffn: 512, heads: 4, kv_heads: 2, key_length: None, context: 64 };
+    let shape = BitnetShape {
+        n_layers: 1,
+        hidden: 512,
+        ffn: 512,
+        heads: 4,
+        kv_heads: 2,
+        key_length: None,
+        context: 64,
+        ..BitnetShape::TINY
+    };
     let mut bytes = Vec::new();
     synthetic::write_model(&mut bytes, &shape, &toy_vocab(), 1).unwrap();
     let file = GgufFile::from_bytes("synthetic", bytes).unwrap();

@@ -1,4 +1,5 @@
-//! `bitnet-tui gen-model`: write a synthetic BitNet b1.58 GGUF in the real 2B4T layout.
+//! `bitnet-tui gen-model`: write a synthetic BitNet b1.58 GGUF in the real 2B4T layout, or in the
+//! layout of bitnet.cpp's `llama` conversions (Falcon3-1.58bit).
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -6,7 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use crate::engine::synthetic::{write_model, BitnetShape};
+use crate::engine::synthetic::{write_model, BitnetShape, SyntheticArch};
 use crate::engine::vocab::Vocab;
 
 use crate::atomic_file::write_atomically;
@@ -18,6 +19,21 @@ pub enum Preset {
     /// BitNet b1.58 2B4T: 30 layers, hidden 2560, FFN 6912, 20 heads, 5 KV heads (~1.19 GB).
     #[value(name = "2b4t")]
     B2B4T,
+    /// Falcon3-1B-Instruct-1.58bit's shape as bitnet.cpp converts it (architecture `llama`): 18
+    /// layers, hidden 2048, FFN 8192, 8 heads of 256, 4 KV heads, an F16 head of its own.
+    #[value(name = "falcon3-1b")]
+    Falcon3_1B,
+}
+
+/// The graph the file is written for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ArchArg {
+    /// Microsoft's BitNet b1.58 layout (sub-norms, squared ReLU, tied F16 embedding).
+    #[value(name = "bitnet-b1.58")]
+    BitnetB158,
+    /// bitnet.cpp's `llama` conversions of 1.58-bit checkpoints (Falcon3, Falcon-E): no
+    /// sub-norms, SiLU, NORM RoPE, an F16 output head of its own.
+    Llama,
 }
 
 #[derive(Debug, Args)]
@@ -25,6 +41,9 @@ pub struct GenModelArgs {
     /// The starting shape.
     #[arg(long, value_enum, default_value = "tiny")]
     pub preset: Preset,
+    /// Override the preset's architecture.
+    #[arg(long, value_enum)]
+    pub arch: Option<ArchArg>,
     /// Override the preset's number of transformer blocks.
     #[arg(long)]
     pub layers: Option<usize>,
@@ -60,8 +79,14 @@ pub fn run(args: GenModelArgs) -> anyhow::Result<()> {
     let base = match args.preset {
         Preset::Tiny => BitnetShape::TINY,
         Preset::B2B4T => BitnetShape::B2B4T,
+        Preset::Falcon3_1B => BitnetShape::FALCON3_1B,
     };
     let shape = BitnetShape {
+        arch: match args.arch {
+            Some(ArchArg::BitnetB158) => SyntheticArch::BitnetB158,
+            Some(ArchArg::Llama) => SyntheticArch::Llama,
+            None => base.arch,
+        },
         n_layers: args.layers.unwrap_or(base.n_layers),
         hidden: args.hidden.unwrap_or(base.hidden),
         ffn: args.ffn.unwrap_or(base.ffn),

@@ -1,10 +1,13 @@
-//! Synthetic BitNet b1.58 GGUFs in the real 2B4T layout (spec A.1 and B), for tests and benchmarks.
+//! Synthetic BitNet b1.58 GGUFs in the real 2B4T layout (spec A.1 and B), for tests and benchmarks,
+//! and in the layout of bitnet.cpp's `llama` conversions (Falcon3 / Falcon-E 1.58-bit).
 //!
-//! Same 24 metadata keys in the same order, same tensor names, order, shapes and types as
-//! Microsoft's `ggml-model-i2_s.gguf`: F16 `token_embd` (tied LM head), F32 norms, I2_S projections
-//! with one scale per tensor and ternary values about 1/3 each. Weights are random but
-//! deterministic for a seed; the numbers are plausible (embedding std 0.05, norms ≈ 1, weight
-//! scale ≈ 1/√fan-in), so activations stay in a realistic range.
+//! The 2B4T form has the same 24 metadata keys in the same order, same tensor names, order, shapes
+//! and types as Microsoft's `ggml-model-i2_s.gguf`: F16 `token_embd` (tied LM head), F32 norms,
+//! I2_S projections with one scale per tensor and ternary values about 1/3 each. The llama form
+//! is what bitnet.cpp's converter and `llama-quantize … I2_S` write for Falcon3 (family doc §2.4,
+//! §3.4): no sub-norms, an F16 `output` head of its own, the same I2_S projections. Weights are
+//! random but deterministic for a seed; the numbers are plausible (embedding std 0.05, norms ≈ 1,
+//! weight scale ≈ 1/√fan-in), so activations stay in a realistic range.
 
 use std::io::{self, Write};
 
@@ -22,9 +25,23 @@ pub const ARCH: &str = arch::BITNET_B158.names[0];
 /// marker is what tells runtimes to use the BitNet chat format.
 pub const BITNET_TEMPLATE: &str = "{% for message in messages %}{% if loop.first %}{{ bos_token }}{% endif %}{% if message['role'] == 'user' %}{{ 'Human: ' + message['content'] + '\\n\\nBITNETAssistant: ' + eos_token }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
 
+/// Which graph a synthetic model is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyntheticArch {
+    /// `bitnet-b1.58`: Microsoft's 2B4T layout.
+    BitnetB158,
+    /// `llama` with I2_S projections, as bitnet.cpp converts Falcon3-1.58bit: its RoPE base and
+    /// RMS epsilon, an untied F16 head, a Falcon3-style chat template.
+    Llama,
+}
+
+/// A Falcon3-Instruct-style chat template (family doc §3.4), rendered with the file's own tokens.
+pub const FALCON3_TEMPLATE: &str = "{% for message in messages %}{% if message['role'] == 'system' %}{{ '<|system|>\n' + message['content'] + '\n' }}{% elif message['role'] == 'user' %}{{ '<|user|>\n' + message['content'] + '\n' }}{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\n' + message['content'] + eos_token + '\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}";
+
 /// Model dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BitnetShape {
+    pub arch: SyntheticArch,
     pub n_layers: usize,
     pub hidden: usize,
     pub ffn: usize,
@@ -38,11 +55,39 @@ pub struct BitnetShape {
 
 impl BitnetShape {
     /// BitNet b1.58 2B4T (spec A.1).
-    pub const B2B4T: Self =
-        Self { n_layers: 30, hidden: 2560, ffn: 6912, heads: 20, kv_heads: 5, key_length: None, context: 4096 };
+    pub const B2B4T: Self = Self {
+        arch: SyntheticArch::BitnetB158,
+        n_layers: 30,
+        hidden: 2560,
+        ffn: 6912,
+        heads: 20,
+        kv_heads: 5,
+        key_length: None,
+        context: 4096,
+    };
     /// The shape of `../shared/fixtures/bitnet-tiny.gguf`.
-    pub const TINY: Self =
-        Self { n_layers: 2, hidden: 256, ffn: 768, heads: 2, kv_heads: 1, key_length: None, context: 4096 };
+    pub const TINY: Self = Self {
+        arch: SyntheticArch::BitnetB158,
+        n_layers: 2,
+        hidden: 256,
+        ffn: 768,
+        heads: 2,
+        kv_heads: 1,
+        key_length: None,
+        context: 4096,
+    };
+    /// Falcon3-1B-Instruct-1.58bit (family doc §3.4): 18 layers, hidden 2048, FFN 8192, 8 heads of
+    /// 256, 4 KV heads.
+    pub const FALCON3_1B: Self = Self {
+        arch: SyntheticArch::Llama,
+        n_layers: 18,
+        hidden: 2048,
+        ffn: 8192,
+        heads: 8,
+        kv_heads: 4,
+        key_length: None,
+        context: 8192,
+    };
 
     pub fn head_dim(&self) -> usize {
         self.key_length.unwrap_or(self.hidden.checked_div(self.heads).unwrap_or(0))
@@ -85,13 +130,18 @@ fn special_id(vocab: &Vocab, text: &str) -> io::Result<u32> {
 
 /// The metadata and tensor list of a synthetic model, in the real file's order.
 pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> {
-    let a = ARCH;
+    let llama = shape.arch == SyntheticArch::Llama;
+    let a = if llama { arch::LLAMA.names[0] } else { ARCH };
+    let (name, rope_base, rms_eps, template) = match shape.arch {
+        SyntheticArch::BitnetB158 => ("bitnet2b", 500000.0, 1e-5, BITNET_TEMPLATE),
+        SyntheticArch::Llama => ("falcon3-synthetic", 1000042.0, 1e-6, FALCON3_TEMPLATE),
+    };
     let bos = special_id(vocab, "<|begin_of_text|>")?;
     let eos = special_id(vocab, "<|end_of_text|>")?;
     let n_vocab = vocab.tokens.len() as u32;
     let mut w = GgufWriter::new();
     w.set("general.architecture", Value::String(a.into()))
-        .set("general.name", Value::String("bitnet2b".into()))
+        .set("general.name", Value::String(name.into()))
         .set(format!("{a}.vocab_size"), Value::U32(n_vocab))
         .set(format!("{a}.context_length"), Value::U32(shape.context as u32))
         .set(format!("{a}.embedding_length"), Value::U32(shape.hidden as u32))
@@ -105,20 +155,23 @@ pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> 
             .set(format!("{a}.attention.value_length"), Value::U32(width as u32));
     }
     w.set("tokenizer.ggml.add_bos_token", Value::Bool(true))
-        .set(format!("{a}.attention.layer_norm_rms_epsilon"), Value::F32(1e-5))
-        .set(format!("{a}.rope.freq_base"), Value::F32(500000.0))
+        .set(format!("{a}.attention.layer_norm_rms_epsilon"), Value::F32(rms_eps))
+        .set(format!("{a}.rope.freq_base"), Value::F32(rope_base))
         .set("general.file_type", Value::U32(40));
     vocab.write_gguf_metadata(&mut w);
     w.set("tokenizer.ggml.bos_token_id", Value::U32(bos))
         .set("tokenizer.ggml.eos_token_id", Value::U32(eos))
         .set("tokenizer.ggml.padding_token_id", Value::U32(eos))
-        .set("tokenizer.chat_template", Value::String(BITNET_TEMPLATE.into()))
+        .set("tokenizer.chat_template", Value::String(template.into()))
         .set("general.quantization_version", Value::U32(2));
 
     let (h, f, q) = (shape.hidden as u64, shape.ffn as u64, shape.q_dim() as u64);
     let kv = (shape.kv_heads * shape.head_dim()) as u64;
     w.add_tensor(TensorSpec::new(names::TOKEN_EMBD, TensorType::F16, &[h, n_vocab as u64]));
     w.add_tensor(TensorSpec::new(names::OUTPUT_NORM, TensorType::F32, &[h]));
+    if llama {
+        w.add_tensor(TensorSpec::new(names::OUTPUT, TensorType::F16, &[h, n_vocab as u64]));
+    }
     for i in 0..shape.n_layers {
         let t = |part: &str, ty, dims: &[u64]| TensorSpec::new(names::weight(i, part), ty, dims);
         w.add_tensor(t(names::ATTN_NORM, TensorType::F32, &[h]));
@@ -126,12 +179,16 @@ pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> 
         w.add_tensor(t(names::ATTN_K, TensorType::I2S, &[h, kv]));
         w.add_tensor(t(names::ATTN_V, TensorType::I2S, &[h, kv]));
         w.add_tensor(t(names::ATTN_OUTPUT, TensorType::I2S, &[q, h]));
-        w.add_tensor(t(names::ATTN_SUB_NORM, TensorType::F32, &[q]));
+        if !llama {
+            w.add_tensor(t(names::ATTN_SUB_NORM, TensorType::F32, &[q]));
+        }
         w.add_tensor(t(names::FFN_NORM, TensorType::F32, &[h]));
         w.add_tensor(t(names::FFN_GATE, TensorType::I2S, &[h, f]));
         w.add_tensor(t(names::FFN_UP, TensorType::I2S, &[h, f]));
         w.add_tensor(t(names::FFN_DOWN, TensorType::I2S, &[f, h]));
-        w.add_tensor(t(names::FFN_SUB_NORM, TensorType::F32, &[f]));
+        if !llama {
+            w.add_tensor(t(names::FFN_SUB_NORM, TensorType::F32, &[f]));
+        }
     }
     Ok(w)
 }
