@@ -24,12 +24,14 @@ pub enum Scope {
     Sliders,
     Picker,
     History,
+    /// The history browser's search box.
+    HistorySearch,
     Help,
     Unsaved,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::Global,
         Scope::Chat,
         Scope::Input,
@@ -38,6 +40,7 @@ impl Scope {
         Scope::Sliders,
         Scope::Picker,
         Scope::History,
+        Scope::HistorySearch,
         Scope::Help,
         Scope::Unsaved,
     ];
@@ -52,6 +55,7 @@ impl Scope {
             Scope::Sliders => "sliders",
             Scope::Picker => "picker",
             Scope::History => "history",
+            Scope::HistorySearch => "history_search",
             Scope::Help => "help",
             Scope::Unsaved => "unsaved",
         }
@@ -61,7 +65,7 @@ impl Scope {
     pub fn fallbacks(self) -> &'static [Scope] {
         match self {
             Scope::Global => &[],
-            Scope::Chat | Scope::SystemPrompt => &[Scope::Input, Scope::Global],
+            Scope::Chat | Scope::SystemPrompt | Scope::HistorySearch => &[Scope::Input, Scope::Global],
             _ => &[Scope::Global],
         }
     }

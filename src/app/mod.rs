@@ -14,6 +14,7 @@ pub mod logging;
 pub mod models;
 pub mod msg;
 pub mod persona;
+pub mod search;
 pub mod sliders;
 pub mod state;
 pub mod store;

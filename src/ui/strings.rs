@@ -4,7 +4,7 @@ use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::models::ModelSource;
 use crate::app::sliders::Slider;
-use crate::engine::protocol::StopReason;
+use crate::engine::protocol::{Role, StopReason};
 use crate::hub::format::{human_bytes, human_duration};
 
 pub const APP_NAME: &str = "bitnet-tui";
@@ -33,6 +33,9 @@ pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
 pub const RENAME_TITLE: &str = " New title (typing replaces it, ←/→ edit it) ";
 pub const SAVE_TITLE: &str = "save the title";
+pub const TO_THE_LIST: &str = "to the list";
+pub const CLEAR_SEARCH: &str = "clear the search";
+pub const NO_MATCHES: &str = "No conversation holds these words.";
 pub const KEEP_TITLE: &str = "keep the old title";
 pub const READING_PROMPT: &str = "reading prompt";
 pub const WAITING: &str = "waiting for the model…";
@@ -45,6 +48,20 @@ pub const STATS_NONE: &str = "No figures yet.";
 pub const DOWNLOADED: &str = "downloaded";
 pub const NOT_DOWNLOADED: &str = "not downloaded";
 pub const MISSING: &str = "missing";
+
+/// The search box's title: what it searches and how many conversations match.
+pub fn search_title(matches: usize, total: usize) -> String {
+    format!(" Search titles and text · {matches} of {total} ")
+}
+
+/// Who wrote a search preview's message.
+pub fn preview_role(role: Role) -> &'static str {
+    match role {
+        Role::User => "you: ",
+        Role::Assistant => "reply: ",
+        Role::System => "system: ",
+    }
+}
 
 /// The system prompt editor's title, naming the conversation's persona.
 pub fn system_prompt_title(persona: Option<&str>) -> String {
@@ -138,6 +155,7 @@ pub fn scope_title(scope: Scope) -> &'static str {
         Scope::Sliders => "Sampling panel",
         Scope::Picker => "Model picker",
         Scope::History => "Conversations",
+        Scope::HistorySearch => "Conversations: the search box",
         Scope::Help => "This help",
         Scope::Unsaved => "Quitting with unsaved conversations",
     }
@@ -197,6 +215,7 @@ pub fn action_label(action: Action) -> String {
         Action::Rename => "rename",
         Action::Delete => "delete",
         Action::Close => "close",
+        Action::Search => "search titles and text",
         Action::Download => "download",
         Action::CancelDownload => "cancel the download",
         Action::Retry => "try saving again",

@@ -131,14 +131,18 @@ pub(super) fn quit(state: &mut State) -> Vec<Effect> {
     unsaved::quit(state, true)
 }
 
-/// Stops the running reply without waiting for it, marks it stopped, and saves the
-/// conversation: used before the conversation is replaced.
+/// Stops the running reply without waiting for it, marks it stopped and saves the
+/// conversation, and tries the unsaved ones again: used before the conversation is replaced.
+/// A conversation without a reply running was saved with its last change, so it is not saved
+/// again: that would make merely looking at it its latest update.
 pub(super) fn abandon_generation(state: &mut State) -> Vec<Effect> {
     let mut effects = cancel(state);
-    if let Some(generation) = state.generation.take() {
-        if let Some(message) = state.conversation.messages.get_mut(generation.message) {
-            message.stop_reason = Some(StopReason::Cancelled);
-        }
+    let Some(generation) = state.generation.take() else {
+        effects.extend(unsaved::retries(state, None));
+        return effects;
+    };
+    if let Some(message) = state.conversation.messages.get_mut(generation.message) {
+        message.stop_reason = Some(StopReason::Cancelled);
     }
     effects.extend(save(state));
     effects
@@ -146,7 +150,7 @@ pub(super) fn abandon_generation(state: &mut State) -> Vec<Effect> {
 
 /// Saves the conversation if it has anything in it, and tries the unsaved ones again.
 pub(super) fn save(state: &mut State) -> Vec<Effect> {
-    let mut effects = unsaved::retries(state, &state.conversation.id);
+    let mut effects = unsaved::retries(state, Some(&state.conversation.id));
     if !state.conversation.messages.is_empty() {
         state.conversation.updated = crate::app::state::timestamp(state.now);
         effects.push(Effect::SaveConversation(state.conversation.clone()));
