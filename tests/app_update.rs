@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use bitnet_tui::app::conversation::{Conversation, Message};
 use bitnet_tui::app::models::{ModelEntry, ModelSource};
-use bitnet_tui::app::msg::{Effect, Msg};
+use bitnet_tui::app::msg::{text_hash, Effect, Msg, TokenCount, TokenJob};
 use bitnet_tui::app::state::{ChatViewport, HistoryBrowser, NoticeLevel, Overlay, TextBox};
 use bitnet_tui::app::store::{ConversationSummary, Listing};
 use bitnet_tui::app::update;
@@ -1294,4 +1294,67 @@ fn a_new_chat_starts_with_the_persona_picked_and_its_settings() {
     assert_eq!(state.conversation.persona, None);
     assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be helpful."));
     assert_eq!(state.knobs.sampling.temperature, 0.8);
+}
+
+/// A stand-in for the model's tokenizer: one token per word.
+fn word_counter() -> bitnet_tui::engine::token_counter::TokenCounter {
+    bitnet_tui::engine::token_counter::TokenCounter::new(|text| text.split_whitespace().count())
+}
+
+/// The token jobs among `effects`.
+fn token_jobs(effects: &[Effect]) -> Vec<TokenJob> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CountTokens { job, .. } => Some(job.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_draft_is_counted_off_the_ui_thread_as_it_is_typed() {
+    let mut state = ready_state();
+    type_text(&mut state, "no model yet");
+    assert!(state.tokens.count.is_none());
+    let effects = update(&mut state, Msg::Engine(EngineEvent::Tokenizer(word_counter())));
+    assert_eq!(token_jobs(&effects), [TokenJob::Draft("no model yet".into())], "a new tokenizer counts again");
+    let effects = update(&mut state, key(KeyCode::Char('!')));
+    assert_eq!(token_jobs(&effects), [TokenJob::Draft("no model yet!".into())]);
+    update(&mut state, Msg::TokensCounted(TokenCount::Draft(3)));
+    assert_eq!(state.tokens.count, Some(3));
+    // Keys that change nothing ask for nothing.
+    assert!(token_jobs(&update(&mut state, key(KeyCode::Left))).is_empty());
+    update(&mut state, ctrl('e'));
+    update(&mut state, ctrl('u'));
+    assert_eq!(state.tokens.count, None, "an empty box has no count");
+    update(&mut state, Msg::TokensCounted(TokenCount::Draft(3)));
+    assert_eq!(state.tokens.count, None, "a late count of an older draft is not shown on an empty box");
+}
+
+#[test]
+fn sent_and_opened_messages_are_counted() {
+    let mut state = ready_state();
+    update(&mut state, Msg::Engine(EngineEvent::Tokenizer(word_counter())));
+    type_text(&mut state, "how are you");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let id = state.conversation.id.clone();
+    let jobs = token_jobs(&effects);
+    assert_eq!(jobs, [TokenJob::Messages { id: id.clone(), texts: vec![(0, "how are you".into())] }]);
+    assert_eq!(state.tokens.count, None);
+    // A count for a message that changed meanwhile is dropped.
+    let stale = TokenCount::Messages { id: id.clone(), counts: vec![(0, text_hash("how are"), 2)] };
+    update(&mut state, Msg::TokensCounted(stale));
+    assert_eq!(state.conversation.messages[0].tokens, None);
+    let counted = TokenCount::Messages { id: id.clone(), counts: vec![(0, text_hash("how are you"), 3)] };
+    update(&mut state, Msg::TokensCounted(counted.clone()));
+    assert_eq!(state.conversation.messages[0].tokens, Some(3));
+
+    let mut stored = Conversation::new("other".into(), "2026-11-28T10:00:00Z".into());
+    stored.messages = vec![Message::new(Role::User, "one"), Message::new(Role::Assistant, "reply")];
+    let effects = update(&mut state, Msg::ConversationOpened(stored));
+    let jobs = token_jobs(&effects);
+    assert_eq!(jobs, [TokenJob::Messages { id: "other".into(), texts: vec![(0, "one".into())] }]);
+    update(&mut state, Msg::TokensCounted(counted));
+    assert_eq!(state.conversation.messages[0].tokens, None, "another conversation's count is dropped");
 }

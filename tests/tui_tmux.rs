@@ -260,8 +260,8 @@ fn conversation_json(id: &str, title: &str, messages: &[(&str, &str)]) -> String
 }
 
 /// F5, `/` and a word from inside one reply: the list narrows to that conversation with the
-/// word previewed; Enter opens it; `x` exports it under its title; looking at conversations
-/// changes none of their files.
+/// word previewed; Enter opens it; Ctrl+X exports it under its title; looking at conversations
+/// changes none of their files. The token counts of a message and of the draft show on the way.
 #[test]
 fn search_saved_conversations_open_and_export_in_a_real_terminal() {
     let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-search-{}", std::process::id()));
@@ -318,6 +318,11 @@ fn search_saved_conversations_open_and_export_in_a_real_terminal() {
     tmux.wait_for("the Rust match", minute, |s| s.contains("1 of 3") && s.contains("you: Borrow"));
     tmux.keys(&["Enter"]);
     tmux.wait_for("the Rust conversation", minute, |s| s.contains("Opened “Rust tips”"));
+    // Token counts from SmolLM2's tokenizer (as `tokenize --no-bos` gives them): the opened
+    // message's, and the draft's as it is typed.
+    tmux.wait_for("the message's token count", minute, |s| s.contains("You · 4 tokens"));
+    tmux.text("Hello there");
+    tmux.wait_for("the draft's token count", minute, |s| s.contains("╭ Message") && s.contains(" 2 tokens · 0.0% of"));
     tmux.keys(&["C-x"]);
     tmux.wait_for("the export", minute, |s| s.contains("Exported to"));
     let export = root.join("data").join("bitnet-tui").join("exports").join("Rust-tips-20260101000000003.md");

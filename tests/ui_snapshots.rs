@@ -494,3 +494,17 @@ fn history_search_previews_the_matches_80x24() {
     assert!(text.contains("2 of 3") && !text.contains("Pasta"), "{text}");
     insta::assert_snapshot!(terminal.backend());
 }
+
+#[test]
+fn token_counts_of_the_draft_and_the_messages_80x24() {
+    let mut state = chatting();
+    state.conversation.messages[0].tokens = Some(9);
+    state.conversation.messages[2].tokens = Some(1);
+    type_text(&mut state, "How many tokens is this draft?");
+    state.tokens.count = Some(7);
+    let terminal = draw(&mut state, 80, 24);
+    let text = screen_rows(&terminal).join("\n");
+    assert!(text.contains("You · 9 tokens") && text.contains("You · 1 token "), "{text}");
+    assert!(text.contains("7 tokens · 0.2% of 4096"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}

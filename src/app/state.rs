@@ -18,6 +18,7 @@ use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::app::text;
 use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
+use crate::engine::token_counter::TokenCounter;
 use crate::hub::download::Progress;
 
 /// The request whose reply is streaming in.
@@ -77,6 +78,15 @@ pub struct Scroll {
 pub struct ChatViewport {
     pub total_lines: usize,
     pub height: usize,
+}
+
+/// The draft's token count, counted off the UI thread.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DraftTokens {
+    /// The text last sent to be counted.
+    pub counting: String,
+    /// The latest count; while typing it may be of a slightly older text.
+    pub count: Option<usize>,
 }
 
 /// The history browser's contents.
@@ -194,6 +204,9 @@ pub struct State {
     pub knob_defaults: Knobs,
     pub load_options: LoadOptions,
     pub model: Option<ModelInfo>,
+    /// The loaded model's tokenizer, for the token counts.
+    pub token_counter: Option<TokenCounter>,
+    pub tokens: DraftTokens,
     pub loading: Option<Loading>,
     /// The model manager's list.
     pub models: Vec<ModelEntry>,
@@ -264,6 +277,8 @@ impl State {
             knobs,
             load_options: settings.load.clone(),
             model: None,
+            token_counter: None,
+            tokens: DraftTokens::default(),
             loading: None,
             models: Vec::new(),
             discovering: false,

@@ -49,6 +49,24 @@ pub const DOWNLOADED: &str = "downloaded";
 pub const NOT_DOWNLOADED: &str = "not downloaded";
 pub const MISSING: &str = "missing";
 
+/// The input box's count of the draft: " 12 tokens · 0.3% of 4096 " (the share of the loaded
+/// model's context it would take).
+pub fn draft_tokens(tokens: usize, ctx: Option<usize>) -> String {
+    match ctx.filter(|&ctx| ctx > 0) {
+        Some(ctx) => format!(" {} · {:.1}% of {ctx} ", tokens_text(tokens), tokens as f64 * 100.0 / ctx as f64),
+        None => format!(" {} ", tokens_text(tokens)),
+    }
+}
+
+/// "1 token", "12 tokens".
+pub fn tokens_text(tokens: usize) -> String {
+    if tokens == 1 {
+        "1 token".to_string()
+    } else {
+        format!("{tokens} tokens")
+    }
+}
+
 /// The search box's title: what it searches and how many conversations match.
 pub fn search_title(matches: usize, total: usize) -> String {
     format!(" Search titles and text · {matches} of {total} ")

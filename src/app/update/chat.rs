@@ -1,6 +1,6 @@
 //! The conversation: send, stop, regenerate, edit and resend, new chat, copy and export.
 
-use super::{text_box, unsaved};
+use super::{text_box, tokens, unsaved};
 use crate::app::code_blocks::conversation_code_blocks;
 use crate::app::conversation::{Conversation, Message};
 use crate::app::msg::{Copied, Effect};
@@ -22,6 +22,7 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
     let messages = &mut state.conversation.messages;
     let replaced = editing.map(|index| messages.split_off(index.min(messages.len()))).unwrap_or_default();
     state.conversation.messages.push(Message::new(Role::User, text.trim_end()));
+    effects.extend(tokens::count_messages(state));
     effects.extend(start_generation(state));
     if let Some(generation) = &mut state.generation {
         generation.sent = Some(Box::new(SentDraft { text, replaced, editing }));
@@ -201,9 +202,10 @@ pub(super) fn new_chat(state: &mut State, conversation: Conversation, notice: St
 
 /// Shows a stored conversation (after the history browser asked for it).
 pub(super) fn open(state: &mut State, conversation: Conversation) -> Vec<Effect> {
-    let effects = abandon_generation(state);
+    let mut effects = abandon_generation(state);
     state.notify(NoticeLevel::Info, text::opened(&conversation.display_title()));
     replace_conversation(state, conversation);
+    effects.extend(tokens::count_messages(state));
     effects
 }
 
