@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use bitnet_tui::app::conversation::{Conversation, Message};
 use bitnet_tui::app::models::{ModelEntry, ModelSource};
-use bitnet_tui::app::msg::{Effect, Msg};
-use bitnet_tui::app::state::{ChatViewport, NoticeLevel, Overlay, TextBox};
+use bitnet_tui::app::msg::{text_hash, Effect, Msg, TokenCount, TokenJob};
+use bitnet_tui::app::state::{ChatViewport, HistoryBrowser, NoticeLevel, Overlay, TextBox};
 use bitnet_tui::app::store::{ConversationSummary, Listing};
 use bitnet_tui::app::update;
 use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, Prompt, Role, StopReason};
@@ -176,11 +176,11 @@ fn ctrl_c_stops_then_a_second_press_quits() {
     let id = send(&mut state, "hi");
     let cmds = engine_cmds(&update(&mut state, ctrl('c')));
     assert!(matches!(cmds[..], [EngineCmd::Cancel { .. }]));
-    update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 0)));
+    assert!(saved(&update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 0)))).is_some());
     assert!(!state.quitting);
     let effects = update_settled(&mut state, ctrl('c'));
     assert!(state.quitting);
-    assert!(saved(&effects).is_some());
+    assert!(saved(&effects).is_none(), "saved when the reply ended, not again");
     assert!(matches!(engine_cmds(&effects)[..], [EngineCmd::Shutdown]));
 }
 
@@ -526,13 +526,137 @@ fn engine_gone_ends_the_reply_with_an_error() {
 }
 
 fn summary(id: &str, title: &str) -> ConversationSummary {
-    ConversationSummary {
-        id: id.into(),
-        title: title.into(),
-        updated: "2026-11-29T12:00:00Z".into(),
-        messages: 2,
-        model: None,
+    stored(id, title, &["question", "answer"])
+}
+
+/// A stored conversation's summary, as the folder's listing gives it.
+fn stored(id: &str, title: &str, messages: &[&str]) -> ConversationSummary {
+    let mut conversation = Conversation::new(id.into(), "2026-11-29T12:00:00Z".into());
+    conversation.title = title.into();
+    let roles = [Role::User, Role::Assistant].into_iter().cycle();
+    conversation.messages = roles.zip(messages).map(|(role, text)| Message::new(role, *text)).collect();
+    ConversationSummary::new(&conversation)
+}
+
+fn browser(state: &bitnet_tui::app::State) -> &HistoryBrowser {
+    match &state.overlay {
+        Some(Overlay::History(browser)) => browser,
+        other => panic!("no history browser: {other:?}"),
     }
+}
+
+fn shown_ids(state: &bitnet_tui::app::State) -> Vec<String> {
+    let browser = browser(state);
+    (0..browser.row_count()).filter_map(|r| browser.row(r)).map(|(item, _)| item.id.clone()).collect()
+}
+
+/// F5 with three stored conversations: "Rust kernels" mentions AVX2 in a reply, "Pasta" does
+/// not, "Trip" is about kernels of corn in its text.
+fn searchable_history() -> bitnet_tui::app::State {
+    let mut state = ready_state();
+    update(&mut state, key(KeyCode::F(5)));
+    let items = vec![
+        stored("rust", "Rust kernels", &["How fast is it?", "The AVX2 path does 40 tok/s."]),
+        stored("pasta", "Pasta", &["Recipe please", "Boil the water."]),
+        stored("trip", "Trip", &["Farm visit", "We saw Kernels of corn\nin the barn."]),
+    ];
+    update(&mut state, Msg::ConversationsListed(items.into()));
+    state
+}
+
+#[test]
+fn history_search_filters_by_title_and_text_with_a_preview() {
+    let mut state = searchable_history();
+    let effects = update(&mut state, key(KeyCode::Char('/')));
+    assert!(effects.is_empty());
+    assert!(state.is_searching());
+    assert_eq!(shown_ids(&state), ["rust", "pasta", "trip"], "a blank query shows everything");
+    // Letters bound in the list (j, k, d, r) are text in the box; case does not matter.
+    type_text(&mut state, "KERNELS");
+    assert_eq!(shown_ids(&state), ["rust", "trip"]);
+    let (_, title_match) = browser(&state).row(0).unwrap();
+    assert!(title_match.is_none(), "a title match has no text preview");
+    let (_, preview) = browser(&state).row(1).unwrap();
+    let preview = preview.unwrap();
+    assert_eq!((preview.role, preview.matched.as_str()), (Role::Assistant, "Kernels"));
+    assert_eq!((preview.before.as_str(), preview.after.as_str()), ("We saw ", " of corn in the barn."));
+    update(&mut state, ctrl('w'));
+    type_text(&mut state, "avx2");
+    assert_eq!(shown_ids(&state), ["rust"]);
+    update(&mut state, ctrl('u'));
+    update(&mut state, Msg::Paste("boil\nthe".into()));
+    assert_eq!(shown_ids(&state), ["pasta"], "a pasted new line is a space");
+    update(&mut state, ctrl('u'));
+    type_text(&mut state, "nowhere");
+    assert!(shown_ids(&state).is_empty());
+    assert!(update(&mut state, key(KeyCode::Enter)).is_empty(), "nothing to open");
+}
+
+#[test]
+fn enter_in_the_search_box_opens_the_selected_match() {
+    let mut state = searchable_history();
+    update(&mut state, ctrl('f'));
+    type_text(&mut state, "kernels");
+    update(&mut state, key(KeyCode::Down));
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::OpenConversation(id)] if id == "trip"), "{effects:?}");
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn esc_steps_out_of_the_search_and_the_list_acts_on_the_matches() {
+    let mut state = searchable_history();
+    update(&mut state, key(KeyCode::Char('/')));
+    type_text(&mut state, "corn");
+    // Esc: from the box to the filtered list, where the list's keys work on the matches.
+    update(&mut state, key(KeyCode::Esc));
+    assert!(!state.is_searching());
+    assert_eq!(shown_ids(&state), ["trip"]);
+    let effects = update(&mut state, key(KeyCode::Char('x')));
+    assert!(matches!(&effects[..], [Effect::ExportStored(id)] if id == "trip"), "{effects:?}");
+    update(&mut state, key(KeyCode::Char('d')));
+    let effects = update(&mut state, key(KeyCode::Char('d')));
+    assert!(matches!(&effects[..], [Effect::DeleteConversation(id)] if id == "trip"), "{effects:?}");
+    assert!(shown_ids(&state).is_empty());
+    // `/` goes back to the box with the query kept.
+    update(&mut state, key(KeyCode::Char('/')));
+    update(&mut state, ctrl('u'));
+    type_text(&mut state, "p");
+    assert_eq!(shown_ids(&state), ["rust", "pasta"]);
+    update(&mut state, key(KeyCode::Down));
+    // Esc twice: the whole list again, the selection kept; a third closes the browser.
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, key(KeyCode::Esc));
+    assert!(browser(&state).search.is_none());
+    assert_eq!(shown_ids(&state), ["rust", "pasta"]);
+    assert_eq!(browser(&state).selected_item().unwrap().id, "pasta");
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn esc_on_a_blank_search_ends_it() {
+    let mut state = searchable_history();
+    update(&mut state, key(KeyCode::Char('/')));
+    update(&mut state, key(KeyCode::Esc));
+    assert!(browser(&state).search.is_none());
+}
+
+#[test]
+fn viewing_a_conversation_does_not_make_it_the_latest_updated() {
+    let mut state = ready_state();
+    let mut first = Conversation::new("a".into(), "2026-11-28T10:00:00Z".into());
+    first.messages.push(Message::new(Role::User, "old question"));
+    let mut second = first.clone();
+    second.id = "b".into();
+    assert!(saved(&update(&mut state, Msg::ConversationOpened(first))).is_none());
+    state.now += std::time::Duration::from_secs(60);
+    let effects = update(&mut state, Msg::ConversationOpened(second));
+    assert!(saved(&effects).is_none(), "the conversation only looked at is not saved: {effects:?}");
+    let effects = update_settled(&mut state, ctrl('q'));
+    assert!(saved(&effects).is_none(), "{effects:?}");
+    assert_eq!(state.conversation.updated, "2026-11-28T10:00:00Z");
+    assert!(state.quitting);
 }
 
 #[test]
@@ -1131,14 +1255,14 @@ fn a_new_chat_starts_with_the_persona_picked_and_its_settings() {
     let mut state = state_with_personas();
     assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be helpful."));
     let id = send(&mut state, "hi");
-    update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)));
+    assert!(saved(&update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 0)))).is_some());
 
     update(&mut state, ctrl('l'));
     assert!(matches!(state.overlay, Some(Overlay::Personas { selected: 0 })));
     assert_eq!(state.conversation.messages.len(), 2, "nothing changes before a persona is picked");
     update(&mut state, key(KeyCode::Down));
     let effects = update(&mut state, key(KeyCode::Enter));
-    assert!(saved(&effects).is_some(), "the old conversation is saved");
+    assert!(saved(&effects).is_none(), "the old conversation was saved when its reply ended");
     assert!(state.overlay.is_none());
     assert!(state.conversation.messages.is_empty());
     assert_eq!(state.conversation.persona.as_deref(), Some("coder"));
@@ -1170,4 +1294,67 @@ fn a_new_chat_starts_with_the_persona_picked_and_its_settings() {
     assert_eq!(state.conversation.persona, None);
     assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be helpful."));
     assert_eq!(state.knobs.sampling.temperature, 0.8);
+}
+
+/// A stand-in for the model's tokenizer: one token per word.
+fn word_counter() -> bitnet_tui::engine::token_counter::TokenCounter {
+    bitnet_tui::engine::token_counter::TokenCounter::new(|text| text.split_whitespace().count())
+}
+
+/// The token jobs among `effects`.
+fn token_jobs(effects: &[Effect]) -> Vec<TokenJob> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::CountTokens { job, .. } => Some(job.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_draft_is_counted_off_the_ui_thread_as_it_is_typed() {
+    let mut state = ready_state();
+    type_text(&mut state, "no model yet");
+    assert!(state.tokens.count.is_none());
+    let effects = update(&mut state, Msg::Engine(EngineEvent::Tokenizer(word_counter())));
+    assert_eq!(token_jobs(&effects), [TokenJob::Draft("no model yet".into())], "a new tokenizer counts again");
+    let effects = update(&mut state, key(KeyCode::Char('!')));
+    assert_eq!(token_jobs(&effects), [TokenJob::Draft("no model yet!".into())]);
+    update(&mut state, Msg::TokensCounted(TokenCount::Draft(3)));
+    assert_eq!(state.tokens.count, Some(3));
+    // Keys that change nothing ask for nothing.
+    assert!(token_jobs(&update(&mut state, key(KeyCode::Left))).is_empty());
+    update(&mut state, ctrl('e'));
+    update(&mut state, ctrl('u'));
+    assert_eq!(state.tokens.count, None, "an empty box has no count");
+    update(&mut state, Msg::TokensCounted(TokenCount::Draft(3)));
+    assert_eq!(state.tokens.count, None, "a late count of an older draft is not shown on an empty box");
+}
+
+#[test]
+fn sent_and_opened_messages_are_counted() {
+    let mut state = ready_state();
+    update(&mut state, Msg::Engine(EngineEvent::Tokenizer(word_counter())));
+    type_text(&mut state, "how are you");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let id = state.conversation.id.clone();
+    let jobs = token_jobs(&effects);
+    assert_eq!(jobs, [TokenJob::Messages { id: id.clone(), texts: vec![(0, "how are you".into())] }]);
+    assert_eq!(state.tokens.count, None);
+    // A count for a message that changed meanwhile is dropped.
+    let stale = TokenCount::Messages { id: id.clone(), counts: vec![(0, text_hash("how are"), 2)] };
+    update(&mut state, Msg::TokensCounted(stale));
+    assert_eq!(state.conversation.messages[0].tokens, None);
+    let counted = TokenCount::Messages { id: id.clone(), counts: vec![(0, text_hash("how are you"), 3)] };
+    update(&mut state, Msg::TokensCounted(counted.clone()));
+    assert_eq!(state.conversation.messages[0].tokens, Some(3));
+
+    let mut stored = Conversation::new("other".into(), "2026-11-28T10:00:00Z".into());
+    stored.messages = vec![Message::new(Role::User, "one"), Message::new(Role::Assistant, "reply")];
+    let effects = update(&mut state, Msg::ConversationOpened(stored));
+    let jobs = token_jobs(&effects);
+    assert_eq!(jobs, [TokenJob::Messages { id: "other".into(), texts: vec![(0, "one".into())] }]);
+    update(&mut state, Msg::TokensCounted(counted));
+    assert_eq!(state.conversation.messages[0].tokens, None, "another conversation's count is dropped");
 }

@@ -2,7 +2,8 @@
 //! temperature with the keys, fail to switch to a model file that was moved away (an error panel
 //! says so; SmolLM2 stays loaded and answers; the picker marks the file missing), switch to the
 //! BitNet fixture once it is back, chat, give it one thread in its settings panel (it reloads),
-//! quit, and check that the terminal is restored and the conversation file was written.
+//! quit, and check that the terminal is restored and the conversation file was written. Also:
+//! the system prompt and personas, `$EDITOR`, and searching saved conversations.
 
 mod common;
 
@@ -259,5 +260,92 @@ fn ctrl_g_lends_the_terminal_to_the_editor_and_history_survives_a_restart() {
     tmux.keys(&["C-q"]);
     let screen = tmux.wait_for("the second run to end", minute, |s| s.contains("EXITED:2:"));
     assert!(screen.contains("EXITED:1:0") && screen.contains("EXITED:2:0"), "{screen}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A conversation file as the app writes it, last updated on 1 January 2026.
+fn conversation_json(id: &str, title: &str, messages: &[(&str, &str)]) -> String {
+    let messages: Vec<_> =
+        messages.iter().map(|(role, content)| serde_json::json!({"role": role, "content": content})).collect();
+    let time = "2026-01-01T00:00:00Z";
+    serde_json::json!({"id": id, "title": title, "created": time, "updated": time, "model": null, "messages": messages})
+        .to_string()
+}
+
+/// F5, `/` and a word from inside one reply: the list narrows to that conversation with the
+/// word previewed; Enter opens it; Ctrl+X exports it under its title; looking at conversations
+/// changes none of their files. The token counts of a message and of the draft show on the way.
+#[test]
+fn search_saved_conversations_open_and_export_in_a_real_terminal() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-search-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let conversations = root.join("data").join("bitnet-tui").join("conversations");
+    std::fs::create_dir_all(&conversations).unwrap();
+    let files = [
+        (
+            "20260101000000001",
+            "Pasta night",
+            vec![("user", "How long do I boil spaghetti?"), ("assistant", "About ten minutes.")],
+        ),
+        (
+            "20260101000000002",
+            "",
+            vec![("user", "Tell me about the farm"), ("assistant", "The barn held dried corn kernels and hay.")],
+        ),
+        ("20260101000000003", "Rust tips", vec![("user", "Borrow checker help"), ("assistant", "Use references.")]),
+    ];
+    for (id, title, messages) in &files {
+        std::fs::write(conversations.join(format!("{id}.json")), conversation_json(id, title, messages)).unwrap();
+    }
+    let before: Vec<Vec<u8>> =
+        conversation_files(&root.join("data")).iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let cmd = format!(
+        "env BITNET_TUI_CONFIG={root}/none.toml XDG_DATA_HOME={root}/data XDG_STATE_HOME={root}/state HF_HUB_OFFLINE=1 \
+         {bin} --model {model} --temp 0 -n 8; echo EXITED:$?; sleep 60",
+        root = root.display(),
+        bin = env!("CARGO_BIN_EXE_bitnet-tui"),
+        model = common::smollm2().display(),
+    );
+    let tmux = Tmux::start("search", &cmd);
+    let minute = Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    tmux.keys(&["F5"]);
+    tmux.wait_for("the conversations", minute, |s| s.contains("Pasta night") && s.contains("Rust tips"));
+    tmux.text("/");
+    tmux.wait_for("the search box", minute, |s| s.contains("Search titles and text · 3 of 3"));
+    // Typed keys that the list binds (`d` deletes there) are text in the box.
+    tmux.text("dried");
+    let screen = tmux.wait_for("one match", minute, |s| s.contains("1 of 3"));
+    assert!(!screen.contains("Pasta night") && !screen.contains("Rust tips"), "{screen}");
+    assert!(screen.contains("Tell me about the farm"), "the title comes from the first message:\n{screen}");
+    assert!(screen.contains("reply: The barn held dried corn kernels and hay."), "the preview:\n{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the opened conversation", minute, |s| s.contains("Opened “Tell me about the farm”"));
+    assert!(screen.contains("The barn held dried corn kernels and hay.") && !screen.contains("╭ Conversations"));
+
+    // Export from the browser: the file is named after the title.
+    tmux.keys(&["F5"]);
+    tmux.wait_for("the conversations again", minute, |s| s.contains("Rust tips"));
+    tmux.keys(&["C-f"]);
+    tmux.text("borrow");
+    tmux.wait_for("the Rust match", minute, |s| s.contains("1 of 3") && s.contains("you: Borrow"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the Rust conversation", minute, |s| s.contains("Opened “Rust tips”"));
+    // Token counts from SmolLM2's tokenizer (as `tokenize --no-bos` gives them): the opened
+    // message's, and the draft's as it is typed.
+    tmux.wait_for("the message's token count", minute, |s| s.contains("You · 4 tokens"));
+    tmux.text("Hello there");
+    tmux.wait_for("the draft's token count", minute, |s| s.contains("╭ Message") && s.contains(" 2 tokens · 0.0% of"));
+    tmux.keys(&["C-x"]);
+    tmux.wait_for("the export", minute, |s| s.contains("Exported to"));
+    let export = root.join("data").join("bitnet-tui").join("exports").join("Rust-tips-20260101000000003.md");
+    assert!(std::fs::read_to_string(&export).unwrap().starts_with("# Rust tips\n"), "{}", export.display());
+
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    let after: Vec<Vec<u8>> =
+        conversation_files(&root.join("data")).iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert_eq!(before, after, "opening conversations must not rewrite them (nor move their update time)");
     let _ = std::fs::remove_dir_all(&root);
 }

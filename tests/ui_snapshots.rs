@@ -332,13 +332,10 @@ fn renaming_shows_its_keys_in_the_footer_80x24() {
     use bitnet_tui::app::update;
     let mut state = chatting();
     update(&mut state, key(crossterm::event::KeyCode::F(5)));
-    let listed = bitnet_tui::app::store::ConversationSummary {
-        id: "a".into(),
-        title: "What is BitNet b1.58 and how does it…".into(),
-        updated: "2026-11-29T12:00:00Z".into(),
-        messages: 4,
-        model: Some("bitnet-2b".into()),
-    };
+    let mut listed = bitnet_tui::app::store::ConversationSummary::new(&state.conversation);
+    listed.title = "What is BitNet b1.58 and how does it…".into();
+    listed.updated = "2026-11-29T12:00:00Z".into();
+    (listed.id, listed.model) = ("a".into(), Some("bitnet-2b".into()));
     update(&mut state, bitnet_tui::app::msg::Msg::ConversationsListed(vec![listed].into()));
     update(&mut state, key(crossterm::event::KeyCode::Char('r')));
     let terminal = draw(&mut state, 80, 24);
@@ -459,4 +456,55 @@ fn persona_picker_80x24() {
     state.personas.push(persona("poet", "You answer in verse.\nAlways rhyme.", 1.1));
     state.overlay = Some(Overlay::Personas { selected: 1 });
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+#[test]
+fn history_search_previews_the_matches_80x24() {
+    use bitnet_tui::app::conversation::Conversation;
+    use bitnet_tui::app::msg::Msg;
+    use bitnet_tui::app::store::ConversationSummary;
+    use bitnet_tui::app::update;
+    use crossterm::event::KeyCode;
+    let mut state = chatting();
+    update(&mut state, key(KeyCode::F(5)));
+    let stored = |id: &str, title: &str, messages: &[(Role, &str)]| {
+        let mut c = Conversation::new(id.into(), "2026-11-29T12:00:00Z".into());
+        c.title = title.into();
+        c.model = Some("bitnet-2b".into());
+        c.messages = messages.iter().map(|(role, text)| Message::new(*role, *text)).collect();
+        ConversationSummary::new(&c)
+    };
+    let items = vec![
+        stored("1", "Kernel speed", &[(Role::User, "How fast are the kernels?")]),
+        stored("2", "Pasta", &[(Role::User, "Recipe please"), (Role::Assistant, "Boil water.")]),
+        stored(
+            "3",
+            "Farm trip",
+            &[
+                (Role::User, "What did we see at the farm last summer, in the big red barn?"),
+                (Role::Assistant, "We saw the corn harvest: the KERNELS were dried\nand stored for winter."),
+            ],
+        ),
+    ];
+    update(&mut state, Msg::ConversationsListed(items.into()));
+    update(&mut state, key(KeyCode::Char('/')));
+    type_text(&mut state, "kernels");
+    let terminal = draw(&mut state, 80, 24);
+    let text = screen_rows(&terminal).join("\n");
+    assert!(text.contains("2 of 3") && !text.contains("Pasta"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn token_counts_of_the_draft_and_the_messages_80x24() {
+    let mut state = chatting();
+    state.conversation.messages[0].tokens = Some(9);
+    state.conversation.messages[2].tokens = Some(1);
+    type_text(&mut state, "How many tokens is this draft?");
+    state.tokens.count = Some(7);
+    let terminal = draw(&mut state, 80, 24);
+    let text = screen_rows(&terminal).join("\n");
+    assert!(text.contains("You · 9 tokens") && text.contains("You · 1 token "), "{text}");
+    assert!(text.contains("7 tokens · 0.2% of 4096"), "{text}");
+    insta::assert_snapshot!(terminal.backend());
 }

@@ -67,6 +67,8 @@ pub enum Action {
     Rename,
     Delete,
     Close,
+    /// Filter the history browser by a query.
+    Search,
     // The model manager.
     Download,
     CancelDownload,
@@ -129,6 +131,7 @@ const NAMED: &[(&str, Action)] = &[
     ("rename", Action::Rename),
     ("delete", Action::Delete),
     ("close", Action::Close),
+    ("search", Action::Search),
     ("download", Action::Download),
     ("cancel_download", Action::CancelDownload),
     ("retry", Action::Retry),

@@ -16,11 +16,15 @@ pub struct Message {
     /// Set when the engine failed while producing this reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Tokens of `content` under the tokenizer of the model loaded when it was counted (user
+    /// messages; a reply's count is in its `stats`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<usize>,
 }
 
 impl Message {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into(), stats: None, stop_reason: None, error: None }
+        Self { role, content: content.into(), stats: None, stop_reason: None, error: None, tokens: None }
     }
 }
 

@@ -24,6 +24,8 @@ pub enum Scope {
     Sliders,
     Picker,
     History,
+    /// The history browser's search box.
+    HistorySearch,
     Help,
     Unsaved,
     ModelSettings,
@@ -32,7 +34,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::Global,
         Scope::Chat,
         Scope::Input,
@@ -41,6 +43,7 @@ impl Scope {
         Scope::Sliders,
         Scope::Picker,
         Scope::History,
+        Scope::HistorySearch,
         Scope::Help,
         Scope::Unsaved,
         Scope::ModelSettings,
@@ -57,6 +60,7 @@ impl Scope {
             Scope::Sliders => "sliders",
             Scope::Picker => "picker",
             Scope::History => "history",
+            Scope::HistorySearch => "history_search",
             Scope::Help => "help",
             Scope::Unsaved => "unsaved",
             Scope::ModelSettings => "model_settings",
@@ -68,7 +72,7 @@ impl Scope {
     pub fn fallbacks(self) -> &'static [Scope] {
         match self {
             Scope::Global => &[],
-            Scope::Chat | Scope::SystemPrompt => &[Scope::Input, Scope::Global],
+            Scope::Chat | Scope::SystemPrompt | Scope::HistorySearch => &[Scope::Input, Scope::Global],
             _ => &[Scope::Global],
         }
     }

@@ -15,6 +15,7 @@ pub mod model_settings;
 pub mod models;
 pub mod msg;
 pub mod persona;
+pub mod search;
 pub mod sliders;
 pub mod state;
 pub mod store;

@@ -1,5 +1,7 @@
 //! What `update` consumes (`Msg`) and what it asks the loop to do (`Effect`).
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 use crossterm::event::KeyEvent;
@@ -10,6 +12,7 @@ use crate::app::models::{HubFile, ModelEntry};
 use crate::app::state::TextBox;
 use crate::app::store::Listing;
 use crate::engine::protocol::{EngineCmd, EngineEvent};
+use crate::engine::token_counter::TokenCounter;
 use crate::hub::download::Progress;
 
 /// Everything that can change the state.
@@ -61,6 +64,8 @@ pub enum Msg {
     },
     /// SIGTERM / SIGHUP: save and leave.
     Terminate,
+    /// A [`Effect::CountTokens`] was done.
+    TokensCounted(TokenCount),
 }
 
 /// Work with side effects, run by the loop in the order given.
@@ -109,6 +114,40 @@ pub enum Effect {
     /// Queue this message behind the results of the effects before it, so that `update` sees
     /// those results first.
     Queue(Box<Msg>),
+    /// Count tokens off the UI thread (a long text takes milliseconds); answered by
+    /// `Msg::TokensCounted`.
+    CountTokens {
+        counter: TokenCounter,
+        job: TokenJob,
+    },
+}
+
+/// Text whose tokens to count.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenJob {
+    /// The draft; only the latest one waiting is worth counting.
+    Draft(String),
+    /// Messages of the conversation `id`, by index.
+    Messages { id: String, texts: Vec<(usize, String)> },
+}
+
+/// The answer to a [`TokenJob`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenCount {
+    Draft(usize),
+    /// Messages of the conversation `id`: (index, text's hash, tokens); the hash tells a count
+    /// of a message that was replaced meanwhile.
+    Messages {
+        id: String,
+        counts: Vec<(usize, u64, usize)>,
+    },
+}
+
+/// Tells a counted text from another.
+pub fn text_hash(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// What the background download reports.

@@ -14,10 +14,12 @@ use crate::app::model_settings::{ModelSettings, RememberedSettings};
 use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::msg::Effect;
 use crate::app::persona::Persona;
+use crate::app::search::{Preview, SearchMatch};
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::app::text;
 use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
+use crate::engine::token_counter::TokenCounter;
 use crate::hub::download::Progress;
 
 /// The request whose reply is streaming in.
@@ -79,15 +81,63 @@ pub struct ChatViewport {
     pub height: usize,
 }
 
+/// The draft's token count, counted off the UI thread.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DraftTokens {
+    /// The text last sent to be counted.
+    pub counting: String,
+    /// The latest count; while typing it may be of a slightly older text.
+    pub count: Option<usize>,
+}
+
 /// The history browser's contents.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HistoryBrowser {
     pub items: Vec<ConversationSummary>,
+    /// An index into the rows shown (all items, or the search's matches).
     pub selected: usize,
     /// Set while a title is being typed.
     pub rename: Option<TextArea<'static>>,
     /// `delete` was pressed once on the selected item; a second press deletes.
     pub confirm_delete: bool,
+    /// Set while the list is filtered by a search.
+    pub search: Option<HistorySearch>,
+}
+
+/// A search of the history browser: the query and the conversations that hold it.
+#[derive(Debug, Clone)]
+pub struct HistorySearch {
+    pub query: TextArea<'static>,
+    /// The query box has the keys; otherwise the filtered list has them.
+    pub typing: bool,
+    pub matches: Vec<SearchMatch>,
+}
+
+impl HistoryBrowser {
+    /// How many rows the list shows.
+    pub fn row_count(&self) -> usize {
+        self.search.as_ref().map_or(self.items.len(), |s| s.matches.len())
+    }
+
+    /// The conversation of row `row`, with the search's preview if any.
+    pub fn row(&self, row: usize) -> Option<(&ConversationSummary, Option<&Preview>)> {
+        match &self.search {
+            Some(search) => {
+                let found = search.matches.get(row)?;
+                Some((self.items.get(found.item)?, found.preview.as_ref()))
+            }
+            None => self.items.get(row).map(|item| (item, None)),
+        }
+    }
+
+    pub fn selected_item(&self) -> Option<&ConversationSummary> {
+        self.row(self.selected).map(|(item, _)| item)
+    }
+
+    /// The search box has the keys.
+    pub fn is_typing_query(&self) -> bool {
+        self.search.as_ref().is_some_and(|s| s.typing)
+    }
 }
 
 /// A view drawn over the chat that takes the keys while it is open.
@@ -182,6 +232,9 @@ pub struct State {
     /// Logical CPUs: the most threads the settings panel offers.
     pub cpus: usize,
     pub model: Option<ModelInfo>,
+    /// The loaded model's tokenizer, for the token counts.
+    pub token_counter: Option<TokenCounter>,
+    pub tokens: DraftTokens,
     pub loading: Option<Loading>,
     /// The model manager's list.
     pub models: Vec<ModelEntry>,
@@ -256,6 +309,8 @@ impl State {
             model_settings: Vec::new(),
             cpus: std::thread::available_parallelism().map_or(1, usize::from),
             model: None,
+            token_counter: None,
+            tokens: DraftTokens::default(),
             loading: None,
             models: Vec::new(),
             discovering: false,
@@ -324,6 +379,11 @@ impl State {
         matches!(&self.overlay, Some(Overlay::History(b)) if b.rename.is_some())
     }
 
+    /// A search is being typed in the history browser.
+    pub fn is_searching(&self) -> bool {
+        matches!(&self.overlay, Some(Overlay::History(b)) if b.is_typing_query())
+    }
+
     pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
         self.notice = Some(Notice { text: text.into(), level });
     }
@@ -351,6 +411,11 @@ pub fn new_input() -> TextArea<'static> {
 /// An empty system prompt editor.
 pub fn new_system_prompt_box() -> TextArea<'static> {
     text_box(text::SYSTEM_PROMPT_PLACEHOLDER)
+}
+
+/// An empty search box for the history browser.
+pub fn new_search_box() -> TextArea<'static> {
+    text_box(text::SEARCH_PLACEHOLDER)
 }
 
 /// An empty text box that wraps long lines at words.

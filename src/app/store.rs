@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::conversation::Conversation;
 use crate::app::model_settings::RememberedSettings;
+use crate::app::search::SearchText;
 use crate::atomic_file::write_atomically;
 
 /// What the history browser shows of a stored conversation.
@@ -22,6 +23,21 @@ pub struct ConversationSummary {
     pub updated: String,
     pub messages: usize,
     pub model: Option<String>,
+    /// The title and messages, ready for the history browser's search.
+    pub text: SearchText,
+}
+
+impl ConversationSummary {
+    pub fn new(conversation: &Conversation) -> Self {
+        Self {
+            id: conversation.id.clone(),
+            title: conversation.display_title(),
+            updated: conversation.updated.clone(),
+            messages: conversation.messages.len(),
+            model: conversation.model.clone(),
+            text: SearchText::new(conversation),
+        }
+    }
 }
 
 /// What the conversations folder holds: the readable conversations, newest first, and a line
@@ -107,13 +123,7 @@ impl Store {
                 .map_err(anyhow::Error::from)
                 .and_then(|b| Ok(serde_json::from_slice::<Conversation>(&b)?));
             match parsed {
-                Ok(c) => list.push(ConversationSummary {
-                    title: c.display_title(),
-                    id: c.id,
-                    updated: c.updated,
-                    messages: c.messages.len(),
-                    model: c.model,
-                }),
+                Ok(c) => list.push(ConversationSummary::new(&c)),
                 Err(e) => {
                     tracing::warn!("skipping {}: {e:#}", path.display());
                     unreadable.push(format!("{}: {e:#}", path.display()));
@@ -124,11 +134,13 @@ impl Store {
         Ok(Listing { items: list, unreadable })
     }
 
-    /// Writes `exports/<id>.md` and returns its path.
+    /// Writes `exports/<title>-<id>.md` and returns its path: the title makes the file easy to
+    /// find, the id keeps two conversations of the same title apart (and a second export of
+    /// one conversation replaces its first).
     pub fn export_markdown(&self, conversation: &Conversation) -> anyhow::Result<PathBuf> {
         let id = &conversation.id;
         self.conversation_path(id)?;
-        let path = self.root.join("exports").join(format!("{id}.md"));
+        let path = self.root.join("exports").join(format!("{}-{id}.md", file_name_part(&conversation.display_title())));
         write_atomically(&path, |f| f.write_all(conversation.to_markdown().as_bytes()))?;
         Ok(path)
     }
@@ -174,6 +186,27 @@ impl Store {
             }),
             Err(_) => Vec::new(),
         }
+    }
+}
+
+/// Longest title part of an export's file name, in chars.
+const EXPORT_TITLE_CHARS: usize = 60;
+
+/// `title` as part of a file name on any system: letters and digits kept, every other run of
+/// chars one `-`; `conversation` when nothing is left.
+fn file_name_part(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let part: String = out.trim_end_matches('-').chars().take(EXPORT_TITLE_CHARS).collect();
+    match part.trim_end_matches('-') {
+        "" => "conversation".to_string(),
+        part => part.to_string(),
     }
 }
 
@@ -232,6 +265,7 @@ mod tests {
         store.save_recent_models(&paths).unwrap();
         assert_eq!(store.recent_models(), paths);
         let path = store.export_markdown(&conversation("c3", "t")).unwrap();
+        assert_eq!(path, dir.path().join("exports").join("question-c3-c3.md"));
         assert!(fs::read_to_string(path).unwrap().contains("question c3"));
     }
 
@@ -261,5 +295,13 @@ mod tests {
         assert_eq!(store.input_history(), entries);
         fs::write(dir.path().join(INPUT_HISTORY_FILE), "[1, 2").unwrap();
         assert!(store.input_history().is_empty());
+    }
+
+    #[test]
+    fn export_names_come_from_titles() {
+        assert_eq!(file_name_part("What is 2+2? / Ünïcode: ok"), "What-is-2-2-Ünïcode-ok");
+        assert_eq!(file_name_part("../../etc/passwd"), "etc-passwd");
+        assert_eq!(file_name_part("?!"), "conversation");
+        assert_eq!(file_name_part(&"x".repeat(100)).len(), EXPORT_TITLE_CHARS);
     }
 }

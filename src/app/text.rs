@@ -9,6 +9,7 @@ use crate::app::msg::{ClipboardKind, Copied};
 use crate::engine::protocol::ModelInfo;
 
 pub const INPUT_PLACEHOLDER: &str = "Type a message…";
+pub const SEARCH_PLACEHOLDER: &str = "Words in a title or a message…";
 pub const SYSTEM_PROMPT_PLACEHOLDER: &str = "No system prompt: type one, or leave this empty for none.";
 pub const EDIT_CANCELLED: &str = "Edit cancelled.";
 pub const NOTHING_TO_REGENERATE: &str = "Nothing to regenerate: send a message first.";

@@ -18,6 +18,7 @@ pub mod sampler;
 pub mod scheduler;
 mod sequence;
 pub mod synthetic;
+pub mod token_counter;
 pub mod tokenizer;
 pub mod vocab;
 mod worker;

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::sampler::SamplingParams;
+use crate::engine::token_counter::TokenCounter;
 
 /// Identifies one `Generate` request in the events it causes.
 pub type RequestId = u64;
@@ -259,6 +260,9 @@ pub struct TokenLogprobs {
 pub enum EngineEvent {
     /// Loading advanced; `fraction` is in 0..=1.
     LoadProgress { fraction: f32, stage: String },
+    /// The model being loaded is in place: its tokenizer, for a front end that counts the
+    /// tokens of typed text. Sent just before `Ready`.
+    Tokenizer(TokenCounter),
     /// A model is loaded and ready.
     Ready(ModelInfo),
     /// Prefill advanced: `done` of `total` new prompt tokens are in the KV cache.

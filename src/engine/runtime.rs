@@ -20,7 +20,8 @@ const REMEMBERED_REPLIES: usize = 256;
 
 pub struct Engine {
     pub model: Arc<Model>,
-    pub tokenizer: Tokenizer,
+    /// Shared with the front end's token counter.
+    pub tokenizer: Arc<Tokenizer>,
     pub chat: ChatFormat,
     pub info: ModelInfo,
     pub options: LoadOptions,
@@ -103,7 +104,7 @@ impl Engine {
         let options = LoadOptions { threads, ctx, ..options.clone() };
         Ok(Self {
             model: Arc::new(model),
-            tokenizer,
+            tokenizer: Arc::new(tokenizer),
             chat,
             info,
             options,

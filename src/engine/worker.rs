@@ -17,6 +17,7 @@ use crate::kernels::mmap::return_freed_memory;
 use super::protocol::{EngineCmd, EngineEvent};
 use super::runtime::Engine;
 use super::scheduler::{Request, Scheduler};
+use super::token_counter::TokenCounter;
 
 pub(super) struct Worker {
     cmds: UnboundedReceiver<EngineCmd>,
@@ -131,6 +132,7 @@ impl Worker {
                 // moved file, a bad header) leaves it loaded and usable.
                 match Engine::load(&path, &options, &mut progress) {
                     Ok(engine) => {
+                        self.send(EngineEvent::Tokenizer(TokenCounter::for_tokenizer(engine.tokenizer.clone())));
                         self.send(EngineEvent::Ready(engine.info.clone()));
                         let old = self.scheduler.replace(Scheduler::new(engine));
                         if old.is_some() {

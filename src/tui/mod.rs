@@ -4,5 +4,6 @@
 pub mod editor;
 pub mod run;
 pub mod terminal;
+mod token_counting;
 
 pub use run::{run_app, AppContext, Host};

@@ -1,4 +1,4 @@
-//! The main loop: waits on terminal input, downloads and the frame clock, feeds `update`, runs the
+//! The main loop: waits on terminal input, downloads, token counts and the frame clock, feeds `update`, runs the
 //! effects it returns, and redraws only when something changed: what the user typed at once (so
 //! a key shows within milliseconds), everything else at most `frame_rate` times a second.
 //!
@@ -26,6 +26,7 @@ use crate::app::store::Store;
 use crate::app::text;
 use crate::app::update::{start, update};
 use crate::engine::protocol::{EngineCmd, EngineEvent};
+use crate::tui::token_counting::TokenCounting;
 use crate::ui::View;
 
 /// What the loop needs from the real terminal besides drawing; tests give a recording fake.
@@ -77,7 +78,13 @@ where
     let mut queue: VecDeque<Msg> = VecDeque::new();
     let (mut downloads, mut download_events) = Downloads::new();
     let (models_found, mut found_models) = tokio::sync::mpsc::unbounded_channel();
-    let mut out = Outputs { cmds: &cmds, downloads: &mut downloads, models_found: &models_found };
+    let (token_counting, mut token_counts) = TokenCounting::start()?;
+    let mut out = Outputs {
+        cmds: &cmds,
+        downloads: &mut downloads,
+        models_found: &models_found,
+        token_counting: &token_counting,
+    };
     let first = start(&mut state);
     run_effects(first, &mut state, &mut out, ctx, terminal, &mut queue)?;
     let mut input_open = true;
@@ -110,6 +117,7 @@ where
             },
             Some(event) = download_events.recv() => queue.push_back(Msg::Download(event)),
             Some(models) = found_models.recv() => queue.push_back(Msg::ModelsFound(models)),
+            Some(count) = token_counts.recv() => queue.push_back(Msg::TokensCounted(count)),
             _ = frames.tick() => {
                 if ctx.host.terminate_requested() {
                     queue.push_back(Msg::Terminate);
@@ -172,12 +180,14 @@ fn terminal_msg(event: Event) -> Option<Msg> {
     }
 }
 
-/// Where effects send work besides the context: the engine, the downloads, and model discovery
-/// (which reads file headers on a thread of its own, so a slow disk never stalls the screen).
+/// Where effects send work besides the context: the engine, the downloads, model discovery
+/// (which reads file headers on a thread of its own, so a slow disk never stalls the screen) and
+/// token counting (on a thread of its own too).
 struct Outputs<'a> {
     cmds: &'a UnboundedSender<EngineCmd>,
     downloads: &'a mut Downloads,
     models_found: &'a UnboundedSender<Vec<ModelEntry>>,
+    token_counting: &'a TokenCounting,
 }
 
 fn run_effects<B>(
@@ -278,6 +288,10 @@ where
                 // The loop may have ended meanwhile; then nobody wants the list.
                 let _ = found.send(discover(&sources));
             })?;
+            None
+        }
+        Effect::CountTokens { counter, job } => {
+            out.token_counting.count(counter, job);
             None
         }
         Effect::StartDownload(file) => {

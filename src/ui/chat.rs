@@ -82,7 +82,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
     let mut next_block = 1;
     for (index, message) in state.conversation.messages.iter().enumerate() {
         let streaming = state.generation.as_ref().is_some_and(|g| g.message == index);
-        blocks.push(Block::Owned(vec![label(message.role, theme)]));
+        blocks.push(Block::Owned(vec![label(message, theme)]));
         match message.role {
             Role::Assistant => {
                 let content = wrap::terminal_safe(&message.content);
@@ -149,13 +149,18 @@ fn system_block(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>
     lines
 }
 
-fn label(role: Role, theme: &Theme) -> Line<'static> {
-    let (text, style) = match role {
+/// Who wrote the message, and its token count once known (a reply's is in its figures).
+fn label(message: &Message, theme: &Theme) -> Line<'static> {
+    let (text, style) = match message.role {
         Role::User => (strings::YOU, theme.user_label),
         Role::Assistant => (strings::ASSISTANT, theme.assistant_label),
         Role::System => (strings::SYSTEM, theme.dim),
     };
-    Line::from(Span::styled(text, style))
+    let mut spans = vec![Span::styled(text, style)];
+    if let Some(tokens) = message.tokens {
+        spans.push(Span::styled(format!(" · {}", strings::tokens_text(tokens)), theme.dim));
+    }
+    Line::from(spans)
 }
 
 /// User text is shown as typed: its own line breaks, wrapped at words.

@@ -17,6 +17,9 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
     match &state.overlay {
         // Only these two keys are not text while a title is typed.
         Some(Overlay::History(_)) if state.is_renaming() => (Scope::History, vec![Action::Confirm, Action::Close]),
+        Some(Overlay::History(_)) if state.is_searching() => {
+            (Scope::HistorySearch, vec![Action::Confirm, Action::Down, Action::Close])
+        }
         None if state.is_generating() => {
             (Scope::Chat, vec![Action::Stop, Action::ScrollUp, Action::OpenSliders, Action::ToggleStats, Action::Help])
         }
@@ -43,6 +46,7 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
             Scope::History,
             vec![
                 Action::Confirm,
+                Action::Search,
                 Action::Rename,
                 Action::Delete,
                 Action::NewChat,
@@ -98,11 +102,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 /// What an action does here: confirm and close save or drop a typed title, a system prompt or
-/// model settings, and confirm starts a chat with the chosen persona.
+/// model settings, close steps back out of a search, and confirm starts a chat with the chosen
+/// persona.
 fn label(state: &State, action: Action) -> String {
     let text = match (action, &state.overlay) {
         (Action::Confirm, _) if state.is_renaming() => strings::SAVE_TITLE,
         (Action::Close, _) if state.is_renaming() => strings::KEEP_TITLE,
+        (Action::Close, _) if state.is_searching() => strings::TO_THE_LIST,
+        (Action::Close, Some(Overlay::History(browser))) if browser.search.is_some() => strings::CLEAR_SEARCH,
         (Action::Confirm, Some(Overlay::SystemPrompt(_))) => strings::SAVE_SYSTEM_PROMPT,
         (Action::Close, Some(Overlay::SystemPrompt(_))) => strings::DISCARD_CHANGES,
         (Action::Confirm, Some(Overlay::Personas { .. })) => strings::START_CHAT,

@@ -1,8 +1,9 @@
 //! The input box: it grows with its text, wrapped at words, up to a third of the screen, and
-//! scrolls inside beyond that.
+//! scrolls inside beyond that. Its border shows the draft's token count.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Widget};
 use ratatui::Frame;
 use ratatui_textarea::{CursorMove, TextArea};
@@ -37,7 +38,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = if state.editing.is_some() { strings::INPUT_TITLE_EDITING } else { strings::INPUT_TITLE };
     let focused = state.overlay.is_none();
     let border = if focused { theme.border_focused } else { theme.border };
-    let block = Block::bordered().border_type(BorderType::Rounded).title(title).border_style(border);
+    let mut block = Block::bordered().border_type(BorderType::Rounded).title(title).border_style(border);
+    if let Some(tokens) = state.tokens.count.filter(|_| !state.input.is_empty()) {
+        let count = strings::draft_tokens(tokens, state.model.as_ref().map(|m| m.ctx_max));
+        block = block.title(Line::styled(count, theme.dim).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     render_text(frame, inner, &state.input, theme);

@@ -5,7 +5,7 @@ use crate::app::keymap::Scope;
 use crate::app::model_settings::{ModelSettings, SettingField};
 use crate::app::models::ModelSource;
 use crate::app::sliders::Slider;
-use crate::engine::protocol::{ContextPolicy, LmHead, StopReason};
+use crate::engine::protocol::{ContextPolicy, LmHead, Role, StopReason};
 use crate::hub::format::{human_bytes, human_duration};
 
 pub const APP_NAME: &str = "bitnet-tui";
@@ -37,6 +37,9 @@ pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
 pub const RENAME_TITLE: &str = " New title (typing replaces it, ←/→ edit it) ";
 pub const SAVE_TITLE: &str = "save the title";
+pub const TO_THE_LIST: &str = "to the list";
+pub const CLEAR_SEARCH: &str = "clear the search";
+pub const NO_MATCHES: &str = "No conversation holds these words.";
 pub const KEEP_TITLE: &str = "keep the old title";
 pub const READING_PROMPT: &str = "reading prompt";
 pub const WAITING: &str = "waiting for the model…";
@@ -49,6 +52,38 @@ pub const STATS_NONE: &str = "No figures yet.";
 pub const DOWNLOADED: &str = "downloaded";
 pub const NOT_DOWNLOADED: &str = "not downloaded";
 pub const MISSING: &str = "missing";
+
+/// The input box's count of the draft: " 12 tokens · 0.3% of 4096 " (the share of the loaded
+/// model's context it would take).
+pub fn draft_tokens(tokens: usize, ctx: Option<usize>) -> String {
+    match ctx.filter(|&ctx| ctx > 0) {
+        Some(ctx) => format!(" {} · {:.1}% of {ctx} ", tokens_text(tokens), tokens as f64 * 100.0 / ctx as f64),
+        None => format!(" {} ", tokens_text(tokens)),
+    }
+}
+
+/// "1 token", "12 tokens".
+pub fn tokens_text(tokens: usize) -> String {
+    if tokens == 1 {
+        "1 token".to_string()
+    } else {
+        format!("{tokens} tokens")
+    }
+}
+
+/// The search box's title: what it searches and how many conversations match.
+pub fn search_title(matches: usize, total: usize) -> String {
+    format!(" Search titles and text · {matches} of {total} ")
+}
+
+/// Who wrote a search preview's message.
+pub fn preview_role(role: Role) -> &'static str {
+    match role {
+        Role::User => "you: ",
+        Role::Assistant => "reply: ",
+        Role::System => "system: ",
+    }
+}
 
 /// The system prompt editor's title, naming the conversation's persona.
 pub fn system_prompt_title(persona: Option<&str>) -> String {
@@ -191,6 +226,7 @@ pub fn scope_title(scope: Scope) -> &'static str {
         Scope::Sliders => "Sampling panel",
         Scope::Picker => "Model picker",
         Scope::History => "Conversations",
+        Scope::HistorySearch => "Conversations: the search box",
         Scope::Help => "This help",
         Scope::Unsaved => "Quitting with unsaved conversations",
         Scope::ModelSettings => "Model settings",
@@ -253,6 +289,7 @@ pub fn action_label(action: Action) -> String {
         Action::Rename => "rename",
         Action::Delete => "delete",
         Action::Close => "close",
+        Action::Search => "search titles and text",
         Action::Download => "download",
         Action::CancelDownload => "cancel the download",
         Action::Retry => "try saving again",

@@ -27,6 +27,8 @@ pub struct Theme {
     pub gauge: Style,
     pub gauge_warn: Style,
     pub sparkline: Style,
+    /// The words a search found, in its previews.
+    pub search_match: Style,
 }
 
 impl Theme {
@@ -63,6 +65,7 @@ impl Theme {
             gauge: fg(Color::Cyan),
             gauge_warn: fg(Color::Red),
             sparkline: fg(Color::Green),
+            search_match: Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
         }
     }
 
@@ -93,6 +96,7 @@ impl Theme {
             gauge: plain,
             gauge_warn: bold,
             sparkline: plain,
+            search_match: reverse,
         }
     }
 }

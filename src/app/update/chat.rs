@@ -1,6 +1,6 @@
 //! The conversation: send, stop, regenerate, edit and resend, new chat, copy and export.
 
-use super::{text_box, unsaved};
+use super::{text_box, tokens, unsaved};
 use crate::app::code_blocks::conversation_code_blocks;
 use crate::app::conversation::{Conversation, Message};
 use crate::app::msg::{Copied, Effect};
@@ -22,6 +22,7 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
     let messages = &mut state.conversation.messages;
     let replaced = editing.map(|index| messages.split_off(index.min(messages.len()))).unwrap_or_default();
     state.conversation.messages.push(Message::new(Role::User, text.trim_end()));
+    effects.extend(tokens::count_messages(state));
     effects.extend(start_generation(state));
     if let Some(generation) = &mut state.generation {
         generation.sent = Some(Box::new(SentDraft { text, replaced, editing }));
@@ -131,14 +132,18 @@ pub(super) fn quit(state: &mut State) -> Vec<Effect> {
     unsaved::quit(state, true)
 }
 
-/// Stops the running reply without waiting for it, marks it stopped, and saves the
-/// conversation: used before the conversation is replaced.
+/// Stops the running reply without waiting for it, marks it stopped and saves the
+/// conversation, and tries the unsaved ones again: used before the conversation is replaced.
+/// A conversation without a reply running was saved with its last change, so it is not saved
+/// again: that would make merely looking at it its latest update.
 pub(super) fn abandon_generation(state: &mut State) -> Vec<Effect> {
     let mut effects = cancel(state);
-    if let Some(generation) = state.generation.take() {
-        if let Some(message) = state.conversation.messages.get_mut(generation.message) {
-            message.stop_reason = Some(StopReason::Cancelled);
-        }
+    let Some(generation) = state.generation.take() else {
+        effects.extend(unsaved::retries(state, None));
+        return effects;
+    };
+    if let Some(message) = state.conversation.messages.get_mut(generation.message) {
+        message.stop_reason = Some(StopReason::Cancelled);
     }
     effects.extend(save(state));
     effects
@@ -146,7 +151,7 @@ pub(super) fn abandon_generation(state: &mut State) -> Vec<Effect> {
 
 /// Saves the conversation if it has anything in it, and tries the unsaved ones again.
 pub(super) fn save(state: &mut State) -> Vec<Effect> {
-    let mut effects = unsaved::retries(state, &state.conversation.id);
+    let mut effects = unsaved::retries(state, Some(&state.conversation.id));
     if !state.conversation.messages.is_empty() {
         state.conversation.updated = crate::app::state::timestamp(state.now);
         effects.push(Effect::SaveConversation(state.conversation.clone()));
@@ -197,9 +202,10 @@ pub(super) fn new_chat(state: &mut State, conversation: Conversation, notice: St
 
 /// Shows a stored conversation (after the history browser asked for it).
 pub(super) fn open(state: &mut State, conversation: Conversation) -> Vec<Effect> {
-    let effects = abandon_generation(state);
+    let mut effects = abandon_generation(state);
     state.notify(NoticeLevel::Info, text::opened(&conversation.display_title()));
     replace_conversation(state, conversation);
+    effects.extend(tokens::count_messages(state));
     effects
 }
 

@@ -1,6 +1,6 @@
 //! Engine events: load progress, streamed tokens, live figures, the end of a reply.
 
-use super::chat;
+use super::{chat, tokens};
 use crate::app::msg::Effect;
 use crate::app::state::{NoticeLevel, State, RECENT_MODELS};
 use crate::app::text;
@@ -15,6 +15,7 @@ pub(super) fn on_event(state: &mut State, event: EngineEvent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        EngineEvent::Tokenizer(counter) => tokens::on_counter(state, counter),
         EngineEvent::Ready(info) => on_ready(state, info),
         EngineEvent::PrefillProgress { id, done, total } => {
             if is_current(state, id) {

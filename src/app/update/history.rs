@@ -1,4 +1,5 @@
-//! The history browser: open, rename, delete, export stored conversations, start a new one.
+//! The history browser: search, open, rename, delete, export stored conversations, start a new
+//! one.
 
 use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
@@ -7,13 +8,13 @@ use super::{chat, panels, text_box, toggle_overlay};
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
-use crate::app::state::{new_conversation, HistoryBrowser, NoticeLevel, Overlay, State};
+use crate::app::search::search;
+use crate::app::state::{new_conversation, new_search_box, HistoryBrowser, HistorySearch, NoticeLevel, Overlay, State};
 use crate::app::store::Listing;
 use crate::app::text;
 
 pub(super) fn open(state: &mut State) -> Vec<Effect> {
-    let browser = HistoryBrowser { items: Vec::new(), selected: 0, rename: None, confirm_delete: false };
-    if toggle_overlay(state, Overlay::History(Box::new(browser))) {
+    if toggle_overlay(state, Overlay::History(Box::default())) {
         vec![Effect::ListConversations]
     } else {
         Vec::new()
@@ -34,8 +35,55 @@ pub(super) fn on_listed(state: &mut State, listing: Listing) {
     }
     let current = state.conversation.id.clone();
     if let Some(browser) = browser(state) {
-        browser.selected = items.iter().position(|i| i.id == current).unwrap_or(0);
         browser.items = items;
+        refresh_matches(browser);
+        browser.selected =
+            (0..browser.row_count()).find(|&r| browser.row(r).is_some_and(|(i, _)| i.id == current)).unwrap_or(0);
+    }
+}
+
+/// Runs the search again after the query or the list changed; the first match is selected.
+fn refresh_matches(browser: &mut HistoryBrowser) {
+    if let Some(found) = &mut browser.search {
+        let query = found.query.lines().join(" ");
+        found.matches = search(browser.items.iter().map(|i| &i.text), &query);
+        browser.selected = 0;
+    }
+}
+
+/// The query was edited.
+pub(super) fn query_changed(state: &mut State) {
+    if let Some(browser) = browser(state) {
+        refresh_matches(browser);
+    }
+}
+
+/// Starts a search, or goes back to its box.
+fn start_search(browser: &mut HistoryBrowser) {
+    match &mut browser.search {
+        Some(found) => found.typing = true,
+        None => {
+            browser.search = Some(HistorySearch { query: new_search_box(), typing: true, matches: Vec::new() });
+            refresh_matches(browser);
+        }
+    }
+}
+
+/// The close key: from the search box back to the list (a blank query ends the search), then
+/// from the filtered list to the whole list, then out of the browser.
+fn close(state: &mut State) {
+    let Some(browser) = browser(state) else {
+        return;
+    };
+    let selected = browser.selected_item().map(|i| i.id.clone());
+    match &mut browser.search {
+        Some(found) if found.typing && !found.query.lines().join("").trim().is_empty() => found.typing = false,
+        Some(_) => {
+            // The conversation selected in the results stays selected in the whole list.
+            browser.search = None;
+            browser.selected = browser.items.iter().position(|i| Some(&i.id) == selected.as_ref()).unwrap_or(0);
+        }
+        None => state.overlay = None,
     }
 }
 
@@ -45,14 +93,18 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     let confirm_delete = std::mem::take(&mut browser.confirm_delete);
-    let selected = browser.items.get(browser.selected).cloned();
+    let selected = browser.selected_item().cloned();
     match (action, selected) {
         (Action::Up | Action::Down, _) => {
-            browser.selected = panels::step(browser.selected, action, browser.items.len());
+            browser.selected = panels::step(browser.selected, action, browser.row_count());
+            Vec::new()
+        }
+        (Action::Search, _) => {
+            start_search(browser);
             Vec::new()
         }
         (Action::Close, _) => {
-            state.overlay = None;
+            close(state);
             Vec::new()
         }
         (Action::Confirm, Some(item)) => {
@@ -80,8 +132,10 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         (Action::Delete, Some(item)) => {
+            let selected = browser.selected;
             browser.items.retain(|i| i.id != item.id);
-            browser.selected = browser.selected.min(browser.items.len().saturating_sub(1));
+            refresh_matches(browser);
+            browser.selected = selected.min(browser.row_count().saturating_sub(1));
             if item.id == current_id {
                 state.conversation = new_conversation(state.now, &state.personas[0]);
             }
@@ -94,7 +148,7 @@ pub(super) fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
 
 pub(super) fn export_selected(state: &mut State) -> Vec<Effect> {
     let current_id = state.conversation.id.clone();
-    let Some(item) = browser(state).and_then(|b| b.items.get(b.selected).cloned()) else {
+    let Some(item) = browser(state).and_then(|b| b.selected_item().cloned()) else {
         return Vec::new();
     };
     if item.id == current_id {
@@ -120,14 +174,16 @@ pub(super) fn rename_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Some(Action::Confirm) => {
             let title = browser.rename.take().map(|r| r.lines().join(" ").trim().to_string()).unwrap_or_default();
-            let Some(item) = browser.items.get_mut(browser.selected) else {
+            let Some(id) = browser.selected_item().map(|i| i.id.clone()) else {
                 return Vec::new();
             };
             if title.is_empty() {
                 return Vec::new();
             }
-            item.title = title.clone();
-            let id = item.id.clone();
+            if let Some(item) = browser.items.iter_mut().find(|i| i.id == id) {
+                item.title = title.clone();
+                item.text.set_title(&title);
+            }
             if id == current_id {
                 state.conversation.title = title;
                 chat::save(state)

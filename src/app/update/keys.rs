@@ -32,7 +32,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 pub(super) fn on_paste(state: &mut State, text: &str) {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     match &mut state.overlay {
-        Some(Overlay::History(browser)) => {
+        Some(Overlay::History(browser)) if browser.rename.is_some() => {
             if let Some(rename) = &mut browser.rename {
                 rename.insert_str(text.replace('\n', " "));
             }
@@ -48,6 +48,7 @@ fn focused_scope(state: &State) -> Scope {
         Some(Overlay::Help { .. }) => Scope::Help,
         Some(Overlay::Sliders { .. }) => Scope::Sliders,
         Some(Overlay::Picker { .. }) => Scope::Picker,
+        Some(Overlay::History(browser)) if browser.is_typing_query() => Scope::HistorySearch,
         Some(Overlay::History(_)) => Scope::History,
         Some(Overlay::SystemPrompt(_)) => Scope::SystemPrompt,
         Some(Overlay::Personas { .. }) => Scope::Personas,
@@ -137,6 +138,7 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         | Action::Rename
         | Action::Delete
         | Action::Close
+        | Action::Search
         | Action::Download
         | Action::CancelDownload
         | Action::Retry

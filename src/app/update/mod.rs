@@ -11,6 +11,7 @@ mod personas;
 mod scroll;
 mod system_prompt;
 mod text_box;
+mod tokens;
 mod unsaved;
 
 use crate::app::msg::{Effect, Msg};
@@ -20,6 +21,16 @@ use crate::app::text;
 /// Applies `msg` to `state` and returns the side effects to run, in order.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     state.dirty = true;
+    // What can change the draft: keys, a paste, the editor, a refused send.
+    let draft_may_change = matches!(msg, Msg::Key(_) | Msg::Paste(_) | Msg::Edited { .. } | Msg::Engine(_));
+    let mut effects = on_msg(state, msg);
+    if draft_may_change {
+        effects.extend(tokens::count_draft(state));
+    }
+    effects
+}
+
+fn on_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => keys::on_key(state, key),
         Msg::Paste(text) => {
@@ -72,6 +83,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::QuitWhenSaved { ask } => unsaved::on_quit_when_saved(state, ask),
         Msg::Terminate => unsaved::quit(state, false),
+        Msg::TokensCounted(count) => {
+            tokens::on_counted(state, count);
+            Vec::new()
+        }
     }
 }
 

@@ -1,36 +1,61 @@
-//! The text boxes (the draft and the system prompt editor): readline's editing keys, typing,
-//! pasting, and `$EDITOR`.
+//! The text boxes (the draft, the system prompt editor, the conversations' search): readline's
+//! editing keys, typing, pasting, and `$EDITOR`.
 
 use crossterm::event::KeyEvent;
 use ratatui_textarea::{CursorMove, TextArea};
 
+use super::history;
 use crate::app::action::Action;
 use crate::app::msg::Effect;
 use crate::app::state::{new_input, Overlay, State, TextBox};
 
+/// A text box that can have the focus.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    /// One that `$EDITOR` can fill.
+    Editable(TextBox),
+    /// The history browser's search: one line, searched again at every change.
+    Query,
+}
+
 /// The text box that has the focus, if any.
-fn focused(state: &mut State) -> Option<(TextBox, &mut TextArea<'static>)> {
+fn focused(state: &mut State) -> Option<(Focus, &mut TextArea<'static>)> {
     match &mut state.overlay {
-        None => Some((TextBox::Draft, &mut state.input)),
-        Some(Overlay::SystemPrompt(text)) => Some((TextBox::SystemPrompt, text)),
+        None => Some((Focus::Editable(TextBox::Draft), &mut state.input)),
+        Some(Overlay::SystemPrompt(text)) => Some((Focus::Editable(TextBox::SystemPrompt), text)),
+        Some(Overlay::History(browser)) => {
+            browser.search.as_mut().filter(|s| s.typing).map(|s| (Focus::Query, &mut s.query))
+        }
         Some(_) => None,
+    }
+}
+
+/// What follows an edit of the focused box.
+fn edited_box(state: &mut State, focus: Focus) {
+    match focus {
+        Focus::Editable(TextBox::Draft) => state.input_history.stop_browsing(),
+        Focus::Editable(TextBox::SystemPrompt) => {}
+        Focus::Query => history::query_changed(state),
     }
 }
 
 /// Runs an editing action on the focused box; `None` when there is no box or it is no editing
 /// action.
 pub(super) fn on_action(state: &mut State, action: Action) -> Option<Vec<Effect>> {
-    let (target, text) = focused(state)?;
-    if action == Action::OpenEditor {
-        let text = text.lines().join("\n");
-        return Some(vec![Effect::OpenEditor { target, text }]);
+    let (focus, text) = focused(state)?;
+    match (focus, action) {
+        // The query is one short line.
+        (Focus::Query, Action::OpenEditor | Action::Newline) => return Some(Vec::new()),
+        (Focus::Editable(target), Action::OpenEditor) => {
+            let text = text.lines().join("\n");
+            return Some(vec![Effect::OpenEditor { target, text }]);
+        }
+        _ => {}
     }
     if !edit(text, action) {
         return None;
     }
-    if target == TextBox::Draft {
-        state.input_history.stop_browsing();
-    }
+    edited_box(state, focus);
     Some(Vec::new())
 }
 
@@ -69,21 +94,20 @@ pub(super) fn edit(text: &mut TextArea<'static>, action: Action) -> bool {
 
 /// A key no binding took: text for the focused box.
 pub(super) fn type_key(state: &mut State, key: KeyEvent) {
-    if let Some((target, text)) = focused(state) {
+    if let Some((focus, text)) = focused(state) {
         text.input(key);
-        if target == TextBox::Draft {
-            state.input_history.stop_browsing();
-        }
+        edited_box(state, focus);
     }
 }
 
 /// Bracketed paste: the whole text is one edit of the focused box.
 pub(super) fn paste(state: &mut State, text: &str) {
-    if let Some((target, box_text)) = focused(state) {
-        box_text.insert_str(text);
-        if target == TextBox::Draft {
-            state.input_history.stop_browsing();
-        }
+    if let Some((focus, box_text)) = focused(state) {
+        match focus {
+            Focus::Query => box_text.insert_str(text.replace('\n', " ")),
+            Focus::Editable(_) => box_text.insert_str(text),
+        };
+        edited_box(state, focus);
     }
 }
 

@@ -24,9 +24,10 @@ pub(super) fn on_save_failed(state: &mut State, conversation: Conversation, erro
     state.save_error = Some(error);
 }
 
-/// Saves of the unsaved conversations other than `open_id`, to run beside any save.
-pub(super) fn retries(state: &State, open_id: &str) -> Vec<Effect> {
-    state.unsaved.iter().filter(|c| c.id != open_id).map(|c| Effect::SaveConversation(c.clone())).collect()
+/// Saves of the unsaved conversations other than `except` (the one about to be saved anew).
+pub(super) fn retries(state: &State, except: Option<&str>) -> Vec<Effect> {
+    let others = state.unsaved.iter().filter(|c| Some(c.id.as_str()) != except);
+    others.map(|c| Effect::SaveConversation(c.clone())).collect()
 }
 
 /// Stops the reply, saves everything once more, then quits when all of it reached the disk
