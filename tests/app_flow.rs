@@ -53,7 +53,7 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
     assert_eq!(state.scroll.top, None);
 
     // The user scrolls up: follow stops and new tokens raise the hint instead of moving the view.
-    state.viewport = ChatViewport { total_lines: 40, height: 10 };
+    state.viewport = ChatViewport { total_lines: 40, height: 10, ..Default::default() };
     step(&mut state, &mut journal, key(KeyCode::PageUp));
     let parked = state.scroll.top;
     assert!(parked.is_some());

@@ -291,7 +291,7 @@ fn new_chat_saves_the_old_one_and_stops_its_reply() {
 fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
-    state.viewport = ChatViewport { total_lines: 50, height: 10 };
+    state.viewport = ChatViewport { total_lines: 50, height: 10, ..Default::default() };
     update(&mut state, shift(KeyCode::Up));
     assert_eq!(state.scroll.top, Some(39));
     update(&mut state, Msg::Engine(token(id, 0)));
@@ -307,7 +307,7 @@ fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
     update(&mut state, Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)));
     assert_eq!(state.scroll.top, None);
     // Nothing to scroll: stays in follow mode.
-    state.viewport = ChatViewport { total_lines: 5, height: 10 };
+    state.viewport = ChatViewport { total_lines: 5, height: 10, ..Default::default() };
     update(&mut state, shift(KeyCode::Up));
     assert_eq!(state.scroll.top, None);
 }
@@ -315,7 +315,7 @@ fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
 #[test]
 fn sending_resumes_follow() {
     let mut state = ready_state();
-    state.viewport = ChatViewport { total_lines: 50, height: 10 };
+    state.viewport = ChatViewport { total_lines: 50, height: 10, ..Default::default() };
     update(&mut state, shift(KeyCode::Up));
     send(&mut state, "hi");
     assert_eq!(state.scroll.top, None);
@@ -1170,4 +1170,183 @@ fn a_new_chat_starts_with_the_persona_picked_and_its_settings() {
     assert_eq!(state.conversation.persona, None);
     assert_eq!(state.conversation.system_prompt.as_deref(), Some("Be helpful."));
     assert_eq!(state.knobs.sampling.temperature, 0.8);
+}
+
+/// Streams the first `tokens` pieces of the fake reply and ends the request with `reason`;
+/// returns what its `Done` saved.
+fn answer(state: &mut bitnet_tui::app::State, id: u64, tokens: usize, reason: StopReason) -> Vec<Effect> {
+    for n in 0..tokens {
+        update(state, Msg::Engine(token(id, n)));
+    }
+    update(state, Msg::Engine(done(id, reason, tokens)))
+}
+
+fn generate_id(effects: &[Effect]) -> u64 {
+    match engine_cmds(effects).as_slice() {
+        [EngineCmd::Generate { id, .. }] => *id,
+        other => panic!("expected one Generate, got {other:?}"),
+    }
+}
+
+fn shown(state: &bitnet_tui::app::State) -> Vec<String> {
+    state.conversation.messages.iter().map(|m| m.content.clone()).collect()
+}
+
+#[test]
+fn regenerate_keeps_the_old_reply_and_arrows_in_an_empty_box_flip_between_them() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    answer(&mut state, id, 2, StopReason::EndOfText);
+    let effects = update(&mut state, ctrl('r'));
+    assert_eq!(prompt_of(&engine_cmds(&effects)[0]), [ChatMessage::new(Role::User, "hi")]);
+    // No flipping while the new version is written.
+    assert!(update(&mut state, key(KeyCode::Left)).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("A reply is being written"));
+    let saved_reply = saved(&answer(&mut state, generate_id(&effects), 1, StopReason::EndOfText)).unwrap();
+    assert_eq!(saved_reply.messages[1].content, "Hello");
+    assert_eq!((saved_reply.messages[1].version, saved_reply.messages[1].alternatives.len()), (1, 1));
+    assert_eq!(saved_reply.messages[1].alternatives[0][0].content, "Hello!");
+
+    // ← shows the old reply and saves the choice; → goes back.
+    let effects = update(&mut state, key(KeyCode::Left));
+    assert_eq!(shown(&state), ["hi", "Hello!"]);
+    assert_eq!(saved(&effects).unwrap().messages[1].version, 0);
+    assert_eq!(state.notice.as_ref().unwrap().text, "Version 1 of 2.");
+    update(&mut state, key(KeyCode::Left));
+    assert_eq!(state.notice.as_ref().unwrap().text, "No other version there.");
+    update(&mut state, key(KeyCode::Right));
+    assert_eq!(shown(&state), ["hi", "Hello"]);
+    // With text in the box the arrows move its cursor.
+    type_text(&mut state, "ab");
+    assert!(update(&mut state, key(KeyCode::Left)).is_empty());
+    type_text(&mut state, "X");
+    assert_eq!((state.input_text().as_str(), shown(&state)[1].as_str()), ("aXb", "Hello"));
+}
+
+#[test]
+fn the_engine_gets_only_the_shown_versions() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    answer(&mut state, id, 2, StopReason::EndOfText);
+    let id = generate_id(&update(&mut state, ctrl('r')));
+    answer(&mut state, id, 1, StopReason::EndOfText);
+    update(&mut state, key(KeyCode::Left));
+    type_text(&mut state, "next");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(
+        prompt_of(&engine_cmds(&effects)[0]),
+        [
+            ChatMessage::new(Role::User, "hi"),
+            ChatMessage::new(Role::Assistant, "Hello!"),
+            ChatMessage::new(Role::User, "next")
+        ]
+    );
+}
+
+#[test]
+fn each_reply_names_the_model_that_wrote_it() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    answer(&mut state, id, 1, StopReason::EndOfText);
+    state.model = Some(model_info("/models/smollm2.gguf"));
+    let id = generate_id(&update(&mut state, ctrl('r')));
+    let conversation = saved(&answer(&mut state, id, 1, StopReason::EndOfText)).unwrap();
+    assert_eq!(conversation.messages[1].model.as_deref(), Some("smollm2"));
+    assert_eq!(conversation.messages[1].alternatives[0][0].model.as_deref(), Some("bitnet-2b"));
+    assert_eq!(conversation.messages[0].model, None);
+}
+
+/// Two finished turns: "q1", "Hello!", "q2", "Hello!".
+fn two_turns() -> bitnet_tui::app::State {
+    let mut state = ready_state();
+    for question in ["q1", "q2"] {
+        let id = send(&mut state, question);
+        answer(&mut state, id, 2, StopReason::EndOfText);
+    }
+    state
+}
+
+#[test]
+fn an_earlier_message_is_picked_edited_and_forks_there() {
+    let mut state = two_turns();
+    update(&mut state, alt(KeyCode::Up));
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 3, .. })));
+    for _ in 0..5 {
+        update(&mut state, key(KeyCode::Up));
+    }
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 0, .. })));
+    update(&mut state, key(KeyCode::Char('e')));
+    assert!(state.overlay.is_none());
+    assert_eq!((state.input_text().as_str(), state.editing), ("q1", Some(0)));
+    type_text(&mut state, " again");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(prompt_of(&engine_cmds(&effects)[0]), [ChatMessage::new(Role::User, "q1 again")]);
+    answer(&mut state, generate_id(&effects), 1, StopReason::EndOfText);
+    assert_eq!(shown(&state), ["q1 again", "Hello"]);
+    // The old branch is a version of the first message, whole.
+    update(&mut state, key(KeyCode::Left));
+    assert_eq!(shown(&state), ["q1", "Hello!", "q2", "Hello!"]);
+    // A reply cannot be edited; it can be written again from where it is.
+    update(&mut state, alt(KeyCode::Up));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Char('e')));
+    assert!(state.notice.as_ref().unwrap().text.starts_with("Only your messages"));
+    assert!(state.editing.is_none());
+    let effects = update(&mut state, key(KeyCode::Char('r')));
+    assert_eq!(prompt_of(&engine_cmds(&effects)[0]), [ChatMessage::new(Role::User, "q1")]);
+    assert!(state.overlay.is_none());
+    assert_eq!(shown(&state), ["q1", ""]);
+    assert_eq!(state.conversation.messages[1].version_position().count, 2);
+}
+
+#[test]
+fn deleting_a_picked_message_asks_once_then_drops_it_and_what_follows() {
+    let mut state = two_turns();
+    update(&mut state, alt(KeyCode::Up));
+    update(&mut state, key(KeyCode::Up));
+    assert!(update(&mut state, key(KeyCode::Char('d'))).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("and everything after it"));
+    assert_eq!(state.conversation.messages.len(), 4);
+    let effects = update(&mut state, key(KeyCode::Char('d')));
+    assert_eq!(shown(&state), ["q1", "Hello!"]);
+    assert_eq!(saved(&effects).unwrap().messages.len(), 2);
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 1, .. })));
+    // Another key in between asks again.
+    update(&mut state, key(KeyCode::Char('d')));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Char('d')));
+    assert_eq!(state.conversation.messages.len(), 2);
+    // The first message alone is not deleted: that is deleting the conversation, in the list.
+    let effects = update(&mut state, key(KeyCode::Char('d')));
+    assert!(effects.is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("F5"), "{:?}", state.notice);
+    assert_eq!(state.conversation.messages.len(), 2);
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn a_stopped_reply_is_continued_from_its_text() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 1)));
+    let effects = update(&mut state, alt(KeyCode::Char('r')));
+    // The conversation ends with the partial reply: the engine goes on from it.
+    assert_eq!(
+        prompt_of(&engine_cmds(&effects)[0]),
+        [ChatMessage::new(Role::User, "hi"), ChatMessage::new(Role::Assistant, "Hello")]
+    );
+    assert_eq!(state.generation.as_ref().map(|g| g.message), Some(1));
+    let id = generate_id(&effects);
+    update(&mut state, Msg::Engine(token(id, 1)));
+    let conversation = saved(&update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)))).unwrap();
+    assert_eq!(conversation.messages.len(), 2);
+    assert_eq!(conversation.messages[1].content, "Hello!");
+    assert_eq!(conversation.messages[1].stop_reason, Some(StopReason::EndOfText));
+    // A finished reply has nothing to continue.
+    assert!(update(&mut state, alt(KeyCode::Char('r'))).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.starts_with("Nothing to continue"));
 }

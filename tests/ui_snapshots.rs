@@ -430,7 +430,7 @@ fn with_system_prompt() -> State {
 fn system_prompt_is_shown_above_the_chat_80x24() {
     let mut state = with_system_prompt();
     state.scroll = Scroll { top: Some(0), unseen_output: false };
-    state.viewport = bitnet_tui::app::state::ChatViewport { total_lines: 40, height: 20 };
+    state.viewport = bitnet_tui::app::state::ChatViewport { total_lines: 40, height: 20, ..Default::default() };
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }
 
@@ -458,5 +458,21 @@ fn persona_picker_80x24() {
     state.personas.push(persona("coder", "You are a senior Rust engineer. Answer with code first.", 0.2));
     state.personas.push(persona("poet", "You answer in verse.\nAlways rhyme.", 1.1));
     state.overlay = Some(Overlay::Personas { selected: 1 });
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+/// The second reply regenerated (version 2 of 2, by another model) and the first question
+/// picked with Alt+Up: the mark, the versions, the models and the picked message's keys.
+#[test]
+fn versions_and_a_picked_message_80x24() {
+    let mut state = chatting();
+    for (index, model) in [(1, "bitnet-2b"), (3, "smollm2")] {
+        state.conversation.messages[index].model = Some(model.into());
+    }
+    let mut old = reply("Not really.", 3);
+    old.model = Some("bitnet-2b".into());
+    state.conversation.messages[3].alternatives = vec![vec![old]];
+    state.conversation.messages[3].version = 1;
+    state.overlay = Some(Overlay::Messages { selected: 2, confirm_delete: false });
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }

@@ -24,7 +24,16 @@ pub enum Action {
     Send,
     Stop,
     Regenerate,
+    /// Let the model go on with the last reply where it stopped.
+    ContinueReply,
     EditLast,
+    /// Pick a message of the conversation to edit, flip, regenerate or delete.
+    SelectMessages,
+    /// Show the previous / next version of a message (a regenerated reply, an edited message).
+    PrevVersion,
+    NextVersion,
+    /// Edit the picked message; sending adds a version of it.
+    EditMessage,
     NewChat,
     HistoryPrev,
     HistoryNext,
@@ -90,7 +99,12 @@ const NAMED: &[(&str, Action)] = &[
     ("send", Action::Send),
     ("stop", Action::Stop),
     ("regenerate", Action::Regenerate),
+    ("continue_reply", Action::ContinueReply),
     ("edit_last", Action::EditLast),
+    ("select_messages", Action::SelectMessages),
+    ("prev_version", Action::PrevVersion),
+    ("next_version", Action::NextVersion),
+    ("edit_message", Action::EditMessage),
     ("new_chat", Action::NewChat),
     ("history_prev", Action::HistoryPrev),
     ("history_next", Action::HistoryNext),

@@ -33,12 +33,12 @@ pub struct Generation {
     pub sent: Option<Box<SentDraft>>,
 }
 
-/// A sent message and what sending it replaced.
+/// A sent message and the conversation before it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentDraft {
     pub text: String,
-    /// The messages an edit cut off (from the edited one on).
-    pub replaced: Vec<Message>,
+    /// The shown messages before the send (with their versions).
+    pub before: Vec<Message>,
     pub editing: Option<usize>,
 }
 
@@ -72,10 +72,12 @@ pub struct Scroll {
 
 /// The chat area as last drawn: the loop stores it after each frame so that scrolling knows
 /// how far it can go.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChatViewport {
     pub total_lines: usize,
     pub height: usize,
+    /// The line each shown message starts at (its label), in order: to scroll to a message.
+    pub message_tops: Vec<usize>,
 }
 
 /// The history browser's contents.
@@ -104,6 +106,13 @@ pub enum Overlay {
     History(Box<HistoryBrowser>),
     /// The open conversation's system prompt, being edited.
     SystemPrompt(Box<TextArea<'static>>),
+    /// A message of the conversation picked (an index into its shown messages). Drawn in the
+    /// chat itself, marked.
+    Messages {
+        selected: usize,
+        /// `delete` was pressed once; a second press deletes.
+        confirm_delete: bool,
+    },
     /// Which persona the new chat starts with (an index into `State::personas`).
     Personas {
         selected: usize,

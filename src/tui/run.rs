@@ -21,7 +21,7 @@ use tokio::time::MissedTickBehavior;
 use crate::app::downloads::Downloads;
 use crate::app::models::{discover, ModelEntry, ModelSources};
 use crate::app::msg::{ClipboardKind, Effect, Msg};
-use crate::app::state::State;
+use crate::app::state::{ChatViewport, State};
 use crate::app::store::Store;
 use crate::app::text;
 use crate::app::update::{start, update};
@@ -128,7 +128,7 @@ where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    let mut viewport = state.viewport;
+    let mut viewport = ChatViewport::default();
     terminal.draw(|frame| viewport = view.draw(frame, state))?;
     state.viewport = viewport;
     state.dirty = false;

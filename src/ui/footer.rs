@@ -55,6 +55,18 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
             (Scope::SystemPrompt, vec![Action::Confirm, Action::Newline, Action::OpenEditor, Action::Close])
         }
         Some(Overlay::Personas { .. }) => (Scope::Personas, vec![Action::Confirm, Action::Close]),
+        Some(Overlay::Messages { .. }) => (
+            Scope::Messages,
+            vec![
+                Action::Down,
+                Action::PrevVersion,
+                Action::NextVersion,
+                Action::EditMessage,
+                Action::Regenerate,
+                Action::Delete,
+                Action::Close,
+            ],
+        ),
         Some(Overlay::Unsaved) => {
             (Scope::Unsaved, vec![Action::Retry, Action::SaveElsewhere, Action::QuitAnyway, Action::Close])
         }
@@ -101,6 +113,10 @@ fn label(state: &State, action: Action) -> String {
         (Action::Confirm, Some(Overlay::SystemPrompt(_))) => strings::SAVE_SYSTEM_PROMPT,
         (Action::Close, Some(Overlay::SystemPrompt(_))) => strings::DISCARD_CHANGES,
         (Action::Confirm, Some(Overlay::Personas { .. })) => strings::START_CHAT,
+        (Action::Down, Some(Overlay::Messages { .. })) => strings::OTHER_MESSAGE,
+        (Action::PrevVersion, Some(Overlay::Messages { .. })) => strings::PREVIOUS,
+        (Action::NextVersion, Some(Overlay::Messages { .. })) => strings::NEXT,
+        (Action::EditMessage, Some(Overlay::Messages { .. })) => strings::EDIT,
         _ => return strings::action_label(action),
     };
     text.to_string()

@@ -5,6 +5,7 @@ mod downloads;
 mod engine;
 mod history;
 mod keys;
+mod messages;
 mod panels;
 mod personas;
 mod scroll;

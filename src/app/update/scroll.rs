@@ -40,6 +40,19 @@ pub(super) fn top(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Scrolls so that message `index` starts in view, if it is not in view already.
+pub(super) fn reveal_message(state: &mut State, index: usize) {
+    let Some(&line) = state.viewport.message_tops.get(index) else {
+        return;
+    };
+    let max = max_top(state);
+    let top = state.scroll.top.unwrap_or(max).min(max);
+    if line < top || line >= top + state.viewport.height {
+        let top = line.min(max);
+        state.scroll.top = (top < max).then_some(top);
+    }
+}
+
 pub(super) fn bottom(state: &mut State) -> Vec<Effect> {
     state.scroll = Scroll::default();
     Vec::new()
