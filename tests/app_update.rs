@@ -11,7 +11,7 @@ use bitnet_tui::app::state::{ChatViewport, NoticeLevel, Overlay, TextBox};
 use bitnet_tui::app::store::{ConversationSummary, Listing};
 use bitnet_tui::app::update;
 use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, Prompt, Role, StopReason};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use support::fake_engine::{done, stats_event, token};
 use support::*;
 
@@ -1349,4 +1349,71 @@ fn a_stopped_reply_is_continued_from_its_text() {
     // A finished reply has nothing to continue.
     assert!(update(&mut state, alt(KeyCode::Char('r'))).is_empty());
     assert!(state.notice.as_ref().unwrap().text.starts_with("Nothing to continue"));
+}
+
+fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Msg {
+    Msg::Mouse(MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE })
+}
+
+#[test]
+fn the_wheel_scrolls_the_chat_and_moves_through_lists() {
+    let mut state = ready_state();
+    state.viewport = ChatViewport { total_lines: 50, height: 10, ..Default::default() };
+    update(&mut state, mouse(MouseEventKind::ScrollUp, 3, 3));
+    assert_eq!(state.scroll.top, Some(37));
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    assert_eq!(state.scroll.top, None, "back at the bottom, following again");
+    state.models = vec![entry("/m/a.gguf"), entry("/m/b.gguf"), entry("/m/c.gguf")];
+    state.overlay = Some(Overlay::Picker { selected: 0 });
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 2 })));
+    update(&mut state, mouse(MouseEventKind::ScrollUp, 3, 3));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 1 })));
+    state.overlay = Some(Overlay::Help { scroll: 0 });
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll: 1 })));
+}
+
+#[test]
+fn a_click_picks_the_message_under_it_and_a_click_below_gives_the_box_back() {
+    let mut state = two_turns();
+    // The chat from row 1, 10 rows high, scrolled to its lines 5..15; messages start at lines
+    // 0, 4, 8 and 12.
+    state.viewport = ChatViewport {
+        total_lines: 16,
+        height: 10,
+        area: ratatui::layout::Rect::new(0, 1, 60, 10),
+        message_tops: vec![0, 4, 8, 12],
+    };
+    state.scroll.top = Some(5);
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 1));
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 1, .. })));
+    assert_eq!(state.scroll.top, Some(4), "the picked message's label comes into view");
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 9));
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 3, .. })));
+    assert_eq!(state.scroll.top, Some(4), "a message in view stays where it is");
+    // The picked message's keys work as after Alt+Up.
+    update(&mut state, key(KeyCode::Left));
+    assert!(state.notice.as_ref().is_some_and(|n| n.text == "No other version there."));
+    // Below the chat: the input box has the keys again.
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 12));
+    assert!(state.overlay.is_none());
+    // Popups take no clicks through them.
+    state.overlay = Some(Overlay::Help { scroll: 0 });
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 2));
+    assert!(matches!(state.overlay, Some(Overlay::Help { .. })));
+}
+
+#[test]
+fn alt_m_leaves_the_mouse_to_the_terminal_and_takes_it_back() {
+    let mut state = ready_state();
+    assert!(state.mouse_capture);
+    let effects = update(&mut state, alt(KeyCode::Char('m')));
+    assert!(matches!(effects[..], [Effect::SetMouseCapture(false)]));
+    assert!(state.notice.as_ref().unwrap().text.starts_with("Mouse off: the terminal selects text; Alt+M"));
+    let effects = update(&mut state, alt(KeyCode::Char('m')));
+    assert!(matches!(effects[..], [Effect::SetMouseCapture(true)]));
+    assert!(state.mouse_capture);
 }

@@ -326,3 +326,63 @@ fn branches_continue_regenerate_flip_and_edit_in_a_real_terminal() {
     assert!(screen.contains("EXITED:0"), "{screen}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The mouse in a real terminal: the app asks tmux for mouse reports (the pane's flags say so),
+/// a wheel report scrolls the chat, a click picks the message under it, Alt+M gives the mouse
+/// back to the terminal and takes it again, and quitting gives it back for good.
+#[test]
+fn mouse_wheel_click_and_toggle_in_a_real_terminal() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-mouse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let cmd = format!(
+        "env BITNET_TUI_CONFIG={root}/none.toml XDG_DATA_HOME={root}/data XDG_STATE_HOME={root}/state HF_HUB_OFFLINE=1 \
+         {bin} --model {model} --temp 0 -n 24; echo EXITED:$?; sleep 60",
+        root = root.display(),
+        bin = env!("CARGO_BIN_EXE_bitnet-tui"),
+        model = common::smollm2().display(),
+    );
+    let tmux = Tmux::start("mouse", &cmd);
+    let minute = Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    assert_eq!(tmux.pane_format("#{mouse_sgr_flag}"), "1", "the app asked for SGR mouse reports");
+    // Enough turns to scroll: each reply ends with its figures.
+    for n in 1..=6 {
+        tmux.text(&format!("Tell me fact number {n} about the sea."));
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("the reply", minute, |s| s.matches(" TTFT ").count() >= n.min(2));
+        tmux.wait_for("the reply to end", minute, |s| !s.contains("generating"));
+    }
+    let at_bottom = tmux.screen();
+    assert!(!at_bottom.contains("more below"), "{at_bottom}");
+
+    // Wheel up over the chat: the view leaves the bottom.
+    tmux.mouse(64, 10, 10, true);
+    tmux.wait_for("the chat to scroll up", minute, |s| s.contains("more below"));
+    tmux.mouse(65, 10, 10, true);
+    tmux.mouse(65, 10, 10, true);
+    tmux.wait_for("the chat to scroll back down", minute, |s| !s.contains("more below"));
+
+    // A click on a message's text picks that message.
+    let screen = tmux.screen();
+    let row = screen.lines().position(|l| l.starts_with("You")).expect("a question in view") + 1;
+    tmux.mouse(0, 2, row as u16, true);
+    tmux.mouse(0, 2, row as u16, false);
+    tmux.wait_for("the picked question", minute, |s| s.contains("▶ You"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the input box to have the keys", minute, |s| !s.contains("▶ You"));
+
+    // Alt+M: the terminal has the mouse (tmux stops reporting it), and again the app.
+    tmux.keys(&["M-m"]);
+    tmux.wait_for("the mouse left to the terminal", minute, |s| s.contains("Mouse off"));
+    assert_eq!(tmux.pane_format("#{mouse_any_flag}#{mouse_sgr_flag}"), "00");
+    tmux.keys(&["M-m"]);
+    tmux.wait_for("the mouse taken back", minute, |s| s.contains("Mouse on"));
+    assert_eq!(tmux.pane_format("#{mouse_sgr_flag}"), "1");
+
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    assert_eq!(tmux.pane_format("#{mouse_any_flag}#{mouse_sgr_flag}"), "00", "the shell gets a mouse-free terminal");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -476,3 +476,11 @@ fn versions_and_a_picked_message_80x24() {
     state.overlay = Some(Overlay::Messages { selected: 2, confirm_delete: false });
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }
+
+/// The mouse left to the terminal (Alt+M): the footer offers to take it back.
+#[test]
+fn mouse_left_to_the_terminal_80x24() {
+    let mut state = chatting();
+    state.mouse_capture = false;
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}

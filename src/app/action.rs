@@ -20,6 +20,8 @@ pub enum Action {
     Redraw,
     /// See and edit the open conversation's system prompt.
     OpenSystemPrompt,
+    /// Take the mouse or leave it to the terminal (to select text).
+    ToggleMouse,
     // The chat screen.
     Send,
     Stop,
@@ -96,6 +98,7 @@ const NAMED: &[(&str, Action)] = &[
     ("prev_model", Action::PrevModel),
     ("redraw", Action::Redraw),
     ("open_system_prompt", Action::OpenSystemPrompt),
+    ("toggle_mouse", Action::ToggleMouse),
     ("send", Action::Send),
     ("stop", Action::Stop),
     ("regenerate", Action::Regenerate),

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use ratatui::layout::Rect;
 use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::app::config::Settings;
@@ -76,6 +77,8 @@ pub struct Scroll {
 pub struct ChatViewport {
     pub total_lines: usize,
     pub height: usize,
+    /// Where on the screen the chat was drawn, for clicks.
+    pub area: Rect,
     /// The line each shown message starts at (its label), in order: to scroll to a message.
     pub message_tops: Vec<usize>,
 }
@@ -180,6 +183,8 @@ pub struct State {
     pub show_stats: Option<bool>,
     pub keymap: Keymap,
     pub no_color: bool,
+    /// The app has the mouse (the wheel, clicks); off, the terminal selects text.
+    pub mouse_capture: bool,
     pub notice: Option<Notice>,
     /// The interrupt key was pressed with nothing to stop; pressing it again quits.
     pub quit_armed: bool,
@@ -245,6 +250,7 @@ impl State {
             show_stats: settings.show_stats,
             keymap: settings.keymap.clone(),
             no_color: settings.no_color,
+            mouse_capture: settings.mouse,
             notice: None,
             quit_armed: false,
             quitting: false,

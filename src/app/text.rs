@@ -34,6 +34,7 @@ pub const SAVING_RECENT: &str = "Saving the recent models list";
 pub const SUSPENDING: &str = "Suspending";
 pub const SAVING_INPUT_HISTORY: &str = "Saving the input history";
 pub const EDITING_EXTERNALLY: &str = "Editing in $EDITOR";
+pub const MOUSE: &str = "Switching the mouse";
 
 pub fn failed(what: &str, error: &dyn std::fmt::Display) -> String {
     format!("{what} failed: {error}")
@@ -167,6 +168,15 @@ pub fn empties_conversation(keymap: &Keymap) -> String {
         "That would leave the conversation empty: delete the whole conversation in the list ({}).",
         key_of(keymap, Scope::Global, Action::OpenHistory)
     )
+}
+
+pub fn mouse_toggled(on: bool, keymap: &Keymap) -> String {
+    let key = key_of(keymap, Scope::Global, Action::ToggleMouse);
+    if on {
+        format!("Mouse on: the wheel scrolls, a click picks a message; {key} lets the terminal select text.")
+    } else {
+        format!("Mouse off: the terminal selects text; {key} turns the mouse back on.")
+    }
 }
 
 pub fn nothing_to_continue(keymap: &Keymap) -> String {

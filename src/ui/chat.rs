@@ -75,7 +75,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
         let middle = Rect { y: area.y + area.height / 2, height: 1.min(area.height), ..area };
         frame.render_widget(Paragraph::new(system), Rect { width: area.width.saturating_sub(1), ..area });
         frame.render_widget(hint, middle);
-        return ChatViewport { total_lines: 0, height, message_tops: Vec::new() };
+        return ChatViewport { total_lines: 0, height, area, message_tops: Vec::new() };
     }
 
     let picked = match state.overlay {
@@ -144,7 +144,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
         let bottom = Rect { y: area.bottom() - 1, height: 1, ..text_area };
         frame.render_widget(line, bottom);
     }
-    ChatViewport { total_lines: total, height, message_tops }
+    ChatViewport { total_lines: total, height, area, message_tops }
 }
 
 /// The conversation's system prompt, dim, above the first message, with the key that edits it;

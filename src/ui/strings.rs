@@ -28,6 +28,9 @@ pub const NO_SYSTEM_PROMPT: &str = "(no system prompt)";
 pub const SAVE_SYSTEM_PROMPT: &str = "save";
 pub const DISCARD_CHANGES: &str = "discard changes";
 pub const START_CHAT: &str = "start the chat";
+/// The footer's mouse key, by what pressing it does.
+pub const SELECT_TEXT: &str = "select text";
+pub const TAKE_MOUSE: &str = "mouse";
 pub const OTHER_MESSAGE: &str = "other message";
 pub const PREVIOUS: &str = "previous";
 pub const NEXT: &str = "next";
@@ -170,6 +173,7 @@ pub fn action_label(action: Action) -> String {
         Action::PrevModel => "previous recent model",
         Action::Redraw => "redraw the screen",
         Action::OpenSystemPrompt => "system prompt",
+        Action::ToggleMouse => "mouse on / off (off: select text)",
         Action::Send => "send",
         Action::Newline => "new line",
         Action::Stop => "stop the reply / cancel edit",

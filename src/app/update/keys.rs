@@ -6,7 +6,8 @@ use super::{chat, history, messages, panels, personas, scroll, system_prompt, te
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
-use crate::app::state::{Overlay, State};
+use crate::app::state::{NoticeLevel, Overlay, State};
+use crate::app::text;
 
 pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -64,6 +65,11 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         Action::Quit => chat::quit(state),
         Action::Suspend => vec![Effect::Suspend],
         Action::Redraw => vec![Effect::Redraw],
+        Action::ToggleMouse => {
+            state.mouse_capture = !state.mouse_capture;
+            state.notify(NoticeLevel::Info, text::mouse_toggled(state.mouse_capture, &state.keymap));
+            vec![Effect::SetMouseCapture(state.mouse_capture)]
+        }
         Action::Help => {
             toggle_overlay(state, Overlay::Help { scroll: 0 });
             none()

@@ -6,6 +6,7 @@ mod engine;
 mod history;
 mod keys;
 mod messages;
+mod mouse;
 mod panels;
 mod personas;
 mod scroll;
@@ -22,6 +23,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     state.dirty = true;
     match msg {
         Msg::Key(key) => keys::on_key(state, key),
+        Msg::Mouse(event) => mouse::on_mouse(state, event),
         Msg::Paste(text) => {
             keys::on_paste(state, &text);
             Vec::new()

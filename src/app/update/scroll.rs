@@ -13,6 +13,12 @@ fn max_top(state: &State) -> usize {
     state.viewport.total_lines.saturating_sub(state.viewport.height)
 }
 
+/// The first line of the chat in view.
+pub(super) fn first_visible_line(state: &State) -> usize {
+    let max = max_top(state);
+    state.scroll.top.unwrap_or(max).min(max)
+}
+
 pub(super) fn up(state: &mut State, lines: usize) -> Vec<Effect> {
     let max = max_top(state);
     if max > 0 {
@@ -46,7 +52,7 @@ pub(super) fn reveal_message(state: &mut State, index: usize) {
         return;
     };
     let max = max_top(state);
-    let top = state.scroll.top.unwrap_or(max).min(max);
+    let top = first_visible_line(state);
     if line < top || line >= top + state.viewport.height {
         let top = line.min(max);
         state.scroll.top = (top < max).then_some(top);
