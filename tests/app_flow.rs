@@ -16,7 +16,7 @@ use bitnet_tui::app::store::Store;
 use bitnet_tui::app::{update, State};
 use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, Prompt, Role, StopReason};
 use bitnet_tui::tui::{run_app, AppContext, Host};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -53,7 +53,7 @@ fn stream_scroll_cancel_regenerate_and_change_sampling_mid_reply() {
     assert_eq!(state.scroll.top, None);
 
     // The user scrolls up: follow stops and new tokens raise the hint instead of moving the view.
-    state.viewport = ChatViewport { total_lines: 40, height: 10 };
+    state.viewport = ChatViewport { total_lines: 40, height: 10, ..Default::default() };
     step(&mut state, &mut journal, key(KeyCode::PageUp));
     let parked = state.scroll.top;
     assert!(parked.is_some());
@@ -109,6 +109,8 @@ struct RecordingHost {
     suspends: usize,
     /// What `$EDITOR` was opened on.
     edited: Vec<String>,
+    /// Each switch of the mouse, in order.
+    mouse: Vec<bool>,
 }
 
 impl Host for RecordingHost {
@@ -126,6 +128,10 @@ impl Host for RecordingHost {
     }
     fn terminate_requested(&self) -> bool {
         false
+    }
+    fn set_mouse_capture(&mut self, on: bool) -> io::Result<()> {
+        self.mouse.push(on);
+        Ok(())
     }
 }
 
@@ -244,6 +250,47 @@ async fn typed_keys_are_drawn_at_once_not_at_the_next_frame_tick() {
     state.expect("the loop ends cleanly");
     let screen = terminal.backend().to_string();
     assert!(screen.contains("Hey there"), "the typed text is on screen within 100 ms:\n{screen}");
+}
+
+fn mouse(keys: &UnboundedSender<io::Result<Event>>, kind: MouseEventKind, column: u16, row: u16) {
+    let event = MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE };
+    keys.unbounded_send(Ok(Event::Mouse(event))).expect("the app reads the mouse");
+}
+
+/// A click lands on the message drawn under it in the last frame, moves change nothing, and the
+/// mouse key reaches the terminal.
+#[tokio::test(flavor = "current_thread")]
+async fn a_click_picks_the_message_under_it_and_the_mouse_key_reaches_the_terminal() {
+    let data = tempfile::tempdir().unwrap();
+    let model = data.path().join("model.gguf");
+    std::fs::write(&model, b"GGUF").unwrap();
+    let (cmds, events, journal) = fake_engine::spawn(Duration::from_millis(5));
+    let (keys, input) = unbounded::<io::Result<Event>>();
+    let mut state = State::new(&settings(), vec![model], fixed_time());
+    state.size = (80, 24);
+    let mut host = RecordingHost::default();
+    let mut ctx = context(data.path(), &mut host, 60);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let script = async {
+        wait_for(&journal, "the start-up load", |j| !j.commands.is_empty()).await;
+        type_keys(&keys, "Hi");
+        press(&keys, KeyCode::Enter, KeyModifiers::NONE);
+        wait_for(&journal, "the reply", |j| j.generates().len() == 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        mouse(&keys, MouseEventKind::Moved, 5, 5);
+        // Row 0 is the header, row 1 the label "You", row 2 its text.
+        mouse(&keys, MouseEventKind::Down(MouseButton::Left), 1, 2);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        press(&keys, KeyCode::Char('m'), KeyModifiers::ALT);
+        press(&keys, KeyCode::Char('q'), KeyModifiers::CONTROL);
+    };
+    let (state, ()) = tokio::join!(run_app(&mut terminal, state, cmds, events, input, &mut ctx), script);
+    let state = state.expect("the loop ends cleanly");
+    // Quitting closed the picked message; the last frame shows it.
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("▶ You"), "{screen}");
+    assert!(!state.mouse_capture);
+    assert_eq!(host.mouse, [false]);
 }
 
 /// A data folder that cannot take the conversation (its `conversations` is a file): the reply

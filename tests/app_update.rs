@@ -11,7 +11,7 @@ use bitnet_tui::app::state::{ChatViewport, HistoryBrowser, NoticeLevel, Overlay,
 use bitnet_tui::app::store::{ConversationSummary, Listing};
 use bitnet_tui::app::update;
 use bitnet_tui::engine::protocol::{ChatMessage, EngineCmd, EngineEvent, Prompt, Role, StopReason};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use support::fake_engine::{done, stats_event, token};
 use support::*;
 
@@ -291,7 +291,7 @@ fn new_chat_saves_the_old_one_and_stops_its_reply() {
 fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
     let mut state = ready_state();
     let id = send(&mut state, "hi");
-    state.viewport = ChatViewport { total_lines: 50, height: 10 };
+    state.viewport = ChatViewport { total_lines: 50, height: 10, ..Default::default() };
     update(&mut state, shift(KeyCode::Up));
     assert_eq!(state.scroll.top, Some(39));
     update(&mut state, Msg::Engine(token(id, 0)));
@@ -307,7 +307,7 @@ fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
     update(&mut state, Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)));
     assert_eq!(state.scroll.top, None);
     // Nothing to scroll: stays in follow mode.
-    state.viewport = ChatViewport { total_lines: 5, height: 10 };
+    state.viewport = ChatViewport { total_lines: 5, height: 10, ..Default::default() };
     update(&mut state, shift(KeyCode::Up));
     assert_eq!(state.scroll.top, None);
 }
@@ -315,7 +315,7 @@ fn scrolling_up_stops_follow_and_the_bottom_resumes_it() {
 #[test]
 fn sending_resumes_follow() {
     let mut state = ready_state();
-    state.viewport = ChatViewport { total_lines: 50, height: 10 };
+    state.viewport = ChatViewport { total_lines: 50, height: 10, ..Default::default() };
     update(&mut state, shift(KeyCode::Up));
     send(&mut state, "hi");
     assert_eq!(state.scroll.top, None);
@@ -1357,4 +1357,250 @@ fn sent_and_opened_messages_are_counted() {
     assert_eq!(jobs, [TokenJob::Messages { id: "other".into(), texts: vec![(0, "one".into())] }]);
     update(&mut state, Msg::TokensCounted(counted));
     assert_eq!(state.conversation.messages[0].tokens, None, "another conversation's count is dropped");
+}
+
+/// Streams the first `tokens` pieces of the fake reply and ends the request with `reason`;
+/// returns what its `Done` saved.
+fn answer(state: &mut bitnet_tui::app::State, id: u64, tokens: usize, reason: StopReason) -> Vec<Effect> {
+    for n in 0..tokens {
+        update(state, Msg::Engine(token(id, n)));
+    }
+    update(state, Msg::Engine(done(id, reason, tokens)))
+}
+
+fn generate_id(effects: &[Effect]) -> u64 {
+    match engine_cmds(effects).as_slice() {
+        [EngineCmd::Generate { id, .. }] => *id,
+        other => panic!("expected one Generate, got {other:?}"),
+    }
+}
+
+fn shown(state: &bitnet_tui::app::State) -> Vec<String> {
+    state.conversation.messages.iter().map(|m| m.content.clone()).collect()
+}
+
+#[test]
+fn regenerate_keeps_the_old_reply_and_arrows_in_an_empty_box_flip_between_them() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    answer(&mut state, id, 2, StopReason::EndOfText);
+    let effects = update(&mut state, ctrl('r'));
+    assert_eq!(prompt_of(&engine_cmds(&effects)[0]), [ChatMessage::new(Role::User, "hi")]);
+    // No flipping while the new version is written.
+    assert!(update(&mut state, key(KeyCode::Left)).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("A reply is being written"));
+    let saved_reply = saved(&answer(&mut state, generate_id(&effects), 1, StopReason::EndOfText)).unwrap();
+    assert_eq!(saved_reply.messages[1].content, "Hello");
+    assert_eq!((saved_reply.messages[1].version, saved_reply.messages[1].alternatives.len()), (1, 1));
+    assert_eq!(saved_reply.messages[1].alternatives[0][0].content, "Hello!");
+
+    // ← shows the old reply and saves the choice; → goes back.
+    let effects = update(&mut state, key(KeyCode::Left));
+    assert_eq!(shown(&state), ["hi", "Hello!"]);
+    assert_eq!(saved(&effects).unwrap().messages[1].version, 0);
+    assert_eq!(state.notice.as_ref().unwrap().text, "Version 1 of 2.");
+    update(&mut state, key(KeyCode::Left));
+    assert_eq!(state.notice.as_ref().unwrap().text, "No other version there.");
+    update(&mut state, key(KeyCode::Right));
+    assert_eq!(shown(&state), ["hi", "Hello"]);
+    // With text in the box the arrows move its cursor.
+    type_text(&mut state, "ab");
+    assert!(update(&mut state, key(KeyCode::Left)).is_empty());
+    type_text(&mut state, "X");
+    assert_eq!((state.input_text().as_str(), shown(&state)[1].as_str()), ("aXb", "Hello"));
+}
+
+#[test]
+fn the_engine_gets_only_the_shown_versions() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    answer(&mut state, id, 2, StopReason::EndOfText);
+    let id = generate_id(&update(&mut state, ctrl('r')));
+    answer(&mut state, id, 1, StopReason::EndOfText);
+    update(&mut state, key(KeyCode::Left));
+    type_text(&mut state, "next");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(
+        prompt_of(&engine_cmds(&effects)[0]),
+        [
+            ChatMessage::new(Role::User, "hi"),
+            ChatMessage::new(Role::Assistant, "Hello!"),
+            ChatMessage::new(Role::User, "next")
+        ]
+    );
+}
+
+#[test]
+fn each_reply_names_the_model_that_wrote_it() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    answer(&mut state, id, 1, StopReason::EndOfText);
+    state.model = Some(model_info("/models/smollm2.gguf"));
+    let id = generate_id(&update(&mut state, ctrl('r')));
+    let conversation = saved(&answer(&mut state, id, 1, StopReason::EndOfText)).unwrap();
+    assert_eq!(conversation.messages[1].model.as_deref(), Some("smollm2"));
+    assert_eq!(conversation.messages[1].alternatives[0][0].model.as_deref(), Some("bitnet-2b"));
+    assert_eq!(conversation.messages[0].model, None);
+}
+
+/// Two finished turns: "q1", "Hello!", "q2", "Hello!".
+fn two_turns() -> bitnet_tui::app::State {
+    let mut state = ready_state();
+    for question in ["q1", "q2"] {
+        let id = send(&mut state, question);
+        answer(&mut state, id, 2, StopReason::EndOfText);
+    }
+    state
+}
+
+#[test]
+fn an_earlier_message_is_picked_edited_and_forks_there() {
+    let mut state = two_turns();
+    update(&mut state, alt(KeyCode::Up));
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 3, .. })));
+    for _ in 0..5 {
+        update(&mut state, key(KeyCode::Up));
+    }
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 0, .. })));
+    update(&mut state, key(KeyCode::Char('e')));
+    assert!(state.overlay.is_none());
+    assert_eq!((state.input_text().as_str(), state.editing), ("q1", Some(0)));
+    type_text(&mut state, " again");
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(prompt_of(&engine_cmds(&effects)[0]), [ChatMessage::new(Role::User, "q1 again")]);
+    answer(&mut state, generate_id(&effects), 1, StopReason::EndOfText);
+    assert_eq!(shown(&state), ["q1 again", "Hello"]);
+    // The old branch is a version of the first message, whole.
+    update(&mut state, key(KeyCode::Left));
+    assert_eq!(shown(&state), ["q1", "Hello!", "q2", "Hello!"]);
+    // A reply cannot be edited; it can be written again from where it is.
+    update(&mut state, alt(KeyCode::Up));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Char('e')));
+    assert!(state.notice.as_ref().unwrap().text.starts_with("Only your messages"));
+    assert!(state.editing.is_none());
+    let effects = update(&mut state, key(KeyCode::Char('r')));
+    assert_eq!(prompt_of(&engine_cmds(&effects)[0]), [ChatMessage::new(Role::User, "q1")]);
+    assert!(state.overlay.is_none());
+    assert_eq!(shown(&state), ["q1", ""]);
+    assert_eq!(state.conversation.messages[1].version_position().count, 2);
+}
+
+#[test]
+fn deleting_a_picked_message_asks_once_then_drops_it_and_what_follows() {
+    let mut state = two_turns();
+    update(&mut state, alt(KeyCode::Up));
+    update(&mut state, key(KeyCode::Up));
+    assert!(update(&mut state, key(KeyCode::Char('d'))).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("and everything after it"));
+    assert_eq!(state.conversation.messages.len(), 4);
+    let effects = update(&mut state, key(KeyCode::Char('d')));
+    assert_eq!(shown(&state), ["q1", "Hello!"]);
+    assert_eq!(saved(&effects).unwrap().messages.len(), 2);
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 1, .. })));
+    // Another key in between asks again.
+    update(&mut state, key(KeyCode::Char('d')));
+    update(&mut state, key(KeyCode::Up));
+    update(&mut state, key(KeyCode::Char('d')));
+    assert_eq!(state.conversation.messages.len(), 2);
+    // The first message alone is not deleted: that is deleting the conversation, in the list.
+    let effects = update(&mut state, key(KeyCode::Char('d')));
+    assert!(effects.is_empty());
+    assert!(state.notice.as_ref().unwrap().text.contains("F5"), "{:?}", state.notice);
+    assert_eq!(state.conversation.messages.len(), 2);
+    update(&mut state, key(KeyCode::Esc));
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn a_stopped_reply_is_continued_from_its_text() {
+    let mut state = ready_state();
+    let id = send(&mut state, "hi");
+    update(&mut state, Msg::Engine(token(id, 0)));
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, Msg::Engine(done(id, StopReason::Cancelled, 1)));
+    let effects = update(&mut state, alt(KeyCode::Char('r')));
+    // The conversation ends with the partial reply: the engine goes on from it.
+    assert_eq!(
+        prompt_of(&engine_cmds(&effects)[0]),
+        [ChatMessage::new(Role::User, "hi"), ChatMessage::new(Role::Assistant, "Hello")]
+    );
+    assert_eq!(state.generation.as_ref().map(|g| g.message), Some(1));
+    let id = generate_id(&effects);
+    update(&mut state, Msg::Engine(token(id, 1)));
+    let conversation = saved(&update(&mut state, Msg::Engine(done(id, StopReason::EndOfText, 1)))).unwrap();
+    assert_eq!(conversation.messages.len(), 2);
+    assert_eq!(conversation.messages[1].content, "Hello!");
+    assert_eq!(conversation.messages[1].stop_reason, Some(StopReason::EndOfText));
+    // A finished reply has nothing to continue.
+    assert!(update(&mut state, alt(KeyCode::Char('r'))).is_empty());
+    assert!(state.notice.as_ref().unwrap().text.starts_with("Nothing to continue"));
+}
+
+fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Msg {
+    Msg::Mouse(MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE })
+}
+
+#[test]
+fn the_wheel_scrolls_the_chat_and_moves_through_lists() {
+    let mut state = ready_state();
+    state.viewport = ChatViewport { total_lines: 50, height: 10, ..Default::default() };
+    update(&mut state, mouse(MouseEventKind::ScrollUp, 3, 3));
+    assert_eq!(state.scroll.top, Some(37));
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    assert_eq!(state.scroll.top, None, "back at the bottom, following again");
+    state.models = vec![entry("/m/a.gguf"), entry("/m/b.gguf"), entry("/m/c.gguf")];
+    state.overlay = Some(Overlay::Picker { selected: 0 });
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 2 })));
+    update(&mut state, mouse(MouseEventKind::ScrollUp, 3, 3));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 1 })));
+    state.overlay = Some(Overlay::Help { scroll: 0 });
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 3, 3));
+    assert!(matches!(state.overlay, Some(Overlay::Help { scroll: 1 })));
+}
+
+#[test]
+fn a_click_picks_the_message_under_it_and_a_click_below_gives_the_box_back() {
+    let mut state = two_turns();
+    // The chat from row 1, 10 rows high, scrolled to its lines 5..15; messages start at lines
+    // 0, 4, 8 and 12.
+    state.viewport = ChatViewport {
+        total_lines: 16,
+        height: 10,
+        area: ratatui::layout::Rect::new(0, 1, 60, 10),
+        message_tops: vec![0, 4, 8, 12],
+    };
+    state.scroll.top = Some(5);
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 1));
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 1, .. })));
+    assert_eq!(state.scroll.top, Some(4), "the picked message's label comes into view");
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 9));
+    assert!(matches!(state.overlay, Some(Overlay::Messages { selected: 3, .. })));
+    assert_eq!(state.scroll.top, Some(4), "a message in view stays where it is");
+    // The picked message's keys work as after Alt+Up.
+    update(&mut state, key(KeyCode::Left));
+    assert!(state.notice.as_ref().is_some_and(|n| n.text == "No other version there."));
+    // Below the chat: the input box has the keys again.
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 12));
+    assert!(state.overlay.is_none());
+    // Popups take no clicks through them.
+    state.overlay = Some(Overlay::Help { scroll: 0 });
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 4, 2));
+    assert!(matches!(state.overlay, Some(Overlay::Help { .. })));
+}
+
+#[test]
+fn alt_m_leaves_the_mouse_to_the_terminal_and_takes_it_back() {
+    let mut state = ready_state();
+    assert!(state.mouse_capture);
+    let effects = update(&mut state, alt(KeyCode::Char('m')));
+    assert!(matches!(effects[..], [Effect::SetMouseCapture(false)]));
+    assert!(state.notice.as_ref().unwrap().text.starts_with("Mouse off: the terminal selects text; Alt+M"));
+    let effects = update(&mut state, alt(KeyCode::Char('m')));
+    assert!(matches!(effects[..], [Effect::SetMouseCapture(true)]));
+    assert!(state.mouse_capture);
 }

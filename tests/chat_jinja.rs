@@ -128,20 +128,39 @@ fn format_of(file: &GgufFile) -> anyhow::Result<(Tokenizer, ChatFormat)> {
 fn models_without_a_template_get_plain_turns() {
     let (tok, format) = format_of(&small_model(None)).expect("loads");
     assert_eq!(format.name(), "plain");
-    let messages = [user(" What is BPE? "), ChatMessage::new(Role::Assistant, "A tokenizer.")];
+    let mut messages = vec![user(" What is BPE? "), ChatMessage::new(Role::Assistant, "A tokenizer.")];
+    messages.push(user("And?"));
     let segments = format.render(&messages, true).expect("renders");
     let text = |t: &str| Segment::Text { text: t.into(), special: false };
+    let answered = [
+        Segment::Token(tok.bos().expect("bos")),
+        text("User:"),
+        text(" What is BPE?"),
+        text("\n"),
+        text("Assistant:"),
+        Segment::AssistantContent { index: 1, text: " A tokenizer.".into() },
+    ];
+    let mut expected = answered.to_vec();
+    expected.extend([text("\n"), text("User:"), text(" And?"), text("\n"), text("Assistant:")]);
+    assert_eq!(segments, expected);
+    // A conversation that ends with a reply continues it: no end of turn, no new turn.
+    messages.pop();
+    assert_eq!(format.render(&messages, true).expect("renders"), answered);
+}
+
+#[test]
+fn smollm2_continues_a_last_assistant_message() {
+    let (_, format) = smollm2();
+    let messages = [user("Hi"), ChatMessage::new(Role::Assistant, "Hello! How")];
+    let segments = format.render(&messages, true).expect("renders");
     assert_eq!(
         segments,
         [
-            Segment::Token(tok.bos().expect("bos")),
-            text("User:"),
-            text(" What is BPE?"),
-            text("\n"),
-            text("Assistant:"),
-            Segment::AssistantContent { index: 1, text: " A tokenizer.".into() },
-            text("\n"),
-            text("Assistant:"),
+            Segment::Text {
+                text: format!("{SMOL_SYSTEM}<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"),
+                special: true
+            },
+            Segment::AssistantContent { index: 1, text: "Hello! How".into() },
         ]
     );
 }

@@ -89,6 +89,24 @@ fn three_turn_chat_prefills_only_new_tokens() {
     }
 }
 
+/// A conversation that ends with the assistant's partial reply is continued: the prompt is the
+/// one the reply was written after plus the reply's tokens, nothing closes the turn (so the
+/// cache the reply left serves all of it but the last token), and the text goes on.
+#[test]
+fn a_stopped_reply_is_continued_where_it_stopped() {
+    let mut engine = EngineHandle::spawn();
+    load(&mut engine, &common::smollm2(), LoadOptions::default()).unwrap();
+    let mut messages = vec![ChatMessage::new(Role::User, "Tell me a story about a cat.")];
+    let start = generate(&mut engine, 1, &messages, 8);
+    assert_eq!(start.reason, Some(StopReason::MaxTokens));
+    messages.push(ChatMessage::new(Role::Assistant, start.text.clone()));
+    let rest = generate(&mut engine, 2, &messages, 8);
+    assert!(rest.error.is_none(), "{:?}", rest.error);
+    assert_eq!(rest.stats.prompt_tokens, start.stats.prompt_tokens + 8);
+    assert_eq!(rest.prefill_total, Some(1), "only the reply's last token is read");
+    assert!(rest.text.starts_with(' ') && rest.text.len() > 8, "{:?} then {:?}", start.text, rest.text);
+}
+
 #[test]
 fn cancel_mid_decode_keeps_the_partial_reply() {
     let mut engine = EngineHandle::spawn();

@@ -349,3 +349,140 @@ fn search_saved_conversations_open_and_export_in_a_real_terminal() {
     assert_eq!(before, after, "opening conversations must not rewrite them (nor move their update time)");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Branches in a real terminal: a reply cut at max tokens goes on with Alt+R, Ctrl+R writes a
+/// new version and keeps the old one, ← flips back to it, and an earlier message picked with
+/// Alt+↑ and edited forks the conversation there. The file keeps every version, the one shown,
+/// and the model of each reply.
+#[test]
+fn branches_continue_regenerate_flip_and_edit_in_a_real_terminal() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-branches-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let data = root.join("data");
+    let cmd = format!(
+        "env BITNET_TUI_CONFIG={root}/none.toml XDG_DATA_HOME={data} XDG_STATE_HOME={root}/state HF_HUB_OFFLINE=1 \
+         {bin} --model {model} --temp 0 -n 8; echo EXITED:$?; sleep 60",
+        root = root.display(),
+        data = data.display(),
+        bin = env!("CARGO_BIN_EXE_bitnet-tui"),
+        model = common::smollm2().display(),
+    );
+    let tmux = Tmux::start("branches", &cmd);
+    let minute = Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    tmux.text("Tell me a story about a cat.");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the cut reply", minute, |s| s.contains("max tokens"));
+    let file = conversation_files(&data).pop().unwrap();
+    let cut = read_json(&file)["messages"][1]["content"].as_str().unwrap().to_string();
+
+    // Alt+R: the same reply goes on.
+    tmux.keys(&["M-r"]);
+    let continued = |c: &serde_json::Value| {
+        let text = c["messages"][1]["content"].as_str().unwrap_or_default();
+        (text.len() > cut.len() && text.starts_with(&cut)).then(|| text.to_string())
+    };
+    tmux.wait_for("the continued reply", minute, |_| continued(&read_json(&file)).is_some());
+    let long = continued(&read_json(&file)).unwrap();
+    assert_eq!(read_json(&file)["messages"].as_array().unwrap().len(), 2);
+
+    // Ctrl+R: a second version; ← shows the first again, and the file says which is shown.
+    tmux.keys(&["C-r"]);
+    tmux.wait_for("the second version", minute, |s| s.contains("‹ 2/2 ›") && s.contains("max tokens"));
+    let saved = read_json(&file);
+    assert_eq!(saved["messages"][1]["version"], 1);
+    assert_eq!(saved["messages"][1]["alternatives"][0][0]["content"], long.as_str());
+    assert_eq!(saved["messages"][1]["content"], cut.as_str(), "greedy: the same 8 tokens again");
+    assert!(saved["messages"][1]["model"].as_str().is_some_and(|m| m.starts_with("Smollm2")), "{saved}");
+    tmux.keys(&["Left"]);
+    tmux.wait_for("the first version", minute, |s| s.contains("‹ 1/2 ›"));
+    tmux.wait_for("the choice to be saved", minute, |_| read_json(&file)["messages"][1]["content"] == long.as_str());
+
+    // Alt+↑ picks the last message, ↑ the question; e edits it, and sending forks there.
+    tmux.keys(&["M-Up"]);
+    tmux.wait_for("the picked reply", minute, |s| s.contains("▶ Assistant"));
+    tmux.keys(&["Up"]);
+    tmux.wait_for("the picked question", minute, |s| s.contains("▶ You"));
+    tmux.keys(&["e"]);
+    tmux.wait_for("the question in the box", minute, |s| s.contains("╭ Editing your message"));
+    tmux.keys(&["C-u"]);
+    tmux.text("Tell me a story about a dog.");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the dog story", minute, |_| {
+        let c = read_json(&file);
+        c["messages"][0]["content"] == "Tell me a story about a dog." && c["messages"][1]["stop_reason"] == "max-tokens"
+    });
+    let screen = tmux.wait_for("the versions of the question", minute, |s| s.contains("‹ 2/2 ›"));
+    assert!(!screen.contains("about a cat"), "{screen}");
+    let saved = read_json(&file);
+    let old_branch = &saved["messages"][0]["alternatives"][0];
+    assert_eq!(old_branch[0]["content"], "Tell me a story about a cat.");
+    assert_eq!(old_branch[1]["content"], long.as_str());
+    assert_eq!(old_branch[1]["alternatives"][0][0]["content"], cut.as_str());
+
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The mouse in a real terminal: the app asks tmux for mouse reports (the pane's flags say so),
+/// a wheel report scrolls the chat, a click picks the message under it, Alt+M gives the mouse
+/// back to the terminal and takes it again, and quitting gives it back for good.
+#[test]
+fn mouse_wheel_click_and_toggle_in_a_real_terminal() {
+    let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-mouse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let cmd = format!(
+        "env BITNET_TUI_CONFIG={root}/none.toml XDG_DATA_HOME={root}/data XDG_STATE_HOME={root}/state HF_HUB_OFFLINE=1 \
+         {bin} --model {model} --temp 0 -n 24; echo EXITED:$?; sleep 60",
+        root = root.display(),
+        bin = env!("CARGO_BIN_EXE_bitnet-tui"),
+        model = common::smollm2().display(),
+    );
+    let tmux = Tmux::start("mouse", &cmd);
+    let minute = Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    assert_eq!(tmux.pane_format("#{mouse_sgr_flag}"), "1", "the app asked for SGR mouse reports");
+    // Enough turns to scroll: each reply ends with its figures.
+    for n in 1..=6 {
+        tmux.text(&format!("Tell me fact number {n} about the sea."));
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("the reply", minute, |s| s.matches(" TTFT ").count() >= n.min(2));
+        tmux.wait_for("the reply to end", minute, |s| !s.contains("generating"));
+    }
+    let at_bottom = tmux.screen();
+    assert!(!at_bottom.contains("more below"), "{at_bottom}");
+
+    // Wheel up over the chat: the view leaves the bottom.
+    tmux.mouse(64, 10, 10, true);
+    tmux.wait_for("the chat to scroll up", minute, |s| s.contains("more below"));
+    tmux.mouse(65, 10, 10, true);
+    tmux.mouse(65, 10, 10, true);
+    tmux.wait_for("the chat to scroll back down", minute, |s| !s.contains("more below"));
+
+    // A click on a message's text picks that message.
+    let screen = tmux.screen();
+    let row = screen.lines().position(|l| l.starts_with("You")).expect("a question in view") + 1;
+    tmux.mouse(0, 2, row as u16, true);
+    tmux.mouse(0, 2, row as u16, false);
+    tmux.wait_for("the picked question", minute, |s| s.contains("▶ You"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the input box to have the keys", minute, |s| !s.contains("▶ You"));
+
+    // Alt+M: the terminal has the mouse (tmux stops reporting it), and again the app.
+    tmux.keys(&["M-m"]);
+    tmux.wait_for("the mouse left to the terminal", minute, |s| s.contains("Mouse off"));
+    assert_eq!(tmux.pane_format("#{mouse_any_flag}#{mouse_sgr_flag}"), "00");
+    tmux.keys(&["M-m"]);
+    tmux.wait_for("the mouse taken back", minute, |s| s.contains("Mouse on"));
+    assert_eq!(tmux.pane_format("#{mouse_sgr_flag}"), "1");
+
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:0"), "{screen}");
+    assert_eq!(tmux.pane_format("#{mouse_any_flag}#{mouse_sgr_flag}"), "00", "the shell gets a mouse-free terminal");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -427,7 +427,7 @@ fn with_system_prompt() -> State {
 fn system_prompt_is_shown_above_the_chat_80x24() {
     let mut state = with_system_prompt();
     state.scroll = Scroll { top: Some(0), unseen_output: false };
-    state.viewport = bitnet_tui::app::state::ChatViewport { total_lines: 40, height: 20 };
+    state.viewport = bitnet_tui::app::state::ChatViewport { total_lines: 40, height: 20, ..Default::default() };
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }
 
@@ -507,4 +507,28 @@ fn token_counts_of_the_draft_and_the_messages_80x24() {
     assert!(text.contains("You · 9 tokens") && text.contains("You · 1 token "), "{text}");
     assert!(text.contains("7 tokens · 0.2% of 4096"), "{text}");
     insta::assert_snapshot!(terminal.backend());
+}
+
+/// The second reply regenerated (version 2 of 2, by another model) and the first question
+/// picked with Alt+Up: the mark, the versions, the models and the picked message's keys.
+#[test]
+fn versions_and_a_picked_message_80x24() {
+    let mut state = chatting();
+    for (index, model) in [(1, "bitnet-2b"), (3, "smollm2")] {
+        state.conversation.messages[index].model = Some(model.into());
+    }
+    let mut old = reply("Not really.", 3);
+    old.model = Some("bitnet-2b".into());
+    state.conversation.messages[3].alternatives = vec![vec![old]];
+    state.conversation.messages[3].version = 1;
+    state.overlay = Some(Overlay::Messages { selected: 2, confirm_delete: false });
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+/// The mouse left to the terminal (Alt+M): the footer offers to take it back.
+#[test]
+fn mouse_left_to_the_terminal_80x24() {
+    let mut state = chatting();
+    state.mouse_capture = false;
+    insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
 }

@@ -23,11 +23,22 @@ pub enum Action {
     /// Context size, threads and LM head of the loaded model (or, in the model manager, of the
     /// selected one).
     OpenModelSettings,
+    /// Take the mouse or leave it to the terminal (to select text).
+    ToggleMouse,
     // The chat screen.
     Send,
     Stop,
     Regenerate,
+    /// Let the model go on with the last reply where it stopped.
+    ContinueReply,
     EditLast,
+    /// Pick a message of the conversation to edit, flip, regenerate or delete.
+    SelectMessages,
+    /// Show the previous / next version of a message (a regenerated reply, an edited message).
+    PrevVersion,
+    NextVersion,
+    /// Edit the picked message; sending adds a version of it.
+    EditMessage,
     NewChat,
     HistoryPrev,
     HistoryNext,
@@ -93,10 +104,16 @@ const NAMED: &[(&str, Action)] = &[
     ("redraw", Action::Redraw),
     ("open_system_prompt", Action::OpenSystemPrompt),
     ("open_model_settings", Action::OpenModelSettings),
+    ("toggle_mouse", Action::ToggleMouse),
     ("send", Action::Send),
     ("stop", Action::Stop),
     ("regenerate", Action::Regenerate),
+    ("continue_reply", Action::ContinueReply),
     ("edit_last", Action::EditLast),
+    ("select_messages", Action::SelectMessages),
+    ("prev_version", Action::PrevVersion),
+    ("next_version", Action::NextVersion),
+    ("edit_message", Action::EditMessage),
     ("new_chat", Action::NewChat),
     ("history_prev", Action::HistoryPrev),
     ("history_next", Action::HistoryNext),

@@ -66,6 +66,7 @@ struct FilePersona {
 #[serde(deny_unknown_fields)]
 struct FileUi {
     show_stats: Option<bool>,
+    mouse: Option<bool>,
     frame_rate: Option<u32>,
 }
 
@@ -97,6 +98,9 @@ pub struct Settings {
     pub personas: Vec<Persona>,
     /// `None`: show the stats panel when the terminal is wide enough.
     pub show_stats: Option<bool>,
+    /// Whether the app takes the mouse at start (the wheel, clicks); off, the terminal selects
+    /// text.
+    pub mouse: bool,
     pub frame_rate: u32,
     pub keymap: Keymap,
     pub no_color: bool,
@@ -209,6 +213,7 @@ impl Settings {
             sampling,
             personas,
             show_stats: file.ui.show_stats,
+            mouse: file.ui.mouse.unwrap_or(true),
             frame_rate: file.ui.frame_rate.unwrap_or(DEFAULT_FRAME_RATE).clamp(1, 120),
             keymap,
             // Per no-color.org: present and not empty.
@@ -247,6 +252,7 @@ mod tests {
         assert_eq!(s.keymap, Keymap::defaults().unwrap());
         assert_eq!(s.frame_rate, d.frame_rate);
         assert_eq!(s.show_stats, d.show_stats);
+        assert_eq!(s.mouse, d.mouse);
     }
 
     #[test]

@@ -20,11 +20,36 @@ pub struct Message {
     /// messages; a reply's count is in its `stats`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<usize>,
+    /// Name of the model that wrote this reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The other versions of this message (replies regenerated, messages edited), each with the
+    /// messages that followed it; see `crate::app::versions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Vec<Message>>,
+    /// Where this version sits among all of them (0-based): `alternatives[..version]` come
+    /// before it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub version: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Message {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into(), stats: None, stop_reason: None, error: None, tokens: None }
+        Self {
+            role,
+            content: content.into(),
+            stats: None,
+            stop_reason: None,
+            error: None,
+            model: None,
+            alternatives: Vec::new(),
+            version: 0,
+            tokens: None,
+        }
     }
 }
 
@@ -36,7 +61,7 @@ pub struct Conversation {
     /// RFC 3339 UTC timestamps.
     pub created: String,
     pub updated: String,
-    /// Name of the model that wrote the latest reply.
+    /// Name of the model that wrote the latest reply (each reply names its own).
     #[serde(default)]
     pub model: Option<String>,
     /// Sent before the messages.
@@ -80,7 +105,8 @@ impl Conversation {
         title
     }
 
-    /// The engine's view: system prompt (if any) and every turn with text in it.
+    /// The engine's view: system prompt (if any) and every turn with text in it, of the versions
+    /// shown. A last assistant turn with text is continued by the engine.
     pub fn prompt(&self) -> Vec<ChatMessage> {
         let turns =
             self.messages.iter().filter(|m| !m.content.is_empty()).map(|m| ChatMessage::new(m.role, m.content.clone()));
@@ -173,6 +199,20 @@ mod tests {
         let json = r#"{"id":"1","title":"","created":"t","updated":"t","model":null,"messages":[]}"#;
         let c: Conversation = serde_json::from_str(json).unwrap();
         assert_eq!((c.system_prompt, c.persona), (None, None));
+    }
+
+    #[test]
+    fn files_from_before_versions_still_open() {
+        let json = r#"{"id":"1","title":"","created":"t","updated":"t","model":"m",
+            "messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo","stop_reason":"cancelled"}]}"#;
+        let c: Conversation = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            c.messages[1],
+            Message { stop_reason: Some(StopReason::Cancelled), ..Message::new(Role::Assistant, "yo") }
+        );
+        assert_eq!(c.check_versions(), Ok(()));
+        // And a file without versions is written as before.
+        assert!(!serde_json::to_string(&c).unwrap().contains("version"));
     }
 
     #[test]

@@ -17,6 +17,8 @@ const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
 pub enum Scope {
     Global,
     Chat,
+    /// A message of the conversation picked, to edit, flip, regenerate or delete.
+    Messages,
     /// The keys of every text box: cursor moves, deletions, new line, `$EDITOR`.
     Input,
     SystemPrompt,
@@ -34,9 +36,10 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 14] = [
         Scope::Global,
         Scope::Chat,
+        Scope::Messages,
         Scope::Input,
         Scope::SystemPrompt,
         Scope::Personas,
@@ -54,6 +57,7 @@ impl Scope {
         match self {
             Scope::Global => "global",
             Scope::Chat => "chat",
+            Scope::Messages => "messages",
             Scope::Input => "input",
             Scope::SystemPrompt => "system_prompt",
             Scope::Personas => "personas",

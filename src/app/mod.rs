@@ -21,6 +21,7 @@ pub mod state;
 pub mod store;
 pub mod text;
 pub mod update;
+pub mod versions;
 
 pub use msg::{Effect, Msg};
 pub use state::State;

@@ -4,7 +4,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::app::conversation::Conversation;
 use crate::app::model_settings::RememberedSettings;
@@ -19,6 +19,8 @@ use crate::hub::download::Progress;
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A wheel turn or a click (the loop passes no others).
+    Mouse(MouseEvent),
     /// Bracketed paste: the whole text at once.
     Paste(String),
     Resize {
@@ -109,6 +111,8 @@ pub enum Effect {
         text: String,
     },
     Suspend,
+    /// Take the mouse (true) or leave it to the terminal.
+    SetMouseCapture(bool),
     /// Clear the terminal so that the next frame draws every cell.
     Redraw,
     /// Queue this message behind the results of the effects before it, so that `update` sees

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use ratatui::layout::Rect;
 use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::app::config::Settings;
@@ -36,12 +37,12 @@ pub struct Generation {
     pub sent: Option<Box<SentDraft>>,
 }
 
-/// A sent message and what sending it replaced.
+/// A sent message and the conversation before it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentDraft {
     pub text: String,
-    /// The messages an edit cut off (from the edited one on).
-    pub replaced: Vec<Message>,
+    /// The shown messages before the send (with their versions).
+    pub before: Vec<Message>,
     pub editing: Option<usize>,
 }
 
@@ -75,10 +76,14 @@ pub struct Scroll {
 
 /// The chat area as last drawn: the loop stores it after each frame so that scrolling knows
 /// how far it can go.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChatViewport {
     pub total_lines: usize,
     pub height: usize,
+    /// Where on the screen the chat was drawn, for clicks.
+    pub area: Rect,
+    /// The line each shown message starts at (its label), in order: to scroll to a message.
+    pub message_tops: Vec<usize>,
 }
 
 /// The draft's token count, counted off the UI thread.
@@ -155,6 +160,13 @@ pub enum Overlay {
     History(Box<HistoryBrowser>),
     /// The open conversation's system prompt, being edited.
     SystemPrompt(Box<TextArea<'static>>),
+    /// A message of the conversation picked (an index into its shown messages). Drawn in the
+    /// chat itself, marked.
+    Messages {
+        selected: usize,
+        /// `delete` was pressed once; a second press deletes.
+        confirm_delete: bool,
+    },
     /// Which persona the new chat starts with (an index into `State::personas`).
     Personas {
         selected: usize,
@@ -252,6 +264,8 @@ pub struct State {
     pub show_stats: Option<bool>,
     pub keymap: Keymap,
     pub no_color: bool,
+    /// The app has the mouse (the wheel, clicks); off, the terminal selects text.
+    pub mouse_capture: bool,
     pub notice: Option<Notice>,
     /// The interrupt key was pressed with nothing to stop; pressing it again quits.
     pub quit_armed: bool,
@@ -323,6 +337,7 @@ impl State {
             show_stats: settings.show_stats,
             keymap: settings.keymap.clone(),
             no_color: settings.no_color,
+            mouse_capture: settings.mouse,
             notice: None,
             quit_armed: false,
             quitting: false,

@@ -95,7 +95,7 @@ impl Store {
     pub fn load(&self, id: &str) -> anyhow::Result<Conversation> {
         let path = self.conversation_path(id)?;
         let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+        parse(&bytes).with_context(|| format!("parsing {}", path.display()))
     }
 
     pub fn delete(&self, id: &str) -> anyhow::Result<()> {
@@ -119,9 +119,7 @@ impl Store {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let parsed = fs::read(&path)
-                .map_err(anyhow::Error::from)
-                .and_then(|b| Ok(serde_json::from_slice::<Conversation>(&b)?));
+            let parsed = fs::read(&path).map_err(anyhow::Error::from).and_then(|b| parse(&b));
             match parsed {
                 Ok(c) => list.push(ConversationSummary::new(&c)),
                 Err(e) => {
@@ -210,6 +208,13 @@ fn file_name_part(title: &str) -> String {
     }
 }
 
+/// A conversation file's contents, checked beyond what serde checks.
+fn parse(bytes: &[u8]) -> anyhow::Result<Conversation> {
+    let conversation: Conversation = serde_json::from_slice(bytes)?;
+    conversation.check_versions().map_err(anyhow::Error::msg)?;
+    Ok(conversation)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +251,18 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_file_with_a_broken_version_names_the_file_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut broken = conversation("v1", "t");
+        broken.messages[0].version = 3;
+        store.save(&broken).unwrap();
+        let err = format!("{:#}", store.load("v1").unwrap_err());
+        assert!(err.contains("v1.json") && err.contains("messages[0].version is 3"), "{err}");
+        assert_eq!(store.list().unwrap().unreadable.len(), 1);
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub const SYSTEM_PROMPT_PLACEHOLDER: &str = "No system prompt: type one, or leav
 pub const EDIT_CANCELLED: &str = "Edit cancelled.";
 pub const NOTHING_TO_REGENERATE: &str = "Nothing to regenerate: send a message first.";
 pub const NOTHING_TO_EDIT: &str = "No message of yours to edit yet.";
+pub const NOTHING_TO_SELECT: &str = "No messages yet.";
+pub const NO_OTHER_VERSION: &str = "No other version there.";
+pub const MESSAGE_DELETED: &str = "Deleted the message and what followed it.";
 pub const NEW_CHAT: &str = "New chat.";
 pub const NOTHING_TO_COPY: &str = "No reply to copy yet.";
 pub const NOTHING_TO_EXPORT: &str = "Nothing to export yet.";
@@ -37,6 +40,7 @@ pub const NO_MODEL_FOR_SETTINGS: &str =
     "No model is loaded: load one, or select a model in the model manager, to change its settings.";
 pub const LOAD_FAILED_TITLE: &str = "The model did not load";
 pub const ENGINE_ERROR_TITLE: &str = "Engine error";
+pub const MOUSE: &str = "Switching the mouse";
 
 pub fn failed(what: &str, error: &dyn std::fmt::Display) -> String {
     format!("{what} failed: {error}")
@@ -150,10 +154,52 @@ pub fn press_again_to_quit(keymap: &Keymap) -> String {
 
 pub fn editing(keymap: &Keymap) -> String {
     format!(
-        "Editing your last message: {} resends it (the reply after it is replaced), {} cancels.",
+        "Editing your message: {} sends it as a new version (the old one stays, {}/{} flip), {} cancels.",
         key_of(keymap, Scope::Chat, Action::Send),
+        key_of(keymap, Scope::Chat, Action::PrevVersion),
+        key_of(keymap, Scope::Chat, Action::NextVersion),
         key_of(keymap, Scope::Chat, Action::Stop)
     )
+}
+
+pub fn only_your_messages(keymap: &Keymap) -> String {
+    format!(
+        "Only your messages can be edited; {} writes a new version of a reply.",
+        key_of(keymap, Scope::Messages, Action::Regenerate)
+    )
+}
+
+pub fn empties_conversation(keymap: &Keymap) -> String {
+    format!(
+        "That would leave the conversation empty: delete the whole conversation in the list ({}).",
+        key_of(keymap, Scope::Global, Action::OpenHistory)
+    )
+}
+
+pub fn mouse_toggled(on: bool, keymap: &Keymap) -> String {
+    let key = key_of(keymap, Scope::Global, Action::ToggleMouse);
+    if on {
+        format!("Mouse on: the wheel scrolls, a click picks a message; {key} lets the terminal select text.")
+    } else {
+        format!("Mouse off: the terminal selects text; {key} turns the mouse back on.")
+    }
+}
+
+pub fn nothing_to_continue(keymap: &Keymap) -> String {
+    format!(
+        "Nothing to continue: the last reply is not a stopped one ({} writes a new version).",
+        key_of(keymap, Scope::Chat, Action::Regenerate)
+    )
+}
+
+/// Shown after flipping: which version, of how many.
+pub fn showing_version(shown: usize, count: usize) -> String {
+    format!("Version {} of {count}.", shown + 1)
+}
+
+pub fn confirm_delete_message(has_followers: bool, keys: &[KeyCombo]) -> String {
+    let what = if has_followers { "this message and everything after it" } else { "this message" };
+    format!("Delete {what}? Press {} again to delete.", keys_text(keys))
 }
 
 pub fn draft_cleared(keymap: &Keymap) -> String {

@@ -69,7 +69,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
-    let mut tui = terminal::enter().context("opening the full-screen terminal")?;
+    let mut tui = terminal::enter(settings.mouse).context("opening the full-screen terminal")?;
     let result = match terminal::events(input_gate) {
         Ok(input) => runtime.block_on(run_app(&mut tui, state, cmds, events, input, &mut ctx)),
         Err(e) => Err(anyhow::Error::new(e).context("reading the terminal's input")),

@@ -15,7 +15,7 @@ mod turns;
 use anyhow::Result;
 
 use crate::engine::model::Architecture;
-use crate::engine::protocol::ChatMessage;
+use crate::engine::protocol::{ChatMessage, Role};
 use crate::engine::tokenizer::Tokenizer;
 use crate::gguf::GgufFile;
 use jinja::JinjaFormat;
@@ -62,12 +62,18 @@ impl ChatFormat {
     }
 
     /// The conversation as segments; with `add_generation_prompt`, ending where the assistant's
-    /// reply begins.
+    /// reply begins. A reply asked for a conversation whose last message is the assistant's, with
+    /// text, continues that message (a stopped reply resumed, or a reply's start given; as
+    /// llama.cpp's server does): it is left open, without its end of turn.
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<Vec<Segment>> {
-        match &self.0 {
-            Kind::Turns(format) => Ok(format.render(messages, add_generation_prompt)),
-            Kind::Jinja(format) => format.render(messages, add_generation_prompt),
-        }
+        let continued = add_generation_prompt
+            && messages.last().is_some_and(|m| m.role == Role::Assistant && !m.content.is_empty());
+        let generation_prompt = add_generation_prompt && !continued;
+        let segments = match &self.0 {
+            Kind::Turns(format) => format.render(messages, generation_prompt),
+            Kind::Jinja(format) => format.render(messages, generation_prompt)?,
+        };
+        Ok(if continued { open_last_reply(segments, messages.len() - 1) } else { segments })
     }
 
     /// A short name for the UI: `bitnet`, `jinja` or `plain`.
@@ -99,4 +105,27 @@ pub fn tokenize_segments(
         }
     }
     Ok(ids)
+}
+
+/// Drops what the format wrote after message `index`'s text (its end of turn, and anything a
+/// template adds after it), so that the reply goes on from that text.
+fn open_last_reply(mut segments: Vec<Segment>, index: usize) -> Vec<Segment> {
+    let content = segments.iter().rposition(|s| matches!(s, Segment::AssistantContent { index: i, .. } if *i == index));
+    if let Some(at) = content {
+        segments.truncate(at + 1);
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_reply_ends_with_its_text() {
+        let text = |t: &str| Segment::Text { text: t.into(), special: false };
+        let reply = Segment::AssistantContent { index: 1, text: "Once upon".into() };
+        let segments = vec![Segment::Token(1), text("User: hi"), reply.clone(), Segment::Token(2), text("\n")];
+        assert_eq!(open_last_reply(segments, 1), [Segment::Token(1), text("User: hi"), reply]);
+    }
 }

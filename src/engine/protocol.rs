@@ -51,7 +51,9 @@ impl ChatMessage {
 /// What to feed the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Prompt {
-    /// A conversation, rendered with the model's chat format; the reply is the next assistant turn.
+    /// A conversation, rendered with the model's chat format; the reply is the next assistant turn,
+    /// or, when the last message is the assistant's with text, the rest of that message (the
+    /// chat's "continue" of a stopped reply).
     Chat(Vec<ChatMessage>),
     /// Plain text completion: tokenized as is (BOS per the model), no chat format.
     Raw(String),

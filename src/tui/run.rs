@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, SystemTime};
 
-use crossterm::event::Event;
+use crossterm::event::{Event, MouseEventKind};
 use futures::{FutureExt, Stream, StreamExt};
 use ratatui::backend::Backend;
 use ratatui::Terminal;
@@ -21,7 +21,7 @@ use tokio::time::MissedTickBehavior;
 use crate::app::downloads::Downloads;
 use crate::app::models::{discover, ModelEntry, ModelSources};
 use crate::app::msg::{ClipboardKind, Effect, Msg};
-use crate::app::state::State;
+use crate::app::state::{ChatViewport, State};
 use crate::app::store::Store;
 use crate::app::text;
 use crate::app::update::{start, update};
@@ -40,6 +40,8 @@ pub trait Host {
     fn edit_text(&mut self, text: &str) -> io::Result<String>;
     /// A termination signal arrived.
     fn terminate_requested(&self) -> bool;
+    /// Takes the mouse's wheel and clicks (true) or leaves the mouse to the terminal.
+    fn set_mouse_capture(&mut self, on: bool) -> io::Result<()>;
 }
 
 /// The loop's surroundings.
@@ -136,7 +138,7 @@ where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    let mut viewport = state.viewport;
+    let mut viewport = ChatViewport::default();
     terminal.draw(|frame| viewport = view.draw(frame, state))?;
     state.viewport = viewport;
     state.dirty = false;
@@ -175,6 +177,11 @@ fn terminal_msg(event: Event) -> Option<Msg> {
     match event {
         Event::Key(key) => Some(Msg::Key(key)),
         Event::Paste(text) => Some(Msg::Paste(text)),
+        // Moves and drags would only cost redraws: `update` acts on the wheel and on clicks.
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown | MouseEventKind::Down(_) => Some(Msg::Mouse(mouse)),
+            _ => None,
+        },
         Event::Resize(width, height) => Some(Msg::Resize { width, height }),
         _ => None,
     }
@@ -320,6 +327,7 @@ where
                 Err(e) => failed(text::EDITING_EXTERNALLY, e.into()),
             }
         }
+        Effect::SetMouseCapture(on) => ctx.host.set_mouse_capture(on).err().and_then(|e| failed(text::MOUSE, e.into())),
         Effect::Redraw => {
             terminal.clear()?;
             None

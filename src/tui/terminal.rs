@@ -1,5 +1,6 @@
 //! The real terminal: raw mode and alternate screen, bracketed paste, the kitty keyboard
-//! protocol where the terminal has it, restoring all of it on exit, panic, Ctrl+Z and `$EDITOR`,
+//! protocol where the terminal has it, mouse capture while the user wants it, restoring all of
+//! it on exit, panic, Ctrl+Z and `$EDITOR`,
 //! the clipboard (the system's, else OSC 52), and termination signals.
 
 use std::io::{self, stdout};
@@ -8,8 +9,8 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use crossterm::event::{
-    DisableBracketedPaste, EnableBracketedPaste, Event, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
-    PushKeyboardEnhancementFlags,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
 };
 use crossterm::terminal::{supports_keyboard_enhancement, EnterAlternateScreen};
 use crossterm::{clipboard::CopyToClipboard, execute};
@@ -24,12 +25,17 @@ use crate::tui::run::Host;
 /// Whether we pushed keyboard flags (and so must pop them).
 static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);
 
+/// Whether the app wants the mouse: taken again after Ctrl+Z and `$EDITOR` only if so.
+static MOUSE_WANTED: AtomicBool = AtomicBool::new(true);
+
 /// Whether the terminal has the kitty keyboard protocol, asked once: after [`events`] starts,
 /// its thread owns the terminal's input and the question could not be answered again.
 static KEYBOARD_ENHANCEMENT: OnceLock<bool> = OnceLock::new();
 
-/// Takes over the terminal. Pair with [`leave`]; a panic restores it too.
-pub fn enter() -> io::Result<DefaultTerminal> {
+/// Takes over the terminal, and the mouse if `mouse`. Pair with [`leave`]; a panic restores it
+/// too.
+pub fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
+    MOUSE_WANTED.store(mouse, Ordering::SeqCst);
     // A model file changing under its mapping must not leave the terminal raw either.
     map_fault::hold_terminal(true);
     let terminal = ratatui::try_init()?;
@@ -66,6 +72,9 @@ fn enable_extras() -> io::Result<()> {
         execute!(stdout(), PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES))?;
         ENHANCED_KEYS.store(true, Ordering::SeqCst);
     }
+    if MOUSE_WANTED.load(Ordering::SeqCst) {
+        execute!(stdout(), EnableMouseCapture)?;
+    }
     Ok(())
 }
 
@@ -74,6 +83,8 @@ fn disable_extras() {
         let _ = execute!(stdout(), PopKeyboardEnhancementFlags);
     }
     let _ = execute!(stdout(), DisableBracketedPaste);
+    // Harmless when the mouse was not taken; a shell left with it would print escape codes.
+    let _ = execute!(stdout(), DisableMouseCapture);
 }
 
 /// The terminal's events, read by a thread of their own that waits in `poll`.
@@ -208,6 +219,15 @@ impl Host for TerminalHost {
 
     fn terminate_requested(&self) -> bool {
         self.terminate.load(Ordering::SeqCst)
+    }
+
+    fn set_mouse_capture(&mut self, on: bool) -> io::Result<()> {
+        MOUSE_WANTED.store(on, Ordering::SeqCst);
+        if on {
+            execute!(stdout(), EnableMouseCapture)
+        } else {
+            execute!(stdout(), DisableMouseCapture)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! The conversation view: labelled messages, markdown replies, per-reply footers, scrolling
-//! with follow mode and the "new output below" hint.
+//! The conversation view: labelled messages (with the model that wrote a reply, which version
+//! is shown, and the picked one marked), markdown replies, per-reply footers, scrolling with
+//! follow mode and the "new output below" hint.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -14,7 +15,7 @@ use ratatui::Frame;
 use crate::app::action::Action;
 use crate::app::conversation::Message;
 use crate::app::keymap::Scope;
-use crate::app::state::{ChatViewport, State};
+use crate::app::state::{ChatViewport, Overlay, State};
 use crate::app::text;
 use crate::engine::protocol::{GenStats, Role, StopReason};
 use crate::ui::markdown::{self, Rendered};
@@ -74,15 +75,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
         let middle = Rect { y: area.y + area.height / 2, height: 1.min(area.height), ..area };
         frame.render_widget(Paragraph::new(system), Rect { width: area.width.saturating_sub(1), ..area });
         frame.render_widget(hint, middle);
-        return ChatViewport { total_lines: 0, height };
+        return ChatViewport { total_lines: 0, height, area, message_tops: Vec::new() };
     }
 
+    let picked = match state.overlay {
+        Some(Overlay::Messages { selected, .. }) => Some(selected),
+        _ => None,
+    };
     let mut blocks: Vec<Block> = vec![Block::Owned(system)];
     let mut used_keys = Vec::new();
     let mut next_block = 1;
+    // The block each message starts with.
+    let mut first_blocks = Vec::with_capacity(state.conversation.messages.len());
     for (index, message) in state.conversation.messages.iter().enumerate() {
         let streaming = state.generation.as_ref().is_some_and(|g| g.message == index);
-        blocks.push(Block::Owned(vec![label(message, theme)]));
+        first_blocks.push(blocks.len());
+        blocks.push(Block::Owned(vec![label(message, picked == Some(index), theme)]));
         match message.role {
             Role::Assistant => {
                 let content = wrap::terminal_safe(&message.content);
@@ -101,6 +109,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
     }
     cache.keep_only(&used_keys);
 
+    let block_tops: Vec<usize> = blocks
+        .iter()
+        .scan(0, |line, block| {
+            let top = *line;
+            *line += block.lines().len();
+            Some(top)
+        })
+        .collect();
+    let message_tops = first_blocks.iter().map(|&b| block_tops[b]).collect();
     let total: usize = blocks.iter().map(|b| b.lines().len()).sum();
     let max_top = total.saturating_sub(height);
     let top = state.scroll.top.unwrap_or(max_top).min(max_top);
@@ -127,7 +144,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, cache
         let bottom = Rect { y: area.bottom() - 1, height: 1, ..text_area };
         frame.render_widget(line, bottom);
     }
-    ChatViewport { total_lines: total, height }
+    ChatViewport { total_lines: total, height, area, message_tops }
 }
 
 /// The conversation's system prompt, dim, above the first message, with the key that edits it;
@@ -149,16 +166,31 @@ fn system_block(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>
     lines
 }
 
-/// Who wrote the message, and its token count once known (a reply's is in its figures).
-fn label(message: &Message, theme: &Theme) -> Line<'static> {
+/// "You" or "Assistant · model", a user message's token count once known (a reply's is in its
+/// figures), the version shown when there are others, and a mark when the message is the picked
+/// one.
+fn label(message: &Message, picked: bool, theme: &Theme) -> Line<'static> {
     let (text, style) = match message.role {
         Role::User => (strings::YOU, theme.user_label),
         Role::Assistant => (strings::ASSISTANT, theme.assistant_label),
         Role::System => (strings::SYSTEM, theme.dim),
     };
-    let mut spans = vec![Span::styled(text, style)];
+    let mut spans = Vec::new();
+    if picked {
+        spans.push(Span::styled(strings::PICKED, theme.key));
+        spans.push(Span::styled(text, style.patch(theme.selected)));
+    } else {
+        spans.push(Span::styled(text, style));
+    }
+    if let Some(model) = &message.model {
+        spans.push(Span::styled(format!(" · {model}"), theme.dim));
+    }
     if let Some(tokens) = message.tokens {
         spans.push(Span::styled(format!(" · {}", strings::tokens_text(tokens)), theme.dim));
+    }
+    let position = message.version_position();
+    if position.count > 1 {
+        spans.push(Span::styled(format!("  {}", strings::version(position.shown, position.count)), theme.key));
     }
     Line::from(spans)
 }

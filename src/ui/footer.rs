@@ -29,6 +29,7 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
                 Action::Send,
                 Action::Newline,
                 Action::Regenerate,
+                Action::ToggleMouse,
                 Action::OpenModels,
                 Action::OpenSliders,
                 Action::OpenHistory,
@@ -59,6 +60,18 @@ fn legend_actions(state: &State) -> (Scope, Vec<Action>) {
             (Scope::SystemPrompt, vec![Action::Confirm, Action::Newline, Action::OpenEditor, Action::Close])
         }
         Some(Overlay::Personas { .. }) => (Scope::Personas, vec![Action::Confirm, Action::Close]),
+        Some(Overlay::Messages { .. }) => (
+            Scope::Messages,
+            vec![
+                Action::Down,
+                Action::PrevVersion,
+                Action::NextVersion,
+                Action::EditMessage,
+                Action::Regenerate,
+                Action::Delete,
+                Action::Close,
+            ],
+        ),
         Some(Overlay::Unsaved) => {
             (Scope::Unsaved, vec![Action::Retry, Action::SaveElsewhere, Action::QuitAnyway, Action::Close])
         }
@@ -115,6 +128,12 @@ fn label(state: &State, action: Action) -> String {
         (Action::Confirm, Some(Overlay::Personas { .. })) => strings::START_CHAT,
         (Action::Confirm, Some(Overlay::ModelSettings(_))) => strings::APPLY_SETTINGS,
         (Action::Close, Some(Overlay::ModelSettings(_))) => strings::DISCARD_CHANGES,
+        (Action::ToggleMouse, _) if state.mouse_capture => strings::SELECT_TEXT,
+        (Action::ToggleMouse, _) => strings::TAKE_MOUSE,
+        (Action::Down, Some(Overlay::Messages { .. })) => strings::OTHER_MESSAGE,
+        (Action::PrevVersion, Some(Overlay::Messages { .. })) => strings::PREVIOUS,
+        (Action::NextVersion, Some(Overlay::Messages { .. })) => strings::NEXT,
+        (Action::EditMessage, Some(Overlay::Messages { .. })) => strings::EDIT,
         _ => return strings::action_label(action),
     };
     text.to_string()

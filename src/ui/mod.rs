@@ -49,7 +49,7 @@ impl View {
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let text = strings::too_small(area.width, area.height, MIN_WIDTH, MIN_HEIGHT);
             frame.render_widget(Paragraph::new(Line::styled(text, theme.warning)).wrap(Wrap { trim: true }), area);
-            return state.viewport;
+            return state.viewport.clone();
         }
         let [header_area, body, input_area, footer_area] = Layout::vertical([
             Constraint::Length(1),
@@ -94,6 +94,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(Overlay::Unsaved) => unsaved::render(frame, area, state, theme),
         Some(Overlay::ModelSettings(form)) => model_settings::render(frame, area, theme, form),
         Some(Overlay::Error(panel)) => error_panel::render(frame, area, state, theme, panel),
-        Some(Overlay::Sliders { .. }) | None => {}
+        // The picked message is marked in the chat itself.
+        Some(Overlay::Sliders { .. } | Overlay::Messages { .. }) | None => {}
     }
 }

@@ -11,7 +11,7 @@ use crate::hub::format::{human_bytes, human_duration};
 pub const APP_NAME: &str = "bitnet-tui";
 pub const NO_MODEL_LOADED: &str = "no model";
 pub const INPUT_TITLE: &str = " Message ";
-pub const INPUT_TITLE_EDITING: &str = " Editing last message ";
+pub const INPUT_TITLE_EDITING: &str = " Editing your message (sends a new version) ";
 pub const YOU: &str = "You";
 pub const ASSISTANT: &str = "Assistant";
 pub const SYSTEM: &str = "System";
@@ -32,6 +32,20 @@ pub const START_CHAT: &str = "start the chat";
 pub const APPLY_SETTINGS: &str = "save and apply";
 pub const MODEL_SETTINGS_TITLE: &str = " Model settings ";
 pub const MODEL_SETTINGS_NOTE: &str = "Saved for this file; the loaded model reloads with them.";
+/// The footer's mouse key, by what pressing it does.
+pub const SELECT_TEXT: &str = "select text";
+pub const TAKE_MOUSE: &str = "mouse";
+pub const OTHER_MESSAGE: &str = "other message";
+pub const PREVIOUS: &str = "previous";
+pub const NEXT: &str = "next";
+pub const EDIT: &str = "edit";
+/// Marks the picked message's label.
+pub const PICKED: &str = "▶ ";
+
+/// Which version of a message is shown, e.g. "‹ 2/3 ›".
+pub fn version(shown: usize, count: usize) -> String {
+    format!("‹ {}/{count} ›", shown + 1)
+}
 pub const PICKER_SEARCHING: &str = "Looking for models…";
 pub const PICKER_EMPTY: &str = "No models found. Start with --model PATH, or set models_dir in config.toml.";
 pub const HISTORY_EMPTY: &str = "No saved conversations yet.";
@@ -220,6 +234,7 @@ pub fn scope_title(scope: Scope) -> &'static str {
     match scope {
         Scope::Global => "Anywhere",
         Scope::Chat => "Chat",
+        Scope::Messages => "A picked message",
         Scope::Input => "Text boxes (message, system prompt)",
         Scope::SystemPrompt => "System prompt editor",
         Scope::Personas => "New chat: personas",
@@ -249,12 +264,18 @@ pub fn action_label(action: Action) -> String {
         Action::PrevModel => "previous recent model",
         Action::Redraw => "redraw the screen",
         Action::OpenSystemPrompt => "system prompt",
-        Action::OpenModelSettings => "model settings (context, threads, LM head)",
+        Action::OpenModelSettings => "model settings (context, threads)",
+        Action::ToggleMouse => "mouse on / off (off: select text)",
         Action::Send => "send",
         Action::Newline => "new line",
         Action::Stop => "stop the reply / cancel edit",
         Action::Regenerate => "regenerate",
+        Action::ContinueReply => "continue the stopped reply",
         Action::EditLast => "edit last message",
+        Action::SelectMessages => "pick a message",
+        Action::PrevVersion => "previous version (chat: empty box)",
+        Action::NextVersion => "next version (chat: empty box)",
+        Action::EditMessage => "edit (sends a new version)",
         Action::LineStart => "start of line",
         Action::LineEnd => "end of line",
         Action::WordLeft => "word left",

@@ -30,6 +30,21 @@ impl Tmux {
         assert!(Command::new("tmux").args(["send-keys", "-t", &self.session, "-l", text]).status().unwrap().success());
     }
 
+    /// A tmux format expanded for the pane, e.g. `#{mouse_sgr_flag}` (whether the program in it
+    /// asked for SGR mouse reports).
+    pub fn pane_format(&self, format: &str) -> String {
+        let out = Command::new("tmux").args(["display-message", "-p", "-t", &self.session, format]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Writes an SGR mouse report to the program, as tmux does for a client's mouse when the
+    /// program asked for the mouse: `button` 0 is the left button (`press` then release), 64 and
+    /// 65 the wheel up and down; `column` and `row` count from 0.
+    pub fn mouse(&self, button: u8, column: u16, row: u16, press: bool) {
+        let end = if press { 'M' } else { 'm' };
+        self.text(&format!("\x1b[<{button};{};{}{end}", column + 1, row + 1));
+    }
+
     pub fn screen(&self) -> String {
         let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()

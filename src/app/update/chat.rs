@@ -1,4 +1,5 @@
-//! The conversation: send, stop, regenerate, edit and resend, new chat, copy and export.
+//! The conversation: send, stop, regenerate, continue, edit and resend, new chat, copy and
+//! export. Regenerating and resending an edit add versions (`crate::app::versions`).
 
 use super::{text_box, tokens, unsaved};
 use crate::app::code_blocks::conversation_code_blocks;
@@ -19,13 +20,15 @@ pub(super) fn send(state: &mut State) -> Vec<Effect> {
     let mut effects = remember_input(state, text.clone());
     state.input = new_input();
     let editing = state.editing.take();
-    let messages = &mut state.conversation.messages;
-    let replaced = editing.map(|index| messages.split_off(index.min(messages.len()))).unwrap_or_default();
-    state.conversation.messages.push(Message::new(Role::User, text.trim_end()));
+    let before = state.conversation.messages.clone();
+    let conversation = &mut state.conversation;
+    let at = editing.unwrap_or(conversation.messages.len()).min(conversation.messages.len());
+    conversation.add_version(at, Message::new(Role::User, text.trim_end()));
+    let reply_at = conversation.messages.len();
     effects.extend(tokens::count_messages(state));
-    effects.extend(start_generation(state));
+    effects.extend(start_generation(state, reply_at));
     if let Some(generation) = &mut state.generation {
-        generation.sent = Some(Box::new(SentDraft { text, replaced, editing }));
+        generation.sent = Some(Box::new(SentDraft { text, before, editing }));
     }
     effects
 }
@@ -39,9 +42,7 @@ fn remember_input(state: &mut State, text: String) -> Vec<Effect> {
 /// The engine refused the request before writing a word: the conversation goes back to how it
 /// was before the send and the text back into the input box, so nothing unsendable is saved.
 pub(super) fn undo_send(state: &mut State, sent: SentDraft, reason: &str) {
-    let messages = &mut state.conversation.messages;
-    messages.truncate(messages.len().saturating_sub(2));
-    messages.extend(sent.replaced);
+    state.conversation.messages = sent.before;
     state.editing = sent.editing;
     state.input = text_box::filled(new_input(), &sent.text);
     state.notify(NoticeLevel::Error, text::send_refused(reason));
@@ -60,14 +61,22 @@ fn can_generate(state: &mut State) -> bool {
     }
 }
 
-/// Sends the whole conversation and opens an empty assistant message for the reply.
-fn start_generation(state: &mut State) -> Vec<Effect> {
+/// Sends the conversation before `at` and opens an empty assistant message there for the reply,
+/// as a new version when a reply was there.
+fn start_generation(state: &mut State, at: usize) -> Vec<Effect> {
+    let mut reply = Message::new(Role::Assistant, "");
+    reply.model = state.model.as_ref().map(|m| m.name.clone());
+    state.conversation.add_version(at, reply);
+    write_reply(state, at)
+}
+
+/// Asks for the reply at `at`, the last message: the engine writes it, or (when it has text)
+/// goes on from its text.
+fn write_reply(state: &mut State, at: usize) -> Vec<Effect> {
     let prompt = state.conversation.prompt();
     let id = state.next_request;
     state.next_request += 1;
-    let messages = &mut state.conversation.messages;
-    messages.push(Message::new(Role::Assistant, ""));
-    state.generation = Some(Generation { id, message: messages.len() - 1, cancelling: false, sent: None });
+    state.generation = Some(Generation { id, message: at, cancelling: false, sent: None });
     if let Some(model) = &state.model {
         state.conversation.model = Some(model.name.clone());
     }
@@ -159,34 +168,80 @@ pub(super) fn save(state: &mut State) -> Vec<Effect> {
     effects
 }
 
+/// Writes a new version of the last reply; the old one stays a version to flip back to.
 pub(super) fn regenerate(state: &mut State) -> Vec<Effect> {
+    let messages = &state.conversation.messages;
+    let last_reply = messages.last().is_some_and(|m| m.role == Role::Assistant);
+    regenerate_at(state, messages.len() - usize::from(last_reply))
+}
+
+/// Writes a new version of the reply at `at` (or a reply at the end, `at` being the length),
+/// which follows a message of the user's.
+pub(super) fn regenerate_at(state: &mut State, at: usize) -> Vec<Effect> {
     if !can_generate(state) {
         return Vec::new();
     }
-    let messages = &mut state.conversation.messages;
-    if messages.last().is_some_and(|m| m.role == Role::Assistant) {
-        messages.pop();
-    }
-    if messages.last().is_none_or(|m| m.role != Role::User) {
+    let after_user =
+        at.checked_sub(1).and_then(|i| state.conversation.messages.get(i)).is_some_and(|m| m.role == Role::User);
+    if !after_user {
         state.notify(NoticeLevel::Warning, text::NOTHING_TO_REGENERATE);
         return Vec::new();
     }
     state.editing = None;
-    start_generation(state)
+    start_generation(state, at)
 }
 
-/// Puts the last user message into the input box; sending replaces it and what followed.
+/// Lets the model go on with the last reply where it stopped (stopped, cut at max tokens, or
+/// failed midway).
+pub(super) fn continue_reply(state: &mut State) -> Vec<Effect> {
+    if !can_generate(state) {
+        return Vec::new();
+    }
+    let messages = &mut state.conversation.messages;
+    let at = messages.len().saturating_sub(1);
+    let Some(reply) = messages.last_mut().filter(|m| can_continue(m)) else {
+        state.notify(NoticeLevel::Warning, text::nothing_to_continue(&state.keymap));
+        return Vec::new();
+    };
+    reply.stop_reason = None;
+    reply.error = None;
+    // The reply names the model that wrote its end.
+    if let Some(model) = &state.model {
+        reply.model = Some(model.name.clone());
+    }
+    state.editing = None;
+    write_reply(state, at)
+}
+
+/// A reply with text that ended before the model finished it.
+fn can_continue(message: &Message) -> bool {
+    let stopped = matches!(message.stop_reason, Some(StopReason::Cancelled | StopReason::MaxTokens));
+    message.role == Role::Assistant && !message.content.is_empty() && (stopped || message.error.is_some())
+}
+
+/// Puts the last user message into the input box; sending makes it a new version.
 pub(super) fn edit_last(state: &mut State) -> Vec<Effect> {
+    match state.conversation.messages.iter().rposition(|m| m.role == Role::User) {
+        Some(index) => edit(state, index),
+        None => {
+            state.notify(NoticeLevel::Warning, text::NOTHING_TO_EDIT);
+            Vec::new()
+        }
+    }
+}
+
+/// Puts user message `index` into the input box; sending adds the text as a new version of it,
+/// with a new reply, and the old version stays to flip back to.
+pub(super) fn edit(state: &mut State, index: usize) -> Vec<Effect> {
     if state.is_generating() {
         state.notify(NoticeLevel::Warning, text::busy(&state.keymap));
         return Vec::new();
     }
-    let messages = &state.conversation.messages;
-    let Some(index) = messages.iter().rposition(|m| m.role == Role::User) else {
-        state.notify(NoticeLevel::Warning, text::NOTHING_TO_EDIT);
+    let Some(message) = state.conversation.messages.get(index).filter(|m| m.role == Role::User) else {
+        state.notify(NoticeLevel::Warning, text::only_your_messages(&state.keymap));
         return Vec::new();
     };
-    state.input = text_box::filled(new_input(), &messages[index].content);
+    state.input = text_box::filled(new_input(), &message.content);
     state.editing = Some(index);
     state.notify(NoticeLevel::Info, text::editing(&state.keymap));
     Vec::new()

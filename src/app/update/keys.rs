@@ -2,11 +2,14 @@
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 
-use super::{chat, history, model_settings, panels, personas, scroll, system_prompt, text_box, toggle_overlay};
+use super::{
+    chat, history, messages, model_settings, panels, personas, scroll, system_prompt, text_box, toggle_overlay,
+};
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
-use crate::app::state::{Overlay, State};
+use crate::app::state::{NoticeLevel, Overlay, State};
+use crate::app::text;
 
 pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -50,6 +53,7 @@ fn focused_scope(state: &State) -> Scope {
         Some(Overlay::Picker { .. }) => Scope::Picker,
         Some(Overlay::History(browser)) if browser.is_typing_query() => Scope::HistorySearch,
         Some(Overlay::History(_)) => Scope::History,
+        Some(Overlay::Messages { .. }) => Scope::Messages,
         Some(Overlay::SystemPrompt(_)) => Scope::SystemPrompt,
         Some(Overlay::Personas { .. }) => Scope::Personas,
         Some(Overlay::Unsaved) => Scope::Unsaved,
@@ -66,6 +70,11 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         Action::Quit => chat::quit(state),
         Action::Suspend => vec![Effect::Suspend],
         Action::Redraw => vec![Effect::Redraw],
+        Action::ToggleMouse => {
+            state.mouse_capture = !state.mouse_capture;
+            state.notify(NoticeLevel::Info, text::mouse_toggled(state.mouse_capture, &state.keymap));
+            vec![Effect::SetMouseCapture(state.mouse_capture)]
+        }
         Action::Help => {
             toggle_overlay(state, Overlay::Help { scroll: 0 });
             none()
@@ -86,8 +95,16 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         Action::PrevModel => panels::cycle_model(state, -1),
         Action::Send => chat::send(state),
         Action::Stop => chat::stop(state),
-        Action::Regenerate => chat::regenerate(state),
+        Action::Regenerate => match state.overlay {
+            Some(Overlay::Messages { .. }) => messages::on_action(state, action),
+            _ => chat::regenerate(state),
+        },
+        Action::ContinueReply => chat::continue_reply(state),
         Action::EditLast => chat::edit_last(state),
+        Action::SelectMessages => messages::open(state),
+        Action::PrevVersion | Action::NextVersion if state.overlay.is_none() => {
+            return messages::flip_latest(state, action == Action::NextVersion)
+        }
         Action::NewChat => personas::new_chat(state),
         Action::HistoryPrev => return chat::recall(state, true).then(none),
         Action::HistoryNext => return chat::recall(state, false).then(none),
@@ -127,6 +144,7 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         | Action::DeleteWordForward
         | Action::Undo
         | Action::OpenEditor => return text_box::on_action(state, action),
+        Action::PrevVersion | Action::NextVersion | Action::EditMessage => messages::on_action(state, action),
         Action::Up
         | Action::Down
         | Action::Decrease

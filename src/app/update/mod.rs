@@ -5,7 +5,9 @@ mod downloads;
 mod engine;
 mod history;
 mod keys;
+mod messages;
 mod model_settings;
+mod mouse;
 mod panels;
 mod personas;
 mod scroll;
@@ -33,6 +35,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn on_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => keys::on_key(state, key),
+        Msg::Mouse(event) => mouse::on_mouse(state, event),
         Msg::Paste(text) => {
             keys::on_paste(state, &text);
             Vec::new()

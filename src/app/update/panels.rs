@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{chat, downloads, history, model_settings, personas, system_prompt, toggle_overlay, unsaved};
+use super::{chat, downloads, history, messages, model_settings, personas, system_prompt, toggle_overlay, unsaved};
 use crate::app::action::Action;
 use crate::app::models::{HubFile, ModelEntry, ModelStatus};
 use crate::app::msg::Effect;
@@ -46,6 +46,7 @@ pub(super) fn on_overlay_action(state: &mut State, action: Action) -> Vec<Effect
             Vec::new()
         }
         Some(Overlay::History(_)) => history::on_action(state, action),
+        Some(Overlay::Messages { .. }) => messages::on_action(state, action),
         Some(Overlay::SystemPrompt(_)) => system_prompt::on_action(state, action),
         Some(Overlay::Personas { .. }) => personas::on_action(state, action),
         Some(Overlay::Unsaved) => unsaved::on_action(state, action),

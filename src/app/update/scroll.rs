@@ -13,6 +13,12 @@ fn max_top(state: &State) -> usize {
     state.viewport.total_lines.saturating_sub(state.viewport.height)
 }
 
+/// The first line of the chat in view.
+pub(super) fn first_visible_line(state: &State) -> usize {
+    let max = max_top(state);
+    state.scroll.top.unwrap_or(max).min(max)
+}
+
 pub(super) fn up(state: &mut State, lines: usize) -> Vec<Effect> {
     let max = max_top(state);
     if max > 0 {
@@ -38,6 +44,19 @@ pub(super) fn top(state: &mut State) -> Vec<Effect> {
         state.scroll.top = Some(0);
     }
     Vec::new()
+}
+
+/// Scrolls so that message `index` starts in view, if it is not in view already.
+pub(super) fn reveal_message(state: &mut State, index: usize) {
+    let Some(&line) = state.viewport.message_tops.get(index) else {
+        return;
+    };
+    let max = max_top(state);
+    let top = first_visible_line(state);
+    if line < top || line >= top + state.viewport.height {
+        let top = line.min(max);
+        state.scroll.top = (top < max).then_some(top);
+    }
 }
 
 pub(super) fn bottom(state: &mut State) -> Vec<Effect> {
