@@ -20,6 +20,8 @@ pub enum Action {
     Redraw,
     /// See and edit the open conversation's system prompt.
     OpenSystemPrompt,
+    /// Switch to the next built-in colour theme.
+    CycleTheme,
     // The chat screen.
     Send,
     Stop,
@@ -89,6 +91,7 @@ const NAMED: &[(&str, Action)] = &[
     ("prev_model", Action::PrevModel),
     ("redraw", Action::Redraw),
     ("open_system_prompt", Action::OpenSystemPrompt),
+    ("cycle_theme", Action::CycleTheme),
     ("send", Action::Send),
     ("stop", Action::Stop),
     ("regenerate", Action::Regenerate),

@@ -19,6 +19,7 @@ pub mod sliders;
 pub mod state;
 pub mod store;
 pub mod text;
+pub mod theme;
 pub mod update;
 
 pub use msg::{Effect, Msg};

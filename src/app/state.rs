@@ -17,6 +17,7 @@ use crate::app::search::{Preview, SearchMatch};
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::app::text;
+use crate::app::theme::ThemeChoice;
 use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
 use crate::engine::token_counter::TokenCounter;
 use crate::hub::download::Progress;
@@ -224,6 +225,9 @@ pub struct State {
     pub show_stats: Option<bool>,
     pub keymap: Keymap,
     pub no_color: bool,
+    pub theme: ThemeChoice,
+    /// Widest the conversation's text gets, in columns; 0: the whole width.
+    pub max_width: u16,
     pub notice: Option<Notice>,
     /// The interrupt key was pressed with nothing to stop; pressing it again quits.
     pub quit_armed: bool,
@@ -291,6 +295,8 @@ impl State {
             show_stats: settings.show_stats,
             keymap: settings.keymap.clone(),
             no_color: settings.no_color,
+            theme: settings.theme.clone(),
+            max_width: settings.max_width,
             notice: None,
             quit_armed: false,
             quitting: false,

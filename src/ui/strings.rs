@@ -194,6 +194,7 @@ pub fn action_label(action: Action) -> String {
         Action::PrevModel => "previous recent model",
         Action::Redraw => "redraw the screen",
         Action::OpenSystemPrompt => "system prompt",
+        Action::CycleTheme => "next colour theme",
         Action::Send => "send",
         Action::Newline => "new line",
         Action::Stop => "stop the reply / cancel edit",

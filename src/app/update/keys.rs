@@ -6,7 +6,8 @@ use super::{chat, history, panels, personas, scroll, system_prompt, text_box, to
 use crate::app::action::Action;
 use crate::app::keymap::Scope;
 use crate::app::msg::Effect;
-use crate::app::state::{Overlay, State};
+use crate::app::state::{NoticeLevel, Overlay, State};
+use crate::app::text;
 
 pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -79,6 +80,11 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         Action::OpenModels => panels::open_picker(state),
         Action::OpenHistory => history::open(state),
         Action::OpenSystemPrompt => system_prompt::open(state),
+        Action::CycleTheme => {
+            state.theme.name = state.theme.name.next();
+            state.notify(NoticeLevel::Info, text::theme(state.theme.name.name()));
+            none()
+        }
         Action::NextModel => panels::cycle_model(state, 1),
         Action::PrevModel => panels::cycle_model(state, -1),
         Action::Send => chat::send(state),
