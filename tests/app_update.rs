@@ -872,7 +872,7 @@ fn copying_an_empty_or_unclosed_fence_says_so() {
 fn the_redraw_key_clears_the_terminal() {
     let mut state = ready_state();
     assert!(matches!(update(&mut state, alt(KeyCode::Char('l')))[..], [Effect::Redraw]));
-    let help: Vec<String> = bitnet_tui::ui::help::lines(&state.keymap, &bitnet_tui::ui::theme::Theme::new(true))
+    let help: Vec<String> = bitnet_tui::ui::help::lines(&state.keymap, &bitnet_tui::ui::theme::Theme::mono())
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -1603,4 +1603,29 @@ fn alt_m_leaves_the_mouse_to_the_terminal_and_takes_it_back() {
     let effects = update(&mut state, alt(KeyCode::Char('m')));
     assert!(matches!(effects[..], [Effect::SetMouseCapture(true)]));
     assert!(state.mouse_capture);
+}
+
+#[test]
+fn f8_cycles_the_colour_themes() {
+    use bitnet_tui::app::theme::ThemeName;
+    let mut state = ready_state();
+    assert_eq!(state.theme.name, ThemeName::Dark);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        assert!(update(&mut state, key(KeyCode::F(8))).is_empty());
+        seen.push((state.theme.name, state.notice.clone().unwrap().text));
+    }
+    assert_eq!(
+        seen,
+        [
+            (ThemeName::Light, "Theme: light.".to_string()),
+            (ThemeName::HighContrast, "Theme: high-contrast.".to_string()),
+            (ThemeName::Dark, "Theme: dark.".to_string()),
+        ]
+    );
+    // It works over a panel too, and types nothing into a text box.
+    update(&mut state, key(KeyCode::F(6)));
+    update(&mut state, key(KeyCode::F(8)));
+    assert_eq!(state.theme.name, ThemeName::Light);
+    assert!(matches!(&state.overlay, Some(Overlay::SystemPrompt(editor)) if editor.is_empty()));
 }

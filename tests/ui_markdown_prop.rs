@@ -46,7 +46,7 @@ proptest! {
     #[test]
     fn any_prefix_renders_within_the_width(pieces in prop::collection::vec(piece(), 0..40), width in 2usize..60, mono: bool) {
         let text: String = pieces.concat();
-        let theme = Theme::new(mono);
+        let theme = Theme::new(&bitnet_tui::app::theme::ThemeChoice::default(), mono);
         // Every prefix at a char boundary, as a stream would show it.
         for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)).step_by(7) {
             let rendered = render(&text[..end], width, &theme, 1);

@@ -393,7 +393,7 @@ fn long_input_wraps_and_the_box_grows_then_scrolls_80x24() {
 #[test]
 fn help_lists_the_editing_keys() {
     let state = chatting();
-    let theme = bitnet_tui::ui::theme::Theme::new(true);
+    let theme = bitnet_tui::ui::theme::Theme::mono();
     let lines: Vec<String> = bitnet_tui::ui::help::lines(&state.keymap, &theme).iter().map(|l| l.to_string()).collect();
     let has = |keys: &str, label: &str| {
         lines.iter().any(|l| l.trim_start().starts_with(keys) && l.trim_end().ends_with(label))
@@ -531,4 +531,41 @@ fn mouse_left_to_the_terminal_80x24() {
     let mut state = chatting();
     state.mouse_capture = false;
     insta::assert_snapshot!(draw(&mut state, 80, 24).backend());
+}
+
+/// The style of the first cell of the first `text` on the screen.
+fn style_of(terminal: &Terminal<TestBackend>, text: &str) -> ratatui::style::Style {
+    let rows = screen_rows(terminal);
+    let (y, row) = rows.iter().enumerate().find(|(_, r)| r.contains(text)).unwrap_or_else(|| panic!("no {text}"));
+    let x = row[..row.find(text).unwrap()].chars().count();
+    terminal.backend().buffer()[(x as u16, y as u16)].style()
+}
+
+#[test]
+fn themes_colour_the_screen_and_the_config_colours_win() {
+    use bitnet_tui::app::theme::{ThemeChoice, ThemeName};
+    let mut state = chatting();
+    let user_label = |state: &mut State| style_of(&draw(state, 80, 24), "You").fg;
+    assert_eq!(user_label(&mut state), Some(Color::Green));
+    state.theme.name = ThemeName::Light;
+    assert_eq!(user_label(&mut state), Some(Color::Indexed(28)));
+    state.theme.name = ThemeName::HighContrast;
+    assert_eq!(user_label(&mut state), Some(Color::LightGreen));
+    let overrides = toml::from_str("user = \"#102030\"").unwrap();
+    state.theme = ThemeChoice { name: ThemeName::Light, overrides };
+    assert_eq!(user_label(&mut state), Some(Color::Rgb(16, 32, 48)));
+    state.no_color = true;
+    assert_eq!(user_label(&mut state), Some(Color::Reset));
+}
+
+#[test]
+fn a_very_wide_terminal_centres_the_conversation_160x24() {
+    let mut state = chatting();
+    state.show_stats = Some(false);
+    state.max_width = 100;
+    let terminal = draw(&mut state, 160, 24);
+    let rows = screen_rows(&terminal);
+    let reply = rows.iter().find(|r| r.contains("BitNet b1.58 is a language")).unwrap();
+    assert_eq!(reply.find("BitNet"), Some((160 - 101) / 2), "{reply}");
+    insta::assert_snapshot!(terminal.backend());
 }

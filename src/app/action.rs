@@ -25,6 +25,8 @@ pub enum Action {
     OpenModelSettings,
     /// Take the mouse or leave it to the terminal (to select text).
     ToggleMouse,
+    /// Switch to the next built-in colour theme.
+    CycleTheme,
     // The chat screen.
     Send,
     Stop,
@@ -105,6 +107,7 @@ const NAMED: &[(&str, Action)] = &[
     ("open_system_prompt", Action::OpenSystemPrompt),
     ("open_model_settings", Action::OpenModelSettings),
     ("toggle_mouse", Action::ToggleMouse),
+    ("cycle_theme", Action::CycleTheme),
     ("send", Action::Send),
     ("stop", Action::Stop),
     ("regenerate", Action::Regenerate),

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::app::keymap::Keymap;
 use crate::app::persona::Persona;
 use crate::app::sliders::Knobs;
+use crate::app::theme::{ColorOverrides, ThemeChoice, ThemeName};
 use crate::cli::args::{LoadArgs, SamplingArgs};
 use crate::engine::protocol::{ContextPolicy, LoadOptions};
 use crate::engine::sampler::SamplingParams;
@@ -30,6 +31,8 @@ pub mod env {
 
 const DEFAULT_MAX_TOKENS: usize = 1024;
 const DEFAULT_FRAME_RATE: u32 = 30;
+/// Lines longer than this are hard to read; a wider terminal centres the conversation.
+const DEFAULT_MAX_WIDTH: u16 = 120;
 
 /// `config.toml` as written; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +53,8 @@ struct FileConfig {
     keys: Option<toml::Table>,
     #[serde(default)]
     personas: BTreeMap<String, FilePersona>,
+    #[serde(default)]
+    theme: ColorOverrides,
 }
 
 /// `[personas.NAME]`: a system prompt with optional sampling settings on top of the starting ones.
@@ -68,6 +73,8 @@ struct FileUi {
     show_stats: Option<bool>,
     mouse: Option<bool>,
     frame_rate: Option<u32>,
+    theme: Option<ThemeName>,
+    max_width: Option<u16>,
 }
 
 /// What the command line says about the chat (the flags shared with `run`).
@@ -104,6 +111,9 @@ pub struct Settings {
     pub frame_rate: u32,
     pub keymap: Keymap,
     pub no_color: bool,
+    pub theme: ThemeChoice,
+    /// Widest the conversation's text gets, in columns; 0: the whole width.
+    pub max_width: u16,
 }
 
 /// Where things live on disk.
@@ -218,6 +228,8 @@ impl Settings {
             keymap,
             // Per no-color.org: present and not empty.
             no_color: env(env::NO_COLOR).is_some_and(|v| !v.is_empty()),
+            theme: ThemeChoice { name: file.ui.theme.unwrap_or_default(), overrides: file.theme },
+            max_width: file.ui.max_width.unwrap_or(DEFAULT_MAX_WIDTH),
         })
     }
 }
@@ -253,6 +265,7 @@ mod tests {
         assert_eq!(s.frame_rate, d.frame_rate);
         assert_eq!(s.show_stats, d.show_stats);
         assert_eq!(s.mouse, d.mouse);
+        assert_eq!((&s.theme, s.max_width), (&d.theme, d.max_width));
     }
 
     #[test]
@@ -373,5 +386,24 @@ mod tests {
         let off = resolve("", &set(""), &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
         assert!(on.no_color);
         assert!(!off.no_color);
+    }
+
+    #[test]
+    fn themes_and_colours_come_from_the_file() {
+        let ok = |text: &str| resolve(text, &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap();
+        let s = ok("[ui]\ntheme = \"high-contrast\"\nmax_width = 90\n[theme]\naccent = \"light-magenta\"\n");
+        assert_eq!((s.theme.name, s.max_width), (ThemeName::HighContrast, 90));
+        assert_eq!(s.theme.palette().accent, ratatui::style::Color::LightMagenta);
+        assert_eq!(ok("").theme, ThemeChoice::default());
+        let err = |text: &str| {
+            let e = resolve(text, &no_env, &SamplingArgs::default(), &LoadArgs::default(), None).unwrap_err();
+            format!("{e:#}")
+        };
+        let e = err("[ui]\ntheme = \"solarized\"\n");
+        assert!(e.contains("config.toml") && e.contains("theme") && e.contains("high-contrast"), "{e}");
+        let e = err("[theme]\nerror = \"blood\"\n");
+        assert!(e.contains("config.toml") && e.contains("error") && e.contains("unknown colour `blood`"), "{e}");
+        assert!(err("[theme]\nbackground = \"black\"\n").contains("background"));
+        assert!(err("[ui]\nmax_width = -1\n").contains("max_width"));
     }
 }

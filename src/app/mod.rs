@@ -20,6 +20,7 @@ pub mod sliders;
 pub mod state;
 pub mod store;
 pub mod text;
+pub mod theme;
 pub mod update;
 pub mod versions;
 

@@ -19,6 +19,7 @@ use crate::app::search::{Preview, SearchMatch};
 use crate::app::sliders::Knobs;
 use crate::app::store::ConversationSummary;
 use crate::app::text;
+use crate::app::theme::ThemeChoice;
 use crate::engine::protocol::{LoadOptions, ModelInfo, RequestId};
 use crate::engine::token_counter::TokenCounter;
 use crate::hub::download::Progress;
@@ -266,6 +267,9 @@ pub struct State {
     pub no_color: bool,
     /// The app has the mouse (the wheel, clicks); off, the terminal selects text.
     pub mouse_capture: bool,
+    pub theme: ThemeChoice,
+    /// Widest the conversation's text gets, in columns; 0: the whole width.
+    pub max_width: u16,
     pub notice: Option<Notice>,
     /// The interrupt key was pressed with nothing to stop; pressing it again quits.
     pub quit_armed: bool,
@@ -338,6 +342,8 @@ impl State {
             keymap: settings.keymap.clone(),
             no_color: settings.no_color,
             mouse_capture: settings.mouse,
+            theme: settings.theme.clone(),
+            max_width: settings.max_width,
             notice: None,
             quit_armed: false,
             quitting: false,

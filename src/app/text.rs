@@ -261,6 +261,10 @@ pub fn no_code_block(number: Option<usize>) -> String {
     }
 }
 
+pub fn theme(name: &str) -> String {
+    format!("Theme: {name}.")
+}
+
 pub fn exported(path: &Path) -> String {
     format!("Exported to {}", path.display())
 }

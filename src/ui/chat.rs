@@ -33,7 +33,7 @@ pub struct ChatCache {
 impl ChatCache {
     fn markdown(&mut self, text: &str, width: usize, theme: &Theme, first_block: usize) -> (u64, Rc<Rendered>) {
         let mut hasher = DefaultHasher::new();
-        (text, width, theme.mono, first_block).hash(&mut hasher);
+        (text, width, theme, first_block).hash(&mut hasher);
         let key = hasher.finish();
         let rendered = self
             .entries

@@ -15,16 +15,14 @@ use syntect::util::LinesWithEndings;
 
 use crate::ui::theme::Theme;
 
-const SYNTAX_THEME: &str = "base16-ocean.dark";
-
 fn syntaxes() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
     SET.get_or_init(SyntaxSet::load_defaults_newlines)
 }
 
-fn syntax_theme() -> Option<&'static SyntectTheme> {
+fn syntax_theme(name: &str) -> Option<&'static SyntectTheme> {
     static THEMES: OnceLock<ThemeSet> = OnceLock::new();
-    THEMES.get_or_init(ThemeSet::load_defaults).themes.get(SYNTAX_THEME)
+    THEMES.get_or_init(ThemeSet::load_defaults).themes.get(name)
 }
 
 /// Highlighted code blocks kept by [`highlight_closed`].
@@ -38,7 +36,7 @@ thread_local! {
 /// finished blocks again every frame, and highlighting is the slow part of drawing.
 pub fn highlight_closed(code: &str, language: Option<&str>, theme: &Theme) -> Vec<Vec<Span<'static>>> {
     let mut hasher = DefaultHasher::new();
-    (code, language, theme.mono).hash(&mut hasher);
+    (code, language, theme.mono, theme.syntax).hash(&mut hasher);
     let key = hasher.finish();
     if let Some(lines) = CLOSED_BLOCKS.with(|c| c.borrow().get(&key).cloned()) {
         return lines;
@@ -63,7 +61,8 @@ pub fn highlight(code: &str, language: Option<&str>, theme: &Theme) -> Vec<Vec<S
         return plain();
     }
     let set = syntaxes();
-    let (Some(syntax), Some(colors)) = (language.and_then(|l| set.find_syntax_by_token(l)), syntax_theme()) else {
+    let (Some(syntax), Some(colors)) = (language.and_then(|l| set.find_syntax_by_token(l)), syntax_theme(theme.syntax))
+    else {
         return plain();
     };
     let mut highlighter = HighlightLines::new(syntax, colors);
@@ -92,7 +91,7 @@ mod tests {
 
     #[test]
     fn known_language_gets_colors_unknown_stays_plain() {
-        let theme = Theme::new(false);
+        let theme = Theme::new(&crate::app::theme::ThemeChoice::default(), false);
         let lines = highlight("fn main() {\n\tlet x = 1;\n}\n", Some("rust"), &theme);
         assert_eq!(lines.len(), 3);
         assert!(lines[0].iter().any(|s| s.style.fg.is_some()));
@@ -100,9 +99,9 @@ mod tests {
         assert_eq!(text, "    let x = 1;");
         let plain = highlight("x", Some("no-such-language"), &theme);
         assert_eq!(plain, vec![vec![Span::raw("x")]]);
-        let mono = highlight("fn x() {}", Some("rust"), &Theme::new(true));
+        let mono = highlight("fn x() {}", Some("rust"), &Theme::mono());
         assert_eq!(mono, vec![vec![Span::raw("fn x() {}")]]);
-        assert_eq!(highlight_closed("fn x() {}", Some("rust"), &Theme::new(true)), mono);
+        assert_eq!(highlight_closed("fn x() {}", Some("rust"), &Theme::mono()), mono);
         assert_eq!(highlight_closed("fn main() {\n\tlet x = 1;\n}\n", Some("rust"), &theme), lines);
     }
 }

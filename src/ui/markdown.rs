@@ -450,7 +450,7 @@ mod tests {
     use super::*;
 
     fn text(md: &str, width: usize) -> Vec<String> {
-        render(md, width, &Theme::new(true), 1).lines.iter().map(|l| l.to_string()).collect()
+        render(md, width, &Theme::mono(), 1).lines.iter().map(|l| l.to_string()).collect()
     }
 
     #[test]
@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn code_blocks_are_numbered_and_open_fences_stay_open() {
-        let r = render("a\n\n```rust\nlet x = 1;\n```\n\n```\nopen", 30, &Theme::new(true), 3);
+        let r = render("a\n\n```rust\nlet x = 1;\n```\n\n```\nopen", 30, &Theme::mono(), 3);
         let lines: Vec<String> = r.lines.iter().map(|l| l.to_string()).collect();
         assert_eq!(lines, ["a", "", "╭─ [3] rust", "│ let x = 1;", "╰─", "", "╭─ [4]", "│ open"]);
         assert_eq!(r.code_blocks, 2);

@@ -44,7 +44,7 @@ pub struct View {
 impl View {
     /// Draws the whole screen and returns the chat area's size for scrolling.
     pub fn draw(&mut self, frame: &mut Frame, state: &State) -> ChatViewport {
-        let theme = Theme::new(state.no_color);
+        let theme = Theme::new(&state.theme, state.no_color);
         let area = frame.area();
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let text = strings::too_small(area.width, area.height, MIN_WIDTH, MIN_HEIGHT);
@@ -70,7 +70,8 @@ impl View {
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(side_width)]).areas(body);
 
         header::render(frame, header_area, state, &theme);
-        let viewport = chat::render(frame, chat_area, state, &theme, &mut self.chat_cache);
+        let viewport =
+            chat::render(frame, reading_column(chat_area, state.max_width), state, &theme, &mut self.chat_cache);
         match sliders {
             Some(selected) => sliders::render(frame, side_area, state, &theme, selected),
             None if side => stats::render(frame, side_area, state, &theme),
@@ -82,6 +83,16 @@ impl View {
         draw_overlay(frame, body, state, &theme);
         viewport
     }
+}
+
+/// The middle `max_width` columns of `area` (plus the scrollbar's), or all of it when it is
+/// narrower or there is no limit: long lines are hard to read on a very wide terminal.
+fn reading_column(area: Rect, max_width: u16) -> Rect {
+    let width = max_width.saturating_add(1);
+    if max_width == 0 || area.width <= width {
+        return area;
+    }
+    Rect { x: area.x + (area.width - width) / 2, width, ..area }
 }
 
 fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -266,6 +266,7 @@ pub fn action_label(action: Action) -> String {
         Action::OpenSystemPrompt => "system prompt",
         Action::OpenModelSettings => "model settings (context, threads)",
         Action::ToggleMouse => "mouse on / off (off: select text)",
+        Action::CycleTheme => "next colour theme",
         Action::Send => "send",
         Action::Newline => "new line",
         Action::Stop => "stop the reply / cancel edit",

@@ -1,11 +1,16 @@
-//! Styles. `NO_COLOR` gives a monochrome theme that marks things with bold, reverse and underline.
+//! Styles, from the chosen palette (`app::theme`). `NO_COLOR` gives a monochrome theme that marks
+//! things with bold, reverse and underline.
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+use crate::app::theme::{Palette, ThemeChoice, ThemeName};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Theme {
     /// No colors: code is not highlighted, emphasis uses modifiers only.
     pub mono: bool,
+    /// The syntect theme that colours code blocks.
+    pub syntax: &'static str,
     pub dim: Style,
     pub title: Style,
     pub user_label: Style,
@@ -32,49 +37,54 @@ pub struct Theme {
 }
 
 impl Theme {
-    pub fn new(no_color: bool) -> Self {
+    /// The styles of `choice`, or the monochrome ones under `NO_COLOR`.
+    pub fn new(choice: &ThemeChoice, no_color: bool) -> Self {
         if no_color {
             Self::mono()
         } else {
-            Self::color()
+            Self::color(&choice.palette(), syntax_theme(choice.name))
         }
     }
 
-    fn color() -> Self {
+    fn color(p: &Palette, syntax: &'static str) -> Self {
         let fg = |c| Style::new().fg(c);
+        let highlight = Style::new().fg(p.highlight_text).bg(p.highlight);
         Self {
             mono: false,
-            dim: fg(Color::DarkGray),
-            title: fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            user_label: fg(Color::Green).add_modifier(Modifier::BOLD),
-            assistant_label: fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            heading: fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            inline_code: fg(Color::LightYellow),
-            code_frame: fg(Color::DarkGray),
-            link: fg(Color::Blue).add_modifier(Modifier::UNDERLINED),
-            quote: fg(Color::Gray).add_modifier(Modifier::ITALIC),
-            table_border: fg(Color::DarkGray),
-            selected: Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD),
-            border: fg(Color::DarkGray),
-            border_focused: fg(Color::Cyan),
-            key: fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            hint: Style::new().fg(Color::Black).bg(Color::Yellow),
-            info: fg(Color::Green),
-            warning: fg(Color::Yellow),
-            error: fg(Color::Red).add_modifier(Modifier::BOLD),
-            gauge: fg(Color::Cyan),
-            gauge_warn: fg(Color::Red),
-            sparkline: fg(Color::Green),
-            search_match: Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            syntax,
+            dim: fg(p.dim),
+            title: fg(p.accent).add_modifier(Modifier::BOLD),
+            user_label: fg(p.user).add_modifier(Modifier::BOLD),
+            assistant_label: fg(p.accent).add_modifier(Modifier::BOLD),
+            heading: fg(p.heading).add_modifier(Modifier::BOLD),
+            inline_code: fg(p.code),
+            code_frame: fg(p.dim),
+            link: fg(p.link).add_modifier(Modifier::UNDERLINED),
+            quote: fg(p.quote).add_modifier(Modifier::ITALIC),
+            table_border: fg(p.dim),
+            selected: Style::new().bg(p.selection).add_modifier(Modifier::BOLD),
+            border: fg(p.dim),
+            border_focused: fg(p.accent),
+            key: fg(p.accent).add_modifier(Modifier::BOLD),
+            hint: highlight,
+            info: fg(p.user),
+            warning: fg(p.warning),
+            error: fg(p.error).add_modifier(Modifier::BOLD),
+            gauge: fg(p.accent),
+            gauge_warn: fg(p.error),
+            sparkline: fg(p.user),
+            search_match: highlight.add_modifier(Modifier::BOLD),
         }
     }
 
-    fn mono() -> Self {
+    /// No colours: bold, reverse and underline mark things.
+    pub fn mono() -> Self {
         let plain = Style::new();
         let bold = plain.add_modifier(Modifier::BOLD);
         let reverse = plain.add_modifier(Modifier::REVERSED);
         Self {
             mono: true,
+            syntax: syntax_theme(ThemeName::Dark),
             dim: plain,
             title: bold,
             user_label: bold,
@@ -98,5 +108,14 @@ impl Theme {
             sparkline: plain,
             search_match: reverse,
         }
+    }
+}
+
+/// The code colours that go with a palette (themes that syntect ships).
+fn syntax_theme(name: ThemeName) -> &'static str {
+    match name {
+        ThemeName::Dark => "base16-ocean.dark",
+        ThemeName::Light => "InspiredGitHub",
+        ThemeName::HighContrast => "base16-eighties.dark",
     }
 }

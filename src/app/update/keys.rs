@@ -91,6 +91,11 @@ fn on_action(state: &mut State, action: Action, armed: bool) -> Option<Vec<Effec
         Action::OpenHistory => history::open(state),
         Action::OpenSystemPrompt => system_prompt::open(state),
         Action::OpenModelSettings => model_settings::open(state),
+        Action::CycleTheme => {
+            state.theme.name = state.theme.name.next();
+            state.notify(NoticeLevel::Info, text::theme(state.theme.name.name()));
+            none()
+        }
         Action::NextModel => panels::cycle_model(state, 1),
         Action::PrevModel => panels::cycle_model(state, -1),
         Action::Send => chat::send(state),
