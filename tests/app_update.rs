@@ -1417,3 +1417,19 @@ fn alt_m_leaves_the_mouse_to_the_terminal_and_takes_it_back() {
     assert!(matches!(effects[..], [Effect::SetMouseCapture(true)]));
     assert!(state.mouse_capture);
 }
+
+#[test]
+fn a_click_on_a_list_row_selects_it() {
+    use bitnet_tui::app::state::ListViewport;
+    let mut state = ready_state();
+    state.models = vec![entry("/m/a.gguf"), entry("/m/b.gguf"), entry("/m/c.gguf")];
+    state.overlay = Some(Overlay::Picker { selected: 0 });
+    // Rows from screen row 5, scrolled by one: row 6 shows the third model.
+    state.list_viewport = Some(ListViewport { rows: ratatui::layout::Rect::new(10, 5, 50, 4), first: 1 });
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 12, 6));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 2 })));
+    // Past the last item, or outside the rows: nothing.
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 12, 8));
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 5, 5));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 2 })));
+}

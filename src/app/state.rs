@@ -83,6 +83,15 @@ pub struct ChatViewport {
     pub message_tops: Vec<usize>,
 }
 
+/// The rows of the open list (models, conversations, personas) as last drawn, for clicks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ListViewport {
+    /// Where the rows are, below the list's header.
+    pub rows: Rect,
+    /// The item in the first row.
+    pub first: usize,
+}
+
 /// The history browser's contents.
 #[derive(Debug, Clone)]
 pub struct HistoryBrowser {
@@ -178,6 +187,7 @@ pub struct State {
     pub live: LiveStats,
     pub scroll: Scroll,
     pub viewport: ChatViewport,
+    pub list_viewport: Option<ListViewport>,
     pub overlay: Option<Overlay>,
     /// `None` shows the stats panel when the terminal is wide enough.
     pub show_stats: Option<bool>,
@@ -246,6 +256,7 @@ impl State {
             live: LiveStats::default(),
             scroll: Scroll::default(),
             viewport: ChatViewport::default(),
+            list_viewport: None,
             overlay: None,
             show_stats: settings.show_stats,
             keymap: settings.keymap.clone(),
