@@ -1629,3 +1629,30 @@ fn f8_cycles_the_colour_themes() {
     assert_eq!(state.theme.name, ThemeName::Light);
     assert!(matches!(&state.overlay, Some(Overlay::SystemPrompt(editor)) if editor.is_empty()));
 }
+
+#[test]
+fn a_click_on_a_list_row_selects_it() {
+    use bitnet_tui::app::state::ListViewport;
+    let mut state = ready_state();
+    state.models = vec![entry("/m/a.gguf"), entry("/m/b.gguf"), entry("/m/c.gguf")];
+    state.overlay = Some(Overlay::Picker { selected: 0 });
+    // Rows from screen row 5, scrolled by one: row 6 shows the third model.
+    let rows = ratatui::layout::Rect::new(10, 5, 50, 4);
+    state.list_viewport = Some(ListViewport { rows, first: 1, row_height: 1 });
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 12, 6));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 2 })));
+    // Past the last item, or outside the rows: nothing.
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 12, 8));
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 5, 5));
+    assert!(matches!(state.overlay, Some(Overlay::Picker { selected: 2 })));
+
+    // A search's rows are two lines each (title, preview) and only its matches count.
+    let mut state = searchable_history();
+    update(&mut state, key(KeyCode::Char('/')));
+    type_text(&mut state, "kernels");
+    state.list_viewport = Some(ListViewport { rows, first: 0, row_height: 2 });
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 12, 8));
+    assert_eq!(browser(&state).selected, 1, "the second line of the second match");
+    update(&mut state, mouse(MouseEventKind::Down(MouseButton::Left), 12, 5));
+    assert_eq!(browser(&state).selected, 0);
+}

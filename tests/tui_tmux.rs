@@ -428,8 +428,9 @@ fn branches_continue_regenerate_flip_and_edit_in_a_real_terminal() {
 }
 
 /// The mouse in a real terminal: the app asks tmux for mouse reports (the pane's flags say so),
-/// a wheel report scrolls the chat, a click picks the message under it, Alt+M gives the mouse
-/// back to the terminal and takes it again, and quitting gives it back for good.
+/// a wheel report scrolls the chat, a click picks the message under it or selects a row of the
+/// model list, Alt+M gives the mouse back to the terminal and takes it again, and quitting gives
+/// it back for good.
 #[test]
 fn mouse_wheel_click_and_toggle_in_a_real_terminal() {
     let root = std::env::temp_dir().join(format!("bitnet-tui-tmux-mouse-{}", std::process::id()));
@@ -471,6 +472,27 @@ fn mouse_wheel_click_and_toggle_in_a_real_terminal() {
     tmux.wait_for("the picked question", minute, |s| s.contains("▶ You"));
     tmux.keys(&["Escape"]);
     tmux.wait_for("the input box to have the keys", minute, |s| !s.contains("▶ You"));
+
+    // In the model list a click selects the row under it: Enter then acts on that model.
+    tmux.keys(&["F4"]);
+    let picker = tmux.wait_for("the model list", minute, |s| s.contains("╭ Models") && s.contains(" model "));
+    let lines: Vec<&str> = picker.lines().collect();
+    let header = lines.iter().position(|l| l.contains(" model ")).unwrap_or_else(|| panic!("{picker}"));
+    let (row, line) = (header + 2, lines[header + 2]);
+    let name_at = line.char_indices().skip_while(|(_, c)| *c != '│').find(|(_, c)| c.is_alphanumeric());
+    let (byte, _) = name_at.unwrap_or_else(|| panic!("no second model:\n{picker}"));
+    let name: String = line[byte..].chars().take(12).collect();
+    let column = line[..byte].chars().count();
+    tmux.mouse(0, column as u16, row as u16, true);
+    tmux.mouse(0, column as u16, row as u16, false);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("a notice about the clicked model", minute, |s| {
+        s.lines().last().is_some_and(|footer| footer.contains(name.trim()))
+    });
+    if tmux.screen().contains("╭ Models") {
+        tmux.keys(&["F4"]);
+    }
+    tmux.wait_for("the list to close", minute, |s| !s.contains("╭ Models"));
 
     // Alt+M: the terminal has the mouse (tmux stops reporting it), and again the app.
     tmux.keys(&["M-m"]);

@@ -569,3 +569,19 @@ fn a_very_wide_terminal_centres_the_conversation_160x24() {
     assert_eq!(reply.find("BitNet"), Some((160 - 101) / 2), "{reply}");
     insta::assert_snapshot!(terminal.backend());
 }
+
+/// A list tells where its rows went, so that a click lands on the row drawn under it.
+#[test]
+fn the_model_list_reports_where_its_rows_are() {
+    let mut state = chatting();
+    state.models = (0..30).map(|i| on_disk(&format!("/models/model-{i:02}.gguf"), ModelSource::ModelsDir)).collect();
+    state.overlay = Some(Overlay::Picker { selected: 25 });
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut drawn = None;
+    terminal.draw(|frame| drawn = Some(View::default().draw(frame, &state))).unwrap();
+    let list = drawn.unwrap().list.expect("the picker reports its rows");
+    assert!(list.first > 0, "scrolled to show the selected model");
+    let buffer = terminal.backend().buffer();
+    let row: String = (list.rows.x..list.rows.right()).map(|x| buffer[(x, list.rows.y)].symbol().to_string()).collect();
+    assert!(row.contains(&format!("model-{:02}", list.first)), "{row}");
+}

@@ -96,6 +96,17 @@ pub struct DraftTokens {
     pub count: Option<usize>,
 }
 
+/// The rows of the open list (models, conversations, personas) as last drawn, for clicks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ListViewport {
+    /// Where the rows are, below the list's header.
+    pub rows: Rect,
+    /// The item in the first row.
+    pub first: usize,
+    /// Lines per row (a search's rows carry a preview line).
+    pub row_height: u16,
+}
+
 /// The history browser's contents.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryBrowser {
@@ -260,6 +271,7 @@ pub struct State {
     pub live: LiveStats,
     pub scroll: Scroll,
     pub viewport: ChatViewport,
+    pub list_viewport: Option<ListViewport>,
     pub overlay: Option<Overlay>,
     /// `None` shows the stats panel when the terminal is wide enough.
     pub show_stats: Option<bool>,
@@ -337,6 +349,7 @@ impl State {
             live: LiveStats::default(),
             scroll: Scroll::default(),
             viewport: ChatViewport::default(),
+            list_viewport: None,
             overlay: None,
             show_stats: settings.show_stats,
             keymap: settings.keymap.clone(),

@@ -21,13 +21,13 @@ use tokio::time::MissedTickBehavior;
 use crate::app::downloads::Downloads;
 use crate::app::models::{discover, ModelEntry, ModelSources};
 use crate::app::msg::{ClipboardKind, Effect, Msg};
-use crate::app::state::{ChatViewport, State};
+use crate::app::state::State;
 use crate::app::store::Store;
 use crate::app::text;
 use crate::app::update::{start, update};
 use crate::engine::protocol::{EngineCmd, EngineEvent};
 use crate::tui::token_counting::TokenCounting;
-use crate::ui::View;
+use crate::ui::{Drawn, View};
 
 /// What the loop needs from the real terminal besides drawing; tests give a recording fake.
 pub trait Host {
@@ -132,15 +132,16 @@ where
     }
 }
 
-/// Draws one frame and keeps the chat's size for scrolling.
+/// Draws one frame and keeps where the chat and the open list went, for scrolling and clicks.
 pub fn draw<B>(terminal: &mut Terminal<B>, view: &mut View, state: &mut State) -> anyhow::Result<()>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    let mut viewport = ChatViewport::default();
-    terminal.draw(|frame| viewport = view.draw(frame, state))?;
-    state.viewport = viewport;
+    let mut drawn = Drawn::default();
+    terminal.draw(|frame| drawn = view.draw(frame, state))?;
+    state.viewport = drawn.chat;
+    state.list_viewport = drawn.list;
     state.dirty = false;
     Ok(())
 }

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 use crate::app::search::Preview;
-use crate::app::state::{HistoryBrowser, HistorySearch, State};
+use crate::app::state::{HistoryBrowser, HistorySearch, ListViewport, State};
 use crate::ui::input;
 use crate::ui::popup;
 use crate::ui::strings;
@@ -20,7 +20,14 @@ const UPDATED_WIDTH: u16 = 19;
 const MESSAGES_WIDTH: u16 = 4;
 const COLUMN_GAPS: u16 = 4;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, browser: &HistoryBrowser) {
+/// Draws the conversations and returns where their rows are.
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    browser: &HistoryBrowser,
+) -> Option<ListViewport> {
     let inner = popup::open(frame, area, 90, 70, strings::HISTORY_TITLE, theme);
     let search_height = if browser.search.is_some() { 3 } else { 0 };
     let rename_height = if browser.rename.is_some() { 3 } else { 0 };
@@ -30,11 +37,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, brows
     if let Some(search) = &browser.search {
         render_search_box(frame, search_area, theme, search, browser.items.len());
     }
+    let mut drawn_rows = None;
     if browser.row_count() == 0 {
         let empty = if browser.items.is_empty() { strings::HISTORY_EMPTY } else { strings::NO_MATCHES };
         frame.render_widget(Paragraph::new(Line::styled(empty, theme.dim)), list_area);
     } else {
-        render_list(frame, list_area, state, theme, browser);
+        drawn_rows = Some(render_list(frame, list_area, state, theme, browser));
     }
     if let Some(rename) = &browser.rename {
         let block = Block::bordered().title(strings::RENAME_TITLE).border_style(theme.border_focused);
@@ -42,6 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, brows
         frame.render_widget(block, rename_area);
         frame.render_widget(rename, inner);
     }
+    drawn_rows
 }
 
 fn render_search_box(frame: &mut Frame, area: Rect, theme: &Theme, search: &HistorySearch, total: usize) {
@@ -53,9 +62,12 @@ fn render_search_box(frame: &mut Frame, area: Rect, theme: &Theme, search: &Hist
     input::render_text(frame, inner, &search.query, theme);
 }
 
-fn render_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, browser: &HistoryBrowser) {
-    // A search's previews take the model column's room.
+/// Draws the list and returns where its rows are.
+fn render_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, browser: &HistoryBrowser) -> ListViewport {
+    // A search's previews take the model column's room, and every row is two lines (a title
+    // matched by its title alone has an empty second line), so a click finds its row.
     let searching = browser.search.is_some();
+    let row_height = if searching { 2 } else { 1 };
     let gaps = if searching { COLUMN_GAPS - 1 } else { COLUMN_GAPS };
     let rest = usize::from(area.width.saturating_sub(MARK_WIDTH + UPDATED_WIDTH + MESSAGES_WIDTH + gaps));
     let title_width = if searching { rest } else { rest * 3 / 4 };
@@ -65,7 +77,6 @@ fn render_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, brow
         if let Some(preview) = preview {
             title.lines.push(preview_line(preview, theme, title_width));
         }
-        let height = title.lines.len() as u16;
         let mut cells = vec![
             mark.into(),
             title,
@@ -75,7 +86,7 @@ fn render_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, brow
         if !searching {
             cells.push(item.model.clone().unwrap_or_default().into());
         }
-        Row::new(cells).height(height)
+        Row::new(cells).height(row_height)
     });
     let mut header = vec!["", "title", "updated", "msgs"];
     let mut widths = vec![
@@ -92,6 +103,7 @@ fn render_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, brow
         Table::new(rows, widths).header(Row::new(header).style(theme.title)).row_highlight_style(theme.selected);
     let mut table_state = TableState::default().with_selected(Some(browser.selected));
     frame.render_stateful_widget(table, area, &mut table_state);
+    ListViewport { row_height, ..popup::table_rows(area, table_state.offset()) }
 }
 
 /// "you: …text before MATCH text after…", the match marked, with no more of the text before it

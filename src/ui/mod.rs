@@ -26,7 +26,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::app::state::{ChatViewport, Overlay, State};
+use crate::app::state::{ChatViewport, ListViewport, Overlay, State};
 use crate::ui::theme::Theme;
 
 /// Smallest terminal the layout works in.
@@ -35,6 +35,14 @@ pub const MIN_HEIGHT: u16 = 12;
 /// Width of the stats / sliders column.
 const SIDE_PANEL_WIDTH: u16 = 34;
 
+/// Where the last frame put what the mouse can point at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Drawn {
+    pub chat: ChatViewport,
+    /// The open list's rows, if a list is open.
+    pub list: Option<ListViewport>,
+}
+
 /// Memory kept between frames so that unchanged replies are not rendered again.
 #[derive(Debug, Default)]
 pub struct View {
@@ -42,14 +50,15 @@ pub struct View {
 }
 
 impl View {
-    /// Draws the whole screen and returns the chat area's size for scrolling.
-    pub fn draw(&mut self, frame: &mut Frame, state: &State) -> ChatViewport {
+    /// Draws the whole screen and returns the chat's and the open list's places, for scrolling
+    /// and clicks.
+    pub fn draw(&mut self, frame: &mut Frame, state: &State) -> Drawn {
         let theme = Theme::new(&state.theme, state.no_color);
         let area = frame.area();
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let text = strings::too_small(area.width, area.height, MIN_WIDTH, MIN_HEIGHT);
             frame.render_widget(Paragraph::new(Line::styled(text, theme.warning)).wrap(Wrap { trim: true }), area);
-            return state.viewport.clone();
+            return Drawn { chat: state.viewport.clone(), list: None };
         }
         let [header_area, body, input_area, footer_area] = Layout::vertical([
             Constraint::Length(1),
@@ -80,8 +89,8 @@ impl View {
         input::render(frame, input_area, state, &theme);
         footer::render(frame, footer_area, state, &theme);
         // Popups cover the chat only: a border half over the input box would look broken.
-        draw_overlay(frame, body, state, &theme);
-        viewport
+        let list = draw_overlay(frame, body, state, &theme);
+        Drawn { chat: viewport, list }
     }
 }
 
@@ -95,17 +104,19 @@ fn reading_column(area: Rect, max_width: u16) -> Rect {
     Rect { x: area.x + (area.width - width) / 2, width, ..area }
 }
 
-fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// Draws the open popup; returns its list's rows when it is a list.
+fn draw_overlay(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) -> Option<ListViewport> {
     match &state.overlay {
+        Some(Overlay::Picker { selected }) => return picker::render(frame, area, state, theme, *selected),
+        Some(Overlay::History(browser)) => return history::render(frame, area, state, theme, browser),
+        Some(Overlay::Personas { selected }) => return Some(personas::render(frame, area, state, theme, *selected)),
         Some(Overlay::Help { scroll }) => help::render(frame, area, state, theme, *scroll),
-        Some(Overlay::Picker { selected }) => picker::render(frame, area, state, theme, *selected),
-        Some(Overlay::History(browser)) => history::render(frame, area, state, theme, browser),
         Some(Overlay::SystemPrompt(editor)) => system_prompt::render(frame, area, state, theme, editor),
-        Some(Overlay::Personas { selected }) => personas::render(frame, area, state, theme, *selected),
         Some(Overlay::Unsaved) => unsaved::render(frame, area, state, theme),
         Some(Overlay::ModelSettings(form)) => model_settings::render(frame, area, theme, form),
         Some(Overlay::Error(panel)) => error_panel::render(frame, area, state, theme, panel),
         // The picked message is marked in the chat itself.
         Some(Overlay::Sliders { .. } | Overlay::Messages { .. }) | None => {}
     }
+    None
 }

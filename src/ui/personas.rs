@@ -4,11 +4,12 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Row, Table, TableState};
 use ratatui::Frame;
 
-use crate::app::state::State;
+use crate::app::state::{ListViewport, State};
 use crate::ui::theme::Theme;
 use crate::ui::{popup, strings, wrap};
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selected: usize) {
+/// Draws the persona list and returns where its rows are.
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selected: usize) -> ListViewport {
     let inner = popup::open(frame, area, 80, 60, strings::PERSONAS_TITLE, theme);
     let rows = state.personas.iter().map(|persona| {
         let prompt = persona.system_prompt.as_deref().unwrap_or(strings::NO_SYSTEM_PROMPT);
@@ -24,4 +25,5 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selec
     let table = Table::new(rows, widths).header(header).row_highlight_style(theme.selected);
     let mut table_state = TableState::default().with_selected(Some(selected));
     frame.render_stateful_widget(table, inner, &mut table_state);
+    popup::table_rows(inner, table_state.offset())
 }

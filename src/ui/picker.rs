@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use crate::app::models::{ModelEntry, ModelStatus};
-use crate::app::state::State;
+use crate::app::state::{ListViewport, State};
 use crate::hub::format::human_bytes;
 use crate::ui::popup;
 use crate::ui::strings;
@@ -84,13 +84,14 @@ fn cell(state: &State, entry: &ModelEntry, column: Column) -> String {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selected: usize) {
+/// Draws the model list and returns where its rows are.
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selected: usize) -> Option<ListViewport> {
     let inner = popup::open(frame, area, 90, 70, strings::PICKER_TITLE, theme);
     if state.models.is_empty() {
         let empty = if state.discovering { strings::PICKER_SEARCHING } else { strings::PICKER_EMPTY };
         let text = Paragraph::new(Line::styled(empty, theme.dim)).wrap(Wrap { trim: true });
         frame.render_widget(text, inner);
-        return;
+        return None;
     }
     let [list_area, detail_area] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     let longest_name = state.models.iter().map(|m| wrap::width(&m.name)).max().unwrap_or(0);
@@ -111,6 +112,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, selec
     if let Some(entry) = state.models.get(selected) {
         frame.render_widget(Paragraph::new(Line::styled(detail_text(entry), theme.dim)), detail_area);
     }
+    Some(popup::table_rows(list_area, table_state.offset()))
 }
 
 fn status_text(state: &State, entry: &ModelEntry) -> String {

@@ -4,6 +4,8 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::widgets::{Block, BorderType, Clear};
 use ratatui::Frame;
 
+use crate::app::state::ListViewport;
+
 use crate::ui::theme::Theme;
 
 /// Below this size a popup takes all of the chat area: a list needs the room more than a margin.
@@ -23,6 +25,12 @@ pub fn open(frame: &mut Frame, area: Rect, percent_x: u16, percent_y: u16, title
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     inner
+}
+
+/// Where the rows of a table with a one-line header drawn in `area` are, scrolled to `first`.
+pub fn table_rows(area: Rect, first: usize) -> ListViewport {
+    let rows = Rect { y: area.y.saturating_add(1), height: area.height.saturating_sub(1), ..area };
+    ListViewport { rows, first, row_height: 1 }
 }
 
 fn percent(cells: u16, percent: u16) -> u16 {

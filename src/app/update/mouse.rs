@@ -1,5 +1,6 @@
 //! The mouse: the wheel scrolls the chat or moves through the open list; a click on a message
-//! picks it, and a click below the chat gives the input box the keys again.
+//! picks it, a click below the chat gives the input box the keys again, and a click on a row of
+//! a list selects it.
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
@@ -43,12 +44,18 @@ fn wheel(state: &mut State, direction: Action) -> Vec<Effect> {
     }
 }
 
-/// On the chat (with no popup over it), picks the message under `at`; below the chat, leaves
-/// the picked message for the input box.
 fn click(state: &mut State, at: Position) {
-    if !matches!(state.overlay, None | Some(Overlay::Messages { .. })) {
-        return;
+    match &state.overlay {
+        None | Some(Overlay::Messages { .. }) => click_chat(state, at),
+        Some(Overlay::Picker { .. } | Overlay::History(_) | Overlay::Personas { .. }) if !state.is_renaming() => {
+            click_row(state, at);
+        }
+        _ => {}
     }
+}
+
+/// Picks the message under `at`; below the chat, leaves the picked message for the input box.
+fn click_chat(state: &mut State, at: Position) {
     let area = state.viewport.area;
     if area.contains(at) {
         let line = scroll::first_visible_line(state) + usize::from(at.y - area.y);
@@ -59,5 +66,22 @@ fn click(state: &mut State, at: Position) {
         }
     } else if at.y >= area.bottom() {
         state.overlay = None;
+    }
+}
+
+/// Selects the row of the open list under `at`, as the arrow keys would.
+fn click_row(state: &mut State, at: Position) {
+    let Some(list) = state.list_viewport.filter(|list| list.rows.contains(at)) else {
+        return;
+    };
+    let row = list.first + usize::from((at.y - list.rows.y) / list.row_height.max(1));
+    match &mut state.overlay {
+        Some(Overlay::Picker { selected }) if row < state.models.len() => *selected = row,
+        Some(Overlay::Personas { selected }) if row < state.personas.len() => *selected = row,
+        Some(Overlay::History(browser)) if row < browser.row_count() => {
+            browser.selected = row;
+            browser.confirm_delete = false;
+        }
+        _ => {}
     }
 }
