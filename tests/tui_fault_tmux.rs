@@ -29,7 +29,11 @@ fn an_engine_panic_is_reported_and_the_chat_stays_usable() {
     assert!(screen.contains("╭ Message"), "the chat screen is gone:\n{screen}");
     assert!(!screen.contains("panicked"), "a panic message was printed over the screen:\n{screen}");
 
-    // Keys still reach the app: a draft appears in the input box.
+    // The engine's error (after the reply's) stays in its panel until dismissed; then keys reach
+    // the input box again.
+    tmux.wait_for("the error panel", minute, |s| s.contains("╭ Engine error"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the panel to close", minute, |s| !s.contains("╭ Engine error"));
     tmux.text("still here");
     tmux.wait_for("the draft", minute, |s| s.contains("still here"));
 
