@@ -96,6 +96,23 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// The int8 head's four-row kernel moves signs onto the activations, which needs them
+        /// never to be −128: the scale maps max|x| to 127 at most, so the clamp never reaches it.
+        #[test]
+        fn quantized_rows_stay_within_127(
+            x in proptest::collection::vec(proptest::num::f32::NORMAL | proptest::num::f32::SUBNORMAL | proptest::num::f32::ZERO, 1..300),
+        ) {
+            let mut row = QuantRow::default();
+            quantize_row(&x, &mut row);
+            prop_assert!(row.q.iter().all(|&q| q != i8::MIN));
+            let mut negated: Vec<f32> = x.iter().map(|v| -v).collect();
+            negated.push(-x.iter().fold(0f32, |m, v| m.max(v.abs())));
+            quantize_row(&negated, &mut row);
+            prop_assert!(row.q.iter().all(|&q| q != i8::MIN));
+        }
+    }
+
     #[test]
     fn magic_rounding_equals_round_ties_even() {
         for i in -100_000..100_000 {

