@@ -164,7 +164,7 @@ impl Model {
         for (l, layer) in w.layers.iter().enumerate() {
             // Attention: norm → Q, K, V → RoPE → cache → attend → (sub-norm) → output proj → residual.
             let h = sized(&mut st.h, n * hid);
-            rms_norm_rows(&st.x, &layer.attn_norm, c.rms_eps, h);
+            rms_norm_rows(&st.x, &layer.attn_norm, c.rms_eps, h, &st.pool);
             let q = sized(&mut st.q, n * qd);
             linear(&layer.wq, file, h, q, &mut st.acts, &st.pool);
             st.acts.keep_for_next(); // K and V read the same normed input as Q
@@ -185,7 +185,7 @@ impl Model {
             let att_in: &[f32] = match &layer.attn_sub_norm {
                 Some(norm) => {
                     let normed = sized(&mut st.att_normed, n * qd);
-                    rms_norm_rows(att, norm, c.rms_eps, normed);
+                    rms_norm_rows(att, norm, c.rms_eps, normed, &st.pool);
                     normed
                 }
                 None => att,
@@ -196,7 +196,7 @@ impl Model {
 
             // FFN: norm → gate, up → act(gate)·up → (sub-norm) → down proj → residual.
             let h = sized(&mut st.h, n * hid);
-            rms_norm_rows(&st.x, &layer.ffn_norm, c.rms_eps, h);
+            rms_norm_rows(&st.x, &layer.ffn_norm, c.rms_eps, h, &st.pool);
             let gate = sized(&mut st.gate, n * ffn);
             linear(&layer.w_gate, file, h, gate, &mut st.acts, &st.pool);
             st.acts.keep_for_next(); // up reads the same input as gate
@@ -206,7 +206,7 @@ impl Model {
             let down_in: &[f32] = match &layer.ffn_sub_norm {
                 Some(norm) => {
                     let normed = sized(&mut st.gate_normed, n * ffn);
-                    rms_norm_rows(gate, norm, c.rms_eps, normed);
+                    rms_norm_rows(gate, norm, c.rms_eps, normed, &st.pool);
                     normed
                 }
                 None => gate,
@@ -221,7 +221,7 @@ impl Model {
         let y = sized(&mut st.y, wanted * hid);
         let kept = st.x.chunks_exact(hid).zip(rows).filter(|(_, r)| r.wants_logits);
         for ((xr, _), yr) in kept.zip(y.chunks_exact_mut(hid)) {
-            rms_norm_rows(xr, &w.output_norm, c.rms_eps, yr);
+            rms_norm_rows(xr, &w.output_norm, c.rms_eps, yr, &st.pool);
         }
         let logits = sized(&mut st.logits, wanted * c.vocab_size);
         if wanted > 0 {

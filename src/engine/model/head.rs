@@ -129,7 +129,7 @@ impl OutputHead {
             Self::Blocks { lin, data } => linear(lin, data, y, logits, acts, pool),
             Self::Stored(lin) => linear(lin, file, y, logits, acts, pool),
             Self::I8(head) => {
-                acts.quantize(y, hidden);
+                acts.quantize(y, hidden, pool);
                 let acts = acts.rows(n);
                 let quads = n - n % 4;
                 per_row(n, logits, pool, |r, out| {

@@ -38,11 +38,17 @@ pub struct ActScratch {
 }
 
 impl ActScratch {
-    /// Quantizes each `width`-long row of `x` to int8 (per-row absmax).
-    pub fn quantize(&mut self, x: &[f32], width: usize) {
+    /// Quantizes each `width`-long row of `x` to int8 (per-row absmax): one row on the calling
+    /// thread, a few on the spin pool, many on rayon's.
+    pub fn quantize(&mut self, x: &[f32], width: usize, pool: &SpinPool) {
         self.rows.resize_with(x.len() / width, QuantRow::default);
-        if self.rows.len() < PARALLEL_ROWS {
-            self.rows.iter_mut().zip(x.chunks_exact(width)).for_each(|(row, xr)| act_i8::quantize_row(xr, row));
+        if self.rows.len() == 1 {
+            act_i8::quantize_row(&x[..width], &mut self.rows[0]);
+        } else if self.rows.len() < PARALLEL_ROWS {
+            pool.for_each_chunk(&mut self.rows, 1, |start, rows| {
+                let x = &x[start * width..];
+                rows.iter_mut().zip(x.chunks_exact(width)).for_each(|(row, xr)| act_i8::quantize_row(xr, row));
+            });
         } else {
             self.rows.par_iter_mut().zip(x.par_chunks_exact(width)).for_each(|(row, xr)| act_i8::quantize_row(xr, row));
         }
@@ -51,7 +57,7 @@ impl ActScratch {
     /// Quantizes the input of a product in the form its type needs, unless the caller said the
     /// input is unchanged and that form is made; every product consumes the mark, so it never
     /// outlives the call it was meant for.
-    fn prepare(&mut self, act: ActFormat, x: &[f32], cols: usize) {
+    fn prepare(&mut self, act: ActFormat, x: &[f32], cols: usize, pool: &SpinPool) {
         if !std::mem::take(&mut self.reuse) {
             self.rows_ready = false;
             self.blocks_ready = false;
@@ -59,7 +65,7 @@ impl ActScratch {
         }
         match act {
             ActFormat::RowInt8 if !self.rows_ready => {
-                self.quantize(x, cols);
+                self.quantize(x, cols, pool);
                 self.rows_ready = true;
             }
             ActFormat::Blocks32 if !self.blocks_ready => {
@@ -113,7 +119,7 @@ pub fn linear(lin: &Linear, file: &[u8], x: &[f32], out: &mut [f32], scratch: &m
     let n = x.len() / lin.cols;
     debug_assert_eq!(out.len(), n * lin.rows);
     let traits = traits(lin.ty);
-    scratch.prepare(traits.act, x, lin.cols);
+    scratch.prepare(traits.act, x, lin.cols, pool);
     let rows = lin.rows;
     let mut row_tiles = std::mem::take(&mut scratch.row_tiles);
     let acts =

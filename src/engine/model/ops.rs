@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use crate::kernels::expf::swiglu;
+use crate::kernels::pool::SpinPool;
 
 use super::config::{FfnActivation, RopeStyle};
 use super::weights::{QkNorm, QkvBias};
@@ -23,11 +24,17 @@ fn rms_scale(x: &[f32], eps: f32) -> f32 {
     1.0 / (mean + eps).sqrt()
 }
 
-/// Row-wise RMSNorm over `rows` of `width`.
-pub fn rms_norm_rows(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
+/// Row-wise RMSNorm over `rows` of `width`: one row on the calling thread, a few (decode steps of
+/// several sequences) on the spin pool, many on rayon's.
+pub fn rms_norm_rows(x: &[f32], w: &[f32], eps: f32, out: &mut [f32], pool: &SpinPool) {
     let width = w.len();
-    if x.len() < PARALLEL_ROWS * width {
+    if x.len() <= width {
         x.chunks_exact(width).zip(out.chunks_exact_mut(width)).for_each(|(xr, or)| rms_norm(xr, w, eps, or));
+    } else if x.len() < PARALLEL_ROWS * width {
+        pool.for_each_chunk(out, width, |start, rows| {
+            let x = &x[start..start + rows.len()];
+            x.chunks_exact(width).zip(rows.chunks_exact_mut(width)).for_each(|(xr, or)| rms_norm(xr, w, eps, or));
+        });
     } else {
         x.par_chunks_exact(width).zip(out.par_chunks_exact_mut(width)).for_each(|(xr, or)| rms_norm(xr, w, eps, or));
     }
