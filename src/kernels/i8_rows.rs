@@ -7,7 +7,7 @@
 use half::f16;
 use rayon::prelude::*;
 
-use super::act_i8::round_half_even;
+use super::act_i8::{round_half_even, QuantRow};
 use super::dispatch::{active, KernelPath};
 
 /// A matrix of int8 rows with per-row scales.
@@ -78,19 +78,21 @@ pub fn dot_i8_on(path: KernelPath, a: &[i8], b: &[i8]) -> i32 {
     }
 }
 
-/// [`dot_i8`] of one row against four: the same integers, each weight loaded once for the four.
-/// The activations must not hold −128 either (quantized activations never do).
-pub fn dot_i8_x4(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
+/// [`dot_i8`] of one row against four quantized activation rows: the same integers, each weight
+/// loaded once for the four. The rows come as the quantizer makes them: never −128 (the AVX2
+/// kernel moves signs onto them), with their sums (the VNNI kernel corrects an offset with them).
+pub fn dot_i8_x4(a: &[i8], b: [&QuantRow; 4]) -> [i32; 4] {
     dot_i8_x4_on(active(), a, b)
 }
 
-pub fn dot_i8_x4_on(path: KernelPath, a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
+pub fn dot_i8_x4_on(path: KernelPath, a: &[i8], b: [&QuantRow; 4]) -> [i32; 4] {
+    let q = b.map(|row| &row.q[..]);
     match path {
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 => super::x86::i8::dot_x4_avx2(a, b),
+        KernelPath::Avx2 => super::x86::i8::dot_x4_avx2(a, q),
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx512 => super::x86::i8::dot_x4_avx512(a, b),
-        _ => b.map(|b| dot_i8_ref(a, b)),
+        KernelPath::Avx512 => super::x86::i8::dot_x4_avx512(a, q, b.map(|row| row.sum)),
+        _ => q.map(|q| dot_i8_ref(a, q)),
     }
 }
 
@@ -107,10 +109,15 @@ mod tests {
             for path in KernelPath::available() {
                 prop_assert_eq!(dot_i8_on(path, &w, &q), dot_i8_ref(&w, &q), "{:?}", path);
             }
-            let qs: Vec<Vec<i8>> = (0..4u8).map(|t| q.iter().map(|&v| v.wrapping_add(t as i8 * 37).max(-127)).collect()).collect();
-            let four = [&qs[0][..], &qs[1][..], &qs[2][..], &qs[3][..]];
+            let rows: Vec<QuantRow> = (0..4u8)
+                .map(|t| {
+                    let q: Vec<i8> = q.iter().map(|&v| v.wrapping_add(t as i8 * 37).max(-127)).collect();
+                    QuantRow { sum: q.iter().map(|&v| v as i32).sum(), q, scale: 1.0 }
+                })
+                .collect();
+            let four = [&rows[0], &rows[1], &rows[2], &rows[3]];
             for path in KernelPath::available() {
-                prop_assert_eq!(dot_i8_x4_on(path, &w, four), four.map(|q| dot_i8_ref(&w, q)), "{:?}", path);
+                prop_assert_eq!(dot_i8_x4_on(path, &w, four), four.map(|r| dot_i8_ref(&w, &r.q)), "{:?}", path);
             }
         }
     }
@@ -123,8 +130,8 @@ mod tests {
             for path in KernelPath::available() {
                 assert_eq!(dot_i8_on(path, &w, &q), 127 * 128 * n as i32);
                 // The four-row kernel takes activations as the quantizer makes them, within ±127.
-                let q = vec![-127i8; n];
-                assert_eq!(dot_i8_x4_on(path, &w, [&q; 4]), [127 * 127 * n as i32; 4]);
+                let row = QuantRow { q: vec![-127i8; n], scale: 1.0, sum: -127 * n as i32 };
+                assert_eq!(dot_i8_x4_on(path, &w, [&row; 4]), [127 * 127 * n as i32; 4]);
             }
         }
     }

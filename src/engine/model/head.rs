@@ -136,7 +136,7 @@ impl OutputHead {
                     let (w, scale) = (head.row(r), head.scales[r]);
                     for t in (0..quads).step_by(4) {
                         let a = &acts[t..t + 4];
-                        let dots = dot_i8_x4(w, [&a[0].q, &a[1].q, &a[2].q, &a[3].q]);
+                        let dots = dot_i8_x4(w, [&a[0], &a[1], &a[2], &a[3]]);
                         for (i, dot) in dots.into_iter().enumerate() {
                             out[t + i] = dot as f32 * scale / a[i].scale;
                         }

@@ -55,9 +55,6 @@ pub fn dot_x4_avx2(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
     unsafe { dot_x4_avx2_body(a, b) }
 }
 
-/// How far ahead the four-token head kernel asks for weights (see `i2s::prefetch_ahead`).
-const HEAD_PREFETCH_BYTES: usize = 1024;
-
 #[target_feature(enable = "avx2")]
 unsafe fn dot_x4_avx2_body(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
     let n = a.len();
@@ -67,7 +64,7 @@ unsafe fn dot_x4_avx2_body(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
     // SAFETY: each load reads 32 bytes at i + 31 < n (loop bound) of rows of length n.
     unsafe {
         while i + 32 <= n {
-            super::i2s::prefetch_ahead(a.as_ptr().wrapping_add(i) as *const u8, HEAD_PREFETCH_BYTES);
+            super::i2s::prefetch_ahead(a.as_ptr().wrapping_add(i) as *const u8, n);
             let va = _mm256_loadu_si256(a.as_ptr().add(i) as *const __m256i);
             let abs_a = _mm256_abs_epi8(va);
             for (acc, b) in acc.iter_mut().zip(b) {
@@ -82,23 +79,25 @@ unsafe fn dot_x4_avx2_body(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
     [0, 1, 2, 3].map(|t| sums[t] + super::super::i8_rows::dot_i8_ref(&a[i..n], &b[t][i..n]))
 }
 
-/// [`dot_x4_avx2`] with AVX-512 VNNI: `vpdpbusd` multiplies |a| by the signed `b` and sums
-/// four products into each i32 lane in one instruction (no 16-bit pair sums to widen). The same
-/// contract: neither `a` nor `b` holds −128.
-pub fn dot_x4_avx512(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
+/// [`dot_x4_avx2`] with AVX-512 VNNI. `vpdpbusd` takes unsigned bytes on one side, so `a` is
+/// offset to `a + 128` (an XOR of the sign bit, once per piece for the four rows) and each result
+/// corrected by `128·Σb`, the activation row sums the caller passes: one instruction per row and
+/// piece, no sign moves, and no restriction on −128 in either operand.
+pub fn dot_x4_avx512(a: &[i8], b: [&[i8]; 4], b_sums: [i32; 4]) -> [i32; 4] {
     assert!(
         is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512vl"),
         "AVX-512 VNNI kernel called on a CPU without it"
     );
     assert!(b.iter().all(|b| b.len() == a.len()), "rows of different lengths");
-    debug_assert!(b.iter().all(|b| !b.contains(&i8::MIN)), "an activation row holds -128");
+    debug_assert!((0..4).all(|t| b[t].iter().map(|&v| v as i32).sum::<i32>() == b_sums[t]), "wrong row sums");
     // SAFETY: features checked; the body reads within `a` and the equally long rows of `b`.
-    unsafe { dot_x4_avx512_body(a, b) }
+    unsafe { dot_x4_avx512_body(a, b, b_sums) }
 }
 
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
-unsafe fn dot_x4_avx512_body(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
+unsafe fn dot_x4_avx512_body(a: &[i8], b: [&[i8]; 4], b_sums: [i32; 4]) -> [i32; 4] {
     let n = a.len();
+    let sign_bit = _mm256_set1_epi8(i8::MIN);
     // Two accumulators per row (alternate 32-byte pieces), so consecutive vpdpbusd into one do
     // not wait on each other.
     let mut even = [_mm256_setzero_si256(); 4];
@@ -107,15 +106,13 @@ unsafe fn dot_x4_avx512_body(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
     // SAFETY: each load reads 32 bytes at i + 31 < n (loop bounds) of rows of length n.
     unsafe {
         let piece = |acc: &mut [__m256i; 4], at: usize| {
-            let va = _mm256_loadu_si256(a.as_ptr().add(at) as *const __m256i);
-            let abs_a = _mm256_abs_epi8(va);
+            let offset_a = _mm256_xor_si256(_mm256_loadu_si256(a.as_ptr().add(at) as *const __m256i), sign_bit);
             for (acc, b) in acc.iter_mut().zip(b) {
-                let vb = _mm256_loadu_si256(b.as_ptr().add(at) as *const __m256i);
-                *acc = _mm256_dpbusd_epi32(*acc, abs_a, _mm256_sign_epi8(vb, va));
+                *acc = _mm256_dpbusd_epi32(*acc, offset_a, _mm256_loadu_si256(b.as_ptr().add(at) as *const __m256i));
             }
         };
         while i + 64 <= n {
-            super::i2s::prefetch_ahead(a.as_ptr().wrapping_add(i) as *const u8, HEAD_PREFETCH_BYTES);
+            super::i2s::prefetch_ahead(a.as_ptr().wrapping_add(i) as *const u8, n);
             piece(&mut even, i);
             piece(&mut odd, i + 32);
             i += 64;
@@ -126,5 +123,8 @@ unsafe fn dot_x4_avx512_body(a: &[i8], b: [&[i8]; 4]) -> [i32; 4] {
         }
     }
     let sums = super::i2s::hsum_i32_x4(std::array::from_fn(|t| _mm256_add_epi32(even[t], odd[t])));
-    [0, 1, 2, 3].map(|t| sums[t] + super::super::i8_rows::dot_i8_ref(&a[i..n], &b[t][i..n]))
+    [0, 1, 2, 3].map(|t| {
+        let tail: i32 = a[i..n].iter().zip(&b[t][i..n]).map(|(&x, &y)| (x as i32 + 128) * y as i32).sum();
+        sums[t] + tail - 128 * b_sums[t]
+    })
 }
