@@ -67,8 +67,9 @@ unsafe fn load(p: *const u8) -> __m256i {
 ///
 /// With four tokens of work per block, the out-of-order window holds too few blocks to keep
 /// enough weight reads in flight by itself and the loop stalls on memory at half the bandwidth.
-/// The two-row kernels ask for the same block of the pair two rows on (rows come in consecutive
-/// pairs), so both rows of the next pair arrive while this one is multiplied.
+/// The two-row kernels ask for the same block two pairs on (rows come in consecutive pairs), so
+/// the pair after next is on its way while this one is multiplied: one pair ahead is too close
+/// for the short rows of Q, K, V and O (640 bytes in 2B4T).
 #[inline]
 #[target_feature(enable = "avx2")]
 pub(super) fn prefetch_ahead(p: *const u8, ahead: usize) {
@@ -177,7 +178,7 @@ unsafe fn dot_2x4_avx2_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] 
             // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the four tokens.
             unsafe {
                 let w = packed.map(|row| {
-                    prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 2 * row.len());
+                    prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 4 * row.len());
                     load(row.as_ptr().add(32 * blk))
                 });
                 // Plane by plane, so two rows' codes and eight accumulators fit the 16 registers.
@@ -221,7 +222,7 @@ unsafe fn dot_2x4_avx512_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2
         // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the four tokens.
         unsafe {
             let codes = packed.map(|row| {
-                prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 2 * row.len());
+                prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 4 * row.len());
                 planes(load(row.as_ptr().add(32 * blk)))
             });
             for t in 0..4 {
