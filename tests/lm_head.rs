@@ -135,3 +135,15 @@ fn embedding_rows_read_leave_the_resident_set_once_the_head_is_repacked() {
     exact.release_embedding_pages();
     assert!(mapped_rss_kb(map) + embd_kb / 10 >= before);
 }
+
+#[test]
+fn the_pages_warmed_at_load_leave_out_a_repacked_heads_embedding() {
+    let q8 = with_head(LmHead::Q8);
+    let data = q8.file.header().data_offset as usize..q8.file.bytes().len();
+    let embd = q8.weights.token_embd.bytes.clone();
+    let ranges = q8.per_token_ranges();
+    assert!(ranges.iter().all(|r| r.end <= embd.start || r.start >= embd.end), "{ranges:?} overlaps {embd:?}");
+    assert_eq!(ranges.iter().map(|r| r.len()).sum::<usize>(), data.len() - embd.len());
+    // A tied F16 head reads the whole table for every token: all of it is warmed.
+    assert_eq!(with_head(LmHead::F16).per_token_ranges(), vec![data]);
+}

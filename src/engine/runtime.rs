@@ -2,6 +2,7 @@
 //! sequences: what the worker thread owns and the scheduler steps.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -81,9 +82,9 @@ impl Engine {
             0 => model.config.context_length,
             n => n.min(model.config.context_length),
         };
-        warm_pages(&file, &mut |f| progress(0.15 + 0.7 * f, "reading weights"));
-        progress(0.85, "preparing the LM head");
+        progress(0.15, "preparing the LM head");
         pool.install(|| model.set_lm_head(options.lm_head));
+        warm_pages(&file, &model.per_token_ranges(), &mut |f| progress(0.3 + 0.6 * f, "reading weights"));
         let kv = model.new_kv_pool();
         let info = ModelInfo {
             path: path.to_path_buf(),
@@ -216,25 +217,29 @@ fn file_stem(path: &Path) -> String {
     path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
 }
 
-/// Reads one byte per page of the tensor data so the first token does not pay the page faults,
-/// reporting the fraction done.
-fn warm_pages(file: &GgufFile, progress: &mut dyn FnMut(f32)) {
-    if let Some(map) = file.mmap() {
-        // Advice only; the reads below do the work if the kernel ignores it.
-        let _ = map.advise(memmap2::Advice::WillNeed);
-    }
+/// Reads one byte per page of `ranges` of the file (the data every token reads) so the first
+/// token does not pay the page faults, reporting the fraction done.
+fn warm_pages(file: &GgufFile, ranges: &[Range<usize>], progress: &mut dyn FnMut(f32)) {
     let bytes = file.bytes();
-    let start = file.header().data_offset as usize;
-    let len = bytes.len().saturating_sub(start);
+    if let Some(map) = file.mmap() {
+        for r in ranges {
+            // Advice only; the reads below do the work if the kernel ignores it.
+            let _ = map.advise_range(memmap2::Advice::WillNeed, r.start, r.len());
+        }
+    }
+    let total: usize = ranges.iter().map(|r| r.len()).sum();
     const STEP: usize = 4096;
     const REPORT: usize = 64 << 20;
-    let mut sum = 0u8;
-    let mut at = start;
-    while at < bytes.len() {
-        let end = (at + REPORT).min(bytes.len());
-        sum = bytes[at..end].iter().step_by(STEP).fold(sum, |s, &b| s.wrapping_add(b));
-        at = end;
-        progress((at - start) as f32 / len.max(1) as f32);
+    let (mut sum, mut done) = (0u8, 0);
+    for r in ranges {
+        let mut at = r.start;
+        while at < r.end {
+            let end = (at + REPORT).min(r.end);
+            sum = bytes[at..end].iter().step_by(STEP).fold(sum, |s, &b| s.wrapping_add(b));
+            done += end - at;
+            at = end;
+            progress(done as f32 / total.max(1) as f32);
+        }
     }
     std::hint::black_box(sum);
 }

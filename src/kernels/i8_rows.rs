@@ -47,6 +47,12 @@ impl I8Rows {
             });
     }
 
+    /// Makes room for `rows` more rows, exactly.
+    pub fn reserve(&mut self, rows: usize) {
+        self.values.reserve_exact(rows * self.cols);
+        self.scales.reserve_exact(rows);
+    }
+
     pub fn rows(&self) -> usize {
         self.scales.len()
     }

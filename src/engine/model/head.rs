@@ -81,8 +81,14 @@ impl OutputHead {
             LmHead::Q6 => Some((TensorType::Q6K, q6_k::quantize_row_q6_k as fn(&[f32], &mut Vec<u8>))),
             LmHead::Q8 | LmHead::F16 => None,
         };
+        // The whole repacked head is reserved up front: growing it by doubling would copy it and
+        // hold the old and the new buffer at once, the load's peak memory.
         let mut int8 = I8Rows { cols, ..I8Rows::default() };
         let mut data = Vec::new();
+        match block {
+            Some((ty, _)) => data.reserve_exact(output.rows * block_dot::row_bytes(ty, cols)),
+            None => int8.reserve(output.rows),
+        }
         let row_bytes = output.row_bytes();
         for (i, slice) in file[output.bytes.clone()].chunks(REPACK_ROWS * row_bytes).enumerate() {
             let rows = f16_slice(slice);

@@ -10,6 +10,7 @@ pub mod names;
 pub mod ops;
 pub mod weights;
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -71,13 +72,30 @@ impl Model {
     /// page cache; the next read of a row faults it back in cheaply.
     pub fn release_embedding_pages(&self) {
         let embd = &self.weights.token_embd.bytes;
-        let head_reads_it = match &self.head {
-            OutputHead::F16(lin) | OutputHead::Stored(lin) => lin.bytes == *embd,
-            OutputHead::I8(_) | OutputHead::Blocks { .. } => false,
-        };
-        if let (false, Some(map)) = (head_reads_it, self.file.mmap()) {
+        if let (false, Some(map)) = (self.head_reads_embedding(), self.file.mmap()) {
             let _ = crate::kernels::mmap::release_range(map, embd.start, embd.len());
         }
+    }
+
+    /// Whether the LM head is the token embedding as stored (tied and not repacked), so every
+    /// token reads the whole table rather than one row of it.
+    fn head_reads_embedding(&self) -> bool {
+        match &self.head {
+            OutputHead::F16(lin) | OutputHead::Stored(lin) => lin.bytes == self.weights.token_embd.bytes,
+            OutputHead::I8(_) | OutputHead::Blocks { .. } => false,
+        }
+    }
+
+    /// The file ranges every token reads: the tensor data, less the token embedding when only
+    /// single rows of it are read. Warming these, and not the embedding, keeps a repacked head's
+    /// F16 table out of the resident set at load.
+    pub fn per_token_ranges(&self) -> Vec<Range<usize>> {
+        let data = self.file.header().data_offset as usize..self.file.bytes().len();
+        let embd = &self.weights.token_embd.bytes;
+        if self.head_reads_embedding() {
+            return vec![data];
+        }
+        [data.start..embd.start, embd.end..data.end].into_iter().filter(|r| !r.is_empty()).collect()
     }
 
     /// A KV cache for `capacity` positions.
