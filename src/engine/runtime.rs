@@ -64,6 +64,8 @@ impl Engine {
             model.config.vocab_size
         );
         let chat = ChatFormat::for_model(&file, &tokenizer)?;
+        // Building the tokenizer leaves tens of MB of freed scratch in the allocator's arenas.
+        crate::kernels::mmap::return_freed_memory();
         let threads = match options.threads {
             0 => num_cpus::get_physical().max(1),
             n if n > max_threads() => {
