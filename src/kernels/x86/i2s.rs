@@ -21,13 +21,20 @@ fn require(avx512: bool) {
 #[inline]
 #[target_feature(enable = "avx2")]
 fn planes(w: __m256i) -> [__m256i; 4] {
-    let mask = _mm256_set1_epi8(3);
-    [
-        _mm256_and_si256(_mm256_srli_epi16(w, 6), mask),
-        _mm256_and_si256(_mm256_srli_epi16(w, 4), mask),
-        _mm256_and_si256(_mm256_srli_epi16(w, 2), mask),
-        _mm256_and_si256(w, mask),
-    ]
+    [plane(w, 0), plane(w, 1), plane(w, 2), plane(w, 3)]
+}
+
+/// Plane `p` of 32 packed bytes (bits 7−2p..6−2p of each byte).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn plane(w: __m256i, p: usize) -> __m256i {
+    let shifted = match p {
+        0 => _mm256_srli_epi16(w, 6),
+        1 => _mm256_srli_epi16(w, 4),
+        2 => _mm256_srli_epi16(w, 2),
+        _ => w,
+    };
+    _mm256_and_si256(shifted, _mm256_set1_epi8(3))
 }
 
 /// The sum of the eight i32 lanes.
@@ -150,19 +157,6 @@ fn check_2x4(packed: [&[u8]; 2], q: [&[i8]; 4]) {
     for qt in q {
         assert!(qt.len() >= packed[0].len() * 4);
     }
-}
-
-/// Plane `p` of 32 packed bytes (bits 7−2p..6−2p of each byte).
-#[inline]
-#[target_feature(enable = "avx2")]
-fn plane(w: __m256i, p: usize) -> __m256i {
-    let shifted = match p {
-        0 => _mm256_srli_epi16(w, 6),
-        1 => _mm256_srli_epi16(w, 4),
-        2 => _mm256_srli_epi16(w, 2),
-        _ => w,
-    };
-    _mm256_and_si256(shifted, _mm256_set1_epi8(3))
 }
 
 #[target_feature(enable = "avx2")]
