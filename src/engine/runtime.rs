@@ -87,6 +87,7 @@ impl Engine {
         progress(0.15, "preparing the LM head");
         pool.install(|| model.set_lm_head(options.lm_head));
         warm_pages(&file, &model.per_token_ranges(), &mut |f| progress(0.3 + 0.6 * f, "reading weights"));
+        model.release_header_pages();
         let kv = model.new_kv_pool();
         let info = ModelInfo {
             path: path.to_path_buf(),

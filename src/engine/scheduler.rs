@@ -293,7 +293,6 @@ fn end(
 ) {
     let keep = matches!(seq.task, Task::Generate(_));
     let tokens = seq.finish(engine, finish, emit);
-    engine.model.release_embedding_pages();
     if !keep {
         engine.kv.free(tokens.slot);
         return_freed_memory();

@@ -1,6 +1,8 @@
 //! An open GGUF file: the bytes (mapped, or owned for in-memory files), the parsed header, and
 //! typed access to metadata and tensors, every miss naming the file and the key or tensor.
 
+use std::fs::File;
+
 use memmap2::Mmap;
 
 use super::error::{GgufError, GgufErrorKind, Result};
@@ -9,7 +11,8 @@ use super::tensor_type::TensorType;
 use super::value::{Array, StringArray, Value};
 
 enum Bytes {
-    Mapped(Mmap),
+    /// A mapping, with the file it maps when it was opened from a path (for [`GgufFile::read_at`]).
+    Mapped(Mmap, Option<File>),
     Owned(Vec<u8>),
 }
 
@@ -29,10 +32,11 @@ impl std::fmt::Debug for GgufFile {
 impl GgufFile {
     /// Parses a mapped file; `name` labels it in errors. [`GgufFile::open`] maps a path and calls
     /// this: mapping is `unsafe`, so it lives in `kernels::mmap` with the crate's other `unsafe`.
-    pub fn from_map(name: impl Into<String>, map: Mmap) -> Result<Self> {
+    /// `file`, the file mapped, lets [`GgufFile::read_at`] read without mapping pages.
+    pub fn from_map(name: impl Into<String>, map: Mmap, file: Option<File>) -> Result<Self> {
         let name = name.into();
         let header = parse_header(&name, &map)?;
-        Ok(Self { name, bytes: Bytes::Mapped(map), header })
+        Ok(Self { name, bytes: Bytes::Mapped(map, file), header })
     }
 
     /// Parses a GGUF image held in memory; `name` labels it in errors.
@@ -58,15 +62,28 @@ impl GgufFile {
     /// The whole file's bytes (tensor data are at [`TensorInfo::offset`]).
     pub fn bytes(&self) -> &[u8] {
         match &self.bytes {
-            Bytes::Mapped(m) => m,
+            Bytes::Mapped(m, _) => m,
             Bytes::Owned(v) => v,
         }
+    }
+
+    /// Copies `buf.len()` bytes at `offset` into `buf`. From a file opened by path this is a
+    /// read, not an access to the mapping: the pages stay out of our resident set (a mapped read
+    /// would also map the pages around it). The range must lie within the file.
+    pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
+        #[cfg(unix)]
+        if let Bytes::Mapped(_, Some(file)) = &self.bytes {
+            use std::os::unix::fs::FileExt;
+            return file.read_exact_at(buf, offset as u64);
+        }
+        buf.copy_from_slice(&self.bytes()[offset..offset + buf.len()]);
+        Ok(())
     }
 
     /// The mapping, for advice such as `WillNeed` (None for in-memory files).
     pub fn mmap(&self) -> Option<&Mmap> {
         match &self.bytes {
-            Bytes::Mapped(m) => Some(m),
+            Bytes::Mapped(m, _) => Some(m),
             Bytes::Owned(_) => None,
         }
     }

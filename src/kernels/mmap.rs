@@ -25,7 +25,7 @@ impl GgufFile {
         let file = File::open(path).map_err(io_err)?;
         let map = map_readonly(&file).map_err(io_err)?;
         super::map_fault::watch(map.as_ptr() as usize, map.len(), &name);
-        GgufFile::from_map(name, map)
+        GgufFile::from_map(name, map, Some(file))
     }
 }
 

@@ -17,6 +17,12 @@ use super::matmul::{linear, ActScratch};
 use super::ops::{add_assign, finish_qkv, gated_activation, rms_norm_rows, RopeAngles};
 use super::Model;
 
+/// Rows of a batch run through the model together, at most: the activation buffers grow with
+/// them (about 100 KB a row for 2B4T), so a larger batch (a long `--prefill-chunk`, a perplexity
+/// window) runs as several passes. The default prompt chunk fits one pass: smaller passes would
+/// reuse each weight tile over fewer tokens (pp128 fell about 6% with passes of 64).
+const MAX_PASS_ROWS: usize = crate::engine::protocol::DEFAULT_PREFILL_CHUNK;
+
 /// What a row of a batch is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowKind {
@@ -53,25 +59,24 @@ pub enum LogitsWanted {
 pub struct RunState {
     /// Residual stream, n × hidden.
     x: Vec<f32>,
-    /// Normed input of a sub-block, n × hidden.
+    /// Normed input of a sub-block, then the sub-block's output projection, n × hidden (each
+    /// buffer is reused once its contents are spent: about 100 KB a row for 2B4T, not 150).
     h: Vec<f32>,
-    /// n × q_dim, n × kv_dim, n × kv_dim.
+    /// n × q_dim (then the attention output's sub-norm), n × kv_dim, n × kv_dim.
     q: Vec<f32>,
     k: Vec<f32>,
     v: Vec<f32>,
-    /// Attention output (n × q_dim), then its sub-norm.
+    /// Attention output, n × q_dim.
     att: Vec<f32>,
-    att_normed: Vec<f32>,
-    /// Output of a projection back to the residual width, n × hidden.
-    proj: Vec<f32>,
-    /// n × ffn.
+    /// n × ffn (up, then the activation's sub-norm).
     gate: Vec<f32>,
     up: Vec<f32>,
-    gate_normed: Vec<f32>,
     /// The final normed rows that want logits, n_out × hidden.
     y: Vec<f32>,
     /// Logits: vocab floats per wanted row.
     logits: Vec<f32>,
+    /// The stored embedding rows of the batch's tokens.
+    embd_rows: Vec<u8>,
     /// RoPE angles of the rows' positions (the first n entries are current).
     angles: Vec<RopeAngles>,
     /// The rows of a single-sequence call ([`Model::forward`]).
@@ -92,13 +97,11 @@ impl RunState {
             k: Vec::new(),
             v: Vec::new(),
             att: Vec::new(),
-            att_normed: Vec::new(),
-            proj: Vec::new(),
             gate: Vec::new(),
             up: Vec::new(),
-            gate_normed: Vec::new(),
             y: Vec::new(),
             logits: Vec::new(),
+            embd_rows: Vec::new(),
             angles: Vec::new(),
             rows: Vec::new(),
             head: HeadScratch::default(),
@@ -131,13 +134,13 @@ impl Model {
         rows: &[BatchRow],
     ) -> anyhow::Result<&'s mut [f32]> {
         let c = &self.config;
-        let w = &self.weights;
-        let file = self.file.bytes();
-        let n = rows.len();
-        let (hid, qd, kvd, ffn) = (c.hidden, c.q_dim(), c.kv_dim(), c.ffn);
         if let Some(bad) = rows.iter().find(|r| r.token as usize >= c.vocab_size) {
             anyhow::bail!("token id {} is out of range: the vocabulary has {} tokens", bad.token, c.vocab_size);
         }
+        let mut embd_rows = std::mem::take(&mut st.embd_rows);
+        let read = self.read_embedding_rows(rows.iter().map(|r| r.token), &mut embd_rows);
+        st.embd_rows = embd_rows;
+        read?;
         for (i, row) in rows.iter().enumerate() {
             if let Err(e) = kv.push_position(row.seq, row.pos) {
                 // Undo the positions this batch already claimed, newest first.
@@ -148,10 +151,36 @@ impl Model {
             }
         }
 
+        // A row's result does not depend on the pass it is in: it attends to its sequence's
+        // cache, where the earlier passes stored its predecessors.
+        let wanted = rows.iter().filter(|r| r.wants_logits).count();
+        let mut logits = std::mem::take(&mut st.logits);
+        logits.resize(wanted * c.vocab_size, 0.0);
+        let mut at = 0;
+        for (p, pass_rows) in rows.chunks(MAX_PASS_ROWS).enumerate() {
+            let n_out = pass_rows.iter().filter(|r| r.wants_logits).count() * c.vocab_size;
+            self.pass(st, kv, pass_rows, p * MAX_PASS_ROWS, &mut logits[at..at + n_out]);
+            at += n_out;
+        }
+        st.logits = logits;
+        Ok(&mut st.logits[..wanted * c.vocab_size])
+    }
+
+    /// One pass of the model over `rows`, whose positions are claimed in `kv` and whose embedding
+    /// rows are in `st.embd_rows` from row `first` on: stores their keys and values and writes
+    /// the logits of the rows that want them to `logits`.
+    fn pass(&self, st: &mut RunState, kv: &mut KvPool, rows: &[BatchRow], first: usize, logits: &mut [f32]) {
+        let c = &self.config;
+        let w = &self.weights;
+        let file = self.file.bytes();
+        let n = rows.len();
+        let (hid, qd, kvd, ffn) = (c.hidden, c.q_dim(), c.kv_dim(), c.ffn);
         // x = embedding rows of the tokens.
         let x = sized(&mut st.x, n * hid);
-        for (xr, row) in x.chunks_exact_mut(hid).zip(rows) {
-            w.token_embd.dequantize_row(file, row.token as usize, xr);
+        let row_bytes = w.token_embd.row_bytes();
+        let stored = st.embd_rows[first * row_bytes..].chunks_exact(row_bytes);
+        for (xr, data) in x.chunks_exact_mut(hid).zip(stored) {
+            w.token_embd.dequantize_stored_row(data, xr);
         }
         if st.angles.len() < n {
             st.angles.resize_with(n, RopeAngles::default);
@@ -184,13 +213,15 @@ impl Model {
             attention(c, kv, l, rows, q, att, &st.pool);
             let att_in: &[f32] = match &layer.attn_sub_norm {
                 Some(norm) => {
-                    let normed = sized(&mut st.att_normed, n * qd);
+                    // Q is spent once attention has read it.
+                    let normed = sized(&mut st.q, n * qd);
                     rms_norm_rows(att, norm, c.rms_eps, normed, &st.pool);
                     normed
                 }
                 None => att,
             };
-            let proj = sized(&mut st.proj, n * hid);
+            // The normed input is spent once Q, K and V are computed.
+            let proj = sized(&mut st.h, n * hid);
             linear(&layer.wo, file, att_in, proj, &mut st.acts, &st.pool);
             add_assign(&mut st.x, proj);
 
@@ -205,13 +236,15 @@ impl Model {
             gated_activation(gate, up, ffn, c.ffn_activation);
             let down_in: &[f32] = match &layer.ffn_sub_norm {
                 Some(norm) => {
-                    let normed = sized(&mut st.gate_normed, n * ffn);
+                    // Up is spent once the activation has combined it with the gate.
+                    let normed = sized(&mut st.up, n * ffn);
                     rms_norm_rows(gate, norm, c.rms_eps, normed, &st.pool);
                     normed
                 }
                 None => gate,
             };
-            let proj = sized(&mut st.proj, n * hid);
+            // The normed input is spent once gate and up are computed.
+            let proj = sized(&mut st.h, n * hid);
             linear(&layer.w_down, file, down_in, proj, &mut st.acts, &st.pool);
             add_assign(&mut st.x, proj);
         }
@@ -223,11 +256,9 @@ impl Model {
         for ((xr, _), yr) in kept.zip(y.chunks_exact_mut(hid)) {
             rms_norm_rows(xr, &w.output_norm, c.rms_eps, yr, &st.pool);
         }
-        let logits = sized(&mut st.logits, wanted * c.vocab_size);
         if wanted > 0 {
             self.head.forward(file, y, hid, logits, &mut st.head, &mut st.acts, &st.pool);
         }
-        Ok(&mut st.logits[..wanted * c.vocab_size])
     }
 
     /// Runs `tokens` of one sequence at positions `start..start+n` (forgetting whatever `kv` held

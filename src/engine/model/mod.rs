@@ -65,16 +65,33 @@ impl Model {
         self.head = OutputHead::repacked(&self.weights.output, self.file.bytes(), format, &release);
     }
 
-    /// Drops the embedding rows read so far from our resident set when nothing but single rows
-    /// of the token embedding is read (the head is repacked or a tensor of its own): each token
-    /// maps another row of the file, so without this a long-running process grows, up to the
-    /// whole table (657 MB for 2B4T), by pages that are clean copies of the file. They stay in the
-    /// page cache; the next read of a row faults it back in cheaply.
-    pub fn release_embedding_pages(&self) {
-        let embd = &self.weights.token_embd.bytes;
-        if let (false, Some(map)) = (self.head_reads_embedding(), self.file.mmap()) {
-            let _ = crate::kernels::mmap::release_range(map, embd.start, embd.len());
+    /// Drops the file header's pages (the vocabulary and merges, several MB for a 128k vocabulary)
+    /// from our resident set once the tokenizer is built from them: they are read again, from
+    /// the page cache, only when metadata is asked for. The page holding the first tensor's data
+    /// stays.
+    pub fn release_header_pages(&self) {
+        let header = self.file.header().data_offset as usize;
+        if let Some(map) = self.file.mmap() {
+            let _ = crate::kernels::mmap::release_range(map, 0, header - header % 4096);
         }
+    }
+
+    /// Appends the stored bytes of each token's embedding row to `raw`. They are read from the
+    /// file, not the mapping: a mapped read would leave the row's pages, and the pages the kernel
+    /// maps around them, in our resident set, so a long-running process would grow towards the
+    /// whole table (657 MB for 2B4T) by clean copies of the file.
+    pub fn read_embedding_rows(&self, tokens: impl Iterator<Item = u32>, raw: &mut Vec<u8>) -> anyhow::Result<()> {
+        let embd = &self.weights.token_embd;
+        raw.clear();
+        for token in tokens {
+            let range = embd.row_range(token as usize);
+            let at = raw.len();
+            raw.resize(at + range.len(), 0);
+            self.file.read_at(range.start, &mut raw[at..]).map_err(|e| {
+                anyhow::anyhow!("{}: reading the embedding row of token {token}: {e}", self.file.name())
+            })?;
+        }
+        Ok(())
     }
 
     /// Whether the LM head is the token embedding as stored (tied and not repacked), so every

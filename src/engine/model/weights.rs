@@ -48,10 +48,15 @@ impl Linear {
         self.ty.row_bytes(self.cols as u64).unwrap_or(0) as usize
     }
 
-    /// Row `r` dequantized into `out` (without `out_scale` for I2_S, which the caller applies).
-    pub fn dequantize_row(&self, file_bytes: &[u8], r: usize, out: &mut [f32]) {
+    /// The file range of row `r`.
+    pub fn row_range(&self, r: usize) -> std::ops::Range<usize> {
         let rb = self.row_bytes();
-        let data = &file_bytes[self.bytes.start + r * rb..self.bytes.start + (r + 1) * rb];
+        self.bytes.start + r * rb..self.bytes.start + (r + 1) * rb
+    }
+
+    /// A row's stored bytes dequantized into `out` (without `out_scale` for I2_S, which the
+    /// caller applies).
+    pub fn dequantize_stored_row(&self, data: &[u8], out: &mut [f32]) {
         dequant::dequantize_row(self.ty, data, 1.0, out);
     }
 }

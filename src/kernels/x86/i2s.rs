@@ -17,6 +17,19 @@ fn require(avx512: bool) {
     assert!(ok, "I2_S SIMD kernel called on a CPU without its features");
 }
 
+/// [`hsum_i32_x4`] of `a[t] + b[t]`, by value and constant indices: a reduction through
+/// closures took the accumulators' addresses, and the loop before it then kept them in memory.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(super) fn hsum_i32_x4_pairs(a: [__m256i; 4], b: [__m256i; 4]) -> [i32; 4] {
+    hsum_i32_x4([
+        _mm256_add_epi32(a[0], b[0]),
+        _mm256_add_epi32(a[1], b[1]),
+        _mm256_add_epi32(a[2], b[2]),
+        _mm256_add_epi32(a[3], b[3]),
+    ])
+}
+
 /// Splits 32 packed bytes into the four planes of codes.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -214,22 +227,42 @@ unsafe fn dot_2x4_avx512_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2
     let mut odd = [[_mm256_setzero_si256(); 4]; 2];
     for blk in 0..nb {
         // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the four tokens.
-        unsafe {
-            let codes = packed.map(|row| {
-                prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 4 * row.len());
-                planes(load(row.as_ptr().add(32 * blk)))
-            });
-            for t in 0..4 {
-                let qp = (q[t].as_ptr() as *const u8).add(128 * blk);
-                let x = [load(qp), load(qp.add(32)), load(qp.add(64)), load(qp.add(96))];
-                for r in 0..2 {
-                    even[r][t] = _mm256_dpbusd_epi32(even[r][t], codes[r][0], x[0]);
-                    odd[r][t] = _mm256_dpbusd_epi32(odd[r][t], codes[r][1], x[1]);
-                    even[r][t] = _mm256_dpbusd_epi32(even[r][t], codes[r][2], x[2]);
-                    odd[r][t] = _mm256_dpbusd_epi32(odd[r][t], codes[r][3], x[3]);
-                }
+        (even, odd) = unsafe { vnni_block_2x4(even, odd, packed, q, blk) };
+    }
+    [hsum_i32_x4_pairs(even[0], odd[0]), hsum_i32_x4_pairs(even[1], odd[1])]
+}
+
+/// Adds block `blk` of two rows times four activation rows to the accumulators. They are taken
+/// and returned by value: updated in place through indices, they were kept in memory in some
+/// builds, a store per `vpdpbusd`.
+///
+/// # Safety
+/// Both rows hold block `blk` and every activation row its 128 values.
+#[inline]
+#[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+unsafe fn vnni_block_2x4(
+    mut even: [[__m256i; 4]; 2],
+    mut odd: [[__m256i; 4]; 2],
+    packed: [&[u8]; 2],
+    q: [&[i8]; 4],
+    blk: usize,
+) -> ([[__m256i; 4]; 2], [[__m256i; 4]; 2]) {
+    // SAFETY: the caller guarantees the block in both rows and its activations in each token's row.
+    unsafe {
+        let codes = packed.map(|row| {
+            prefetch_ahead(row.as_ptr().wrapping_add(32 * blk), 4 * row.len());
+            planes(load(row.as_ptr().add(32 * blk)))
+        });
+        for t in 0..4 {
+            let qp = (q[t].as_ptr() as *const u8).add(128 * blk);
+            let x = [load(qp), load(qp.add(32)), load(qp.add(64)), load(qp.add(96))];
+            for r in 0..2 {
+                even[r][t] = _mm256_dpbusd_epi32(even[r][t], codes[r][0], x[0]);
+                odd[r][t] = _mm256_dpbusd_epi32(odd[r][t], codes[r][1], x[1]);
+                even[r][t] = _mm256_dpbusd_epi32(even[r][t], codes[r][2], x[2]);
+                odd[r][t] = _mm256_dpbusd_epi32(odd[r][t], codes[r][3], x[3]);
             }
         }
     }
-    [0, 1].map(|r| hsum_i32_x4(std::array::from_fn(|t| _mm256_add_epi32(even[r][t], odd[r][t]))))
+    (even, odd)
 }
