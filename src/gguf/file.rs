@@ -74,7 +74,12 @@ impl GgufFile {
         #[cfg(unix)]
         if let Bytes::Mapped(_, Some(file)) = &self.bytes {
             use std::os::unix::fs::FileExt;
-            return file.read_exact_at(buf, offset as u64);
+            match file.read_exact_at(buf, offset as u64) {
+                // The file shrank since it was mapped: reading the mapping takes the one path for
+                // a model changed on disk (`kernels::map_fault` names the file and exits).
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                done => return done,
+            }
         }
         buf.copy_from_slice(&self.bytes()[offset..offset + buf.len()]);
         Ok(())
