@@ -107,3 +107,22 @@ fn fixture_rewrites_byte_for_byte() {
     let original = std::fs::read(&path).unwrap();
     assert!(rewrite(&file) == original, "rewriting the fixture changed its bytes");
 }
+
+#[test]
+fn forgotten_metadata_reads_as_absent_and_the_rest_stays() {
+    let mut file = GgufFile::open(common::bitnet_tiny()).unwrap();
+    let before: Vec<String> = file.metadata().iter().map(|(k, _)| k.clone()).collect();
+    assert!(file.get("tokenizer.ggml.tokens").is_some());
+    file.forget_metadata(&["tokenizer.ggml.tokens", "tokenizer.ggml.merges", "no.such.key"]);
+    assert!(file.get("tokenizer.ggml.tokens").is_none() && file.get("tokenizer.ggml.merges").is_none());
+    let kept: Vec<&str> = before
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !["tokenizer.ggml.tokens", "tokenizer.ggml.merges"].contains(k))
+        .collect();
+    assert_eq!(file.metadata().iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), kept);
+    // Every remaining key still finds its own value.
+    for (key, value) in file.metadata() {
+        assert!(std::ptr::eq(file.get(key).unwrap(), value), "{key}");
+    }
+}

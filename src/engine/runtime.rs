@@ -49,12 +49,14 @@ impl Engine {
         anyhow::ensure!(options.prefill_chunk > 0, "the prefill chunk must hold at least one token");
         anyhow::ensure!(options.sequences > 0, "at least one sequence must be allowed to run");
         progress(0.0, "reading the header");
-        let file = Arc::new(GgufFile::open(path)?);
+        let file = GgufFile::open(path)?;
         let summary = ModelSummary::of(&file)?;
         progress(0.05, "checking tensors");
-        let mut model = Model::from_file(Arc::clone(&file))?;
+        // The model holds the file alone, so it can forget the vocabulary once it is built.
+        let mut model = Model::from_file(Arc::new(file))?;
+        let file = &model.file;
         progress(0.1, "building the tokenizer");
-        let tokenizer = Tokenizer::from_gguf(&file)?;
+        let tokenizer = Tokenizer::from_gguf(file)?;
         // A token past the embedding's rows would be read from beyond it.
         anyhow::ensure!(
             tokenizer.vocab_size() <= model.config.vocab_size,
@@ -63,7 +65,8 @@ impl Engine {
             tokenizer.vocab_size(),
             model.config.vocab_size
         );
-        let chat = ChatFormat::for_model(&file, &tokenizer)?;
+        let chat = ChatFormat::for_model(file, &tokenizer)?;
+        model.forget_vocabulary();
         // Building the tokenizer leaves tens of MB of freed scratch in the allocator's arenas.
         crate::kernels::mmap::return_freed_memory();
         let threads = match options.threads {
@@ -86,7 +89,7 @@ impl Engine {
         };
         progress(0.15, "preparing the LM head");
         pool.install(|| model.set_lm_head(options.lm_head));
-        warm_pages(&file, &model.per_token_ranges(), &mut |f| progress(0.3 + 0.6 * f, "reading weights"));
+        warm_pages(&model.file, &model.per_token_ranges(), &mut |f| progress(0.3 + 0.6 * f, "reading weights"));
         model.release_header_pages();
         let kv = model.new_kv_pool();
         let info = ModelInfo {

@@ -65,6 +65,19 @@ impl Model {
         self.head = OutputHead::repacked(&self.weights.output, self.file.bytes(), format, &release);
     }
 
+    /// Frees the file's vocabulary arrays (tokens, merges, token types, scores) once a tokenizer
+    /// is built from them; nothing else reads them. Only while this model holds the file alone.
+    pub fn forget_vocabulary(&mut self) {
+        if let Some(file) = Arc::get_mut(&mut self.file) {
+            file.forget_metadata(&[
+                "tokenizer.ggml.tokens",
+                "tokenizer.ggml.merges",
+                "tokenizer.ggml.token_type",
+                "tokenizer.ggml.scores",
+            ]);
+        }
+    }
+
     /// Drops the file header's pages (the vocabulary and merges, several MB for a 128k vocabulary)
     /// from our resident set once the tokenizer is built from them: they are read again, from
     /// the page cache, only when metadata is asked for. The page holding the first tensor's data
