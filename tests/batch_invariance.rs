@@ -117,3 +117,35 @@ fn decode_rows_beside_a_long_prefill_equal_alone() {
     let alone = run(&mut s, &[short], 128);
     assert_eq!(together[&0], alone[&0]);
 }
+
+#[test]
+fn a_batch_past_one_pass_equals_the_same_rows_fed_in_pieces() {
+    use bitnet_tui::engine::model::{BatchRow, Model, RowKind, RunState};
+    let model = Model::load(common::bitnet_tiny()).unwrap();
+    let vocab = model.config.vocab_size;
+    // Two sequences' prompts interleaved, 300 rows: more than two passes of 128. Every 16th row
+    // wants logits, so the logits of later passes must land after those of earlier ones.
+    let rows_of = |seqs: [usize; 2], range: std::ops::Range<usize>| -> Vec<BatchRow> {
+        range
+            .map(|i| BatchRow {
+                seq: seqs[i % 2],
+                pos: i / 2,
+                token: (i * 7919 % 5000) as u32,
+                kind: RowKind::Prefill,
+                wants_logits: i % 16 == 15,
+            })
+            .collect()
+    };
+    let mut kv = model.new_kv_pool();
+    let mut st = RunState::default();
+    let whole_seqs = [kv.alloc(), kv.alloc()];
+    let whole = model.forward_batch(&mut st, &mut kv, &rows_of(whole_seqs, 0..300)).unwrap().to_vec();
+    let piece_seqs = [kv.alloc(), kv.alloc()];
+    let mut pieces = Vec::new();
+    for range in [0..100, 100..200, 200..300] {
+        pieces.extend_from_slice(model.forward_batch(&mut st, &mut kv, &rows_of(piece_seqs, range)).unwrap());
+    }
+    assert_eq!(whole.len(), 18 * vocab);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert!(bits(&whole) == bits(&pieces), "a batch split into passes gave different logits");
+}
