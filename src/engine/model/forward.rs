@@ -137,10 +137,7 @@ impl Model {
         if let Some(bad) = rows.iter().find(|r| r.token as usize >= c.vocab_size) {
             anyhow::bail!("token id {} is out of range: the vocabulary has {} tokens", bad.token, c.vocab_size);
         }
-        let mut embd_rows = std::mem::take(&mut st.embd_rows);
-        let read = self.read_embedding_rows(rows.iter().map(|r| r.token), &mut embd_rows);
-        st.embd_rows = embd_rows;
-        read?;
+        self.read_embedding_rows(rows.iter().map(|r| r.token), &mut st.embd_rows)?;
         for (i, row) in rows.iter().enumerate() {
             if let Err(e) = kv.push_position(row.seq, row.pos) {
                 // Undo the positions this batch already claimed, newest first.
