@@ -451,8 +451,12 @@ fn mouse_wheel_click_and_toggle_in_a_real_terminal() {
     for n in 1..=6 {
         tmux.text(&format!("Tell me fact number {n} about the sea."));
         tmux.keys(&["Enter"]);
-        tmux.wait_for("the reply", minute, |s| s.matches(" TTFT ").count() >= n.min(2));
-        tmux.wait_for("the reply to end", minute, |s| !s.contains("generating"));
+        // The question's own reply must be finished (its figures follow it), or the wheel below
+        // would meet "new output below" instead of "more below".
+        let question = format!("fact number {n} about");
+        tmux.wait_for("the reply to end", minute, |s| {
+            s.find(&question).is_some_and(|at| s[at..].contains(" TTFT ")) && !s.contains("generating")
+        });
     }
     let at_bottom = tmux.screen();
     assert!(!at_bottom.contains("more below"), "{at_bottom}");
