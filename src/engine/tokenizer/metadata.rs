@@ -14,7 +14,8 @@ const EOT_TEXTS: [&str; 4] = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_tu
 pub struct VocabMetadata<'a> {
     pub tokens: &'a StringArray,
     pub types: Vec<TokenType>,
-    pub merges: Vec<(String, String)>,
+    /// `"left right"` pairs, rank = index; absent in vocabularies without merges.
+    pub merges: Option<&'a StringArray>,
     pub pre: PreTokenizer,
     pub bos: Option<u32>,
     pub eos: Option<u32>,
@@ -38,7 +39,7 @@ impl<'a> VocabMetadata<'a> {
         }
         let types = read_types(file, tokens.len())?;
         let pre = read_pre(file)?;
-        let merges = read_merges(file)?;
+        let merges = file.opt_str_array("tokenizer.ggml.merges")?;
 
         let token_id = |key: &str| -> Result<Option<u32>> {
             match file.opt_u32(key)? {
@@ -58,11 +59,6 @@ impl<'a> VocabMetadata<'a> {
         let add_bos =
             file.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(pre == PreTokenizer::Llama3) && bos.is_some();
         Ok(Self { tokens, types, merges, pre, bos, eos, eot, add_bos })
-    }
-
-    /// Token text → id, for the BPE model. On duplicate texts the last id wins, as in llama.cpp.
-    pub fn vocab_map(&self) -> tokenizers::models::bpe::Vocab {
-        self.tokens.iter().enumerate().map(|(id, text)| (text.to_owned(), id as u32)).collect()
     }
 }
 
@@ -100,31 +96,9 @@ fn read_pre(file: &GgufFile) -> Result<PreTokenizer> {
     }
 }
 
-/// `"left right"` pairs, split at the first space after the first character; rank = index.
-fn read_merges(file: &GgufFile) -> Result<Vec<(String, String)>> {
-    let Some(merges) = file.opt_str_array("tokenizer.ggml.merges")? else {
-        return Ok(Vec::new());
-    };
-    merges
-        .iter()
-        .enumerate()
-        .map(|(i, merge)| match split_merge(merge) {
-            Some((left, right)) => Ok((left.to_owned(), right.to_owned())),
-            None => bail!("{}: tokenizer.ggml.merges[{i}] is {merge:?}, not \"left right\"", file.name()),
-        })
-        .collect()
-}
-
-fn split_merge(merge: &str) -> Option<(&str, &str)> {
-    let first_len = merge.chars().next()?.len_utf8();
-    let at = first_len + merge[first_len..].find(' ')?;
-    let (left, right) = (&merge[..at], &merge[at + 1..]);
-    (!right.is_empty()).then_some((left, right))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{split_merge, PreTokenizer};
+    use super::PreTokenizer;
     use crate::engine::model::arch::ARCHITECTURES;
 
     #[test]
@@ -132,15 +106,5 @@ mod tests {
         for name in ARCHITECTURES.iter().filter_map(|a| a.implied_pre_tokenizer) {
             assert!(PreTokenizer::from_name(name).is_some(), "{name}");
         }
-    }
-
-    #[test]
-    fn merges_split_after_the_first_character() {
-        assert_eq!(split_merge("Ġ Ġ"), Some(("Ġ", "Ġ")));
-        assert_eq!(split_merge("i n"), Some(("i", "n")));
-        assert_eq!(split_merge("  x"), Some((" ", "x")));
-        assert_eq!(split_merge("ab"), None);
-        assert_eq!(split_merge("a "), None);
-        assert_eq!(split_merge(""), None);
     }
 }

@@ -1,10 +1,12 @@
-//! The tokenizer of a GGUF model: byte-level BPE built from `tokenizer.ggml.*` metadata with the
-//! `tokenizers` crate, with llama.cpp's rules for special tokens, BOS and end of generation.
+//! The tokenizer of a GGUF model: byte-level BPE built from `tokenizer.ggml.*` metadata, with
+//! llama.cpp's rules for special tokens, BOS and end of generation.
 //!
 //! Encoding: special tokens are cut out of the text first (`special`), each remaining piece is
-//! split by the pre-tokenizer regexes (`pre_tokenizer`) and merged by BPE. Decoding maps each
+//! split into words by the pre-tokenizer regexes (`pre_tokenizer`, the `tokenizers` crate's) and
+//! each word merged by BPE (`bpe`). Decoding maps each
 //! token to its raw bytes (`byte_level`); [`StreamDecoder`] does it incrementally.
 
+mod bpe;
 pub(crate) mod byte_level;
 mod metadata;
 mod pre_tokenizer;
@@ -13,22 +15,28 @@ mod stream;
 mod token_type;
 
 use anyhow::{anyhow, Context, Result};
-use tokenizers::models::bpe::BPE;
+use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer as _};
 
 use crate::gguf::GgufFile;
+use bpe::Bpe;
 use metadata::VocabMetadata;
 use special::{Fragment, SpecialTokens};
 
+pub use pre_tokenizer::PreTokenizer;
 pub use stream::StreamDecoder;
 pub use token_type::TokenType;
 
 /// A byte-level BPE tokenizer with the model's special tokens.
 pub struct Tokenizer {
-    bpe: tokenizers::Tokenizer,
+    pre: PreTokenizer,
+    /// `pre`'s pipeline: cuts text into words.
+    words: Sequence,
+    bpe: Bpe,
     specials: SpecialTokens,
     /// The raw bytes of every token, concatenated; token `i` ends at `piece_ends[i]`.
     pieces: Vec<u8>,
-    piece_ends: Vec<usize>,
+    piece_ends: Vec<u32>,
     bos: Option<u32>,
     eos: Option<u32>,
     eot: Option<u32>,
@@ -52,14 +60,8 @@ impl Tokenizer {
     /// and the key.
     pub fn from_gguf(file: &GgufFile) -> Result<Tokenizer> {
         let meta = VocabMetadata::read(file)?;
-        let bpe = BPE::builder()
-            .vocab_and_merges(meta.vocab_map(), meta.merges)
-            .ignore_merges(meta.pre.whole_word_lookup())
-            .build()
-            .map_err(|e| anyhow!("{}: tokenizer.ggml.merges: {e}", file.name()))?;
-        let pipeline = meta.pre.pipeline().map_err(|e| anyhow!("cannot compile the pre-tokenizer regex: {e}"))?;
-        let mut hf = tokenizers::Tokenizer::new(bpe);
-        hf.with_pre_tokenizer(Some(pipeline));
+        let bpe = Bpe::new(file.name(), meta.tokens.clone(), meta.merges, meta.pre.whole_word_lookup())?;
+        let words = meta.pre.pipeline().map_err(|e| anyhow!("cannot compile the pre-tokenizer regex: {e}"))?;
 
         let mut pieces = Vec::new();
         let mut piece_ends = Vec::with_capacity(meta.tokens.len());
@@ -69,13 +71,16 @@ impl Tokenizer {
                 TokenType::UserDefined => pieces.extend_from_slice(text.as_bytes()),
                 _ => {}
             }
-            piece_ends.push(pieces.len());
+            piece_ends.push(u32::try_from(pieces.len()).context("a vocabulary of more than 4 GiB")?);
         }
+        pieces.shrink_to_fit();
         let specials = SpecialTokens::new(
             (0u32..).zip(meta.tokens.iter()).zip(&meta.types).map(|((id, text), &ty)| (id, text, ty)),
         );
         Ok(Tokenizer {
-            bpe: hf,
+            pre: meta.pre,
+            words,
+            bpe,
             specials,
             pieces,
             piece_ends,
@@ -97,13 +102,20 @@ impl Tokenizer {
             match fragment {
                 Fragment::Token(id) => ids.push(id),
                 Fragment::Text(piece) => {
-                    let encoding =
-                        self.bpe.encode_fast(piece, false).map_err(|e| anyhow!("cannot tokenize {piece:?}: {e}"))?;
-                    ids.extend_from_slice(encoding.get_ids());
+                    let mut words = PreTokenizedString::from(piece);
+                    self.words.pre_tokenize(&mut words).map_err(|e| anyhow!("cannot tokenize {piece:?}: {e}"))?;
+                    for (word, _, _) in words.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+                        self.bpe.encode_word(word, &mut ids);
+                    }
                 }
             }
         }
         Ok(ids)
+    }
+
+    /// The regex family that cuts text into words before the merges.
+    pub fn pre_tokenizer(&self) -> PreTokenizer {
+        self.pre
     }
 
     pub fn bos(&self) -> Option<u32> {
@@ -131,17 +143,17 @@ impl Tokenizer {
     }
 
     pub fn vocab_size(&self) -> usize {
-        self.piece_ends.len()
+        self.bpe.vocab_size()
     }
 
     /// The id of a vocabulary entry, by its stored text (`"Ġworld"`, `"<|eot_id|>"`).
     pub fn token_id(&self, text: &str) -> Option<u32> {
-        self.bpe.token_to_id(text)
+        self.bpe.id_of(text)
     }
 
     /// The stored text of a vocabulary entry (the byte-level alphabet for BPE pieces).
     pub fn token_text(&self, id: u32) -> Option<String> {
-        self.bpe.id_to_token(id)
+        self.bpe.text(id).map(str::to_owned)
     }
 
     /// The raw bytes a token stands for: empty for control tokens and unknown ids.
@@ -150,7 +162,7 @@ impl Tokenizer {
         match self.piece_ends.get(i) {
             Some(&end) => {
                 let start = if i == 0 { 0 } else { self.piece_ends[i - 1] };
-                &self.pieces[start..end]
+                &self.pieces[start as usize..end as usize]
             }
             None => &[],
         }
