@@ -100,7 +100,7 @@ fn tq_rows(c: &mut Criterion) {
             });
             let a = [0, 1, 2, 3].map(|t| acts.row(t));
             group.bench_with_input(BenchmarkId::new(format!("{ty}_gemm_x4"), path.name()), &path, |b, &path| {
-                b.iter(|| block_rows::dot_rows_x4_on(path, ty, &w, a, 1.0, black_box(&mut out), 4))
+                b.iter(|| block_rows::dot_rows_x4_on(path, ty, &w, a, 1.0, black_box(&mut out), [0, 4, 8, 12]))
             });
         }
     }

@@ -154,12 +154,12 @@ mod tests {
                     prop_assert_eq!(out.map(f32::to_bits).to_vec(), want.clone(), "{:?} {:?}", path, ty);
                     // Four tokens (the same row four times, then four different rows), stride 5.
                     let mut out4 = [0f32; 20];
-                    dot_rows_x4_on(path, ty, &w, [acts.row(0); 4], 0.5, &mut out4, 5);
+                    dot_rows_x4_on(path, ty, &w, [acts.row(0); 4], 0.5, &mut out4, [0, 5, 10, 15]);
                     for t in 0..4 {
                         let got: Vec<u32> = out4[t * 5..t * 5 + 3].iter().map(|v| v.to_bits()).collect();
                         prop_assert_eq!(&got, &want, "{:?} {:?} x4", path, ty);
                     }
-                    dot_rows_x4_on(path, ty, &w, [0, 1, 2, 3].map(|t| many.row(t)), 0.5, &mut out4, 5);
+                    dot_rows_x4_on(path, ty, &w, [0, 1, 2, 3].map(|t| many.row(t)), 0.5, &mut out4, [0, 5, 10, 15]);
                     for (t, want) in want4.iter().enumerate() {
                         let got: Vec<u32> = out4[t * 5..t * 5 + 3].iter().map(|v| v.to_bits()).collect();
                         prop_assert_eq!(&got, want, "{:?} {:?} x4 token {}", path, ty, t);

@@ -42,13 +42,12 @@ pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, sca
         }
         #[cfg(target_arch = "x86_64")]
         KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_avx2(ty, w, a, scale, out),
-        _ => each_row(w, row_bytes, out.len(), out, 1, |row| [dot_ref(ty, row, a) * scale]),
+        _ => each_row(w, row_bytes, out.len(), out, [0], |row| [dot_ref(ty, row, a) * scale]),
     }
 }
 
-/// Four activation rows at once (prefill): `out[k·stride + i] = scale · Σ w_i·x_k` (token-major,
-/// like a batch's output), equal bit for bit to four [`dot_rows_on`] calls; each weight block is
-/// unpacked once for the four tokens.
+/// Four activation rows at once: `out[at[k] + i] = scale · Σ w_i·x_k`, equal bit for bit to four
+/// [`dot_rows_on`] calls; each weight block is unpacked once for the four tokens.
 pub fn dot_rows_x4_on(
     path: KernelPath,
     ty: TensorType,
@@ -56,35 +55,35 @@ pub fn dot_rows_x4_on(
     a: [ActBlocks; 4],
     scale: f32,
     out: &mut [f32],
-    stride: usize,
+    at: [usize; 4],
 ) {
     match path {
         #[cfg(target_arch = "x86_64")]
         KernelPath::Avx2 | KernelPath::Avx512 if tq_dot::supports(ty) => {
-            super::x86::tq::dot_rows_x4_avx2(ty, w, a, scale, out, stride)
+            super::x86::tq::dot_rows_x4_avx2(ty, w, a, scale, out, at)
         }
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_x4_avx2(ty, w, a, scale, out, stride),
+        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_x4_avx2(ty, w, a, scale, out, at),
         _ => {
             let row_bytes = row_bytes(ty, a[0]);
-            each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| a.map(|a| dot_ref(ty, row, a) * scale));
+            each_row(w, row_bytes, w.len() / row_bytes, out, at, |row| a.map(|a| dot_ref(ty, row, a) * scale));
         }
     }
 }
 
-/// Stores `dot(row i)`, one result per token k < `T`, at `out[k·stride + i]` for the first `rows`
+/// Stores `dot(row i)`, one result per token k < `T`, at `out[at[k] + i]` for the first `rows`
 /// rows of `row_bytes` in `w`.
 pub fn each_row<const T: usize>(
     w: &[u8],
     row_bytes: usize,
     rows: usize,
     out: &mut [f32],
-    stride: usize,
+    at: [usize; T],
     mut dot: impl FnMut(&[u8]) -> [f32; T],
 ) {
     for (i, row) in w.chunks_exact(row_bytes).take(rows).enumerate() {
         for (k, y) in dot(row).into_iter().enumerate() {
-            out[k * stride + i] = y;
+            out[at[k] + i] = y;
         }
     }
 }

@@ -10,11 +10,11 @@ use super::i2_s;
 /// one int8 activation row: BitNet's BitLinear output.
 pub fn dot_rows_on(path: KernelPath, w: &[u8], row_bytes: usize, a: &QuantRow, scale: f32, out: &mut [f32]) {
     let rows = w.len() / row_bytes;
-    each_row(w, row_bytes, rows, out, 1, |row| [rescale(dot_codes_on(path, row, &a.q), a, scale)]);
+    each_row(w, row_bytes, rows, out, [0], |row| [rescale(dot_codes_on(path, row, &a.q), a, scale)]);
 }
 
-/// [`dot_rows_on`] for four activation rows, token-major: `out[k·stride + i]`. Rows go to the
-/// kernels two at a time.
+/// [`dot_rows_on`] for four activation rows: `out[at[k] + i]`. Rows go to the kernels two at a
+/// time.
 pub fn dot_rows_x4_on(
     path: KernelPath,
     w: &[u8],
@@ -22,14 +22,14 @@ pub fn dot_rows_x4_on(
     a: [&QuantRow; 4],
     scale: f32,
     out: &mut [f32],
-    stride: usize,
+    at: [usize; 4],
 ) {
     let rescale = Rescale4::new_on(path, a);
     let q = [&a[0].q[..], &a[1].q[..], &a[2].q[..], &a[3].q[..]];
     let rows = w.len() / row_bytes;
     let mut store = |i: usize, acc: [i32; 4]| {
         for (k, y) in rescale.apply(acc, scale).into_iter().enumerate() {
-            out[k * stride + i] = y;
+            out[at[k] + i] = y;
         }
     };
     let pairs = w[..rows * row_bytes].chunks_exact(2 * row_bytes);

@@ -103,7 +103,7 @@ mod tests {
             );
             // Token-major with stride 5 ≥ rows: token k's outputs at out4[5k..5k + rows].
             let mut out4 = vec![f32::NAN; 5 * 5];
-            dot_rows_x4_on(path, ty, w, tokens.map(|t| acts.row(t)), 0.5, &mut out4, 5);
+            dot_rows_x4_on(path, ty, w, tokens.map(|t| acts.row(t)), 0.5, &mut out4, [0, 5, 10, 15]);
             for (k, &t) in tokens.iter().enumerate() {
                 let got: Vec<u32> = (0..rows).map(|i| out4[k * 5 + i].to_bits()).collect();
                 prop_assert_eq!(got, want(t), "{:?} {:?} x4 token {}", path, ty, k);

@@ -61,11 +61,16 @@ impl Acts<'_> {
 /// keeps one (I2_S), ignored by the others.
 pub type DequantizeRow = fn(bytes: &[u8], tensor_scale: f32, out: &mut [f32]);
 
-/// `out[k·stride + i] = scale · Σ w_i·x_{token+k}` for every whole row `w_i` of `w` and each of
-/// the function's tokens (1, or 4 for the `_x4` form, which unpacks each weight block once for
-/// the four). The 1-token form writes `out[i]`, and both equal the type's scalar reference bit
-/// for bit on every path.
-pub type DotRows = fn(&TypeTraits, w: &[u8], acts: Acts<'_>, token: usize, scale: f32, out: &mut [f32], stride: usize);
+/// `out[i] = scale · Σ w_i·x_token` for every whole row `w_i` of `w`, equal to the type's scalar
+/// reference bit for bit on every path.
+pub type DotRows = fn(&TypeTraits, w: &[u8], acts: Acts<'_>, token: usize, scale: f32, out: &mut [f32]);
+
+/// [`DotRows`] for four tokens at once, each weight block unpacked once for the four:
+/// `out[at[k] + i] = scale · Σ w_i·x_{tokens[k]}`. Tokens may repeat (with the same `at`, the
+/// copies write the same value to the same place): so two or three tokens share one pass over
+/// the weights too, for about the arithmetic of four.
+pub type DotRowsX4 =
+    fn(&TypeTraits, w: &[u8], acts: Acts<'_>, tokens: [usize; 4], scale: f32, out: &mut [f32], at: [usize; 4]);
 
 /// One tensor type's row of the table.
 #[derive(Debug)]
@@ -80,7 +85,15 @@ pub struct TypeTraits {
     pub path: KernelPath,
     pub dequantize_row: DequantizeRow,
     pub dot_rows: DotRows,
-    pub dot_rows_x4: DotRows,
+    pub dot_rows_x4: DotRowsX4,
+}
+
+/// [`DotRowsX4`]'s arguments for the `n` (1 to 4) tokens from `first`, whose outputs lie `stride`
+/// apart: the last token repeats to make four.
+pub fn quad(first: usize, n: usize, stride: usize) -> ([usize; 4], [usize; 4]) {
+    debug_assert!((1..=4).contains(&n));
+    let k: [usize; 4] = std::array::from_fn(|k| k.min(n - 1));
+    (k.map(|k| first + k), k.map(|k| k * stride))
 }
 
 /// The row of `ty` on the active kernel path (the table is built on first use).
@@ -108,11 +121,15 @@ impl TypeTraits {
             TQ2_0 => (QK_K, size_of::<BlockTQ2_0>(), ActFormat::Blocks256, |b, _, out| tq2_0::dequantize_row(b, out)),
             I2S => (i2_s::BLOCK_ELEMS, size_of::<BlockI2S>(), ActFormat::RowInt8, i2_s::dequantize_row),
         };
-        let (dot_rows, dot_rows_x4): (DotRows, DotRows) = match (act, ty) {
+        let (dot_rows, dot_rows_x4): (DotRows, DotRowsX4) = match (act, ty) {
             (ActFormat::RowInt8, _) => (i2s_rows, i2s_rows_x4),
             (ActFormat::Blocks32 | ActFormat::Blocks256, _) => (block_rows_1, block_rows_x4),
-            (ActFormat::F32, F16) => (float_rows::<1, true>, float_rows::<4, true>),
-            (ActFormat::F32, _) => (float_rows::<1, false>, float_rows::<4, false>),
+            (ActFormat::F32, F16) => {
+                (|tr, w, a, t, s, out| float_rows::<1, true>(tr, w, a, [t], s, out, [0]), float_rows::<4, true>)
+            }
+            (ActFormat::F32, _) => {
+                (|tr, w, a, t, s, out| float_rows::<1, false>(tr, w, a, [t], s, out, [0]), float_rows::<4, false>)
+            }
         };
         Self { ty, block_weights, block_bytes, act, path, dequantize_row, dot_rows, dot_rows_x4 }
     }
@@ -123,23 +140,23 @@ impl TypeTraits {
     }
 }
 
-fn i2s_rows(tr: &TypeTraits, w: &[u8], acts: Acts, t: usize, scale: f32, out: &mut [f32], _: usize) {
+fn i2s_rows(tr: &TypeTraits, w: &[u8], acts: Acts, t: usize, scale: f32, out: &mut [f32]) {
     i2s_dot::dot_rows_on(tr.path, w, tr.row_bytes(acts.cols), &acts.rows[t], scale, out)
 }
 
-fn i2s_rows_x4(tr: &TypeTraits, w: &[u8], acts: Acts, t: usize, scale: f32, out: &mut [f32], stride: usize) {
-    let a = &acts.rows[t..t + 4];
-    i2s_dot::dot_rows_x4_on(tr.path, w, tr.row_bytes(acts.cols), [&a[0], &a[1], &a[2], &a[3]], scale, out, stride)
+fn i2s_rows_x4(tr: &TypeTraits, w: &[u8], acts: Acts, t: [usize; 4], scale: f32, out: &mut [f32], at: [usize; 4]) {
+    let a = t.map(|t| &acts.rows[t]);
+    i2s_dot::dot_rows_x4_on(tr.path, w, tr.row_bytes(acts.cols), a, scale, out, at)
 }
 
-fn block_rows_1(tr: &TypeTraits, w: &[u8], acts: Acts, t: usize, scale: f32, out: &mut [f32], _: usize) {
+fn block_rows_1(tr: &TypeTraits, w: &[u8], acts: Acts, t: usize, scale: f32, out: &mut [f32]) {
     let rows = w.len() / tr.row_bytes(acts.cols);
     block_rows::dot_rows_on(tr.path, tr.ty, w, acts.blocks(tr.act, t), scale, &mut out[..rows])
 }
 
-fn block_rows_x4(tr: &TypeTraits, w: &[u8], acts: Acts, t: usize, scale: f32, out: &mut [f32], stride: usize) {
-    let a = [t, t + 1, t + 2, t + 3].map(|t| acts.blocks(tr.act, t));
-    block_rows::dot_rows_x4_on(tr.path, tr.ty, w, a, scale, out, stride)
+fn block_rows_x4(tr: &TypeTraits, w: &[u8], acts: Acts, t: [usize; 4], scale: f32, out: &mut [f32], at: [usize; 4]) {
+    let a = t.map(|t| acts.blocks(tr.act, t));
+    block_rows::dot_rows_x4_on(tr.path, tr.ty, w, a, scale, out, at)
 }
 
 thread_local! {
@@ -153,16 +170,16 @@ fn float_rows<const T: usize, const F16_IN_PLACE: bool>(
     tr: &TypeTraits,
     w: &[u8],
     acts: Acts,
-    t: usize,
+    t: [usize; T],
     scale: f32,
     out: &mut [f32],
-    stride: usize,
+    at: [usize; T],
 ) {
-    let x: [&[f32]; T] = std::array::from_fn(|k| acts.x(t + k));
+    let x: [&[f32]; T] = t.map(|t| acts.x(t));
     let row_bytes = tr.row_bytes(acts.cols);
     ROW.with_borrow_mut(|wr| {
         wr.resize(acts.cols, 0.0);
-        each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| {
+        each_row(w, row_bytes, w.len() / row_bytes, out, at, |row| {
             if F16_IN_PLACE {
                 let row = f16_slice(row);
                 x.map(|x| dot_f32_f16_on(tr.path, x, row) * scale)
@@ -259,16 +276,28 @@ mod tests {
             let want: Vec<u32> = (0..tokens)
                 .flat_map(|t| {
                     let mut out = vec![0f32; rows];
-                    (scalar.dot_rows)(&scalar, &w, acts, t, 0.5, &mut out, 0);
+                    (scalar.dot_rows)(&scalar, &w, acts, t, 0.5, &mut out);
                     out.into_iter().map(f32::to_bits)
                 })
                 .collect();
             for path in KernelPath::available() {
                 let tr = TypeTraits::on(path, ty);
                 let mut got = vec![0f32; tokens * rows];
-                (tr.dot_rows_x4)(&tr, &w, acts, 0, 0.5, &mut got, rows);
-                (tr.dot_rows)(&tr, &w, acts, 4, 0.5, &mut got[4 * rows..], 0);
+                (tr.dot_rows_x4)(&tr, &w, acts, [0, 1, 2, 3], 0.5, &mut got, [0, rows, 2 * rows, 3 * rows]);
+                (tr.dot_rows)(&tr, &w, acts, 4, 0.5, &mut got[4 * rows..]);
                 assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want, "{ty} on {path:?}");
+                // Two and three tokens through the four-token form, the last one repeated.
+                for n in [2, 3] {
+                    let (tokens, at) = quad(2, n, rows);
+                    let mut few = vec![0f32; n * rows];
+                    (tr.dot_rows_x4)(&tr, &w, acts, tokens, 0.5, &mut few, at);
+                    let want = &want[2 * rows..(2 + n) * rows];
+                    assert_eq!(
+                        few.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        want,
+                        "{ty} on {path:?}, {n} tokens"
+                    );
+                }
             }
         }
     }

@@ -14,6 +14,7 @@ use crate::kernels::dot::{dot_f16, f16_slice};
 use crate::kernels::i8_rows::{dot_i8, dot_i8_x4, I8Rows};
 use crate::kernels::pool::SpinPool;
 use crate::kernels::q6_k::{self, Q6_K_WEIGHTS};
+use crate::kernels::types::quad;
 use crate::kernels::{block_dot, q4};
 
 use super::matmul::{linear, ActScratch};
@@ -137,18 +138,22 @@ impl OutputHead {
             Self::I8(head) => {
                 acts.quantize(y, hidden, pool);
                 let acts = acts.rows(n);
-                let quads = n - n % 4;
                 per_row(n, logits, pool, |r, out| {
                     let (w, scale) = (head.row(r), head.scales[r]);
-                    for t in (0..quads).step_by(4) {
-                        let a = &acts[t..t + 4];
-                        let dots = dot_i8_x4(w, [&a[0], &a[1], &a[2], &a[3]]);
-                        for (i, dot) in dots.into_iter().enumerate() {
-                            out[t + i] = dot as f32 * scale / a[i].scale;
+                    // Two or three tokens take the four-token kernel too, the last one repeated
+                    // (as in `linear`).
+                    let mut t = 0;
+                    while n - t >= 2 {
+                        let k = (n - t).min(4);
+                        let (tokens, _) = quad(t, k, 0);
+                        let dots = dot_i8_x4(w, tokens.map(|t| &acts[t]));
+                        for (i, dot) in dots.into_iter().take(k).enumerate() {
+                            out[t + i] = dot as f32 * scale / acts[t + i].scale;
                         }
+                        t += k;
                     }
-                    for (o, a) in out[quads..].iter_mut().zip(&acts[quads..]) {
-                        *o = dot_i8(w, &a.q) as f32 * scale / a.scale;
+                    if t < n {
+                        out[t] = dot_i8(w, &acts[t].q) as f32 * scale / acts[t].scale;
                     }
                 });
             }

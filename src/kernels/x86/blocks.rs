@@ -284,8 +284,8 @@ unsafe fn f16x4(p: *const u8, stride: usize, count: usize) -> __m128 {
     _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, bits[3], bits[2], bits[1], bits[0]))
 }
 
-/// `out[k·stride + i] = scale · Σ w_i·x_k` for rows `w` and four activation rows of one length.
-pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
+/// `out[at[k] + i] = scale · Σ w_i·x_k` for rows `w` and four activation rows of one length.
+pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], at: [usize; 4]) {
     assert!(
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"),
         "AVX2 kernel called on a CPU without AVX2/F16C"
@@ -296,7 +296,7 @@ pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32,
         // SAFETY: features checked; the row has the blocks every activation row has.
         let dots = unsafe { by_kind!(ty, row_dot_x4(ty, row, a)) };
         for (k, d) in dots.into_iter().enumerate() {
-            out[k * stride + i] = d * scale;
+            out[at[k] + i] = d * scale;
         }
     }
 }

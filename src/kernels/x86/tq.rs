@@ -36,16 +36,16 @@ pub fn dot_rows_avx2(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &m
     require_avx2();
     let row_bytes = a.q.len() / QK_K * block_bytes(ty);
     // SAFETY: AVX2 and F16C checked.
-    each_row(w, row_bytes, out.len(), out, 1, |row| unsafe { row_dot_by_type(ty, row, [a]) }.map(|d| d * scale));
+    each_row(w, row_bytes, out.len(), out, [0], |row| unsafe { row_dot_by_type(ty, row, [a]) }.map(|d| d * scale));
 }
 
-/// `out[k·stride + i] = scale · Σ w_i·x_k` for rows `w` and four activation rows of one length.
-pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], stride: usize) {
+/// `out[at[k] + i] = scale · Σ w_i·x_k` for rows `w` and four activation rows of one length.
+pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], at: [usize; 4]) {
     require_avx2();
     assert!(a.iter().all(|r| r.q.len() == a[0].q.len()), "activation rows of one length");
     let row_bytes = a[0].q.len() / QK_K * block_bytes(ty);
     // SAFETY: AVX2 and F16C checked.
-    each_row(w, row_bytes, w.len() / row_bytes, out, stride, |row| {
+    each_row(w, row_bytes, w.len() / row_bytes, out, at, |row| {
         unsafe { row_dot_by_type(ty, row, a) }.map(|d| d * scale)
     });
 }
