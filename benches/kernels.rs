@@ -7,7 +7,7 @@ use bitnet_tui::gguf::TensorType;
 use bitnet_tui::kernels::act_i8::{quantize_row, QuantRow};
 use bitnet_tui::kernels::act_q8::{BlockActs, QK_K};
 use bitnet_tui::kernels::dispatch::KernelPath;
-use bitnet_tui::kernels::i2s_dot::{dot_codes_2x4_on, dot_codes_on};
+use bitnet_tui::kernels::i2s_dot::{dot_codes_2xt_on, dot_codes_on};
 use bitnet_tui::kernels::i8_rows::dot_i8_on;
 use bitnet_tui::kernels::{block_rows, tq_dot};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -68,7 +68,7 @@ fn i2s_gemm4(c: &mut Criterion) {
                 let mut sum = 0i64;
                 for pair in w.chunks_exact(2 * row_bytes) {
                     let rows = [&pair[..row_bytes], &pair[row_bytes..]];
-                    let acc = dot_codes_2x4_on(path, rows, [&qs[0], &qs[1], &qs[2], &qs[3]]);
+                    let acc = dot_codes_2xt_on(path, rows, [&qs[0][..], &qs[1], &qs[2], &qs[3]]);
                     sum += acc.iter().flatten().map(|&v| v as i64).sum::<i64>();
                 }
                 black_box(sum)

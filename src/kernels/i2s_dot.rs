@@ -14,7 +14,8 @@ pub fn dot_rows_on(path: KernelPath, w: &[u8], row_bytes: usize, a: &QuantRow, s
 }
 
 /// [`dot_rows_on`] for four activation rows: `out[at[k] + i]`. Rows go to the kernels two at a
-/// time.
+/// time. A padded group, whose last rows repeat (`types::quad`), computes its distinct rows only:
+/// the kernels' arithmetic grows with the tokens.
 pub fn dot_rows_x4_on(
     path: KernelPath,
     w: &[u8],
@@ -24,10 +25,33 @@ pub fn dot_rows_x4_on(
     out: &mut [f32],
     at: [usize; 4],
 ) {
+    let mut distinct = 4;
+    while distinct > 2 && std::ptr::eq(a[distinct - 1], a[distinct - 2]) {
+        distinct -= 1;
+    }
+    match distinct {
+        2 => dot_rows_2xt::<2>(path, w, row_bytes, a, scale, out, at),
+        3 => dot_rows_2xt::<3>(path, w, row_bytes, a, scale, out, at),
+        _ => dot_rows_2xt::<4>(path, w, row_bytes, a, scale, out, at),
+    }
+}
+
+/// [`dot_rows_x4_on`] through the kernels for the first `T` rows of `a`; rows past them repeat
+/// row `T − 1`, so they take its results.
+fn dot_rows_2xt<const T: usize>(
+    path: KernelPath,
+    w: &[u8],
+    row_bytes: usize,
+    a: [&QuantRow; 4],
+    scale: f32,
+    out: &mut [f32],
+    at: [usize; 4],
+) {
     let rescale = Rescale4::new_on(path, a);
-    let q = [&a[0].q[..], &a[1].q[..], &a[2].q[..], &a[3].q[..]];
+    let q: [&[i8]; T] = std::array::from_fn(|t| &a[t].q[..]);
     let rows = w.len() / row_bytes;
-    let mut store = |i: usize, acc: [i32; 4]| {
+    let mut store = |i: usize, acc: [i32; T]| {
+        let acc = std::array::from_fn(|k| acc[k.min(T - 1)]);
         for (k, y) in rescale.apply(acc, scale).into_iter().enumerate() {
             out[at[k] + i] = y;
         }
@@ -35,12 +59,12 @@ pub fn dot_rows_x4_on(
     let pairs = w[..rows * row_bytes].chunks_exact(2 * row_bytes);
     let odd = pairs.remainder();
     for (i, pair) in pairs.enumerate() {
-        let [first, second] = dot_codes_2x4_on(path, [&pair[..row_bytes], &pair[row_bytes..]], q);
+        let [first, second] = dot_codes_2xt_on(path, [&pair[..row_bytes], &pair[row_bytes..]], q);
         store(2 * i, first);
         store(2 * i + 1, second);
     }
     if !odd.is_empty() {
-        store(rows - 1, dot_codes_2x4_on(path, [odd, odd], q)[0]);
+        store(rows - 1, dot_codes_2xt_on(path, [odd, odd], q)[0]);
     }
 }
 
@@ -55,14 +79,14 @@ pub fn dot_codes_on(path: KernelPath, packed: &[u8], q: &[i8]) -> i32 {
     }
 }
 
-/// Two rows against four activation rows at once: each weight block is unpacked once for the
-/// four tokens, each activation load serves both rows.
-pub fn dot_codes_2x4_on(path: KernelPath, packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
+/// Two rows against `T` (1 to 4) activation rows at once: each weight block is unpacked once for
+/// the tokens, each activation load serves both rows.
+pub fn dot_codes_2xt_on<const T: usize>(path: KernelPath, packed: [&[u8]; 2], q: [&[i8]; T]) -> [[i32; T]; 2] {
     match path {
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 => super::x86::i2s::dot_2x4_avx2(packed, q),
+        KernelPath::Avx2 => super::x86::i2s::dot_2xt_avx2(packed, q),
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx512 => super::x86::i2s::dot_2x4_avx512(packed, q),
+        KernelPath::Avx512 => super::x86::i2s::dot_2xt_avx512(packed, q),
         _ => packed.map(|row| q.map(|qt| i2_s::dot_codes_ref(row, qt))),
     }
 }
@@ -93,8 +117,13 @@ mod tests {
                 for (t, q) in acts.iter().enumerate() {
                     prop_assert_eq!(dot_codes_on(path, &packed[0], q), want[0][t], "{:?}", path);
                 }
-                let got = dot_codes_2x4_on(path, [&packed[0], &packed[1]], [&acts[0], &acts[1], &acts[2], &acts[3]]);
+                let pair = [&packed[0][..], &packed[1][..]];
+                let got = dot_codes_2xt_on(path, pair, [&acts[0], &acts[1], &acts[2], &acts[3]].map(|q| &q[..]));
                 prop_assert_eq!(got, want, "{:?} 2x4", path);
+                let got = dot_codes_2xt_on(path, pair, [&acts[0], &acts[1], &acts[2]].map(|q| &q[..]));
+                prop_assert_eq!(got, want.map(|w| [w[0], w[1], w[2]]), "{:?} 2x3", path);
+                let got = dot_codes_2xt_on(path, pair, [&acts[0], &acts[1]].map(|q| &q[..]));
+                prop_assert_eq!(got, want.map(|w| [w[0], w[1]]), "{:?} 2x2", path);
             }
         }
     }

@@ -5,9 +5,9 @@
 //! one contiguous 32-byte activation load and no shuffling is needed. Codes are unsigned {0,1,2}
 //! (the u8 operand of both instructions); the caller subtracts Σq once per row.
 //!
-//! The `_2x4` variants multiply two weight rows by four activation rows (several sequences'
-//! decode steps, prefill): each weight block is unpacked once for four tokens and each activation
-//! load serves two rows.
+//! The `_2xt` variants multiply two weight rows by `T` (2 to 4) activation rows (several
+//! sequences' decode steps, prefill): each weight block is unpacked once for the `T` tokens and
+//! each activation load serves two rows.
 
 use std::arch::x86_64::*;
 
@@ -17,17 +17,20 @@ fn require(avx512: bool) {
     assert!(ok, "I2_S SIMD kernel called on a CPU without its features");
 }
 
-/// [`hsum_i32_x4`] of `a[t] + b[t]`, by value and constant indices: a reduction through
-/// closures took the accumulators' addresses, and the loop before it then kept them in memory.
+/// The lane sums of `a[t] + b[t]` for `T` ≤ 4 vectors, through [`hsum_i32_x4`] (zeros fill the
+/// missing ones). By value and constant indices: a reduction through closures took the
+/// accumulators' addresses, and the loop before it then kept them in memory.
 #[inline]
 #[target_feature(enable = "avx2")]
-pub(super) fn hsum_i32_x4_pairs(a: [__m256i; 4], b: [__m256i; 4]) -> [i32; 4] {
-    hsum_i32_x4([
-        _mm256_add_epi32(a[0], b[0]),
-        _mm256_add_epi32(a[1], b[1]),
-        _mm256_add_epi32(a[2], b[2]),
-        _mm256_add_epi32(a[3], b[3]),
-    ])
+fn hsum_i32_pairs<const T: usize>(a: [__m256i; T], b: [__m256i; T]) -> [i32; T] {
+    let mut v = [_mm256_setzero_si256(); 4];
+    for t in 0..T {
+        v[t] = _mm256_add_epi32(a[t], b[t]);
+    }
+    let sums = hsum_i32_x4(v);
+    let mut out = [0; T];
+    out.copy_from_slice(&sums[..T]);
+    out
 }
 
 /// Splits 32 packed bytes into the four planes of codes.
@@ -169,14 +172,15 @@ unsafe fn dot_avx512_body(packed: &[u8], q: &[i8]) -> i32 {
     hsum_i32(_mm256_add_epi32(acc[0], acc[1]))
 }
 
-pub fn dot_2x4_avx2(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
+pub fn dot_2xt_avx2<const T: usize>(packed: [&[u8]; 2], q: [&[i8]; T]) -> [[i32; T]; 2] {
     require(false);
-    check_2x4(packed, q);
+    check_2xt(packed, q);
     // SAFETY: AVX2 checked; both rows are equally long and every activation row covers them.
-    unsafe { dot_2x4_avx2_body(packed, q) }
+    unsafe { dot_2xt_avx2_body(packed, q) }
 }
 
-fn check_2x4(packed: [&[u8]; 2], q: [&[i8]; 4]) {
+fn check_2xt<const T: usize>(packed: [&[u8]; 2], q: [&[i8]; T]) {
+    assert!((1..=4).contains(&T), "one to four tokens");
     assert_eq!(packed[0].len(), packed[1].len(), "rows of different lengths");
     for qt in q {
         assert!(qt.len() >= packed[0].len() * 4);
@@ -184,14 +188,14 @@ fn check_2x4(packed: [&[u8]; 2], q: [&[i8]; 4]) {
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn dot_2x4_avx2_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
+unsafe fn dot_2xt_avx2_body<const T: usize>(packed: [&[u8]; 2], q: [&[i8]; T]) -> [[i32; T]; 2] {
     let nb = packed[0].len() / 32;
     let ones = _mm256_set1_epi16(1);
-    let mut acc32 = [[_mm256_setzero_si256(); 4]; 2];
+    let mut acc32 = [[_mm256_setzero_si256(); T]; 2];
     let mut b = 0;
     while b < nb {
         let end = (b + AVX2_BLOCKS_PER_WIDEN).min(nb);
-        let mut acc16 = [[_mm256_setzero_si256(); 4]; 2];
+        let mut acc16 = [[_mm256_setzero_si256(); T]; 2];
         for blk in b..end {
             // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the four tokens.
             unsafe {
@@ -202,7 +206,7 @@ unsafe fn dot_2x4_avx2_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] 
                 // Plane by plane, so two rows' codes and eight accumulators fit the 16 registers.
                 for p in 0..4 {
                     let codes = w.map(|w| plane(w, p));
-                    for t in 0..4 {
+                    for t in 0..T {
                         let x = load((q[t].as_ptr() as *const u8).add(128 * blk + 32 * p));
                         for r in 0..2 {
                             acc16[r][t] = _mm256_add_epi16(acc16[r][t], _mm256_maddubs_epi16(codes[r], x));
@@ -212,38 +216,39 @@ unsafe fn dot_2x4_avx2_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] 
             }
         }
         for r in 0..2 {
-            for t in 0..4 {
+            for t in 0..T {
                 acc32[r][t] = _mm256_add_epi32(acc32[r][t], _mm256_madd_epi16(acc16[r][t], ones));
             }
         }
         b = end;
     }
-    acc32.map(|acc| hsum_i32_x4(acc))
+    let zero = [_mm256_setzero_si256(); T];
+    [hsum_i32_pairs(acc32[0], zero), hsum_i32_pairs(acc32[1], zero)]
 }
 
-pub fn dot_2x4_avx512(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
+pub fn dot_2xt_avx512<const T: usize>(packed: [&[u8]; 2], q: [&[i8]; T]) -> [[i32; T]; 2] {
     require(true);
-    check_2x4(packed, q);
+    check_2xt(packed, q);
     // SAFETY: features checked; both rows are equally long and every activation row covers them.
-    unsafe { dot_2x4_avx512_body(packed, q) }
+    unsafe { dot_2xt_avx512_body(packed, q) }
 }
 
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
-unsafe fn dot_2x4_avx512_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2] {
+unsafe fn dot_2xt_avx512_body<const T: usize>(packed: [&[u8]; 2], q: [&[i8]; T]) -> [[i32; T]; 2] {
     let nb = packed[0].len() / 32;
     // Two accumulators per row and token (even and odd planes), so that consecutive vpdpbusd
-    // into one do not wait on each other: 16 accumulators, 8 code planes and 4 activation loads
-    // fit the 32 registers AVX-512 gives.
-    let mut even = [[_mm256_setzero_si256(); 4]; 2];
-    let mut odd = [[_mm256_setzero_si256(); 4]; 2];
+    // into one do not wait on each other: at four tokens 16 accumulators, 8 code planes and 4
+    // activation loads fit the 32 registers AVX-512 gives.
+    let mut even = [[_mm256_setzero_si256(); T]; 2];
+    let mut odd = [[_mm256_setzero_si256(); T]; 2];
     for blk in 0..nb {
-        // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the four tokens.
-        (even, odd) = unsafe { vnni_block_2x4(even, odd, packed, q, blk) };
+        // SAFETY: blk < nb; bounds as in dot_avx2, for both rows and each of the tokens.
+        (even, odd) = unsafe { vnni_block_2xt(even, odd, packed, q, blk) };
     }
-    [hsum_i32_x4_pairs(even[0], odd[0]), hsum_i32_x4_pairs(even[1], odd[1])]
+    [hsum_i32_pairs(even[0], odd[0]), hsum_i32_pairs(even[1], odd[1])]
 }
 
-/// Adds block `blk` of two rows times four activation rows to the accumulators. They are taken
+/// Adds block `blk` of two rows times `T` activation rows to the accumulators. They are taken
 /// and returned by value: updated in place through indices, they were kept in memory in some
 /// builds, a store per `vpdpbusd`.
 ///
@@ -251,20 +256,20 @@ unsafe fn dot_2x4_avx512_body(packed: [&[u8]; 2], q: [&[i8]; 4]) -> [[i32; 4]; 2
 /// Both rows hold block `blk` and every activation row its 128 values.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
-unsafe fn vnni_block_2x4(
-    mut even: [[__m256i; 4]; 2],
-    mut odd: [[__m256i; 4]; 2],
+unsafe fn vnni_block_2xt<const T: usize>(
+    mut even: [[__m256i; T]; 2],
+    mut odd: [[__m256i; T]; 2],
     packed: [&[u8]; 2],
-    q: [&[i8]; 4],
+    q: [&[i8]; T],
     blk: usize,
-) -> ([[__m256i; 4]; 2], [[__m256i; 4]; 2]) {
+) -> ([[__m256i; T]; 2], [[__m256i; T]; 2]) {
     // SAFETY: the caller guarantees the block in both rows and its activations in each token's row.
     unsafe {
         let codes = packed.map(|row| {
             prefetch_pairs(row.as_ptr().wrapping_add(32 * blk), row.len());
             planes(load(row.as_ptr().add(32 * blk)))
         });
-        for t in 0..4 {
+        for t in 0..T {
             let qp = (q[t].as_ptr() as *const u8).add(128 * blk);
             let x = [load(qp), load(qp.add(32)), load(qp.add(64)), load(qp.add(96))];
             for r in 0..2 {
