@@ -47,7 +47,8 @@ pub fn dot_rows_on(path: KernelPath, ty: TensorType, w: &[u8], a: ActBlocks, sca
 }
 
 /// Four activation rows at once: `out[at[k] + i] = scale · Σ w_i·x_k`, equal bit for bit to four
-/// [`dot_rows_on`] calls; each weight block is unpacked once for the four tokens.
+/// [`dot_rows_on`] calls; each weight block is unpacked once for the four tokens. A padded group
+/// (its last rows repeating, `types::quad`) computes its distinct rows only.
 pub fn dot_rows_x4_on(
     path: KernelPath,
     ty: TensorType,
@@ -57,13 +58,47 @@ pub fn dot_rows_x4_on(
     out: &mut [f32],
     at: [usize; 4],
 ) {
+    let distinct = distinct_rows(a.map(|a| a.q.as_ptr()));
+    match distinct {
+        2 => dot_rows_xt_on(path, ty, w, [a[0], a[1]], scale, out, [at[0], at[1]]),
+        3 => dot_rows_xt_on(path, ty, w, [a[0], a[1], a[2]], scale, out, [at[0], at[1], at[2]]),
+        _ => dot_rows_xt_on(path, ty, w, a, scale, out, at),
+    }
+    // The repeated rows' results are the last distinct row's.
+    let (rows, last) = (w.len() / row_bytes(ty, a[0]), at[distinct - 1]);
+    for &to in &at[distinct..] {
+        if to != last {
+            out.copy_within(last..last + rows, to);
+        }
+    }
+}
+
+/// How many of a group's four activation rows are distinct when its last ones repeat (2 at
+/// least: the two-token kernels are the smallest).
+pub fn distinct_rows<P: PartialEq>(rows: [P; 4]) -> usize {
+    let mut n = 4;
+    while n > 2 && rows[n - 1] == rows[n - 2] {
+        n -= 1;
+    }
+    n
+}
+
+fn dot_rows_xt_on<const T: usize>(
+    path: KernelPath,
+    ty: TensorType,
+    w: &[u8],
+    a: [ActBlocks; T],
+    scale: f32,
+    out: &mut [f32],
+    at: [usize; T],
+) {
     match path {
         #[cfg(target_arch = "x86_64")]
         KernelPath::Avx2 | KernelPath::Avx512 if tq_dot::supports(ty) => {
-            super::x86::tq::dot_rows_x4_avx2(ty, w, a, scale, out, at)
+            super::x86::tq::dot_rows_xt_avx2(ty, w, a, scale, out, at)
         }
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_x4_avx2(ty, w, a, scale, out, at),
+        KernelPath::Avx2 | KernelPath::Avx512 => super::x86::blocks::dot_rows_xt_avx2(ty, w, a, scale, out, at),
         _ => {
             let row_bytes = row_bytes(ty, a[0]);
             each_row(w, row_bytes, w.len() / row_bytes, out, at, |row| a.map(|a| dot_ref(ty, row, a) * scale));
@@ -110,5 +145,20 @@ pub(crate) mod testing {
         dot_rows_on(crate::kernels::dispatch::active(), ty, w, acts.row(0), 1.0, &mut got);
         let (got, bound) = (got[0] as f64, abs_w * max_x / 254.0 + norm * 1e-6);
         assert!((got - exact).abs() <= bound, "{ty:?}: {got} vs {exact} (bound {bound})");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distinct_rows;
+
+    #[test]
+    fn only_repeats_at_the_end_shrink_a_group() {
+        assert_eq!(distinct_rows([1, 2, 3, 4]), 4);
+        assert_eq!(distinct_rows([1, 2, 3, 3]), 3);
+        assert_eq!(distinct_rows([1, 2, 2, 2]), 2);
+        assert_eq!(distinct_rows([1, 1, 1, 1]), 2);
+        assert_eq!(distinct_rows([1, 1, 2, 3]), 4);
+        assert_eq!(distinct_rows([1, 2, 1, 2]), 4);
     }
 }

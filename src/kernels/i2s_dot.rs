@@ -2,7 +2,7 @@
 //! each SIMD kernel must equal [`i2_s::dot_codes_ref`] bit for bit.
 
 use super::act_i8::{rescale, QuantRow, Rescale4};
-use super::block_rows::each_row;
+use super::block_rows::{distinct_rows, each_row};
 use super::dispatch::KernelPath;
 use super::i2_s;
 
@@ -25,11 +25,7 @@ pub fn dot_rows_x4_on(
     out: &mut [f32],
     at: [usize; 4],
 ) {
-    let mut distinct = 4;
-    while distinct > 2 && std::ptr::eq(a[distinct - 1], a[distinct - 2]) {
-        distinct -= 1;
-    }
-    match distinct {
+    match distinct_rows(a.map(|a| a as *const QuantRow)) {
         2 => dot_rows_2xt::<2>(path, w, row_bytes, a, scale, out, at),
         3 => dot_rows_2xt::<3>(path, w, row_bytes, a, scale, out, at),
         _ => dot_rows_2xt::<4>(path, w, row_bytes, a, scale, out, at),

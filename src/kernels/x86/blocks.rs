@@ -23,16 +23,16 @@ const Q5_0: u8 = TensorType::Q5_0 as u8;
 const Q5_1: u8 = TensorType::Q5_1 as u8;
 const Q6K: u8 = TensorType::Q6K as u8;
 
-/// Calls `f::<KIND>(args)` for the kind of `ty`.
+/// Calls `f::<KIND>(args)`, or `f::<KIND, G>(args)`, for the kind of `ty`.
 macro_rules! by_kind {
-    ($ty:expr, $f:ident($($arg:expr),*)) => {
+    ($ty:expr, $f:ident$([$g:ident])?($($arg:expr),*)) => {
         match $ty {
-            TensorType::Q4_0 => $f::<Q4_0>($($arg),*),
-            TensorType::Q4_1 => $f::<Q4_1>($($arg),*),
-            TensorType::Q5_0 => $f::<Q5_0>($($arg),*),
-            TensorType::Q5_1 => $f::<Q5_1>($($arg),*),
-            TensorType::Q8_0 => $f::<Q8_0>($($arg),*),
-            TensorType::Q6K => $f::<Q6K>($($arg),*),
+            TensorType::Q4_0 => $f::<Q4_0 $(, $g)?>($($arg),*),
+            TensorType::Q4_1 => $f::<Q4_1 $(, $g)?>($($arg),*),
+            TensorType::Q5_0 => $f::<Q5_0 $(, $g)?>($($arg),*),
+            TensorType::Q5_1 => $f::<Q5_1 $(, $g)?>($($arg),*),
+            TensorType::Q8_0 => $f::<Q8_0 $(, $g)?>($($arg),*),
+            TensorType::Q6K => $f::<Q6K $(, $g)?>($($arg),*),
             other => panic!("{other:?} has no block-int8 dot product"),
         }
     };
@@ -284,8 +284,15 @@ unsafe fn f16x4(p: *const u8, stride: usize, count: usize) -> __m128 {
     _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, bits[3], bits[2], bits[1], bits[0]))
 }
 
-/// `out[at[k] + i] = scale · Σ w_i·x_k` for rows `w` and four activation rows of one length.
-pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], at: [usize; 4]) {
+/// `out[at[k] + i] = scale · Σ w_i·x_k` for rows `w` and `T` (1 to 4) activation rows of one length.
+pub fn dot_rows_xt_avx2<const T: usize>(
+    ty: TensorType,
+    w: &[u8],
+    a: [ActBlocks; T],
+    scale: f32,
+    out: &mut [f32],
+    at: [usize; T],
+) {
     assert!(
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c"),
         "AVX2 kernel called on a CPU without AVX2/F16C"
@@ -294,7 +301,7 @@ pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32,
     assert!(a.iter().all(|a| a.q.len() == nb * BLOCK && a.d.len() >= nb && a.sum.len() >= nb && a.sum_d.len() >= nb));
     for (i, row) in w.chunks_exact(row_bytes(ty, nb * BLOCK)).enumerate() {
         // SAFETY: features checked; the row has the blocks every activation row has.
-        let dots = unsafe { by_kind!(ty, row_dot_x4(ty, row, a)) };
+        let dots = unsafe { by_kind!(ty, row_dot_xt[T](ty, row, a)) };
         for (k, d) in dots.into_iter().enumerate() {
             out[at[k] + i] = d * scale;
         }
@@ -377,16 +384,16 @@ unsafe fn row_dot<const KIND: u8>(ty: TensorType, w: &[u8], a: ActBlocks) -> f32
     finish(acc)
 }
 
-/// Four tokens at once: each weight block is unpacked (and its scales widened) once for all four.
+/// `T` tokens at once: each weight block is unpacked (and its scales widened) once for all of them.
 ///
 /// # Safety
 /// AVX2 and F16C present; `w` holds the blocks of each activation row (all the same length).
 #[inline]
 #[target_feature(enable = "avx2,f16c")]
-unsafe fn row_dot_x4<const KIND: u8>(ty: TensorType, w: &[u8], a: [ActBlocks; 4]) -> [f32; 4] {
+unsafe fn row_dot_xt<const KIND: u8, const T: usize>(ty: TensorType, w: &[u8], a: [ActBlocks; T]) -> [f32; T] {
     let bytes = block_bytes(ty);
     let nb = a[0].q.len() / BLOCK;
-    let mut acc = [_mm_setzero_ps(); 4];
+    let mut acc = [_mm_setzero_ps(); T];
     // SAFETY: each group's blocks are within nb for the weights and every row (caller).
     unsafe {
         // Whole groups with a constant count (unrolled), then the partial one.

@@ -39,8 +39,15 @@ pub fn dot_rows_avx2(ty: TensorType, w: &[u8], a: ActBlocks, scale: f32, out: &m
     each_row(w, row_bytes, out.len(), out, [0], |row| unsafe { row_dot_by_type(ty, row, [a]) }.map(|d| d * scale));
 }
 
-/// `out[at[k] + i] = scale · Σ w_i·x_k` for rows `w` and four activation rows of one length.
-pub fn dot_rows_x4_avx2(ty: TensorType, w: &[u8], a: [ActBlocks; 4], scale: f32, out: &mut [f32], at: [usize; 4]) {
+/// `out[at[k] + i] = scale · Σ w_i·x_k` for rows `w` and `T` (1 to 4) activation rows of one length.
+pub fn dot_rows_xt_avx2<const T: usize>(
+    ty: TensorType,
+    w: &[u8],
+    a: [ActBlocks; T],
+    scale: f32,
+    out: &mut [f32],
+    at: [usize; T],
+) {
     require_avx2();
     assert!(a.iter().all(|r| r.q.len() == a[0].q.len()), "activation rows of one length");
     let row_bytes = a[0].q.len() / QK_K * block_bytes(ty);
