@@ -7,6 +7,7 @@
 //! [`block_layout`]: super::block_layout
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::gguf::TensorType;
@@ -86,6 +87,21 @@ pub struct TypeTraits {
     pub dequantize_row: DequantizeRow,
     pub dot_rows: DotRows,
     pub dot_rows_x4: DotRowsX4,
+}
+
+/// `tokens` in the groups the kernels take: four at a time, a remainder of two or three as one
+/// group for [`DotRowsX4`] (padded by [`quad`]; the single-token kernel costs about twice a quad's
+/// arithmetic per token), and a lone last token for [`DotRows`].
+pub fn token_groups(tokens: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+    let mut next = tokens.start;
+    std::iter::from_fn(move || {
+        let left = tokens.end - next;
+        let n = if left >= 2 { left.min(4) } else { left };
+        (n > 0).then(|| {
+            next += n;
+            next - n..next
+        })
+    })
 }
 
 /// [`DotRowsX4`]'s arguments for the `n` (1 to 4) tokens from `first`, whose outputs lie `stride`
@@ -300,6 +316,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn token_groups_are_fours_then_a_pair_or_triple_then_a_lone_token() {
+        let groups = |r: Range<usize>| token_groups(r).map(|g| (g.start, g.len())).collect::<Vec<_>>();
+        assert_eq!(groups(0..1), [(0, 1)]);
+        assert_eq!(groups(0..2), [(0, 2)]);
+        assert_eq!(groups(3..6), [(3, 3)]);
+        assert_eq!(groups(0..5), [(0, 4), (4, 1)]);
+        assert_eq!(groups(0..7), [(0, 4), (4, 3)]);
+        assert_eq!(groups(2..12), [(2, 4), (6, 4), (10, 2)]);
+        assert!(groups(4..4).is_empty());
     }
 
     #[test]

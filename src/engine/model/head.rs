@@ -14,7 +14,7 @@ use crate::kernels::dot::{dot_f16, f16_slice};
 use crate::kernels::i8_rows::{dot_i8, dot_i8_x4, I8Rows};
 use crate::kernels::pool::SpinPool;
 use crate::kernels::q6_k::{self, Q6_K_WEIGHTS};
-use crate::kernels::types::quad;
+use crate::kernels::types::{quad, token_groups};
 use crate::kernels::{block_dot, q4};
 
 use super::matmul::{linear, ActScratch};
@@ -140,20 +140,17 @@ impl OutputHead {
                 let acts = acts.rows(n);
                 per_row(n, logits, pool, |r, out| {
                     let (w, scale) = (head.row(r), head.scales[r]);
-                    // Two or three tokens take the four-token kernel too, the last one repeated
-                    // (as in `linear`).
-                    let mut t = 0;
-                    while n - t >= 2 {
-                        let k = (n - t).min(4);
-                        let (tokens, _) = quad(t, k, 0);
-                        let dots = dot_i8_x4(w, tokens.map(|t| &acts[t]));
-                        for (i, dot) in dots.into_iter().take(k).enumerate() {
-                            out[t + i] = dot as f32 * scale / acts[t + i].scale;
+                    for group in token_groups(0..n) {
+                        let t = group.start;
+                        if group.len() == 1 {
+                            out[t] = dot_i8(w, &acts[t].q) as f32 * scale / acts[t].scale;
+                            continue;
                         }
-                        t += k;
-                    }
-                    if t < n {
-                        out[t] = dot_i8(w, &acts[t].q) as f32 * scale / acts[t].scale;
+                        let (tokens, _) = quad(t, group.len(), 0);
+                        let dots = dot_i8_x4(w, tokens.map(|t| &acts[t]));
+                        for (t, dot) in group.zip(dots) {
+                            out[t] = dot as f32 * scale / acts[t].scale;
+                        }
                     }
                 });
             }

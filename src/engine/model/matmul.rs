@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::kernels::act_i8::{self, QuantRow};
 use crate::kernels::act_q8::{BlockActs, BLOCK, QK_K};
 use crate::kernels::pool::SpinPool;
-use crate::kernels::types::{quad, traits, ActFormat, Acts, TypeTraits};
+use crate::kernels::types::{quad, token_groups, traits, ActFormat, Acts, TypeTraits};
 
 use super::ops::PARALLEL_ROWS;
 use super::weights::Linear;
@@ -170,23 +170,19 @@ struct Product<'a> {
 }
 
 impl Product<'_> {
-    /// `out[(t − tokens.start)·stride + (r − rows.start)]` for the tokens and weight rows given.
-    /// Groups of four tokens unpack each weight block once for all four; so do groups of two or
-    /// three, padded: the single-token kernel costs about twice a quad's arithmetic per token
-    /// (2B4T decode at 3 sequences: 38 tok/s, and 84 at 4).
+    /// `out[(t − tokens.start)·stride + (r − rows.start)]` for the tokens and weight rows given;
+    /// each group of tokens (`token_groups`) unpacks each weight block once for all of them.
     fn tile(&self, tokens: Range<usize>, rows: Range<usize>, out: &mut [f32], stride: usize) {
         let tr = self.traits;
         let w = &self.weights[rows.start * self.row_bytes..rows.end * self.row_bytes];
-        let at = |t: usize| (t - tokens.start) * stride;
-        let mut t = tokens.start;
-        while tokens.end - t >= 2 {
-            let n = (tokens.end - t).min(4);
-            let (quad_tokens, quad_at) = quad(t, n, stride);
-            (tr.dot_rows_x4)(tr, w, self.acts, quad_tokens, self.scale, &mut out[at(t)..], quad_at);
-            t += n;
-        }
-        if t < tokens.end {
-            (tr.dot_rows)(tr, w, self.acts, t, self.scale, &mut out[at(t)..at(t) + rows.len()]);
+        for group in token_groups(tokens.clone()) {
+            let (t, at) = (group.start, (group.start - tokens.start) * stride);
+            if group.len() == 1 {
+                (tr.dot_rows)(tr, w, self.acts, t, self.scale, &mut out[at..at + rows.len()]);
+            } else {
+                let (quad_tokens, quad_at) = quad(t, group.len(), stride);
+                (tr.dot_rows_x4)(tr, w, self.acts, quad_tokens, self.scale, &mut out[at..], quad_at);
+            }
         }
     }
 }
