@@ -57,23 +57,25 @@ fn i2s_gemv(c: &mut Criterion) {
 /// once for four tokens.
 fn i2s_gemm4(c: &mut Criterion) {
     let mut group = c.benchmark_group("i2s_gemm_x4");
-    let (rows, cols) = (2560, 6912);
-    let w = i2s_matrix(rows, cols);
-    let qs: Vec<Vec<i8>> = (0..4).map(|s| activations(cols, s)).collect();
-    group.throughput(Throughput::Elements((rows * cols * 4) as u64));
-    for path in KernelPath::available() {
-        group.bench_with_input(BenchmarkId::new("2560x6912", path.name()), &path, |b, &path| {
-            b.iter(|| {
-                let row_bytes = cols / 4;
-                let mut sum = 0i64;
-                for pair in w.chunks_exact(2 * row_bytes) {
-                    let rows = [&pair[..row_bytes], &pair[row_bytes..]];
-                    let acc = dot_codes_2xt_on(path, rows, [&qs[0][..], &qs[1], &qs[2], &qs[3]]);
-                    sum += acc.iter().flatten().map(|&v| v as i64).sum::<i64>();
-                }
-                black_box(sum)
-            })
-        });
+    // FFN down (long rows: four tokens' activations fill most of L1) and FFN gate/up.
+    for (rows, cols) in [(2560, 6912), (6912, 2560)] {
+        let w = i2s_matrix(rows, cols);
+        let qs: Vec<Vec<i8>> = (0..4).map(|s| activations(cols, s)).collect();
+        group.throughput(Throughput::Elements((rows * cols * 4) as u64));
+        for path in KernelPath::available() {
+            group.bench_with_input(BenchmarkId::new(format!("{rows}x{cols}"), path.name()), &path, |b, &path| {
+                b.iter(|| {
+                    let row_bytes = cols / 4;
+                    let mut sum = 0i64;
+                    for pair in w.chunks_exact(2 * row_bytes) {
+                        let rows = [&pair[..row_bytes], &pair[row_bytes..]];
+                        let acc = dot_codes_2xt_on(path, rows, [&qs[0][..], &qs[1], &qs[2], &qs[3]]);
+                        sum += acc.iter().flatten().map(|&v| v as i64).sum::<i64>();
+                    }
+                    black_box(sum)
+                })
+            });
+        }
     }
     group.finish();
 }
