@@ -585,3 +585,21 @@ fn the_model_list_reports_where_its_rows_are() {
     let row: String = (list.rows.x..list.rows.right()).map(|x| buffer[(x, list.rows.y)].symbol().to_string()).collect();
     assert!(row.contains(&format!("model-{:02}", list.first)), "{row}");
 }
+
+#[test]
+fn the_stats_panel_shows_kept_drafts_only_when_drafting() {
+    let row_with = |state: &mut State| {
+        screen_rows(&draw(state, 120, 40))
+            .into_iter()
+            .find(|row| row.contains("drafts"))
+            .map(|row| row.trim().to_string())
+    };
+    let mut state = chatting();
+    state.live.stats = Some(stats(10));
+    assert_eq!(row_with(&mut state), None);
+    let mut s = stats(10);
+    (s.draft_tokens, s.draft_accepted) = (40, 30);
+    state.live.stats = Some(s);
+    let row = row_with(&mut state).expect("a drafts row");
+    assert!(row.contains("drafts    75% kept · 30/40 tok"), "{row}");
+}

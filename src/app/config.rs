@@ -11,6 +11,7 @@ use crate::app::persona::Persona;
 use crate::app::sliders::Knobs;
 use crate::app::theme::{ColorOverrides, ThemeChoice, ThemeName};
 use crate::cli::args::{LoadArgs, SamplingArgs};
+use crate::engine::draft::DraftMode;
 use crate::engine::protocol::{ContextPolicy, LoadOptions};
 use crate::engine::sampler::SamplingParams;
 
@@ -46,6 +47,7 @@ struct FileConfig {
     threads: Option<usize>,
     ctx: Option<usize>,
     context_policy: Option<ContextPolicy>,
+    draft: Option<DraftMode>,
     #[serde(default)]
     sampling: SamplingArgs,
     #[serde(default)]
@@ -180,6 +182,7 @@ impl Settings {
             threads: env_num(env::THREADS)?.or(file.threads).unwrap_or(load_defaults.threads),
             ctx: env_num(env::CTX)?.or(file.ctx).unwrap_or(load_defaults.ctx),
             context_policy: file.context_policy.unwrap_or(load_defaults.context_policy),
+            draft: file.draft.unwrap_or(load_defaults.draft),
             // The rest has no config key; its flags still apply below.
             ..load_defaults
         };

@@ -3,6 +3,7 @@
 use clap::Args;
 use serde::Deserialize;
 
+use crate::engine::draft::DraftMode;
 use crate::engine::protocol::{ContextPolicy, LmHead, LoadOptions};
 use crate::engine::runtime::max_threads;
 use crate::engine::sampler::{SamplingParams, SettingRange};
@@ -108,6 +109,11 @@ pub struct LoadArgs {
     /// to first token, smaller ones keep other requests' tokens flowing while a prompt is read.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub prefill_chunk: Option<u64>,
+    /// Speculative decoding: `ngram` (default; drafts up to 8 tokens by looking the last few up
+    /// in the conversation, then verifies them in one pass: same text at temperature 0, same
+    /// distribution when sampling), `ngram:K` (up to K, 1-16), or `none`.
+    #[arg(long, value_name = "MODE")]
+    pub draft: Option<DraftMode>,
 }
 
 /// `--context-policy` values.
@@ -138,6 +144,7 @@ impl LoadArgs {
             prefill_chunk: self.prefill_chunk.map_or(base.prefill_chunk, |n| n as usize),
             sequences: base.sequences,
             kept_cache_bytes: base.kept_cache_bytes,
+            draft: self.draft.unwrap_or(base.draft),
         }
     }
 }

@@ -101,10 +101,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `[ prompt 37 tok (37 new) 341.5 tok/s | generation 12 tok 128.0 tok/s | ttft 110 ms | end-of-text ]`
+/// `[ prompt 37 tok (37 new) 341.5 tok/s | generation 12 tok 128.0 tok/s | ttft 110 ms | context 49/4096
+/// | drafts 75% of 8 kept | end-of-text ]` (the drafts part only when something was drafted).
 pub fn stats_line(s: &GenStats, reason: StopReason) -> String {
+    let drafts = s
+        .draft_acceptance()
+        .map(|rate| format!(" | drafts {:.0}% of {} kept", rate * 100.0, s.draft_tokens))
+        .unwrap_or_default();
     format!(
-        "[ prompt {} tok ({} new) {:.1} tok/s | generation {} tok {:.1} tok/s | ttft {:.0} ms | context {}/{} | {} ]",
+        "[ prompt {} tok ({} new) {:.1} tok/s | generation {} tok {:.1} tok/s | ttft {:.0} ms | context {}/{}{drafts} | {} ]",
         s.prompt_tokens,
         s.prefill_tokens,
         s.prefill_tok_s,

@@ -7,6 +7,7 @@
 pub mod bandwidth;
 pub mod bench;
 pub mod chat;
+pub mod draft;
 mod fault;
 mod handle;
 pub mod kv_cache;

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::draft::DraftMode;
 pub use crate::engine::sampler::SamplingParams;
 use crate::engine::token_counter::TokenCounter;
 
@@ -93,6 +94,11 @@ pub struct LoadOptions {
     /// only its new tokens), least recently used freed first; `None` keeps at most four replies
     /// of together one context's positions.
     pub kept_cache_bytes: Option<usize>,
+    /// Speculative decoding by prompt lookup ([`DraftMode`]): the same text at temperature 0,
+    /// the same distribution when sampling, several tokens per pass where a reply repeats its
+    /// input.
+    #[serde(default)]
+    pub draft: DraftMode,
 }
 
 impl Default for LoadOptions {
@@ -105,6 +111,7 @@ impl Default for LoadOptions {
             prefill_chunk: DEFAULT_PREFILL_CHUNK,
             sequences: DEFAULT_SEQUENCES,
             kept_cache_bytes: None,
+            draft: DraftMode::default(),
         }
     }
 }
@@ -223,6 +230,18 @@ pub struct GenStats {
     /// reuse (part of `rss_bytes`).
     #[serde(default)]
     pub kv_bytes: u64,
+    /// Drafted tokens verified so far (speculative decoding), and how many of them were kept.
+    #[serde(default)]
+    pub draft_tokens: usize,
+    #[serde(default)]
+    pub draft_accepted: usize,
+}
+
+impl GenStats {
+    /// The share of drafted tokens that were kept, if any were drafted.
+    pub fn draft_acceptance(&self) -> Option<f64> {
+        (self.draft_tokens > 0).then(|| self.draft_accepted as f64 / self.draft_tokens as f64)
+    }
 }
 
 /// The perplexity of a text, with llama.cpp's standard error.

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use super::draft::Drafter;
 use super::kv_cache::SeqId;
 use super::memory::rss_bytes;
 use super::model::{BatchRow, RowKind};
@@ -63,6 +64,13 @@ pub(super) struct Generation {
     pub logprobs: Option<usize>,
     pub text: String,
     pub reply: Vec<u32>,
+    /// Prompt lookup, when drafting is on.
+    pub drafter: Option<Drafter>,
+    /// Drafted tokens at the end of the sequence's tokens, fed after the sampled one.
+    pub drafted: usize,
+    /// Drafted tokens verified so far, and kept.
+    pub draft_tokens: usize,
+    pub draft_accepted: usize,
 }
 
 /// llama.cpp's perplexity over windows of a text, each from an empty cache.
@@ -149,15 +157,26 @@ impl Sequence {
         self.kind = kind;
     }
 
-    /// Whether its next rows are a single decode row.
+    /// Whether its next rows are decode rows: the sampled token, then any draft.
     pub fn decoding(&self) -> bool {
         self.kind == RowKind::Decode
+    }
+
+    /// Cuts its draft to at most `max` tokens; returns how many it keeps.
+    pub fn limit_draft(&mut self, max: usize) -> usize {
+        let Task::Generate(g) = &mut self.task else { return 0 };
+        let cut = g.drafted.saturating_sub(max);
+        self.seq.tokens.truncate(self.seq.tokens.len() - cut);
+        g.drafted -= cut;
+        g.drafted
     }
 
     fn wants_logits(&self, pos: usize) -> bool {
         match &self.task {
             Task::Perplexity(p) => Perplexity::scores(p.ctx, pos),
-            Task::Generate(_) | Task::Logits { .. } => pos + 1 == self.seq.tokens.len(),
+            // The sampled token's row and each drafted one's, to verify the draft.
+            Task::Generate(g) => pos + 1 + g.drafted >= self.seq.tokens.len(),
+            Task::Logits { .. } => pos + 1 == self.seq.tokens.len(),
         }
     }
 
@@ -210,44 +229,58 @@ impl Sequence {
                 argmax(logits)
             }
             Task::Generate(g) => {
-                let c = &mut self.clock;
-                c.prefill_done.get_or_insert_with(Instant::now);
+                self.clock.prefill_done.get_or_insert_with(Instant::now);
                 if g.max_tokens == 0 {
                     return Ok(Some(Finish::Done(StopReason::MaxTokens)));
                 }
-                let token = g.sampler.sample(logits, &self.seq.tokens[..self.seq.held]);
-                c.token();
-                if engine.tokenizer.is_end_of_generation(token) {
-                    return Ok(Some(Finish::Done(StopReason::EndOfText)));
-                }
-                let logprobs = g.logprobs.map(|top| {
-                    let lp = g.sampler.log_probs(logits, token, top);
-                    let prob = |token: u32, logprob: f32| token_prob(engine, token, logprob);
-                    Box::new(TokenLogprobs {
-                        chosen: prob(token, lp.chosen),
-                        top: lp.top.into_iter().map(|(t, l)| prob(t, l)).collect(),
-                    })
-                });
-                g.reply.push(token);
-                let text = g.decoder.push(&engine.tokenizer, token);
-                g.text.push_str(&text);
-                emit(EngineEvent::Token { id, token: Some(token), text, logprobs });
-                let stats = generation_stats(g, c, self.prefill_tokens, self.seq.held, engine);
-                emit(EngineEvent::Stats { id, stats });
-                if g.reply.len() >= g.max_tokens {
-                    return Ok(Some(Finish::Done(StopReason::MaxTokens)));
-                }
-                if self.seq.held + 1 > engine.ctx_max() {
-                    return match engine.options.context_policy {
-                        ContextPolicy::Stop => Ok(Some(Finish::Done(StopReason::ContextFull))),
-                        ContextPolicy::DropOldest => {
-                            let shifted = shifted_context(engine, g)?;
-                            self.refeed(engine, shifted);
-                            Ok(None)
+                let vocab = engine.model.config.vocab_size;
+                // The rows of the last sampled token (or the prompt's last) and of its draft.
+                let first = self.seq.held - 1 - g.drafted;
+                let drafted = std::mem::take(&mut g.drafted);
+                let mut accepted = 0;
+                for (i, row) in logits.chunks_exact_mut(vocab).enumerate() {
+                    let pos = first + 1 + i;
+                    let draft = (i < drafted).then(|| self.seq.tokens[pos]);
+                    let token = g.sampler.sample_with_draft(row, &self.seq.tokens[..pos], draft);
+                    let kept = draft == Some(token);
+                    accepted += usize::from(kept);
+                    let mut sink = TokenSink { id, prefill_tokens: self.prefill_tokens, engine, emit };
+                    let ended = take_token(g, &mut self.clock, row, token, pos, &mut sink);
+                    if ended.is_some() || !kept {
+                        // Positions from `pos` on hold a rejected draft, or nothing that counts.
+                        self.seq.held = pos;
+                        self.seq.tokens.truncate(pos);
+                        engine.kv.truncate(self.seq.slot, pos);
+                        g.draft_tokens += drafted;
+                        g.draft_accepted += accepted;
+                        if let Some(d) = &mut g.drafter {
+                            d.record(drafted, accepted);
                         }
-                    };
+                        if let Some(ended) = ended {
+                            return match ended {
+                                Ended::Finish(finish) => Ok(Some(finish)),
+                                Ended::ContextFull => {
+                                    let shifted = shifted_context(engine, g)?;
+                                    self.refeed(engine, shifted);
+                                    Ok(None)
+                                }
+                            };
+                        }
+                        self.seq.tokens.push(token);
+                        break;
+                    }
                 }
-                token
+                // Draft what may follow, within the reply's and the context's room.
+                if let Some(d) = &mut g.drafter {
+                    // A draft token kept is a reply token, and the token after the last kept one
+                    // comes from the same pass, so one less than the room of either.
+                    let room = (g.max_tokens - g.reply.len()).min(engine.ctx_max() - self.seq.tokens.len());
+                    let draft = d.propose(&self.seq.tokens, room.saturating_sub(1));
+                    g.drafted = draft.len();
+                    self.seq.tokens.extend_from_within(draft);
+                }
+                self.start_feed(RowKind::Decode);
+                return Ok(None);
             }
         };
         self.seq.tokens.push(token);
@@ -296,6 +329,64 @@ impl Sequence {
     }
 }
 
+/// What a reply's sampled tokens are reported to.
+struct TokenSink<'a> {
+    id: RequestId,
+    prefill_tokens: usize,
+    engine: &'a Engine,
+    emit: &'a mut dyn FnMut(EngineEvent),
+}
+
+/// Why a reply cannot go on after a token.
+enum Ended {
+    Finish(Finish),
+    /// The context is full under drop-oldest: go on from a shifted context.
+    ContextFull,
+}
+
+/// Takes the token sampled for position `pos` from `logits` (as the sampler left them): ends the
+/// reply on an end-of-generation token, else appends it to the reply and reports it, then ends
+/// the reply if it is as long as allowed or the context has no room for the token.
+fn take_token(
+    g: &mut Generation,
+    clock: &mut Clock,
+    logits: &[f32],
+    token: u32,
+    pos: usize,
+    sink: &mut TokenSink,
+) -> Option<Ended> {
+    let engine = sink.engine;
+    clock.token();
+    if engine.tokenizer.is_end_of_generation(token) {
+        return Some(Ended::Finish(Finish::Done(StopReason::EndOfText)));
+    }
+    let logprobs = g.logprobs.map(|top| {
+        let lp = g.sampler.log_probs(logits, token, top);
+        let prob = |token: u32, logprob: f32| token_prob(engine, token, logprob);
+        Box::new(TokenLogprobs {
+            chosen: prob(token, lp.chosen),
+            top: lp.top.into_iter().map(|(t, l)| prob(t, l)).collect(),
+        })
+    });
+    g.reply.push(token);
+    let text = g.decoder.push(&engine.tokenizer, token);
+    g.text.push_str(&text);
+    let id = sink.id;
+    (sink.emit)(EngineEvent::Token { id, token: Some(token), text, logprobs });
+    let stats = generation_stats(g, clock, sink.prefill_tokens, pos, engine);
+    (sink.emit)(EngineEvent::Stats { id, stats });
+    if g.reply.len() >= g.max_tokens {
+        return Some(Ended::Finish(Finish::Done(StopReason::MaxTokens)));
+    }
+    if pos + 1 > engine.ctx_max() {
+        return Some(match engine.options.context_policy {
+            ContextPolicy::Stop => Ended::Finish(Finish::Done(StopReason::ContextFull)),
+            ContextPolicy::DropOldest => Ended::ContextFull,
+        });
+    }
+    None
+}
+
 /// A token's text and bytes beside its log-probability.
 fn token_prob(engine: &Engine, token: u32, logprob: f32) -> TokenProb {
     let bytes = engine.tokenizer.token_bytes(token).to_vec();
@@ -335,6 +426,8 @@ fn generation_stats(g: &Generation, c: &Clock, prefill_tokens: usize, ctx_used: 
         ctx_max: engine.ctx_max(),
         rss_bytes: rss_bytes(),
         kv_bytes: engine.kv.bytes() as u64,
+        draft_tokens: g.draft_tokens,
+        draft_accepted: g.draft_accepted,
     }
 }
 

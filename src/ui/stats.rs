@@ -74,11 +74,15 @@ fn figure_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
         Some((done, total)) => format!("{done}/{total} tok"),
         None => format!("{:.0} tok/s ({} tok)", s.prefill_tok_s, s.prefill_tokens),
     };
-    vec![
+    let mut lines = vec![
         row("TTFT", format!("{:.0} ms", s.ttft_ms)),
         row("prefill", prefill),
         row("per token", format!("{:.1} ms", s.last_token_ms)),
         row("decode", format!("{:.1} tok/s · {} tok", s.decode_tok_s, s.generated_tokens)),
-        row("memory", human_bytes(s.rss_bytes)),
-    ]
+    ];
+    if let Some(rate) = s.draft_acceptance() {
+        lines.push(row("drafts", format!("{:.0}% kept · {}/{} tok", rate * 100.0, s.draft_accepted, s.draft_tokens)));
+    }
+    lines.push(row("memory", human_bytes(s.rss_bytes)));
+    lines
 }

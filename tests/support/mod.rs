@@ -77,6 +77,8 @@ pub fn stats(generated: usize) -> GenStats {
         ctx_max: 4096,
         rss_bytes: 1_400_000_000,
         kv_bytes: 3_100_000,
+        draft_tokens: 0,
+        draft_accepted: 0,
     }
 }
 

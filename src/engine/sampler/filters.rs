@@ -173,6 +173,41 @@ pub fn draw(candidates: &[Candidate], temperature: f32, rng: &mut impl RngCore) 
     best.id
 }
 
+/// Speculative sampling's rule for a draft token proposed with certainty (a lookup, not a
+/// draft model): `draft` is kept with probability p(draft) under the same distribution as
+/// [`draw`]'s, and otherwise a token is drawn from the others, renormalized (the residual
+/// max(0, p − q) of Leviathan et al. when q is all on `draft`). Each token then comes out with
+/// exactly its probability p: P(draft) = p(draft), P(x) = (1 − p(draft)) · p(x) / (1 − p(draft)).
+/// A draft outside the candidates has p = 0 and is never kept.
+///
+/// # Panics
+/// If `candidates` is empty: the filters always keep at least one.
+pub fn draw_with_draft(candidates: &[Candidate], temperature: f32, draft: u32, rng: &mut impl RngCore) -> u32 {
+    let best = candidates.iter().min_by(|a, b| by_rank(a, b)).expect("the filters keep at least one candidate");
+    let max_logit = f64::from(best.logit);
+    let temperature = f64::from(temperature);
+    let weight = |c: &Candidate| ((f64::from(c.logit) - max_logit) / temperature).exp();
+    let total: f64 = candidates.iter().map(weight).sum();
+    let drafted = candidates.iter().find(|c| c.id == draft).map_or(0.0, weight);
+    if unit_interval(rng) * total < drafted {
+        return draft;
+    }
+    let rest = total - drafted;
+    let target = unit_interval(rng) * rest;
+    let mut cumulative = 0.0;
+    let mut last = None;
+    for candidate in candidates.iter().filter(|c| c.id != draft) {
+        cumulative += weight(candidate);
+        last = Some(candidate.id);
+        if cumulative > target {
+            return candidate.id;
+        }
+    }
+    // Only reached through rounding, or when the draft was the only candidate (then p = 1 and
+    // it was kept above, unless its weight rounded to nothing).
+    last.unwrap_or(draft)
+}
+
 /// A uniform number in `[0, 1)` from the top 53 bits of one `u64`. Done here rather than with
 /// `rand`'s float sampling so a seed keeps giving the same tokens whatever `rand` version is used.
 fn unit_interval(rng: &mut impl RngCore) -> f64 {
