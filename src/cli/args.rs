@@ -4,7 +4,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::engine::draft::DraftMode;
-use crate::engine::protocol::{ContextPolicy, LmHead, LoadOptions};
+use crate::engine::protocol::{ContextPolicy, KvType, LmHead, LoadOptions};
 use crate::engine::runtime::max_threads;
 use crate::engine::sampler::{SamplingParams, SettingRange};
 
@@ -114,6 +114,10 @@ pub struct LoadArgs {
     /// distribution when sampling), `ngram:K` (up to K, 1-16), or `none`.
     #[arg(long, value_name = "MODE")]
     pub draft: Option<DraftMode>,
+    /// The KV cache's format: f16 (default, exact against bitnet.cpp) or q8 (Q8_0 blocks, about
+    /// half the bytes: long contexts read half as much per token).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub kv: Option<KvType>,
 }
 
 /// `--context-policy` values.
@@ -145,6 +149,7 @@ impl LoadArgs {
             sequences: base.sequences,
             kept_cache_bytes: base.kept_cache_bytes,
             draft: self.draft.unwrap_or(base.draft),
+            kv: self.kv.unwrap_or(base.kv),
         }
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::engine::bandwidth::read_bandwidth;
 use crate::engine::bench::{bytes_per_step, filled_template, generation_speed, prompt_speed, Spread};
 use crate::engine::model::{Model, RunState};
-use crate::engine::protocol::LmHead;
+use crate::engine::protocol::{KvType, LmHead};
 use crate::engine::runtime::max_threads;
 use crate::kernels::dispatch;
 
@@ -43,6 +43,9 @@ pub struct BenchArgs {
     /// The LM head's format.
     #[arg(long, value_enum, default_value = "q8")]
     pub lm_head: LmHead,
+    /// The KV cache's format.
+    #[arg(long, value_enum, default_value = "f16")]
+    pub kv: KvType,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -67,6 +70,7 @@ struct Report {
     model: String,
     kernel: &'static str,
     lm_head: LmHead,
+    kv: KvType,
     bytes_per_token: u64,
     /// Measured read bandwidth, GB/s, per thread count.
     bandwidth_gbs: Vec<(usize, f64)>,
@@ -99,11 +103,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         anyhow::bail!("-t {t} is more than this machine can use (at most {})", max_threads());
     }
     model.set_lm_head(args.lm_head);
+    model.set_kv_type(args.kv)?;
     let threads = if args.threads.is_empty() { vec![num_cpus::get_physical().max(1)] } else { args.threads.clone() };
     let mut report = Report {
         model: args.model.display().to_string(),
         kernel: dispatch::active().name(),
         lm_head: args.lm_head,
+        kv: args.kv,
         bytes_per_token: bytes_per_step(&model, args.depth[0], 1),
         bandwidth_gbs: Vec::new(),
         rows: Vec::new(),
@@ -178,10 +184,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "model {} · kernel {} · LM head {:?} · {:.1} MB read per generated token",
+        "model {} · kernel {} · LM head {:?} · KV {:?} · {:.1} MB read per generated token",
         report.model,
         report.kernel,
         report.lm_head,
+        report.kv,
         report.bytes_per_token as f64 / 1e6
     );
     for (t, bw) in &report.bandwidth_gbs {

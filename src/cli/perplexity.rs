@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::engine::protocol::{EngineCmd, EngineEvent, LoadOptions};
+use crate::engine::protocol::{EngineCmd, EngineEvent, KvType, LoadOptions};
 
 use super::engine::{load, next_event};
 
@@ -22,6 +22,9 @@ pub struct PerplexityArgs {
     /// Compute threads.
     #[arg(short = 't', long)]
     pub threads: Option<usize>,
+    /// The KV cache's format (q8: Q8_0 blocks, to measure what they cost).
+    #[arg(long, value_enum, default_value = "f16")]
+    pub kv: KvType,
     /// Print the final report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -29,7 +32,8 @@ pub struct PerplexityArgs {
 
 pub fn run(args: PerplexityArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let options = LoadOptions { threads: args.threads.unwrap_or(0), ctx: args.ctx, ..LoadOptions::default() };
+    let options =
+        LoadOptions { threads: args.threads.unwrap_or(0), ctx: args.ctx, kv: args.kv, ..LoadOptions::default() };
     let (mut engine, _info) = load(&args.model, options)?;
     engine.send(EngineCmd::Perplexity { id: 1, text, ctx: args.ctx });
     loop {

@@ -111,7 +111,6 @@ pub fn bytes_per_step(model: &Model, ctx: usize, seqs: usize) -> u64 {
             [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down].iter().map(|m| m.bytes.len()).sum::<usize>()
         })
         .sum();
-    let c = &model.config;
-    let kv = c.n_layers * 2 * c.kv_dim() * 2 * ctx;
+    let kv = model.new_kv_pool().position_bytes() * ctx;
     (layers + model.head.bytes() + seqs * kv) as u64
 }

@@ -99,6 +99,9 @@ pub struct LoadOptions {
     /// input.
     #[serde(default)]
     pub draft: DraftMode,
+    /// The KV cache's format.
+    #[serde(default)]
+    pub kv: KvType,
 }
 
 impl Default for LoadOptions {
@@ -112,6 +115,7 @@ impl Default for LoadOptions {
             sequences: DEFAULT_SEQUENCES,
             kept_cache_bytes: None,
             draft: DraftMode::default(),
+            kv: KvType::F16,
         }
     }
 }
@@ -120,6 +124,18 @@ impl Default for LoadOptions {
 pub const DEFAULT_PREFILL_CHUNK: usize = 128;
 /// Default of [`LoadOptions::sequences`].
 pub const DEFAULT_SEQUENCES: usize = 8;
+
+/// How the KV cache stores keys and values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum KvType {
+    /// F16, as bitnet.cpp and llama.cpp keep it (exact against them).
+    #[default]
+    F16,
+    /// Q8_0 blocks (ggml's layout, 8.5 bits a value): about half the bytes, so long contexts
+    /// read half as much per token; logits move in the last digits.
+    Q8,
+}
 
 /// The LM head's format for the output product. The embedding lookup always reads the file's
 /// exact rows; a head stored in another format than F16 (e.g. SmolLM2's Q8_0) is used as stored.

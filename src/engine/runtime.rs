@@ -54,6 +54,7 @@ impl Engine {
         progress(0.05, "checking tensors");
         // The model holds the file alone, so it can forget the vocabulary once it is built.
         let mut model = Model::from_file(Arc::new(file))?;
+        model.set_kv_type(options.kv)?;
         let file = &model.file;
         progress(0.1, "building the tokenizer");
         let tokenizer = Tokenizer::from_gguf(file)?;

@@ -14,7 +14,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::engine::protocol::LmHead;
+use crate::engine::protocol::{KvType, LmHead};
 use crate::gguf::GgufFile;
 
 pub use arch::{Architecture, FfnActivation, HeadSource, RopeStyle};
@@ -37,6 +37,8 @@ pub struct Model {
     pub weights: Weights,
     /// The LM head as stored, or repacked at load (`--lm-head q8|q6|q4`).
     pub head: OutputHead,
+    /// The format of the KV caches it makes (`--kv`).
+    kv_type: KvType,
 }
 
 impl Model {
@@ -50,7 +52,7 @@ impl Model {
         let config = ModelConfig::from_gguf(&file)?;
         let weights = Weights::load(&file, &config)?;
         let head = OutputHead::stored(&weights.output);
-        Ok(Self { file, config, weights, head })
+        Ok(Self { file, config, weights, head, kv_type: KvType::F16 })
     }
 
     /// Holds the LM head in `format` (see [`OutputHead::repacked`]). Once a repacked head's F16
@@ -130,13 +132,27 @@ impl Model {
 
     /// A KV cache for `capacity` positions.
     pub fn new_kv_cache(&self, capacity: usize) -> KvCache {
-        let c = &self.config;
-        KvCache::new(c.n_layers, c.n_kv_heads, c.head_dim, capacity)
+        KvCache::new(self.new_kv_pool(), capacity)
     }
 
-    /// An empty pool of per-sequence KV caches.
+    /// An empty pool of per-sequence KV caches, in the model's KV format.
     pub fn new_kv_pool(&self) -> KvPool {
         let c = &self.config;
-        KvPool::new(c.n_layers, c.n_kv_heads, c.head_dim)
+        KvPool::with_type(c.n_layers, c.n_kv_heads, c.head_dim, self.kv_type)
+    }
+
+    /// Makes the KV caches it hands out hold `kind`. Q8_0 takes whole blocks of 32 values, so a
+    /// head size that is not a multiple of 32 is refused (naming the file and the key).
+    pub fn set_kv_type(&mut self, kind: KvType) -> anyhow::Result<()> {
+        let head_dim = self.config.head_dim;
+        if kind == KvType::Q8 && !head_dim.is_multiple_of(32) {
+            anyhow::bail!(
+                "{}: --kv q8 needs a head size that is a multiple of 32 (blocks of 32 values); this model's is \
+                 {head_dim} (`attention.key_length` / `embedding_length ÷ attention.head_count`): use --kv f16",
+                self.file.name()
+            );
+        }
+        self.kv_type = kind;
+        Ok(())
     }
 }
