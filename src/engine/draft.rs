@@ -119,7 +119,8 @@ impl Drafter {
     }
 
     /// Where in `history` the tokens proposed to follow it are (at most `room` of them); empty
-    /// when nothing matches or the drafter is pausing. Called once per sampled token.
+    /// when nothing matches or the drafter is pausing. Called once per sampled token that the
+    /// scheduler lets it draft after; a pause counts those tokens.
     pub fn propose(&mut self, history: &[u32], room: usize) -> Range<usize> {
         if self.pause > 0 {
             self.pause -= 1;

@@ -156,7 +156,7 @@ impl Scheduler {
         let decoding = self.running.iter().filter(|s| s.decoding()).count();
         let mut draft_rows = if decoding == 1 { usize::MAX } else { DRAFT_BATCH_ROWS.saturating_sub(decoding) };
         for seq in self.running.iter_mut().filter(|s| s.decoding()) {
-            draft_rows -= seq.limit_draft(draft_rows);
+            draft_rows -= seq.draft(&self.engine, draft_rows);
         }
         for seq in &self.running {
             let fed = if seq.decoding() {

@@ -162,12 +162,20 @@ impl Sequence {
         self.kind == RowKind::Decode
     }
 
-    /// Cuts its draft to at most `max` tokens; returns how many it keeps.
-    pub fn limit_draft(&mut self, max: usize) -> usize {
+    /// Drafts up to `max` tokens to follow its sampled one, within the reply's and the
+    /// context's room, when it is generating with drafting on; returns how many.
+    pub fn draft(&mut self, engine: &Engine, max: usize) -> usize {
         let Task::Generate(g) = &mut self.task else { return 0 };
-        let cut = g.drafted.saturating_sub(max);
-        self.seq.tokens.truncate(self.seq.tokens.len() - cut);
-        g.drafted -= cut;
+        let Some(d) = &mut g.drafter else { return 0 };
+        if max == 0 || self.kind != RowKind::Decode || g.drafted > 0 {
+            return 0;
+        }
+        // A draft token kept is a reply token, and the token after the last kept one comes from
+        // the same pass, so one less than the room of either.
+        let room = (g.max_tokens - g.reply.len()).min(engine.ctx_max() - self.seq.tokens.len());
+        let draft = d.propose(&self.seq.tokens, room.saturating_sub(1).min(max));
+        g.drafted = draft.len();
+        self.seq.tokens.extend_from_within(draft);
         g.drafted
     }
 
@@ -269,15 +277,6 @@ impl Sequence {
                         self.seq.tokens.push(token);
                         break;
                     }
-                }
-                // Draft what may follow, within the reply's and the context's room.
-                if let Some(d) = &mut g.drafter {
-                    // A draft token kept is a reply token, and the token after the last kept one
-                    // comes from the same pass, so one less than the room of either.
-                    let room = (g.max_tokens - g.reply.len()).min(engine.ctx_max() - self.seq.tokens.len());
-                    let draft = d.propose(&self.seq.tokens, room.saturating_sub(1));
-                    g.drafted = draft.len();
-                    self.seq.tokens.extend_from_within(draft);
                 }
                 self.start_feed(RowKind::Decode);
                 return Ok(None);

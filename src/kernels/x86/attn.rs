@@ -15,22 +15,32 @@ const QUERY_BLOCK: usize = 4;
 
 pub fn qk_dots(queries: &[f32], keys: KvRows, head_dim: usize, dots: &mut [f32]) {
     require_avx2();
-    let (rows, row_bytes) = (keys.rows(head_dim), keys.row_bytes(head_dim));
-    let base = keys.as_ptr();
+    // SAFETY: features checked above; the caller checked that queries and dots are whole rows
+    // of head_dim and of the key rows, and that keys are whole rows (of whole Q8_0 blocks).
+    unsafe {
+        match keys {
+            KvRows::F16(_) => qk_groups::<false>(queries, keys, head_dim, dots),
+            KvRows::Q8(_) => qk_groups::<true>(queries, keys, head_dim, dots),
+        }
+    }
+}
+
+/// [`qk_dots`] for rows of one format, `QUERY_BLOCK` queries at a time.
+///
+/// # Safety
+/// AVX2, FMA and F16C are present, and the slices are as [`qk_dots`]' caller checked.
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn qk_groups<const Q8: bool>(queries: &[f32], keys: KvRows, head_dim: usize, dots: &mut [f32]) {
+    let (rows, row_bytes, base) = (keys.rows(head_dim), keys.row_bytes(head_dim), keys.as_ptr());
     for (q, d) in queries.chunks(QUERY_BLOCK * head_dim).zip(dots.chunks_mut(QUERY_BLOCK * rows)) {
-        // SAFETY: features checked above; q holds the block's queries of head_dim each, d their
-        // rows of dots, and keys `rows` whole rows of head_dim (checked by the caller, with
-        // head_dim a multiple of 32 for Q8_0 rows).
+        // SAFETY: q holds the block's queries of head_dim each, d their rows of dots, and keys
+        // `rows` whole rows (the caller's guarantee).
         unsafe {
-            match (q.len() / head_dim, keys) {
-                (1, KvRows::F16(_)) => qk_block::<1, false>(q, base, row_bytes, d),
-                (2, KvRows::F16(_)) => qk_block::<2, false>(q, base, row_bytes, d),
-                (3, KvRows::F16(_)) => qk_block::<3, false>(q, base, row_bytes, d),
-                (_, KvRows::F16(_)) => qk_block::<QUERY_BLOCK, false>(q, base, row_bytes, d),
-                (1, KvRows::Q8(_)) => qk_block::<1, true>(q, base, row_bytes, d),
-                (2, KvRows::Q8(_)) => qk_block::<2, true>(q, base, row_bytes, d),
-                (3, KvRows::Q8(_)) => qk_block::<3, true>(q, base, row_bytes, d),
-                (_, KvRows::Q8(_)) => qk_block::<QUERY_BLOCK, true>(q, base, row_bytes, d),
+            match q.len() / head_dim {
+                1 => qk_block::<1, Q8>(q, base, row_bytes, d),
+                2 => qk_block::<2, Q8>(q, base, row_bytes, d),
+                3 => qk_block::<3, Q8>(q, base, row_bytes, d),
+                _ => qk_block::<QUERY_BLOCK, Q8>(q, base, row_bytes, d),
             }
         }
     }
@@ -154,22 +164,32 @@ unsafe fn lane_pair<const G: usize, const Q8: bool>(
 
 pub fn pv_accumulate(probs: &[f32], values: KvRows, head_dim: usize, out: &mut [f32]) {
     require_avx2();
-    let (rows, row_bytes) = (values.rows(head_dim), values.row_bytes(head_dim));
-    let base = values.as_ptr();
+    // SAFETY: features checked above; the caller checked that out and probs are whole rows of
+    // head_dim and of the value rows, and that values are whole rows (of whole Q8_0 blocks).
+    unsafe {
+        match values {
+            KvRows::F16(_) => pv_groups::<false>(probs, values, head_dim, out),
+            KvRows::Q8(_) => pv_groups::<true>(probs, values, head_dim, out),
+        }
+    }
+}
+
+/// [`pv_accumulate`] for rows of one format, `QUERY_BLOCK` output rows at a time.
+///
+/// # Safety
+/// AVX2, FMA and F16C are present, and the slices are as [`pv_accumulate`]'s caller checked.
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn pv_groups<const Q8: bool>(probs: &[f32], values: KvRows, head_dim: usize, out: &mut [f32]) {
+    let (rows, row_bytes, base) = (values.rows(head_dim), values.row_bytes(head_dim), values.as_ptr());
     for (p, o) in probs.chunks(QUERY_BLOCK * rows).zip(out.chunks_mut(QUERY_BLOCK * head_dim)) {
-        // SAFETY: features checked above; o holds the block's output rows of head_dim each, p
-        // their rows of probabilities, and values `rows` whole rows of head_dim (checked by the
-        // caller, with head_dim a multiple of 32 for Q8_0 rows).
+        // SAFETY: o holds the block's output rows of head_dim each, p their rows of
+        // probabilities, and values `rows` whole rows (the caller's guarantee).
         unsafe {
-            match (o.len() / head_dim, values) {
-                (1, KvRows::F16(_)) => pv_block::<1, false>(p, base, row_bytes, o),
-                (2, KvRows::F16(_)) => pv_block::<2, false>(p, base, row_bytes, o),
-                (3, KvRows::F16(_)) => pv_block::<3, false>(p, base, row_bytes, o),
-                (_, KvRows::F16(_)) => pv_block::<QUERY_BLOCK, false>(p, base, row_bytes, o),
-                (1, KvRows::Q8(_)) => pv_block::<1, true>(p, base, row_bytes, o),
-                (2, KvRows::Q8(_)) => pv_block::<2, true>(p, base, row_bytes, o),
-                (3, KvRows::Q8(_)) => pv_block::<3, true>(p, base, row_bytes, o),
-                (_, KvRows::Q8(_)) => pv_block::<QUERY_BLOCK, true>(p, base, row_bytes, o),
+            match o.len() / head_dim {
+                1 => pv_block::<1, Q8>(p, base, row_bytes, o),
+                2 => pv_block::<2, Q8>(p, base, row_bytes, o),
+                3 => pv_block::<3, Q8>(p, base, row_bytes, o),
+                _ => pv_block::<QUERY_BLOCK, Q8>(p, base, row_bytes, o),
             }
         }
     }
