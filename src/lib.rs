@@ -6,6 +6,7 @@
 pub mod app;
 pub mod atomic_file;
 pub mod cli;
+pub mod convert;
 pub mod engine;
 pub mod gguf;
 pub mod hub;

@@ -68,7 +68,8 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show(bar: &ProgressBar, p: &Progress) {
+/// Draws a transfer on `bar` (shown from the first report on, so a cached file draws nothing).
+pub(crate) fn show(bar: &ProgressBar, p: &Progress) {
     if bar.is_hidden() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     }
@@ -81,7 +82,7 @@ fn show(bar: &ProgressBar, p: &Progress) {
 
 /// The first Ctrl+C asks the download to stop (it keeps the partial file); a second one exits at
 /// once, for a transfer stuck waiting on the network.
-fn cancel_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
+pub(crate) fn cancel_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     ctrlc::set_handler(move || {

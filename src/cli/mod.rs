@@ -5,6 +5,7 @@ pub mod batch;
 pub mod bench;
 pub mod chat;
 pub mod config_cmd;
+pub mod convert;
 pub mod download;
 mod engine;
 pub mod gen_model;
@@ -62,6 +63,8 @@ pub enum Command {
     Tokenize(tokenize::TokenizeArgs),
     /// Write a synthetic BitNet b1.58 model in the real 2B4T layout.
     GenModel(gen_model::GenModelArgs),
+    /// Convert a Hugging Face BitNet checkpoint (a folder or a hub repo) to a GGUF.
+    Convert(convert::ConvertArgs),
     /// Show where the config file is, or write a commented one.
     Config {
         #[command(subcommand)]
@@ -120,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Inspect(args)) => inspect::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
         Some(Command::GenModel(args)) => gen_model::run(args),
+        Some(Command::Convert(args)) => convert::run(args),
         Some(Command::Config { action }) => config_cmd::run(&action),
         Some(Command::Models(args)) => models::run(args),
         Some(Command::Download(args)) => download::run(args),

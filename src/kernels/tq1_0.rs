@@ -32,6 +32,28 @@ pub fn block_codes(block: &[u8]) -> [u8; 256] {
     codes
 }
 
+/// One byte of `digits` trits, most significant first, as ggml stores them: the base-3 number
+/// (padded to 5 digits) as a fixed-point fraction of 243, rounded up to a multiple of 1/256.
+fn encode_trits(trits: impl Iterator<Item = u8>, digits: usize) -> u8 {
+    let v = trits.fold(0u16, |acc, t| acc * 3 + t as u16) * POW3[5 - digits] as u16;
+    (v * 256).div_ceil(243) as u8
+}
+
+/// Packs 256 trits (0..=2) and a scale into one block: the inverse of [`block_codes`], as ggml's
+/// `quantize_row_tq1_0_ref` lays it out.
+pub fn pack_block(codes: &[u8], d: half::f16, block: &mut [u8]) {
+    // (first element, bytes in the run, digits per byte): digit n of byte m is element start + n·bytes + m
+    let runs = [(0, 32, 5), (160, 16, 5), (240, 4, 4)];
+    let mut at = 0;
+    for (start, bytes, digits) in runs {
+        for m in 0..bytes {
+            block[at + m] = encode_trits((0..digits).map(|n| codes[start + n * bytes + m]), digits);
+        }
+        at += bytes;
+    }
+    block[52..54].copy_from_slice(&d.to_le_bytes());
+}
+
 pub fn dequantize_row(bytes: &[u8], out: &mut [f32]) {
     for (block, y) in bytes.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(256)) {
         let d = f16_at(&block[52..], 0);
@@ -44,20 +66,25 @@ pub fn dequantize_row(bytes: &[u8], out: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    /// ggml's encoding of 5 trits (most significant first): ceil(v·256/243).
-    fn encode5(trits: [u8; 5]) -> u8 {
-        let v = trits.iter().fold(0u16, |acc, &t| acc * 3 + t as u16);
-        ((v * 256).div_ceil(243)) as u8
+    proptest! {
+        #[test]
+        fn pack_block_is_the_inverse_of_block_codes(codes in proptest::collection::vec(0u8..3, 256), d in -4f32..4.0) {
+            let mut block = [0u8; BLOCK_BYTES];
+            pack_block(&codes, half::f16::from_f32(d), &mut block);
+            prop_assert_eq!(block_codes(&block).to_vec(), codes);
+            prop_assert_eq!(f16_at(&block[52..], 0), half::f16::from_f32(d).to_f32());
+        }
     }
 
     #[test]
     fn hand_built_block() {
         let mut block = vec![0u8; BLOCK_BYTES];
         // qs[0] digits 2,0,1,1,2 → elements 0, 32, 64, 96, 128 = +1, −1, 0, 0, +1
-        block[0] = encode5([2, 0, 1, 1, 2]);
+        block[0] = encode_trits([2, 0, 1, 1, 2].into_iter(), 5);
         // qs[32] digits → elements 160, 176, 192, 208, 224
-        block[32] = encode5([0, 2, 2, 0, 1]);
+        block[32] = encode_trits([0, 2, 2, 0, 1].into_iter(), 5);
         block[52..54].copy_from_slice(&[0x00, 0x3c]); // d = 1
         let mut out = [0f32; 256];
         dequantize_row(&block, &mut out);

@@ -22,6 +22,17 @@ pub fn block_codes(block: &[u8]) -> [u8; 256] {
     codes
 }
 
+/// Packs 256 codes (0..=2) and a scale into one block: the inverse of [`block_codes`], as ggml's
+/// `quantize_row_tq2_0_ref` lays it out.
+pub fn pack_block(codes: &[u8], d: half::f16, block: &mut [u8]) {
+    for half in 0..2 {
+        for m in 0..32 {
+            block[half * 32 + m] = (0..4).fold(0u8, |byte, l| byte | (codes[half * 128 + l * 32 + m] & 3) << (2 * l));
+        }
+    }
+    block[64..66].copy_from_slice(&d.to_le_bytes());
+}
+
 pub fn dequantize_row(bytes: &[u8], out: &mut [f32]) {
     for (block, y) in bytes.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(256)) {
         let d = f16_at(&block[64..], 0);
@@ -34,6 +45,17 @@ pub fn dequantize_row(bytes: &[u8], out: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn pack_block_is_the_inverse_of_block_codes(codes in proptest::collection::vec(0u8..3, 256), d in -4f32..4.0) {
+            let mut block = [0u8; BLOCK_BYTES];
+            pack_block(&codes, half::f16::from_f32(d), &mut block);
+            prop_assert_eq!(block_codes(&block).to_vec(), codes);
+            prop_assert_eq!(f16_at(&block[64..], 0), half::f16::from_f32(d).to_f32());
+        }
+    }
 
     #[test]
     fn hand_built_block() {

@@ -27,6 +27,9 @@ pub enum PreTokenizer {
 }
 
 impl PreTokenizer {
+    /// LLaMA 3's regex, as its `tokenizer.json` spells it (the converter recognises it there).
+    pub const LLAMA3_REGEX: &'static str = LLAMA3;
+
     /// The family that llama.cpp uses for a `tokenizer.ggml.pre` value (None: an unknown name).
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name {

@@ -1,0 +1,462 @@
+//! `convert` against the GGUF the generator writes from the same ternary weights.
+//!
+//! A synthetic GGUF (`gen-model`'s writer) is turned into a Hugging Face checkpoint in each of the
+//! four formats found on the hub (family doc §2.1), by code written here from the doc, not from
+//! the converter: packed AutoBitLinear (2B4T: W = t · weight_scale), packed BitLinear (Falcon3:
+//! W = t / weight_scale, rows un-permuted the way llama's converter permutes them), latent weights
+//! (absmean) and dequantised bf16 (Falcon-E's `bfloat16` revision). Converting it back must give
+//! the generator's tensors byte for byte, with each scale what the format can hold, and the same
+//! logits.
+
+mod hub_support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use bitnet_tui::convert::{convert, ConvertOptions, ProjectionType};
+use bitnet_tui::engine::model::{names, LogitsWanted, Model, RunState};
+use bitnet_tui::engine::protocol::LmHead;
+use bitnet_tui::engine::sampler::argmax;
+use bitnet_tui::engine::synthetic::{self, BitnetShape, SyntheticArch};
+use bitnet_tui::engine::vocab::Vocab;
+use bitnet_tui::gguf::{GgufFile, GgufWriter, TensorSpec, TensorType};
+use bitnet_tui::kernels::i2_s;
+use half::bf16;
+use hub_support::hub_server::{FakeHub, HubConfig};
+use hub_support::put;
+use safetensors::tensor::TensorView;
+use safetensors::Dtype;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    /// uint8 + weight_scale, W = t · ws (Microsoft's 2B4T).
+    PackedMultiplies,
+    /// uint8 + weight_scale, W = t / ws (Falcon3, HF1BitLLM).
+    PackedDivides,
+    /// fp32 latent weights, ternarised by absmean.
+    Latent,
+    /// bf16 values t · scale.
+    Dequantised,
+}
+
+const LLAMA: BitnetShape = BitnetShape { arch: SyntheticArch::Llama, heads: 4, kv_heads: 2, ..BitnetShape::TINY };
+const B158: BitnetShape = BitnetShape::TINY;
+
+fn generated(dir: &Path, shape: &BitnetShape) -> PathBuf {
+    let path = dir.join("generated.gguf");
+    let mut bytes = Vec::new();
+    synthetic::write_model(&mut bytes, shape, &Vocab::small_byte_level(), 5).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A HF projection name for a GGUF one, and the heads its rows are permuted over (llama Q/K).
+fn hf_projection(gguf: &str, shape: &BitnetShape) -> Option<(String, Option<usize>)> {
+    let rest = gguf.strip_prefix("blk.")?;
+    let (layer, part) = rest.split_once('.')?;
+    let llama = shape.arch == SyntheticArch::Llama;
+    let (hf, heads) = match part.strip_suffix(".weight")? {
+        "attn_q" => ("self_attn.q_proj", llama.then_some(shape.heads)),
+        "attn_k" => ("self_attn.k_proj", llama.then_some(shape.kv_heads)),
+        "attn_v" => ("self_attn.v_proj", None),
+        "attn_output" => ("self_attn.o_proj", None),
+        "ffn_gate" => ("mlp.gate_proj", None),
+        "ffn_up" => ("mlp.up_proj", None),
+        "ffn_down" => ("mlp.down_proj", None),
+        _ => return None,
+    };
+    Some((format!("model.layers.{layer}.{hf}.weight"), heads))
+}
+
+fn hf_float(gguf: &str) -> String {
+    let layer_part = |part: &str| {
+        let rest = gguf.strip_prefix("blk.").unwrap();
+        let (layer, name) = rest.split_once('.').unwrap();
+        let hf = match name.strip_suffix(".weight").unwrap() {
+            "attn_norm" => "input_layernorm",
+            "ffn_norm" => "post_attention_layernorm",
+            "attn_sub_norm" => "self_attn.attn_sub_norm",
+            "ffn_sub_norm" => "mlp.ffn_sub_norm",
+            other => panic!("{other} in {part}"),
+        };
+        format!("model.layers.{layer}.{hf}.weight")
+    };
+    match gguf {
+        names::TOKEN_EMBD => "model.embed_tokens.weight".into(),
+        names::OUTPUT_NORM => "model.norm.weight".into(),
+        names::OUTPUT => "lm_head.weight".into(),
+        other => layer_part(other),
+    }
+}
+
+/// The GGUF row that HF row `r` of a Q/K projection becomes: llama's converter maps row
+/// h·d + j·d/2 + i to h·d + 2i + j.
+fn permuted_row(r: usize, rows: usize, heads: usize) -> usize {
+    let d = rows / heads;
+    let (h, within) = (r / d, r % d);
+    let (j, i) = (within / (d / 2), within % (d / 2));
+    h * d + 2 * i + j
+}
+
+struct Written {
+    /// The scale each GGUF projection must come back with.
+    scales: HashMap<String, f32>,
+}
+
+/// Writes `gguf`'s model as a HF checkpoint in `format` into `dir`.
+fn write_checkpoint(gguf: &Path, dir: &Path, shape: &BitnetShape, format: Format, vocab: &Vocab) -> Written {
+    std::fs::create_dir_all(dir).unwrap();
+    let file = GgufFile::open(gguf).unwrap();
+    let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut scales = HashMap::new();
+    let mut noise = 0x2545_f491_4f6c_dd1du64;
+    let mut uniform = move || {
+        noise ^= noise << 13;
+        noise ^= noise >> 7;
+        noise ^= noise << 17;
+        (noise >> 11) as f32 / (1u64 << 53) as f32 * 2.0 - 1.0
+    };
+    for info in file.tensors() {
+        let data = file.tensor_data(info);
+        let dims: Vec<usize> = info.dims.iter().rev().map(|&d| d as usize).collect();
+        let Some((hf, heads)) = hf_projection(&info.name, shape) else {
+            // Floats as F32 (norms) or F16 (embedding, head): both read back exactly.
+            let dtype = if info.ty == TensorType::F16 { Dtype::F16 } else { Dtype::F32 };
+            tensors.push((hf_float(&info.name), dtype, dims, data.to_vec()));
+            continue;
+        };
+        let (rows, cols) = (dims[0], dims[1]);
+        let scale = i2_s::tensor_scale(data, rows * cols);
+        // codes[hf_row][c], HF order.
+        let mut codes = vec![0i8; rows * cols];
+        for r in 0..rows {
+            let g = heads.map_or(r, |h| permuted_row(r, rows, h));
+            for c in 0..cols {
+                codes[r * cols + c] = i2_s::code_at(data, g * cols + c) as i8 - 1;
+            }
+        }
+        let scale_name = format!("{hf}_scale");
+        match format {
+            Format::PackedMultiplies | Format::PackedDivides => {
+                let p = rows / 4;
+                let mut packed = vec![0u8; p * cols];
+                for (at, byte) in packed.iter_mut().enumerate() {
+                    let (row, c) = (at / cols, at % cols);
+                    *byte = (0..4).map(|i| ((codes[(i * p + row) * cols + c] + 1) as u8) << (2 * i)).sum();
+                }
+                tensors.push((hf, Dtype::U8, vec![p, cols], packed));
+                let (ws, effective) = if format == Format::PackedMultiplies {
+                    let ws = bf16::from_f32(scale);
+                    (ws, ws.to_f32())
+                } else {
+                    let ws = bf16::from_f32(1.0 / scale);
+                    (ws, 1.0 / ws.to_f32())
+                };
+                tensors.push((scale_name, Dtype::BF16, vec![1], ws.to_le_bytes().to_vec()));
+                scales.insert(info.name.clone(), effective);
+            }
+            Format::Dequantised => {
+                let s = bf16::from_f32(scale);
+                let bytes = codes.iter().flat_map(|&t| bf16::from_f32(t as f32 * s.to_f32()).to_le_bytes()).collect();
+                tensors.push((hf, Dtype::BF16, dims, bytes));
+                scales.insert(info.name.clone(), s.to_f32());
+            }
+            Format::Latent => {
+                // Latent weights near t · scale: absmean gives back t, and a scale of its own.
+                let w: Vec<f32> = codes
+                    .iter()
+                    .map(
+                        |&t| if t == 0 { 0.2 * scale * uniform() } else { t as f32 * scale * (1.0 + 0.25 * uniform()) },
+                    )
+                    .collect();
+                let mean = (w.iter().map(|x| x.abs() as f64).sum::<f64>() / w.len() as f64) as f32;
+                scales.insert(info.name.clone(), 1.0 / (1.0 / mean));
+                tensors.push((hf, Dtype::F32, dims, w.iter().flat_map(|x| x.to_le_bytes()).collect()));
+            }
+        }
+    }
+    let views: Vec<(String, TensorView)> = tensors
+        .iter()
+        .map(|(name, dtype, dims, bytes)| (name.clone(), TensorView::new(*dtype, dims.clone(), bytes).unwrap()))
+        .collect();
+    safetensors::serialize_to_file(views, None, &dir.join("model.safetensors")).unwrap();
+
+    let llama = shape.arch == SyntheticArch::Llama;
+    let mut config = json!({
+        "architectures": [if llama { "LlamaForCausalLM" } else { "BitNetForCausalLM" }],
+        "hidden_act": if llama { "silu" } else { "relu2" },
+        "hidden_size": shape.hidden,
+        "intermediate_size": shape.ffn,
+        "num_hidden_layers": shape.n_layers,
+        "num_attention_heads": shape.heads,
+        "num_key_value_heads": shape.kv_heads,
+        "head_dim": shape.head_dim(),
+        "vocab_size": vocab.tokens.len(),
+        "max_position_embeddings": shape.context,
+        "rope_theta": file.f32(&format!("{}.rope.freq_base", file.arch().unwrap())).unwrap(),
+        "rms_norm_eps": file.f32(&format!("{}.attention.layer_norm_rms_epsilon", file.arch().unwrap())).unwrap(),
+        "tie_word_embeddings": !llama,
+    });
+    match format {
+        Format::PackedMultiplies => {
+            config["quantization_config"] =
+                json!({"quant_method": "bitnet", "linear_class": "autobitlinear", "quantization_mode": "offline"})
+        }
+        Format::PackedDivides | Format::Latent => config["quantization_config"] = json!({"quant_method": "bitnet"}),
+        Format::Dequantised => {}
+    }
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    write_tokenizer(dir, vocab, file.str("tokenizer.chat_template").unwrap());
+    Written { scales }
+}
+
+/// A byte-level BPE tokenizer.json with `vocab`'s pieces, merges and special tokens.
+fn write_tokenizer(dir: &Path, vocab: &Vocab, template: &str) {
+    let mut pieces = serde_json::Map::new();
+    let mut added = Vec::new();
+    for (id, (text, &ty)) in vocab.tokens.iter().zip(&vocab.token_types).enumerate() {
+        if ty == 3 {
+            added.push(json!({"id": id, "content": text, "special": true}));
+        } else {
+            pieces.insert(text.clone(), json!(id));
+        }
+    }
+    let tokenizer = json!({
+        "version": "1.0",
+        "added_tokens": added,
+        "normalizer": null,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+        "decoder": {"type": "ByteLevel"},
+        "model": {"type": "BPE", "vocab": pieces, "merges": vocab.merges},
+    });
+    std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    let config = json!({
+        "bos_token": "<|begin_of_text|>",
+        "eos_token": {"content": "<|end_of_text|>", "lstrip": false},
+        "add_bos_token": true,
+        "chat_template": template,
+    });
+    std::fs::write(dir.join("tokenizer_config.json"), config.to_string()).unwrap();
+}
+
+/// `gguf` with each I2_S scale replaced by `scales[name]`: what a conversion must produce.
+fn with_scales(gguf: &Path, scales: &HashMap<String, f32>, out: &Path) {
+    let file = GgufFile::open(gguf).unwrap();
+    let mut w = GgufWriter::new();
+    for (key, value) in file.metadata() {
+        w.set(key.clone(), value.clone());
+    }
+    for t in file.tensors() {
+        w.add_tensor(TensorSpec::new(t.name.clone(), t.ty, &t.dims));
+    }
+    let mut bytes = Vec::new();
+    w.write(&mut bytes, |i, spec, out| {
+        let info = &file.tensors()[i];
+        let mut data = file.tensor_data(info).to_vec();
+        if let Some(scale) = scales.get(&spec.name) {
+            let at = info.n_elements() as usize / 4;
+            data[at..at + 4].copy_from_slice(&scale.to_le_bytes());
+        }
+        out.write_all(&data)
+    })
+    .unwrap();
+    std::fs::write(out, bytes).unwrap();
+}
+
+fn options(ty: ProjectionType) -> ConvertOptions {
+    ConvertOptions { projection_type: ty, name: Some("converted".into()) }
+}
+
+/// Logits at every position of a fixed prompt, then 16 greedy tokens.
+fn run_model(path: &Path) -> (Vec<f32>, Vec<u32>) {
+    let mut model = Model::load(path).unwrap();
+    model.set_lm_head(LmHead::F16);
+    let prompt = [1u32, 72, 101, 108, 108, 111, 44, 32, 119, 111];
+    let mut kv = model.new_kv_cache(64);
+    let mut st = RunState::default();
+    let logits = model.forward(&mut st, &mut kv, &prompt, 0, LogitsWanted::Last).to_vec();
+    let mut next = argmax(&logits);
+    let mut greedy = vec![next];
+    for s in 0..15 {
+        next = argmax(model.forward(&mut st, &mut kv, &[next], prompt.len() + s, LogitsWanted::Last));
+        greedy.push(next);
+    }
+    (logits, greedy)
+}
+
+fn assert_same_tensors(got: &Path, want: &Path) {
+    let (got, want) = (GgufFile::open(got).unwrap(), GgufFile::open(want).unwrap());
+    assert_eq!(got.tensors().len(), want.tensors().len());
+    for (g, w) in got.tensors().iter().zip(want.tensors()) {
+        assert_eq!((&g.name, g.ty, &g.dims), (&w.name, w.ty, &w.dims));
+        assert!(got.tensor_data(g) == want.tensor_data(w), "{}: bytes differ", g.name);
+    }
+    for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.merges"] {
+        let (g, w) = (got.str_array(key).unwrap(), want.str_array(key).unwrap());
+        assert!(g.iter().eq(w.iter()), "{key}");
+    }
+    assert_eq!(
+        got.opt_i32_array("tokenizer.ggml.token_type").unwrap(),
+        want.opt_i32_array("tokenizer.ggml.token_type").unwrap()
+    );
+    for key in ["tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"] {
+        assert_eq!(got.opt_u32(key).unwrap(), want.opt_u32(key).unwrap(), "{key}");
+    }
+    assert_eq!(got.str("tokenizer.chat_template").unwrap(), want.str("tokenizer.chat_template").unwrap());
+    let arch = want.arch().unwrap();
+    assert_eq!(got.arch().unwrap(), arch);
+    for key in ["rope.freq_base", "attention.layer_norm_rms_epsilon"] {
+        assert_eq!(got.f32(&format!("{arch}.{key}")).unwrap(), want.f32(&format!("{arch}.{key}")).unwrap(), "{key}");
+    }
+}
+
+fn round_trip(shape: &BitnetShape, format: Format) {
+    let dir = tempfile::tempdir().unwrap();
+    let vocab = Vocab::small_byte_level();
+    let source = generated(dir.path(), shape);
+    let hf = dir.path().join("hf");
+    let written = write_checkpoint(&source, &hf, shape, format, &vocab);
+    let want = dir.path().join("want.gguf");
+    with_scales(&source, &written.scales, &want);
+    let got = dir.path().join("got.gguf");
+    let report = convert(&hf, &got, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
+    assert!(report.ignored.is_empty(), "{:?}", report.ignored);
+    assert_same_tensors(&got, &want);
+    let (got_logits, got_greedy) = run_model(&got);
+    let (want_logits, want_greedy) = run_model(&want);
+    assert_eq!(got_greedy, want_greedy);
+    assert!(got_logits.iter().zip(&want_logits).all(|(a, b)| a.to_bits() == b.to_bits()), "logits differ");
+}
+
+#[test]
+fn packed_autobitlinear_2b4t_converts_to_the_generators_tensors() {
+    round_trip(&B158, Format::PackedMultiplies);
+}
+
+#[test]
+fn latent_2b4t_weights_ternarise_to_the_generators_codes() {
+    round_trip(&B158, Format::Latent);
+}
+
+#[test]
+fn packed_bitlinear_falcon3_converts_with_the_llama_permutation() {
+    round_trip(&LLAMA, Format::PackedDivides);
+}
+
+#[test]
+fn dequantised_falcon_e_weights_convert_to_the_generators_tensors() {
+    round_trip(&LLAMA, Format::Dequantised);
+}
+
+#[test]
+fn latent_llama_weights_convert_when_the_config_says_bitnet() {
+    round_trip(&LLAMA, Format::Latent);
+}
+
+#[test]
+fn converting_twice_gives_the_same_bytes_and_every_type_the_same_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = generated(dir.path(), &LLAMA);
+    let hf = dir.path().join("hf");
+    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let (a, b) = (dir.path().join("a.gguf"), dir.path().join("b.gguf"));
+    convert(&hf, &a, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
+    convert(&hf, &b, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
+    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "two conversions differ");
+    let (_, i2s_greedy) = run_model(&a);
+    for ty in [ProjectionType::Tq2_0, ProjectionType::Tq1_0, ProjectionType::F16] {
+        let path = dir.path().join(format!("{ty:?}.gguf"));
+        convert(&hf, &path, &options(ty), |_, _, _| {}).unwrap();
+        let file = GgufFile::open(&path).unwrap();
+        assert_eq!(file.tensor("blk.0.attn_q.weight").unwrap().ty, ty.tensor_type());
+        let greedy = run_model(&path).1;
+        if ty == ProjectionType::F16 {
+            // F16 projections multiply float activations, without the int8 activation codes the
+            // ternary types use, so the two runs drift apart after a while (at step 13 here).
+            assert_eq!(greedy[..8], i2s_greedy[..8], "{ty:?}");
+        } else {
+            assert_eq!(greedy, i2s_greedy, "{ty:?}");
+        }
+    }
+}
+
+#[test]
+fn bad_checkpoints_get_errors_that_name_the_file_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = generated(dir.path(), &LLAMA);
+    let hf = dir.path().join("hf");
+    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let out = dir.path().join("out.gguf");
+    let config_path = hf.join("config.json");
+    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
+    let fails_with = |config: serde_json::Value, needles: &[&str]| {
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let err = format!("{:#}", convert(&hf, &out, &options(ProjectionType::I2S), |_, _, _| {}).unwrap_err());
+        for needle in needles {
+            assert!(err.contains(needle), "{needle:?} not in {err}");
+        }
+        assert!(!out.exists(), "a failed conversion left {}", out.display());
+    };
+    let mut gpt2 = good.clone();
+    gpt2["architectures"] = json!(["GPT2LMHeadModel"]);
+    fails_with(gpt2, &["config.json", "architectures[0]", "GPT2LMHeadModel"]);
+    let mut deeper = good.clone();
+    deeper["num_hidden_layers"] = json!(3);
+    fails_with(deeper, &["model.safetensors", "model.layers.2.input_layernorm.weight"]);
+    let mut wider = good.clone();
+    wider["intermediate_size"] = json!(1024);
+    fails_with(wider, &["model.layers.0.mlp.gate_proj.weight", "(256, 256)"]);
+    let mut not_bitnet = good.clone();
+    not_bitnet["num_attention_heads"] = json!("four");
+    fails_with(not_bitnet, &["config.json", "num_attention_heads"]);
+    std::fs::write(&config_path, good.to_string()).unwrap();
+    std::fs::write(hf.join("tokenizer.json"), r#"{"model": {"type": "Unigram"}}"#).unwrap();
+    let err = format!("{:#}", convert(&hf, &out, &options(ProjectionType::I2S), |_, _, _| {}).unwrap_err());
+    assert!(err.contains("tokenizer.json") && err.contains("Unigram"), "{err}");
+}
+
+/// `bitnet-tui convert owner/repo` as a user runs it: the checkpoint comes from the (local) hub
+/// into the cache, then converts to the same bytes as the folder does.
+#[test]
+fn a_repo_name_downloads_the_checkpoint_then_converts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = generated(dir.path(), &LLAMA);
+    let hf = dir.path().join("hf");
+    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let local = dir.path().join("local.gguf");
+    convert(&hf, &local, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
+
+    let served = dir.path().join("served");
+    for entry in std::fs::read_dir(&hf).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        put(&served, "tiiuae/Falcon3-Tiny-1.58bit", &name, &std::fs::read(&path).unwrap());
+    }
+    let hub = FakeHub::start(HubConfig::new(&served)).unwrap();
+    let home = dir.path().join("home");
+    let out = dir.path().join("from-hub.gguf");
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bitnet-tui"));
+        for var in ["HF_HOME", "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "XDG_CACHE_HOME", "HUGGINGFACE_HUB_CACHE"]
+        {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", &home).env("HF_HUB_CACHE", home.join("hub")).env("HF_ENDPOINT", hub.url()).args(args);
+        cmd.output().unwrap()
+    };
+    let args = ["convert", "tiiuae/Falcon3-Tiny-1.58bit", "--out", out.to_str().unwrap(), "--name", "converted"];
+    let output = run(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("architecture llama") && stderr.contains("packed ternary"), "{stderr}");
+    assert!(std::fs::read(&out).unwrap() == std::fs::read(&local).unwrap(), "the hub conversion differs");
+    let snapshot = home
+        .join("hub/models--tiiuae--Falcon3-Tiny-1.58bit/snapshots")
+        .join(FakeHub::main_commit("tiiuae/Falcon3-Tiny-1.58bit"));
+    assert!(snapshot.join("model.safetensors").is_file() && snapshot.join("tokenizer.json").is_file());
+
+    let missing = run(&["convert", "tiiuae/No-Such-Model", "--out", out.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("tiiuae/No-Such-Model"));
+}
