@@ -15,6 +15,9 @@ const LLAMA3: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{
 const GPT2: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)";
 /// Every digit on its own.
 const DIGIT: &str = r"\p{N}";
+/// Runs of punctuation: Unicode P, and the ASCII symbols HF's `Punctuation` pre-tokenizer counts
+/// too (bitnet.cpp's first `falcon3` regex, family doc §2.7).
+const PUNCTUATION_RUN: &str = r"[\p{P}\$\+<=>\^~\|`]+";
 
 /// A family of pre-tokenizers that share one regex set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +27,12 @@ pub enum PreTokenizer {
     /// StarCoder, SmolLM and kin: single digits, then GPT-2's regex.
     DigitsThenGpt2,
     Gpt2,
+    /// Falcon3 and Falcon-E: their tokenizer.json's Punctuation(Contiguous), ByteLevel with GPT-2's
+    /// regex, then Digits(individual). The digit split comes after the byte-level mapping, so, as
+    /// in Hugging Face's `tokenizers`, it also splits off the UTF-8 bytes B2, B3, B9 and BC-BE,
+    /// whose byte-level characters are ², ³, ¹, ¼, ½, ¾. bitnet.cpp's `[0-9]` on the raw text
+    /// does not; we follow the model's own tokenizer.
+    Falcon3,
 }
 
 impl PreTokenizer {
@@ -36,6 +45,7 @@ impl PreTokenizer {
             "llama3" | "llama-v3" | "llama-bpe" => Self::Llama3,
             "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" => Self::DigitsThenGpt2,
             "gpt2" | "mpt" | "olmo" | "jais" => Self::Gpt2,
+            "falcon3" | "falcon_e" => Self::Falcon3,
             _ => return None,
         })
     }
@@ -45,6 +55,15 @@ impl PreTokenizer {
             Self::Llama3 => &[LLAMA3],
             Self::DigitsThenGpt2 => &[DIGIT, GPT2],
             Self::Gpt2 => &[GPT2],
+            Self::Falcon3 => &[PUNCTUATION_RUN, GPT2],
+        }
+    }
+
+    /// Regexes applied after the byte-level mapping, to its characters.
+    fn mapped_regexes(self) -> &'static [&'static str] {
+        match self {
+            Self::Falcon3 => &[DIGIT],
+            _ => &[],
         }
     }
 
@@ -53,17 +72,18 @@ impl PreTokenizer {
         self == Self::Llama3
     }
 
-    /// The `tokenizers` pipeline: the regex splits, then bytes to the byte-level alphabet.
+    /// The `tokenizers` pipeline: the regex splits, bytes to the byte-level alphabet, then the
+    /// splits made on that alphabet.
     pub fn pipeline(self) -> tokenizers::Result<Sequence> {
-        let mut steps = self
-            .regexes()
-            .iter()
-            .map(|re| {
-                Split::new(SplitPattern::Regex((*re).to_owned()), SplitDelimiterBehavior::Isolated, false)
-                    .map(PreTokenizerWrapper::Split)
-            })
-            .collect::<tokenizers::Result<Vec<_>>>()?;
+        let split = |re: &&str| {
+            Split::new(SplitPattern::Regex((*re).to_owned()), SplitDelimiterBehavior::Isolated, false)
+                .map(PreTokenizerWrapper::Split)
+        };
+        let mut steps = self.regexes().iter().map(split).collect::<tokenizers::Result<Vec<_>>>()?;
         steps.push(PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, false, false)));
+        for step in self.mapped_regexes().iter().map(split) {
+            steps.push(step?);
+        }
         Ok(Sequence::new(steps))
     }
 }
@@ -74,7 +94,7 @@ mod tests {
 
     #[test]
     fn every_family_compiles() {
-        for family in [PreTokenizer::Llama3, PreTokenizer::DigitsThenGpt2, PreTokenizer::Gpt2] {
+        for family in [PreTokenizer::Llama3, PreTokenizer::DigitsThenGpt2, PreTokenizer::Gpt2, PreTokenizer::Falcon3] {
             assert!(family.pipeline().is_ok(), "{family:?}");
         }
     }
@@ -84,6 +104,8 @@ mod tests {
         assert_eq!(PreTokenizer::from_name("llama-bpe"), Some(PreTokenizer::Llama3));
         assert_eq!(PreTokenizer::from_name("smollm"), Some(PreTokenizer::DigitsThenGpt2));
         assert_eq!(PreTokenizer::from_name("gpt2"), Some(PreTokenizer::Gpt2));
+        assert_eq!(PreTokenizer::from_name("falcon3"), Some(PreTokenizer::Falcon3));
+        assert_eq!(PreTokenizer::from_name("falcon_e"), Some(PreTokenizer::Falcon3));
         assert_eq!(PreTokenizer::from_name("qwen2"), None);
     }
 }
