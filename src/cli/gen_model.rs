@@ -1,5 +1,5 @@
 //! `bitnet-tui gen-model`: write a synthetic BitNet b1.58 GGUF in the real 2B4T layout, or in the
-//! layout of bitnet.cpp's `llama` conversions (Falcon3-1.58bit).
+//! layouts bitnet.cpp's converters give Falcon3, Llama3-8B-1.58 and 1bitLLM's models.
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -23,6 +23,19 @@ pub enum Preset {
     /// layers, hidden 2048, FFN 8192, 8 heads of 256, 4 KV heads, an F16 head of its own.
     #[value(name = "falcon3-1b")]
     Falcon3_1B,
+    /// Falcon3-3B-1.58bit's shape (architecture `llama`): 22 layers, hidden 3072, FFN 9216, 12
+    /// heads of 256, 4 KV heads.
+    #[value(name = "falcon3-3b")]
+    Falcon3_3B,
+    /// HF1BitLLM's Llama3-8B-1.58 (architecture `llama`, LLaMA 3's RoPE base and template): 32
+    /// layers, hidden 4096, FFN 14336, 32 heads, 8 KV heads.
+    #[value(name = "llama3-8b-158")]
+    Llama3_8B158,
+    /// 1bitLLM's bitnet_b1_58-large (architecture `bitnet`: sub-norms, SiLU, tied head): 24 layers,
+    /// hidden 1536, FFN 4096, 16 heads of 96. Its real vocabulary is SentencePiece; this writes the
+    /// chosen byte-level one.
+    #[value(name = "bitnet-large")]
+    BitnetLarge,
 }
 
 /// The graph the file is written for.
@@ -34,6 +47,9 @@ pub enum ArchArg {
     /// bitnet.cpp's `llama` conversions of 1.58-bit checkpoints (Falcon3, Falcon-E): no
     /// sub-norms, SiLU, NORM RoPE, an F16 output head of its own.
     Llama,
+    /// bitnet.cpp's `bitnet` conversions of 1bitLLM's checkpoints: sub-norms, SiLU, NEOX RoPE,
+    /// a tied head.
+    Bitnet,
 }
 
 #[derive(Debug, Args)]
@@ -80,11 +96,15 @@ pub fn run(args: GenModelArgs) -> anyhow::Result<()> {
         Preset::Tiny => BitnetShape::TINY,
         Preset::B2B4T => BitnetShape::B2B4T,
         Preset::Falcon3_1B => BitnetShape::FALCON3_1B,
+        Preset::Falcon3_3B => BitnetShape::FALCON3_3B,
+        Preset::Llama3_8B158 => BitnetShape::LLAMA3_8B_158,
+        Preset::BitnetLarge => BitnetShape::BITNET_LARGE,
     };
     let shape = BitnetShape {
         arch: match args.arch {
             Some(ArchArg::BitnetB158) => SyntheticArch::BitnetB158,
             Some(ArchArg::Llama) => SyntheticArch::Llama,
+            Some(ArchArg::Bitnet) => SyntheticArch::Bitnet,
             None => base.arch,
         },
         n_layers: args.layers.unwrap_or(base.n_layers),

@@ -1,5 +1,6 @@
 //! Synthetic BitNet b1.58 GGUFs in the real 2B4T layout (spec A.1 and B), for tests and benchmarks,
-//! and in the layout of bitnet.cpp's `llama` conversions (Falcon3 / Falcon-E 1.58-bit).
+//! and in the layouts bitnet.cpp's converters give the rest of the family: `llama` (Falcon3,
+//! Falcon-E, Llama3-8B-1.58) and `bitnet` (1bitLLM).
 //!
 //! The 2B4T form has the same 24 metadata keys in the same order, same tensor names, order, shapes
 //! and types as Microsoft's `ggml-model-i2_s.gguf`: F16 `token_embd` (tied LM head), F32 norms,
@@ -25,7 +26,7 @@ pub const ARCH: &str = arch::BITNET_B158.names[0];
 /// marker is what tells runtimes to use the BitNet chat format.
 pub const BITNET_TEMPLATE: &str = "{% for message in messages %}{% if loop.first %}{{ bos_token }}{% endif %}{% if message['role'] == 'user' %}{{ 'Human: ' + message['content'] + '\\n\\nBITNETAssistant: ' + eos_token }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
 
-/// Which graph a synthetic model is written for.
+/// Which graph a synthetic model is written for, with its family's constants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyntheticArch {
     /// `bitnet-b1.58`: Microsoft's 2B4T layout.
@@ -33,10 +34,66 @@ pub enum SyntheticArch {
     /// `llama` with I2_S projections, as bitnet.cpp converts Falcon3-1.58bit: its RoPE base and
     /// RMS epsilon, an untied F16 head, a Falcon3-style chat template.
     Llama,
+    /// `llama` with I2_S projections as bitnet.cpp converts HF1BitLLM's Llama3-8B-1.58: LLaMA 3's
+    /// RoPE base (500000) and epsilon (1e-5), an untied F16 head, LLaMA 3's chat template.
+    Llama3,
+    /// `bitnet`, as bitnet.cpp converts 1bitLLM's bitnet_b1_58 models: sub-norms, SiLU, a tied
+    /// head, RoPE base 10000, epsilon 1e-5, no chat template (base models).
+    Bitnet,
+}
+
+/// What a family's file says besides its shape.
+struct FamilyConstants {
+    arch: &'static str,
+    name: &'static str,
+    rope_base: f32,
+    rms_eps: f32,
+    template: Option<&'static str>,
+    sub_norms: bool,
+    own_head: bool,
+}
+
+impl SyntheticArch {
+    fn constants(self) -> FamilyConstants {
+        let llama = |name, rope_base, rms_eps, template| FamilyConstants {
+            arch: arch::LLAMA.names[0],
+            name,
+            rope_base,
+            rms_eps,
+            template: Some(template),
+            sub_norms: false,
+            own_head: true,
+        };
+        match self {
+            Self::BitnetB158 => FamilyConstants {
+                arch: ARCH,
+                name: "bitnet2b",
+                rope_base: 500000.0,
+                rms_eps: 1e-5,
+                template: Some(BITNET_TEMPLATE),
+                sub_norms: true,
+                own_head: false,
+            },
+            Self::Llama => llama("falcon3-synthetic", 1000042.0, 1e-6, FALCON3_TEMPLATE),
+            Self::Llama3 => llama("llama3-158-synthetic", 500000.0, 1e-5, LLAMA3_TEMPLATE),
+            Self::Bitnet => FamilyConstants {
+                arch: arch::BITNET.names[0],
+                name: "bitnet-large-synthetic",
+                rope_base: 10000.0,
+                rms_eps: 1e-5,
+                template: None,
+                sub_norms: true,
+                own_head: false,
+            },
+        }
+    }
 }
 
 /// A Falcon3-Instruct-style chat template (family doc §3.4), rendered with the file's own tokens.
 pub const FALCON3_TEMPLATE: &str = "{% for message in messages %}{% if message['role'] == 'system' %}{{ '<|system|>\n' + message['content'] + '\n' }}{% elif message['role'] == 'user' %}{{ '<|user|>\n' + message['content'] + '\n' }}{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\n' + message['content'] + eos_token + '\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}";
+
+/// LLaMA 3 Instruct's chat template (family doc §3.3).
+pub const LLAMA3_TEMPLATE: &str = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
 
 /// Model dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +145,42 @@ impl BitnetShape {
         key_length: None,
         context: 8192,
     };
+    /// Falcon3-3B-1.58bit (family doc §3.4): 22 layers, hidden 3072, FFN 9216, 12 heads of 256, 4
+    /// KV heads.
+    pub const FALCON3_3B: Self = Self {
+        arch: SyntheticArch::Llama,
+        n_layers: 22,
+        hidden: 3072,
+        ffn: 9216,
+        heads: 12,
+        kv_heads: 4,
+        key_length: None,
+        context: 8192,
+    };
+    /// HF1BitLLM's Llama3-8B-1.58 (family doc §3.3): 32 layers, hidden 4096, FFN 14336, 32 heads
+    /// of 128, 8 KV heads.
+    pub const LLAMA3_8B_158: Self = Self {
+        arch: SyntheticArch::Llama3,
+        n_layers: 32,
+        hidden: 4096,
+        ffn: 14336,
+        heads: 32,
+        kv_heads: 8,
+        key_length: None,
+        context: 8192,
+    };
+    /// 1bitLLM's bitnet_b1_58-large (family doc §3.2): 24 layers, hidden 1536, FFN 4096, 16 heads
+    /// of 96, no GQA, 2048 positions.
+    pub const BITNET_LARGE: Self = Self {
+        arch: SyntheticArch::Bitnet,
+        n_layers: 24,
+        hidden: 1536,
+        ffn: 4096,
+        heads: 16,
+        kv_heads: 16,
+        key_length: None,
+        context: 2048,
+    };
 
     pub fn head_dim(&self) -> usize {
         self.key_length.unwrap_or(self.hidden.checked_div(self.heads).unwrap_or(0))
@@ -130,12 +223,8 @@ fn special_id(vocab: &Vocab, text: &str) -> io::Result<u32> {
 
 /// The metadata and tensor list of a synthetic model, in the real file's order.
 pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> {
-    let llama = shape.arch == SyntheticArch::Llama;
-    let a = if llama { arch::LLAMA.names[0] } else { ARCH };
-    let (name, rope_base, rms_eps, template) = match shape.arch {
-        SyntheticArch::BitnetB158 => ("bitnet2b", 500000.0, 1e-5, BITNET_TEMPLATE),
-        SyntheticArch::Llama => ("falcon3-synthetic", 1000042.0, 1e-6, FALCON3_TEMPLATE),
-    };
+    let family = shape.arch.constants();
+    let (a, name, rope_base, rms_eps) = (family.arch, family.name, family.rope_base, family.rms_eps);
     let bos = special_id(vocab, "<|begin_of_text|>")?;
     let eos = special_id(vocab, "<|end_of_text|>")?;
     let n_vocab = vocab.tokens.len() as u32;
@@ -161,15 +250,17 @@ pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> 
     vocab.write_gguf_metadata(&mut w);
     w.set("tokenizer.ggml.bos_token_id", Value::U32(bos))
         .set("tokenizer.ggml.eos_token_id", Value::U32(eos))
-        .set("tokenizer.ggml.padding_token_id", Value::U32(eos))
-        .set("tokenizer.chat_template", Value::String(template.into()))
-        .set("general.quantization_version", Value::U32(2));
+        .set("tokenizer.ggml.padding_token_id", Value::U32(eos));
+    if let Some(template) = family.template {
+        w.set("tokenizer.chat_template", Value::String(template.into()));
+    }
+    w.set("general.quantization_version", Value::U32(2));
 
     let (h, f, q) = (shape.hidden as u64, shape.ffn as u64, shape.q_dim() as u64);
     let kv = (shape.kv_heads * shape.head_dim()) as u64;
     w.add_tensor(TensorSpec::new(names::TOKEN_EMBD, TensorType::F16, &[h, n_vocab as u64]));
     w.add_tensor(TensorSpec::new(names::OUTPUT_NORM, TensorType::F32, &[h]));
-    if llama {
+    if family.own_head {
         w.add_tensor(TensorSpec::new(names::OUTPUT, TensorType::F16, &[h, n_vocab as u64]));
     }
     for i in 0..shape.n_layers {
@@ -179,14 +270,14 @@ pub fn writer_for(shape: &BitnetShape, vocab: &Vocab) -> io::Result<GgufWriter> 
         w.add_tensor(t(names::ATTN_K, TensorType::I2S, &[h, kv]));
         w.add_tensor(t(names::ATTN_V, TensorType::I2S, &[h, kv]));
         w.add_tensor(t(names::ATTN_OUTPUT, TensorType::I2S, &[q, h]));
-        if !llama {
+        if family.sub_norms {
             w.add_tensor(t(names::ATTN_SUB_NORM, TensorType::F32, &[q]));
         }
         w.add_tensor(t(names::FFN_NORM, TensorType::F32, &[h]));
         w.add_tensor(t(names::FFN_GATE, TensorType::I2S, &[h, f]));
         w.add_tensor(t(names::FFN_UP, TensorType::I2S, &[h, f]));
         w.add_tensor(t(names::FFN_DOWN, TensorType::I2S, &[f, h]));
-        if !llama {
+        if family.sub_norms {
             w.add_tensor(t(names::FFN_SUB_NORM, TensorType::F32, &[f]));
         }
     }
