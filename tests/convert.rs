@@ -8,6 +8,7 @@
 //! the generator's tensors byte for byte, with each scale what the format can hold, and the same
 //! logits.
 
+mod common;
 mod hub_support;
 
 use std::collections::HashMap;
@@ -459,4 +460,59 @@ fn a_repo_name_downloads_the_checkpoint_then_converts_it() {
     let missing = run(&["convert", "tiiuae/No-Such-Model", "--out", out.to_str().unwrap()]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("tiiuae/No-Such-Model"));
+}
+
+/// The chat with three models in one conversation, switched with Ctrl+N in a real terminal:
+/// SmolLM2, the BitNet fixture, and a synthetic Falcon3-style checkpoint converted here.
+#[test]
+fn ctrl_n_switches_between_smollm2_the_fixture_and_a_converted_falcon3_in_one_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = generated(dir.path(), &LLAMA);
+    let hf = dir.path().join("hf");
+    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let converted = dir.path().join("falcon3-tiny.gguf");
+    let options = ConvertOptions { projection_type: ProjectionType::I2S, name: Some("falcon3-tiny-converted".into()) };
+    convert(&hf, &converted, &options, |_, _, _| {}).unwrap();
+
+    let data = dir.path().join("data");
+    let cmd = format!(
+        "env XDG_CONFIG_HOME={0}/config XDG_DATA_HOME={1} XDG_STATE_HOME={0}/state HF_HUB_OFFLINE=1 {2} \
+         --model {3} --model {4} --model {5} --temp 0 -n 12; echo EXITED:$?; sleep 60",
+        dir.path().display(),
+        data.display(),
+        env!("CARGO_BIN_EXE_bitnet-tui"),
+        common::smollm2().display(),
+        common::bitnet_tiny().display(),
+        converted.display(),
+    );
+    let tmux = common::tmux::Tmux::start("family", &cmd);
+    let minute = std::time::Duration::from_secs(60);
+    tmux.wait_for("SmolLM2 to load", minute, |s| s.contains("Loaded Smollm2"));
+    let turns = [("What is 2+2?", "Loaded Smollm2"), ("Hello", "Loaded bitnet2b"), ("Bonjour", "Loaded falcon3-tiny-converted")];
+    for (i, (prompt, loaded)) in turns.iter().enumerate() {
+        if i > 0 {
+            tmux.keys(&["C-n"]);
+            let screen = tmux.wait_for(loaded, minute, |s| s.contains(loaded));
+            assert!(screen.lines().next().unwrap_or_default().contains("ready"), "{screen}");
+        }
+        tmux.text(prompt);
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("the reply", minute, |s| s.matches(" TTFT ").count() > i);
+    }
+    let screen = tmux.screen();
+    assert!(screen.contains("llama") && screen.contains("I2_S"), "the converted model's load notice:\n{screen}");
+    tmux.keys(&["C-q"]);
+    let screen = tmux.wait_for("the app to exit", minute, |s| s.contains("EXITED:"));
+    assert!(screen.contains("EXITED:0"), "{screen}");
+
+    let conversations = data.join("bitnet-tui").join("conversations");
+    let files: Vec<_> = std::fs::read_dir(conversations).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let messages = saved["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 6, "{saved}");
+    let prompts: Vec<&str> = messages.iter().step_by(2).map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(prompts, ["What is 2+2?", "Hello", "Bonjour"]);
+    let replies = serde_json::to_string(&messages[5]).unwrap();
+    assert!(replies.contains("falcon3-tiny"), "the last reply does not name its model: {replies}");
 }
