@@ -154,6 +154,7 @@ fn model_manager_with_catalog_local_and_downloading_rows() {
             bytes_per_sec: 12_500_000.0,
             eta: Some(std::time::Duration::from_secs(23)),
         }),
+        converting: None,
         cancelling: false,
     });
     state.overlay = Some(Overlay::Picker { selected: 1 });

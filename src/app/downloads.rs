@@ -1,5 +1,6 @@
 //! The loop's side of downloads: runs one at a time on a background thread and sends its
-//! progress and outcome back as [`DownloadEvent`]s.
+//! progress and outcome back as [`DownloadEvent`]s. A catalog model that is a checkpoint is
+//! downloaded, then converted beside its snapshot.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -8,6 +9,8 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::app::models::HubFile;
 use crate::app::msg::DownloadEvent;
+use crate::convert::fetch_and_convert;
+use crate::hub::catalog::Catalog;
 use crate::hub::download::{DownloadError, Downloader};
 use crate::hub::repo::DEFAULT_REVISION;
 
@@ -34,14 +37,35 @@ impl Downloads {
                 // The loop may have ended; nothing is left to tell then.
                 let _ = progress_events.send(DownloadEvent::Progress(p));
             };
-            let result = Downloader::from_env()
-                .and_then(|d| d.download(&file.repo, &file.file, DEFAULT_REVISION, report, &cancel));
+            let checkpoint = Catalog::builtin().find_file(&file.repo, &file.file).filter(|e| e.convert);
+            let result = match checkpoint {
+                Some(entry) => {
+                    let converting_events = events.clone();
+                    let converting = move |done, total| {
+                        let _ = converting_events.send(DownloadEvent::Converting { done, total });
+                    };
+                    Downloader::from_env().map_err(anyhow::Error::from).and_then(|d| {
+                        fetch_and_convert(
+                            &d,
+                            &file.repo,
+                            &file.file,
+                            &entry.name,
+                            |_, p| report(p),
+                            converting,
+                            &cancel,
+                        )
+                    })
+                }
+                None => Downloader::from_env()
+                    .and_then(|d| d.download(&file.repo, &file.file, DEFAULT_REVISION, report, &cancel))
+                    .map_err(anyhow::Error::from),
+            };
             let outcome = match result {
                 Ok(path) => DownloadEvent::Finished(path),
-                Err(DownloadError::Cancelled { .. }) => DownloadEvent::Cancelled,
+                Err(e) if matches!(e.downcast_ref(), Some(DownloadError::Cancelled { .. })) => DownloadEvent::Cancelled,
                 Err(e) => {
-                    tracing::warn!("downloading {}/{}: {e}", file.repo, file.file);
-                    DownloadEvent::Failed(e.to_string())
+                    tracing::warn!("downloading {}/{}: {e:#}", file.repo, file.file);
+                    DownloadEvent::Failed(format!("{e:#}"))
                 }
             };
             let _ = events.send(outcome);

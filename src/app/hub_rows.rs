@@ -46,7 +46,7 @@ fn from_catalog(item: &CatalogEntry, cache: &HfCache) -> ModelEntry {
         n_params: None,
         size_bytes: Some(item.size_bytes),
         kind: item.kind,
-        source: ModelSource::Catalog,
+        source: if item.convert { ModelSource::CatalogCheckpoint } else { ModelSource::Catalog },
         status,
         hub: Some(HubFile { repo: item.repo.clone(), file: item.file.clone() }),
         commit: None,
@@ -89,6 +89,9 @@ mod tests {
         assert_eq!(entries[0].status, ModelStatus::Partial { bytes: 1000 });
         assert_eq!(entries[0].size_bytes, Some(default.size_bytes));
         assert_eq!(entries[1].status, ModelStatus::NotDownloaded);
-        assert!(entries.iter().all(|e| e.source == ModelSource::Catalog));
+        for (e, item) in entries.iter().zip(catalog.entries()) {
+            let want = if item.convert { ModelSource::CatalogCheckpoint } else { ModelSource::Catalog };
+            assert_eq!(e.source, want, "{}", e.name);
+        }
     }
 }

@@ -158,6 +158,11 @@ pub fn text_hash(text: &str) -> u64 {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DownloadEvent {
     Progress(Progress),
+    /// A downloaded checkpoint is being converted: tensors done and in all.
+    Converting {
+        done: usize,
+        total: usize,
+    },
     /// Verified and linked in the cache, at this path.
     Finished(PathBuf),
     /// Stopped by a cancel; the partial file stays for a resume.

@@ -63,6 +63,8 @@ pub struct Download {
     pub name: String,
     /// None until the first report.
     pub progress: Option<Progress>,
+    /// A downloaded checkpoint being converted: tensors done and in all.
+    pub converting: Option<(usize, usize)>,
     /// A cancel was sent; waiting for the download to stop.
     pub cancelling: bool,
 }

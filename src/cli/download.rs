@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::hub::catalog::Catalog;
+use crate::convert::fetch_and_convert;
+use crate::hub::catalog::{Catalog, CatalogEntry};
 use crate::hub::download::{Downloader, Progress};
 use crate::hub::format::{human_bytes, human_duration};
 use crate::hub::repo::DEFAULT_REVISION;
@@ -40,6 +41,9 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<()> {
     };
     let downloader = Downloader::from_env()?;
     let cancel = cancel_on_ctrl_c()?;
+    if let Some(entry) = Catalog::builtin().find_file(&args.repo, &file).filter(|e| e.convert) {
+        return download_and_convert(&downloader, entry, &cancel);
+    }
     eprintln!(
         "Downloading {}/{file} (revision {}) into {}",
         args.repo,
@@ -92,4 +96,44 @@ pub(crate) fn cancel_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
     })
     .context("installing the Ctrl+C handler")?;
     Ok(cancel)
+}
+
+/// A catalog model published as a checkpoint: download it, then convert it beside the snapshot.
+fn download_and_convert(downloader: &Downloader, entry: &CatalogEntry, cancel: &AtomicBool) -> anyhow::Result<()> {
+    eprintln!(
+        "{} is a Hugging Face checkpoint: downloading it into {}, then converting it to {}",
+        entry.repo,
+        downloader.cache().root().display(),
+        entry.file
+    );
+    let bar = ProgressBar::hidden();
+    bar.set_style(ProgressStyle::with_template("{prefix:>28} {bar:30} {decimal_bytes}/{decimal_total_bytes} {msg}")?);
+    let converting = ProgressBar::hidden();
+    converting.set_style(ProgressStyle::with_template("{prefix:>28} {bar:30} {pos}/{len} tensors")?);
+    converting.set_prefix("converting");
+    let path = fetch_and_convert(
+        downloader,
+        &entry.repo,
+        &entry.file,
+        &entry.name,
+        |file, p| {
+            bar.set_prefix(file.to_owned());
+            show(&bar, &p);
+        },
+        |done, total| {
+            if converting.is_hidden() {
+                bar.finish_and_clear();
+                converting.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            converting.set_length(total as u64);
+            converting.set_position(done as u64);
+        },
+        cancel,
+    );
+    bar.finish_and_clear();
+    converting.finish_and_clear();
+    let path = path?;
+    eprintln!("Ready: {}", entry.name);
+    println!("{}", path.display());
+    Ok(())
 }

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use super::checkpoint::read_index;
+use super::{convert, ConvertOptions, ProjectionType};
 use super::{CONFIG_FILE, INDEX_FILE, SINGLE_FILE, TEMPLATE_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE};
 use crate::hub::download::{DownloadError, Downloader, Progress};
+use crate::hub::repo::DEFAULT_REVISION;
 use anyhow::{Context, Result};
 
 /// Downloads the files `convert` reads from `repo` at `revision` and returns the snapshot folder
@@ -36,4 +38,29 @@ pub fn fetch_checkpoint(
         get(shard)?;
     }
     Ok(config.parent().map(PathBuf::from).unwrap_or_default())
+}
+
+/// Fetches `repo`'s checkpoint and converts it (I2_S) into `file` beside the snapshot, where the
+/// hub cache's model discovery finds it; a file converted before is kept. Returns its path.
+/// `converting(done, total)` reports the conversion, tensor by tensor.
+pub fn fetch_and_convert(
+    downloader: &Downloader,
+    repo: &str,
+    file: &str,
+    name: &str,
+    fetched: impl FnMut(&str, Progress),
+    mut converting: impl FnMut(usize, usize),
+    cancel: &AtomicBool,
+) -> Result<PathBuf> {
+    if file.contains(['/', '\\']) || !file.ends_with(".gguf") {
+        anyhow::bail!("{file:?} is not a GGUF file name to convert {repo} into");
+    }
+    let dir = fetch_checkpoint(downloader, repo, DEFAULT_REVISION, fetched, cancel)?;
+    let out = dir.join(file);
+    if !out.is_file() {
+        let options = ConvertOptions { projection_type: ProjectionType::I2S, name: Some(name.to_owned()) };
+        convert(&dir, &out, &options, |done, total, _| converting(done, total))
+            .with_context(|| format!("converting {repo}"))?;
+    }
+    Ok(out)
 }

@@ -24,7 +24,7 @@ use safetensors::Dtype;
 pub use checkpoint::{Checkpoint, INDEX_FILE, SINGLE_FILE};
 pub use config::{HfConfig, ModelPlan, PackedScale, Target};
 pub use encode::ProjectionType;
-pub use fetch::fetch_checkpoint;
+pub use fetch::{fetch_and_convert, fetch_checkpoint};
 pub use ternary::{absmean, permute_qk, unpack, Ternary};
 pub use tokenizer::{ConvertedTokenizer, TEMPLATE_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE};
 

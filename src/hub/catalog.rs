@@ -46,6 +46,10 @@ pub struct CatalogEntry {
     pub kind: ModelKind,
     pub license: String,
     pub description: String,
+    /// The repo holds a Hugging Face checkpoint, not a GGUF: getting the model downloads the
+    /// checkpoint and converts it here (`bitnet-tui convert`) into `file`, beside the snapshot.
+    #[serde(default)]
+    pub convert: bool,
 }
 
 #[derive(Debug, Error)]

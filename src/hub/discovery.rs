@@ -31,6 +31,8 @@ pub enum ModelSource {
     HfCache,
     /// The download catalog (not on disk yet).
     Catalog,
+    /// The download catalog, as a checkpoint that is downloaded and then converted here.
+    CatalogCheckpoint,
 }
 
 impl std::fmt::Display for ModelSource {
@@ -42,6 +44,7 @@ impl std::fmt::Display for ModelSource {
             ModelSource::ModelsDir => "models-dir",
             ModelSource::HfCache => "hf-cache",
             ModelSource::Catalog => "catalog",
+            ModelSource::CatalogCheckpoint => "catalog-checkpoint",
         })
     }
 }

@@ -59,10 +59,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn download_gauge(frame: &mut Frame, area: Rect, download: &Download, theme: &Theme) {
-    let ratio = download.progress.map_or(0.0, |p| p.downloaded as f64 / p.total.max(1) as f64);
+    let (ratio, label) = match download.converting {
+        Some((done, total)) => {
+            (done as f64 / total.max(1) as f64, strings::converting_gauge(&download.name, done, total))
+        }
+        None => (
+            download.progress.map_or(0.0, |p| p.downloaded as f64 / p.total.max(1) as f64),
+            strings::download_gauge(&download.name, download.progress.as_ref()),
+        ),
+    };
     let gauge = LineGauge::default()
         .ratio(ratio.clamp(0.0, 1.0))
-        .label(strings::download_gauge(&download.name, download.progress.as_ref()))
+        .label(label)
         .filled_style(theme.gauge)
         .unfilled_style(theme.dim);
     frame.render_widget(gauge, area);

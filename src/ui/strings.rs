@@ -129,6 +129,11 @@ pub fn downloading(percent: Option<f64>) -> String {
     percent.map_or_else(|| "downloading…".to_string(), |p| format!("downloading {p:.0}%"))
 }
 
+/// The gauge's label while a downloaded checkpoint is converted.
+pub fn converting_gauge(name: &str, done: usize, total: usize) -> String {
+    format!("⚙ {name} converting, tensor {done} of {total}")
+}
+
 /// The gauge's label: name, percent, rate and time left.
 pub fn download_gauge(name: &str, progress: Option<&crate::hub::download::Progress>) -> String {
     let Some(p) = progress else {
@@ -227,6 +232,7 @@ pub fn model_source(source: ModelSource) -> &'static str {
         ModelSource::ModelsDir => "models dir",
         ModelSource::HfCache => "hf cache",
         ModelSource::Catalog => "catalog",
+        ModelSource::CatalogCheckpoint => "catalog · converts",
     }
 }
 

@@ -26,7 +26,7 @@ pub(super) fn start(state: &mut State, selected: usize) -> Vec<Effect> {
     };
     let name = entry.name.clone();
     state.notify(NoticeLevel::Info, text::download_started(&name));
-    state.download = Some(Download { file: file.clone(), name, progress: None, cancelling: false });
+    state.download = Some(Download { file: file.clone(), name, progress: None, converting: None, cancelling: false });
     vec![Effect::StartDownload(file)]
 }
 
@@ -54,6 +54,10 @@ pub(super) fn on_event(state: &mut State, event: DownloadEvent) -> Vec<Effect> {
     let (level, text) = match event {
         DownloadEvent::Progress(progress) => {
             download.progress = Some(progress);
+            return Vec::new();
+        }
+        DownloadEvent::Converting { done, total } => {
+            download.converting = Some((done, total));
             return Vec::new();
         }
         DownloadEvent::Finished(_) => (NoticeLevel::Info, text::downloaded(&name, &state.keymap)),
