@@ -79,6 +79,7 @@ fn the_manager_downloads_a_checkpoint_converts_it_and_the_result_loads() {
     let found = listed.iter().find(|m| m.path == path).expect("the converted model is listed");
     assert_eq!(found.status, ModelStatus::Downloaded);
     assert_eq!(found.hub.as_ref().map(|h| h.repo.as_str()), Some(REPO));
+    assert_eq!((found.name.as_str(), found.kind), (entry.name.as_str(), entry.kind));
 
     let model = Model::load(&path).unwrap();
     let mut kv = model.new_kv_cache(16);

@@ -77,7 +77,8 @@ pub struct HubFile {
 pub struct ModelEntry {
     /// Empty for a model that is not downloaded.
     pub path: PathBuf,
-    /// `general.name`, else the file name without `.gguf`, else the catalog's name.
+    /// The catalog's name for a catalog model, else `general.name`, else the file name without
+    /// `.gguf`.
     pub name: String,
     /// `general.architecture`; unknown for a file whose header cannot be read.
     pub arch: Option<String>,
@@ -253,7 +254,12 @@ fn scan_hf_cache(cache: &HfCache) -> Vec<ModelEntry> {
                 };
                 let in_repo = path.strip_prefix(&snapshot).unwrap_or(&path);
                 let in_repo = in_repo.to_string_lossy().replace('\\', "/");
-                model.kind = Catalog::builtin().find_file(repo.as_str(), &in_repo).map_or(model.kind, |e| e.kind);
+                // A catalog model is named and typed as the catalog says; other files by their
+                // `general.name` (else their file name) and what that suggests.
+                if let Some(entry) = Catalog::builtin().find_file(repo.as_str(), &in_repo) {
+                    model.kind = entry.kind;
+                    model.name = entry.name.clone();
+                }
                 model.hub = Some(HubFile { repo: repo.to_string(), file: in_repo });
                 model.refs = refs.get(&commit).cloned().unwrap_or_default();
                 model.commit = Some(commit.clone());
