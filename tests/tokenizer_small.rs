@@ -117,9 +117,15 @@ fn stream_holds_a_split_character_until_complete() {
 #[test]
 fn unknown_tokenizer_model_is_refused() {
     let mut w = small_gguf();
-    w.set("tokenizer.ggml.model", Value::String("llama".into()));
+    w.set("tokenizer.ggml.model", Value::String("bert".into()));
     let err = error_of(&w);
     assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.model"), "{err}");
+    // SentencePiece merges by score: its scores must be there, one per token.
+    let mut w = small_gguf();
+    w.set("tokenizer.ggml.model", Value::String("llama".into()));
+    w.set("tokenizer.ggml.scores", Value::Array(Array::F32(vec![0.0; 3])));
+    let err = error_of(&w);
+    assert!(err.contains("small.gguf") && err.contains("tokenizer.ggml.scores has 3 entries"), "{err}");
 }
 
 #[test]

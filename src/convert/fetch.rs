@@ -6,7 +6,10 @@ use std::sync::atomic::AtomicBool;
 
 use super::checkpoint::read_index;
 use super::{convert, ConvertOptions, ProjectionType};
-use super::{CONFIG_FILE, INDEX_FILE, SINGLE_FILE, TEMPLATE_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE};
+use super::{
+    ADDED_TOKENS_FILE, CONFIG_FILE, INDEX_FILE, SENTENCEPIECE_FILE, SINGLE_FILE, TEMPLATE_FILE, TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+};
 use crate::hub::download::{DownloadError, Downloader, Progress};
 use crate::hub::repo::DEFAULT_REVISION;
 use anyhow::{Context, Result};
@@ -22,8 +25,8 @@ pub fn fetch_checkpoint(
 ) -> Result<PathBuf> {
     let mut get = |file: &str| downloader.download(repo, file, revision, |p| progress(file, p), cancel);
     let config = get(CONFIG_FILE).with_context(|| format!("{repo} has no usable {CONFIG_FILE}"))?;
-    get(TOKENIZER_FILE)?;
-    for optional in [TOKENIZER_CONFIG_FILE, TEMPLATE_FILE] {
+    // A byte-level vocabulary is in tokenizer.json; a SentencePiece one (1bitLLM) in tokenizer.model.
+    for optional in [TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, TEMPLATE_FILE, SENTENCEPIECE_FILE, ADDED_TOKENS_FILE] {
         match get(optional) {
             Ok(_) | Err(DownloadError::FileNotFound { .. }) => {}
             Err(e) => return Err(e.into()),

@@ -11,6 +11,7 @@ mod checkpoint;
 mod config;
 mod encode;
 mod fetch;
+mod sentencepiece;
 mod ternary;
 mod tokenizer;
 
@@ -25,18 +26,17 @@ pub use checkpoint::{Checkpoint, INDEX_FILE, SINGLE_FILE};
 pub use config::{HfConfig, ModelPlan, PackedScale, Target};
 pub use encode::ProjectionType;
 pub use fetch::{fetch_and_convert, fetch_checkpoint};
+pub use sentencepiece::SentencePieceModel;
 pub use ternary::{absmean, permute_qk, unpack, Ternary};
-pub use tokenizer::{ConvertedTokenizer, TEMPLATE_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE};
+pub use tokenizer::{
+    ConvertedTokenizer, ADDED_TOKENS_FILE, SENTENCEPIECE_FILE, TEMPLATE_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE,
+};
 
 use crate::atomic_file::write_atomically;
 use crate::engine::model::names;
 use crate::gguf::{GgufWriter, TensorSpec, TensorType, Value};
 
 pub const CONFIG_FILE: &str = "config.json";
-
-/// The files a conversion reads besides the weights (the tokenizer config and a template file
-/// are optional).
-pub const METADATA_FILES: [&str; 4] = [CONFIG_FILE, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, TEMPLATE_FILE];
 
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {

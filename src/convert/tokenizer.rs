@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value as Json;
 
 use super::config::HfConfig;
+use super::sentencepiece::SentencePieceModel;
 use crate::engine::tokenizer::{PreTokenizer, TokenType};
 use crate::engine::vocab::Vocab;
 use crate::gguf::{GgufWriter, Value};
@@ -17,13 +18,21 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const TOKENIZER_CONFIG_FILE: &str = "tokenizer_config.json";
 /// Some repos keep the template in a file of its own.
 pub const TEMPLATE_FILE: &str = "chat_template.jinja";
+/// A SentencePiece model (1bitLLM's checkpoints).
+pub const SENTENCEPIECE_FILE: &str = "tokenizer.model";
+/// Tokens added after a SentencePiece model's pieces, `{"text": id}` (1bitLLM's `<pad>`, `</line>`).
+pub const ADDED_TOKENS_FILE: &str = "added_tokens.json";
 
 /// The tokenizer keys of the GGUF being written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvertedTokenizer {
     pub vocab: Vocab,
+    /// `tokenizer.ggml.model`: `gpt2` (byte-level BPE) or `llama` (SentencePiece).
+    pub model: &'static str,
     /// `tokenizer.ggml.pre`.
     pub pre: &'static str,
+    /// SentencePiece: whether a space goes before the text.
+    pub add_space_prefix: Option<bool>,
     pub bos: Option<u32>,
     pub eos: Option<u32>,
     pub pad: Option<u32>,
@@ -38,23 +47,30 @@ impl ConvertedTokenizer {
     pub fn read(dir: &Path, config: &HfConfig, n_vocab: usize) -> Result<Self> {
         let path = dir.join(TOKENIZER_FILE);
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {file}"))?;
-        let json: Json = serde_json::from_str(&text).with_context(|| format!("{file}: not JSON"))?;
+        let json: Json = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).with_context(|| format!("{file}: not JSON"))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Json::Null,
+            Err(e) => return Err(e).with_context(|| format!("reading {file}")),
+        };
         let model = &json["model"];
-        match model["type"].as_str() {
-            Some("BPE") => {}
-            other => bail!(
-                "{file}: model.type is {}; this converter reads byte-level BPE vocabularies only \
-                 (SentencePiece ones, like 1bitLLM's, are not supported)",
-                other.map_or("missing".to_owned(), |t| format!("{t:?}"))
-            ),
-        }
-        if model["byte_fallback"].as_bool() == Some(true) {
-            bail!("{file}: model.byte_fallback is true (a SentencePiece-style BPE); only byte-level BPE converts");
-        }
-        let pre =
-            pre_tokenizer_name(&json["pre_tokenizer"]).map_err(|e| anyhow::anyhow!("{file}: pre_tokenizer: {e}"))?;
-        let vocab = read_vocab(&json, n_vocab, &file)?;
+        let byte_level = model["type"].as_str() == Some("BPE") && model["byte_fallback"].as_bool() != Some(true);
+        let sentencepiece_path = dir.join(SENTENCEPIECE_FILE);
+        let (vocab, model, pre, add_space_prefix) = if byte_level {
+            let pre = pre_tokenizer_name(&json["pre_tokenizer"])
+                .map_err(|e| anyhow::anyhow!("{file}: pre_tokenizer: {e}"))?;
+            (read_vocab(&json, n_vocab, &file)?, "gpt2", pre, None)
+        } else if sentencepiece_path.is_file() {
+            let (vocab, add_space_prefix) = read_sentencepiece(&sentencepiece_path, &json, dir, n_vocab)?;
+            (vocab, "llama", "default", Some(add_space_prefix))
+        } else if json.is_null() {
+            bail!("{}: no {TOKENIZER_FILE} or {SENTENCEPIECE_FILE}", dir.display());
+        } else {
+            bail!(
+                "{file}: model.type is {} and there is no {SENTENCEPIECE_FILE}: this converter reads \
+                 byte-level BPE vocabularies and SentencePiece models",
+                model["type"].as_str().map_or("missing".to_owned(), |t| format!("{t:?}"))
+            );
+        };
 
         let config_path = dir.join(TOKENIZER_CONFIG_FILE);
         let tok_config: Json = match std::fs::read_to_string(&config_path) {
@@ -85,7 +101,9 @@ impl ConvertedTokenizer {
         };
         Ok(Self {
             vocab,
+            model,
             pre,
+            add_space_prefix,
             bos,
             eos,
             pad,
@@ -98,7 +116,11 @@ impl ConvertedTokenizer {
     /// Sets every `tokenizer.*` key.
     pub fn write_gguf_metadata(&self, w: &mut GgufWriter) {
         self.vocab.write_gguf_metadata(w);
+        w.set("tokenizer.ggml.model", Value::String(self.model.into()));
         w.set("tokenizer.ggml.pre", Value::String(self.pre.into()));
+        if let Some(add) = self.add_space_prefix {
+            w.set("tokenizer.ggml.add_space_prefix", Value::Bool(add));
+        }
         let ids = [("bos", self.bos), ("eos", self.eos), ("padding", self.pad)];
         for (key, id) in ids {
             if let Some(id) = id {
@@ -187,6 +209,57 @@ fn read_vocab(json: &Json, n_vocab: usize, file: &str) -> Result<Vocab> {
         vocab.merges.push(text);
     }
     Ok(vocab)
+}
+
+/// A SentencePiece vocabulary: the model's pieces, then the tokens added after them (from
+/// tokenizer.json's `added_tokens`, else added_tokens.json) as user-defined or control tokens
+/// with score −1000, then `[PADi]` up to `n_vocab`. Also whether a space goes before the text.
+fn read_sentencepiece(path: &Path, json: &Json, dir: &Path, n_vocab: usize) -> Result<(Vocab, bool)> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("reading {file}"))?;
+    let model = SentencePieceModel::parse(&bytes, &file)?;
+    let mut by_id: HashMap<usize, (String, TokenType, f32)> = HashMap::new();
+    for (id, piece) in model.pieces.iter().enumerate() {
+        let kind = TokenType::from_gguf(piece.kind).unwrap_or(TokenType::Normal);
+        by_id.insert(id, (piece.text.clone(), kind, piece.score));
+    }
+    let added: Vec<(usize, String, bool)> = match json["added_tokens"].as_array() {
+        Some(list) => list
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t["id"].as_u64()? as usize,
+                    t["content"].as_str()?.to_owned(),
+                    t["special"].as_bool() == Some(true),
+                ))
+            })
+            .collect(),
+        None => match std::fs::read_to_string(dir.join(ADDED_TOKENS_FILE)) {
+            Ok(text) => {
+                let map: HashMap<String, usize> = serde_json::from_str(&text).with_context(|| {
+                    format!("{}: not a map of tokens to ids", dir.join(ADDED_TOKENS_FILE).display())
+                })?;
+                map.into_iter().map(|(text, id)| (id, text, false)).collect()
+            }
+            Err(_) => Vec::new(),
+        },
+    };
+    for (id, text, special) in added.into_iter().filter(|(id, _, _)| *id >= model.pieces.len()) {
+        let kind = if special { TokenType::Control } else { TokenType::UserDefined };
+        by_id.insert(id, (text, kind, -1000.0));
+    }
+    if let Some(&top) = by_id.keys().max().filter(|&&top| top >= n_vocab) {
+        bail!("{file}: token id {top} is past the model's {n_vocab} embedding rows");
+    }
+    let mut vocab = Vocab { tokens: Vec::new(), token_types: Vec::new(), scores: Vec::new(), merges: Vec::new() };
+    for id in 0..n_vocab {
+        let (text, kind, score) =
+            by_id.remove(&id).unwrap_or_else(|| (format!("[PAD{id}]"), TokenType::Unused, -1000.0));
+        vocab.tokens.push(text);
+        vocab.token_types.push(kind.gguf_id());
+        vocab.scores.push(score);
+    }
+    Ok((vocab, model.add_dummy_prefix))
 }
 
 /// A special token in tokenizer_config.json: a string, or `{"content": …}`.

@@ -30,13 +30,16 @@ impl Vocab {
     }
 
     /// Sets the tokenizer keys: `tokenizer.ggml.model` (`gpt2`), `.tokens`, `.scores`,
-    /// `.token_type` and `.merges`. Special ids, `pre` and the chat template are the caller's.
+    /// `.token_type` and `.merges` (when there are any). Special ids, `pre` and the chat template
+    /// are the caller's.
     pub fn write_gguf_metadata(&self, w: &mut GgufWriter) {
         w.set("tokenizer.ggml.model", Value::String("gpt2".into()));
         w.set("tokenizer.ggml.tokens", Value::Array(Array::String(self.tokens.iter().collect::<StringArray>())));
         w.set("tokenizer.ggml.scores", Value::Array(Array::F32(self.scores.clone())));
         w.set("tokenizer.ggml.token_type", Value::Array(Array::I32(self.token_types.clone())));
-        w.set("tokenizer.ggml.merges", Value::Array(Array::String(self.merges.iter().collect::<StringArray>())));
+        if !self.merges.is_empty() {
+            w.set("tokenizer.ggml.merges", Value::Array(Array::String(self.merges.iter().collect::<StringArray>())));
+        }
     }
 
     /// A vocabulary of BPE pieces (raw bytes; score 0, normal) followed by control tokens.

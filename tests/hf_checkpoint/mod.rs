@@ -33,6 +33,8 @@ pub enum Format {
 
 pub const LLAMA: BitnetShape = BitnetShape { arch: SyntheticArch::Llama, heads: 4, kv_heads: 2, ..BitnetShape::TINY };
 pub const B158: BitnetShape = BitnetShape::TINY;
+/// 1bitLLM's layout at the tiny widths: `bitnet`, MHA.
+pub const BITNET: BitnetShape = BitnetShape { arch: SyntheticArch::Bitnet, heads: 4, kv_heads: 4, ..BitnetShape::TINY };
 
 pub fn generated(dir: &Path, shape: &BitnetShape) -> PathBuf {
     let path = dir.join("generated.gguf");
@@ -46,7 +48,7 @@ pub fn generated(dir: &Path, shape: &BitnetShape) -> PathBuf {
 fn hf_projection(gguf: &str, shape: &BitnetShape) -> Option<(String, Option<usize>)> {
     let rest = gguf.strip_prefix("blk.")?;
     let (layer, part) = rest.split_once('.')?;
-    let llama = shape.arch == SyntheticArch::Llama;
+    let llama = matches!(shape.arch, SyntheticArch::Llama | SyntheticArch::Llama3);
     let (hf, heads) = match part.strip_suffix(".weight")? {
         "attn_q" => ("self_attn.q_proj", llama.then_some(shape.heads)),
         "attn_k" => ("self_attn.k_proj", llama.then_some(shape.kv_heads)),
@@ -60,13 +62,17 @@ fn hf_projection(gguf: &str, shape: &BitnetShape) -> Option<(String, Option<usiz
     Some((format!("model.layers.{layer}.{hf}.weight"), heads))
 }
 
-fn hf_float(gguf: &str) -> String {
+/// The HF name of a float tensor; 1bitLLM (`bitnet`) names its sub-norms its own way.
+fn hf_float(gguf: &str, arch: SyntheticArch) -> String {
+    let one_bit_llm = arch == SyntheticArch::Bitnet;
     let layer_part = |part: &str| {
         let rest = gguf.strip_prefix("blk.").unwrap();
         let (layer, name) = rest.split_once('.').unwrap();
         let hf = match name.strip_suffix(".weight").unwrap() {
             "attn_norm" => "input_layernorm",
             "ffn_norm" => "post_attention_layernorm",
+            "attn_sub_norm" if one_bit_llm => "self_attn.inner_attn_ln",
+            "ffn_sub_norm" if one_bit_llm => "mlp.ffn_layernorm",
             "attn_sub_norm" => "self_attn.attn_sub_norm",
             "ffn_sub_norm" => "mlp.ffn_sub_norm",
             other => panic!("{other} in {part}"),
@@ -114,7 +120,7 @@ pub fn write_checkpoint(gguf: &Path, dir: &Path, shape: &BitnetShape, format: Fo
         let Some((hf, heads)) = hf_projection(&info.name, shape) else {
             // Floats as F32 (norms) or F16 (embedding, head): both read back exactly.
             let dtype = if info.ty == TensorType::F16 { Dtype::F16 } else { Dtype::F32 };
-            tensors.push((hf_float(&info.name), dtype, dims, data.to_vec()));
+            tensors.push((hf_float(&info.name, shape.arch), dtype, dims, data.to_vec()));
             continue;
         };
         let (rows, cols) = (dims[0], dims[1]);
@@ -173,10 +179,16 @@ pub fn write_checkpoint(gguf: &Path, dir: &Path, shape: &BitnetShape, format: Fo
         .collect();
     safetensors::serialize_to_file(views, None, &dir.join("model.safetensors")).unwrap();
 
-    let llama = shape.arch == SyntheticArch::Llama;
+    let llama = matches!(shape.arch, SyntheticArch::Llama | SyntheticArch::Llama3);
+    // 1bitLLM's class is spelled BitnetForCausalLM, Microsoft's BitNetForCausalLM.
+    let (class, act) = match shape.arch {
+        SyntheticArch::Llama | SyntheticArch::Llama3 => ("LlamaForCausalLM", "silu"),
+        SyntheticArch::Bitnet => ("BitnetForCausalLM", "silu"),
+        SyntheticArch::BitnetB158 => ("BitNetForCausalLM", "relu2"),
+    };
     let mut config = json!({
-        "architectures": [if llama { "LlamaForCausalLM" } else { "BitNetForCausalLM" }],
-        "hidden_act": if llama { "silu" } else { "relu2" },
+        "architectures": [class],
+        "hidden_act": act,
         "hidden_size": shape.hidden,
         "intermediate_size": shape.ffn,
         "num_hidden_layers": shape.n_layers,
@@ -198,12 +210,12 @@ pub fn write_checkpoint(gguf: &Path, dir: &Path, shape: &BitnetShape, format: Fo
         Format::Dequantised => {}
     }
     std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-    write_tokenizer(dir, vocab, file.str("tokenizer.chat_template").unwrap());
+    write_tokenizer(dir, vocab, file.opt_str("tokenizer.chat_template").unwrap());
     Written { scales }
 }
 
 /// A byte-level BPE tokenizer.json with `vocab`'s pieces, merges and special tokens.
-fn write_tokenizer(dir: &Path, vocab: &Vocab, template: &str) {
+fn write_tokenizer(dir: &Path, vocab: &Vocab, template: Option<&str>) {
     let mut pieces = serde_json::Map::new();
     let mut added = Vec::new();
     for (id, (text, &ty)) in vocab.tokens.iter().zip(&vocab.token_types).enumerate() {

@@ -10,13 +10,24 @@ use crate::gguf::{GgufFile, StringArray};
 /// Texts that mark the end of a turn when the file names no `eot_token_id` (llama.cpp's list).
 const EOT_TEXTS: [&str; 4] = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>"];
 
+/// Which kind of vocabulary `tokenizer.ggml.model` names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VocabKind {
+    /// `gpt2`: byte-level BPE with ranked merges, cut into words by `pre` first.
+    ByteLevel(PreTokenizer),
+    /// `llama`: SentencePiece pieces merged by score, `▁` for spaces, byte fallback.
+    SentencePiece { add_space_prefix: bool },
+}
+
 /// What a tokenizer is built from, checked.
 pub struct VocabMetadata<'a> {
     pub tokens: &'a StringArray,
     pub types: Vec<TokenType>,
     /// `"left right"` pairs, rank = index; absent in vocabularies without merges.
     pub merges: Option<&'a StringArray>,
-    pub pre: PreTokenizer,
+    /// Per token; SentencePiece merges by them.
+    pub scores: Option<&'a [f32]>,
+    pub kind: VocabKind,
     pub bos: Option<u32>,
     pub eos: Option<u32>,
     pub eot: Option<u32>,
@@ -27,18 +38,29 @@ impl<'a> VocabMetadata<'a> {
     pub fn read(file: &'a GgufFile) -> Result<Self> {
         let name = file.name();
         let model = file.str("tokenizer.ggml.model")?;
-        if model != "gpt2" {
-            bail!(
-                "{name}: tokenizer.ggml.model is {model:?}; this build reads byte-level BPE \
-                 vocabularies (\"gpt2\") only"
-            );
-        }
         let tokens = file.str_array("tokenizer.ggml.tokens")?;
         if tokens.is_empty() || u32::try_from(tokens.len()).is_err() {
             bail!("{name}: tokenizer.ggml.tokens has {} entries; expected 1 to 2^32-1", tokens.len());
         }
         let types = read_types(file, tokens.len())?;
-        let pre = read_pre(file)?;
+        let scores = file.opt_f32_array("tokenizer.ggml.scores")?;
+        let kind = match model {
+            "gpt2" => VocabKind::ByteLevel(read_pre(file)?),
+            "llama" => {
+                match scores {
+                    Some(s) if s.len() == tokens.len() => {}
+                    Some(s) => bail!("{name}: tokenizer.ggml.scores has {} entries, but tokenizer.ggml.tokens has {}", s.len(), tokens.len()),
+                    None => bail!("{name}: tokenizer.ggml.scores is missing; a SentencePiece vocabulary (\"llama\") merges by them"),
+                }
+                VocabKind::SentencePiece {
+                    add_space_prefix: file.opt_bool("tokenizer.ggml.add_space_prefix")?.unwrap_or(true),
+                }
+            }
+            other => bail!(
+                "{name}: tokenizer.ggml.model is {other:?}; this build reads byte-level BPE (\"gpt2\") and \
+                 SentencePiece (\"llama\") vocabularies"
+            ),
+        };
         let merges = file.opt_str_array("tokenizer.ggml.merges")?;
 
         let token_id = |key: &str| -> Result<Option<u32>> {
@@ -55,10 +77,11 @@ impl<'a> VocabMetadata<'a> {
             Some(id) => Some(id),
             None => EOT_TEXTS.iter().find_map(|text| tokens.iter().position(|t| t == *text)).map(|i| i as u32),
         };
-        // llama.cpp prepends BOS by default for LLaMA-3 vocabularies only.
-        let add_bos =
-            file.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(pre == PreTokenizer::Llama3) && bos.is_some();
-        Ok(Self { tokens, types, merges, pre, bos, eos, eot, add_bos })
+        // llama.cpp prepends BOS by default for SentencePiece and LLaMA-3 vocabularies only.
+        let bos_by_default =
+            matches!(kind, VocabKind::SentencePiece { .. } | VocabKind::ByteLevel(PreTokenizer::Llama3));
+        let add_bos = file.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(bos_by_default) && bos.is_some();
+        Ok(Self { tokens, types, merges, scores, kind, bos, eos, eot, add_bos })
     }
 }
 

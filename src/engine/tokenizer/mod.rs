@@ -1,16 +1,18 @@
-//! The tokenizer of a GGUF model: byte-level BPE built from `tokenizer.ggml.*` metadata, with
-//! llama.cpp's rules for special tokens, BOS and end of generation.
+//! The tokenizer of a GGUF model: byte-level BPE or SentencePiece built from `tokenizer.ggml.*`
+//! metadata, with llama.cpp's rules for special tokens, BOS and end of generation.
 //!
-//! Encoding: special tokens are cut out of the text first (`special`), each remaining piece is
-//! split into words by the pre-tokenizer regexes (`pre_tokenizer`, the `tokenizers` crate's) and
-//! each word merged by BPE (`bpe`). Decoding maps each
-//! token to its raw bytes (`byte_level`); [`StreamDecoder`] does it incrementally.
+//! Encoding: special tokens are cut out of the text first (`special`). For byte-level BPE each
+//! remaining piece is split into words by the pre-tokenizer regexes (`pre_tokenizer`, the
+//! `tokenizers` crate's) and each word merged by rank (`bpe`); for SentencePiece the piece gets
+//! `▁` for its spaces (and one before it where a prefix space is due) and is merged by score
+//! (`spm`). Decoding maps each token to its raw bytes; [`StreamDecoder`] does it incrementally.
 
 mod bpe;
 pub(crate) mod byte_level;
 mod metadata;
 mod pre_tokenizer;
 mod special;
+mod spm;
 mod stream;
 mod token_type;
 
@@ -20,18 +22,25 @@ use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer
 
 use crate::gguf::GgufFile;
 use bpe::Bpe;
-use metadata::VocabMetadata;
+use metadata::{VocabKind, VocabMetadata};
 use special::{Fragment, SpecialTokens};
 
 pub use pre_tokenizer::PreTokenizer;
 pub use stream::StreamDecoder;
 pub use token_type::TokenType;
 
-/// A byte-level BPE tokenizer with the model's special tokens.
+/// How text between special tokens becomes ids.
+enum Merger {
+    /// Byte-level BPE: `pre`'s pipeline cuts text into words, merged by rank.
+    ByteLevel { pre: PreTokenizer, words: Sequence },
+    /// SentencePiece: merged by score; `byte_ids[b]` is `<0xBB>`'s id.
+    SentencePiece { scores: Vec<f32>, byte_ids: Box<[Option<u32>; 256]>, add_space_prefix: bool },
+}
+
+/// A tokenizer with the model's special tokens.
 pub struct Tokenizer {
-    pre: PreTokenizer,
-    /// `pre`'s pipeline: cuts text into words.
-    words: Sequence,
+    merger: Merger,
+    /// The vocabulary's lookup tables (and, for byte-level BPE, its merges).
     bpe: Bpe,
     specials: SpecialTokens,
     /// The raw bytes of every token, concatenated; token `i` ends at `piece_ends[i]`.
@@ -60,14 +69,35 @@ impl Tokenizer {
     /// and the key.
     pub fn from_gguf(file: &GgufFile) -> Result<Tokenizer> {
         let meta = VocabMetadata::read(file)?;
-        let bpe = Bpe::new(file.name(), meta.tokens.clone(), meta.merges, meta.pre.whole_word_lookup())?;
-        let words = meta.pre.pipeline().map_err(|e| anyhow!("cannot compile the pre-tokenizer regex: {e}"))?;
+        let (merger, bpe) = match meta.kind {
+            VocabKind::ByteLevel(pre) => {
+                let bpe = Bpe::new(file.name(), meta.tokens.clone(), meta.merges, pre.whole_word_lookup())?;
+                let words = pre.pipeline().map_err(|e| anyhow!("cannot compile the pre-tokenizer regex: {e}"))?;
+                (Merger::ByteLevel { pre, words }, bpe)
+            }
+            VocabKind::SentencePiece { add_space_prefix } => {
+                let bpe = Bpe::new(file.name(), meta.tokens.clone(), None, false)?;
+                let mut byte_ids = Box::new([None; 256]);
+                for (id, (text, ty)) in (0u32..).zip(meta.tokens.iter().zip(&meta.types)) {
+                    if let (TokenType::Byte, Some(byte)) = (ty, spm::byte_token_value(text)) {
+                        byte_ids[usize::from(byte)] = Some(id);
+                    }
+                }
+                let scores = meta.scores.map(<[f32]>::to_vec).unwrap_or_default();
+                (Merger::SentencePiece { scores, byte_ids, add_space_prefix }, bpe)
+            }
+        };
+        let sentencepiece = matches!(merger, Merger::SentencePiece { .. });
 
         let mut pieces = Vec::new();
         let mut piece_ends = Vec::with_capacity(meta.tokens.len());
         for (text, ty) in meta.tokens.iter().zip(&meta.types) {
             match ty {
+                TokenType::Normal if sentencepiece => {
+                    pieces.extend_from_slice(text.replace(spm::SPACE, " ").as_bytes());
+                }
                 TokenType::Normal => byte_level::decode_text(text, &mut pieces),
+                TokenType::Byte if sentencepiece => pieces.extend(spm::byte_token_value(text)),
                 TokenType::UserDefined => pieces.extend_from_slice(text.as_bytes()),
                 _ => {}
             }
@@ -78,8 +108,7 @@ impl Tokenizer {
             (0u32..).zip(meta.tokens.iter()).zip(&meta.types).map(|((id, text), &ty)| (id, text, ty)),
         );
         Ok(Tokenizer {
-            pre: meta.pre,
-            words,
+            merger,
             bpe,
             specials,
             pieces,
@@ -98,24 +127,38 @@ impl Tokenizer {
         if add_bos {
             ids.push(self.bos.context("this model has no BOS token (tokenizer.ggml.bos_token_id)")?);
         }
+        // SentencePiece: a space goes before text at the start and after a special token.
+        let mut after_special = true;
         for fragment in self.specials.split(text, parse_special) {
-            match fragment {
-                Fragment::Token(id) => ids.push(id),
-                Fragment::Text(piece) => {
-                    let mut words = PreTokenizedString::from(piece);
-                    self.words.pre_tokenize(&mut words).map_err(|e| anyhow!("cannot tokenize {piece:?}: {e}"))?;
-                    for (word, _, _) in words.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+            match (fragment, &self.merger) {
+                (Fragment::Token(id), _) => {
+                    ids.push(id);
+                    after_special = true;
+                }
+                (Fragment::Text(piece), Merger::ByteLevel { words, .. }) => {
+                    let mut split = PreTokenizedString::from(piece);
+                    words.pre_tokenize(&mut split).map_err(|e| anyhow!("cannot tokenize {piece:?}: {e}"))?;
+                    for (word, _, _) in split.get_splits(OffsetReferential::Original, OffsetType::Byte) {
                         self.bpe.encode_word(word, &mut ids);
                     }
+                }
+                (Fragment::Text(piece), Merger::SentencePiece { scores, byte_ids, add_space_prefix }) => {
+                    let prefix = if *add_space_prefix && after_special { " " } else { "" };
+                    let escaped = format!("{prefix}{piece}").replace(' ', "▁");
+                    spm::encode(&self.bpe, scores, byte_ids, &escaped, &mut ids);
+                    after_special = false;
                 }
             }
         }
         Ok(ids)
     }
 
-    /// The regex family that cuts text into words before the merges.
-    pub fn pre_tokenizer(&self) -> PreTokenizer {
-        self.pre
+    /// The regex family that cuts text into words before the merges (None for SentencePiece).
+    pub fn pre_tokenizer(&self) -> Option<PreTokenizer> {
+        match self.merger {
+            Merger::ByteLevel { pre, .. } => Some(pre),
+            Merger::SentencePiece { .. } => None,
+        }
     }
 
     pub fn bos(&self) -> Option<u32> {
@@ -168,9 +211,14 @@ impl Tokenizer {
         }
     }
 
-    /// The text of `ids`; control tokens give nothing, broken UTF-8 gives U+FFFD.
+    /// The text of `ids`; control tokens give nothing, broken UTF-8 gives U+FFFD. SentencePiece
+    /// text loses the space its encoding put in front, as llama.cpp's detokenizer drops it.
     pub fn decode(&self, ids: &[u32]) -> String {
         let bytes: Vec<u8> = ids.iter().flat_map(|&id| self.token_bytes(id).iter().copied()).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
+        let text = String::from_utf8_lossy(&bytes);
+        match (&self.merger, text.strip_prefix(' ')) {
+            (Merger::SentencePiece { add_space_prefix: true, .. }, Some(rest)) => rest.to_owned(),
+            _ => text.into_owned(),
+        }
     }
 }
