@@ -49,7 +49,7 @@ fn with_scales(gguf: &Path, scales: &HashMap<String, f32>, out: &Path) {
 }
 
 fn options(ty: ProjectionType) -> ConvertOptions {
-    ConvertOptions { projection_type: ty, name: Some("converted".into()) }
+    ConvertOptions { projection_type: ty, name: Some("converted".into()), cancel: None }
 }
 
 /// Logits at every position of a fixed prompt, then 16 greedy tokens.
@@ -259,7 +259,11 @@ fn ctrl_n_switches_between_smollm2_the_fixture_and_a_converted_falcon3_in_one_ch
     let hf = dir.path().join("hf");
     write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
     let converted = dir.path().join("falcon3-tiny.gguf");
-    let options = ConvertOptions { projection_type: ProjectionType::I2S, name: Some("falcon3-tiny-converted".into()) };
+    let options = ConvertOptions {
+        projection_type: ProjectionType::I2S,
+        name: Some("falcon3-tiny-converted".into()),
+        cancel: None,
+    };
     convert(&hf, &converted, &options, |_, _, _| {}).unwrap();
 
     let data = dir.path().join("data");
@@ -307,4 +311,29 @@ fn ctrl_n_switches_between_smollm2_the_fixture_and_a_converted_falcon3_in_one_ch
     assert_eq!(prompts, ["What is 2+2?", "Hello", "Bonjour"]);
     let replies = serde_json::to_string(&messages[5]).unwrap();
     assert!(replies.contains("falcon3-tiny"), "the last reply does not name its model: {replies}");
+}
+
+/// A cancel stops the conversion between tensors and leaves no file.
+#[test]
+fn a_cancelled_conversion_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = generated(dir.path(), &LLAMA);
+    let hf = dir.path().join("hf");
+    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let options = ConvertOptions { cancel: Some(cancel.clone()), ..options(ProjectionType::I2S) };
+    let out = dir.path().join("out.gguf");
+    let mut seen = 0;
+    let result = convert(&hf, &out, &options, |done, _, _| {
+        seen = done;
+        if done == 5 {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let err = format!("{:#}", result.unwrap_err());
+    assert!(err.contains("cancelled") && err.contains("out.gguf"), "{err}");
+    assert_eq!(seen, 5, "it stopped at the next tensor");
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(leftovers.iter().all(|n| !n.to_string_lossy().contains("out.gguf")), "{leftovers:?}");
 }

@@ -11,7 +11,7 @@ use crate::app::models::HubFile;
 use crate::app::msg::DownloadEvent;
 use crate::convert::fetch_and_convert;
 use crate::hub::catalog::Catalog;
-use crate::hub::download::{DownloadError, Downloader};
+use crate::hub::download::Downloader;
 use crate::hub::repo::DEFAULT_REVISION;
 
 /// Starts and cancels downloads; the events arrive on the receiver [`Downloads::new`] returns.
@@ -62,7 +62,8 @@ impl Downloads {
             };
             let outcome = match result {
                 Ok(path) => DownloadEvent::Finished(path),
-                Err(e) if matches!(e.downcast_ref(), Some(DownloadError::Cancelled { .. })) => DownloadEvent::Cancelled,
+                // A cancelled conversion fails too; the flag tells it from a real failure.
+                Err(_) if cancel.load(Ordering::Relaxed) => DownloadEvent::Cancelled,
                 Err(e) => {
                     tracing::warn!("downloading {}/{}: {e:#}", file.repo, file.file);
                     DownloadEvent::Failed(format!("{e:#}"))

@@ -45,7 +45,9 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
             .with_context(|| format!("{} is neither a folder nor a hub repo name (owner/name)", args.input))?;
         (download(repo.as_str(), &args.revision)?, Some(repo.as_str().to_owned()))
     };
-    let options = ConvertOptions { projection_type: args.projection_type, name: args.name.or(default_name) };
+    // Ctrl+C during the conversion ends the process; the atomic write leaves no file behind.
+    let options =
+        ConvertOptions { projection_type: args.projection_type, name: args.name.or(default_name), cancel: None };
     eprintln!("Converting {} to {}", dir.display(), args.out.display());
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tensors {msg}")?);

@@ -99,7 +99,7 @@ pub(crate) fn cancel_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
 }
 
 /// A catalog model published as a checkpoint: download it, then convert it beside the snapshot.
-fn download_and_convert(downloader: &Downloader, entry: &CatalogEntry, cancel: &AtomicBool) -> anyhow::Result<()> {
+fn download_and_convert(downloader: &Downloader, entry: &CatalogEntry, cancel: &Arc<AtomicBool>) -> anyhow::Result<()> {
     eprintln!(
         "{} is a Hugging Face checkpoint: downloading it into {}, then converting it to {}",
         entry.repo,

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use super::checkpoint::read_index;
 use super::{convert, ConvertOptions, ProjectionType};
@@ -45,7 +46,8 @@ pub fn fetch_checkpoint(
 
 /// Fetches `repo`'s checkpoint and converts it (I2_S) into `file` beside the snapshot, where the
 /// hub cache's model discovery finds it; a file converted before is kept. Returns its path.
-/// `converting(done, total)` reports the conversion, tensor by tensor.
+/// `converting(done, total)` reports the conversion, tensor by tensor; `cancel` stops the
+/// download or the conversion.
 pub fn fetch_and_convert(
     downloader: &Downloader,
     repo: &str,
@@ -53,7 +55,7 @@ pub fn fetch_and_convert(
     name: &str,
     fetched: impl FnMut(&str, Progress),
     mut converting: impl FnMut(usize, usize),
-    cancel: &AtomicBool,
+    cancel: &Arc<AtomicBool>,
 ) -> Result<PathBuf> {
     if file.contains(['/', '\\']) || !file.ends_with(".gguf") {
         anyhow::bail!("{file:?} is not a GGUF file name to convert {repo} into");
@@ -61,7 +63,11 @@ pub fn fetch_and_convert(
     let dir = fetch_checkpoint(downloader, repo, DEFAULT_REVISION, fetched, cancel)?;
     let out = dir.join(file);
     if !out.is_file() {
-        let options = ConvertOptions { projection_type: ProjectionType::I2S, name: Some(name.to_owned()) };
+        let options = ConvertOptions {
+            projection_type: ProjectionType::I2S,
+            name: Some(name.to_owned()),
+            cancel: Some(Arc::clone(cancel)),
+        };
         convert(&dir, &out, &options, |done, total, _| converting(done, total))
             .with_context(|| format!("converting {repo}"))?;
     }

@@ -18,6 +18,8 @@ mod tokenizer;
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use safetensors::Dtype;
@@ -43,6 +45,8 @@ pub struct ConvertOptions {
     pub projection_type: ProjectionType,
     /// `general.name`; the folder's name when None.
     pub name: Option<String>,
+    /// Set to stop between tensors; the partial output is removed.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// How a checkpoint stored its ternary projections (family doc §2.1).
@@ -123,6 +127,9 @@ pub fn convert(
     write_atomically(out, |file| {
         let mut w = BufWriter::with_capacity(1 << 20, file);
         writer.write(&mut w, |i, spec, w| {
+            if options.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "the conversion was cancelled"));
+            }
             progress(i, total, &spec.name);
             write_tensor(&checkpoint, &plan, options.projection_type, spec, &tensors[i].1, w)
                 .map_err(|e| io::Error::other(format!("{e:#}")))
