@@ -48,6 +48,14 @@ fn with_scales(gguf: &Path, scales: &HashMap<String, f32>, out: &Path) {
     std::fs::write(out, bytes).unwrap();
 }
 
+/// A Falcon3-style checkpoint (packed BitLinear, llama) of the generator's tiny model, in `dir/hf`.
+fn falcon_checkpoint(dir: &Path) -> std::path::PathBuf {
+    let source = generated(dir, &LLAMA);
+    let hf = dir.join("hf");
+    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    hf
+}
+
 fn options(ty: ProjectionType) -> ConvertOptions {
     ConvertOptions { projection_type: ty, name: Some("converted".into()), cancel: None }
 }
@@ -129,6 +137,11 @@ fn latent_1bitllm_weights_convert_to_the_bitnet_architecture() {
 }
 
 #[test]
+fn fp16_latent_weights_keep_an_fp16_scale_as_bitnet_cpp_does() {
+    round_trip(&BITNET, Format::LatentF16);
+}
+
+#[test]
 fn packed_bitlinear_falcon3_converts_with_the_llama_permutation() {
     round_trip(&LLAMA, Format::PackedDivides);
 }
@@ -146,9 +159,7 @@ fn latent_llama_weights_convert_when_the_config_says_bitnet() {
 #[test]
 fn converting_twice_gives_the_same_bytes_and_every_type_the_same_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let source = generated(dir.path(), &LLAMA);
-    let hf = dir.path().join("hf");
-    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let hf = falcon_checkpoint(dir.path());
     let (a, b) = (dir.path().join("a.gguf"), dir.path().join("b.gguf"));
     convert(&hf, &a, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
     convert(&hf, &b, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
@@ -173,9 +184,7 @@ fn converting_twice_gives_the_same_bytes_and_every_type_the_same_tokens() {
 #[test]
 fn bad_checkpoints_get_errors_that_name_the_file_and_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let source = generated(dir.path(), &LLAMA);
-    let hf = dir.path().join("hf");
-    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let hf = falcon_checkpoint(dir.path());
     let out = dir.path().join("out.gguf");
     let config_path = hf.join("config.json");
     let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
@@ -196,10 +205,25 @@ fn bad_checkpoints_get_errors_that_name_the_file_and_the_field() {
     let mut wider = good.clone();
     wider["intermediate_size"] = json!(1024);
     fails_with(wider, &["model.layers.0.mlp.gate_proj.weight", "(256, 256)"]);
-    let mut not_bitnet = good.clone();
-    not_bitnet["num_attention_heads"] = json!("four");
-    fails_with(not_bitnet, &["config.json", "num_attention_heads"]);
+    let mut mistyped = good.clone();
+    mistyped["num_attention_heads"] = json!("four");
+    fails_with(mistyped, &["config.json", "num_attention_heads"]);
+    let mut uneven = good.clone();
+    uneven["head_dim"] = json!(null);
+    uneven["hidden_size"] = json!(250);
+    fails_with(uneven, &["config.json", "multiple of num_attention_heads"]);
     std::fs::write(&config_path, good.to_string()).unwrap();
+
+    // Full-precision weights without a BitNet quantization_config: an ordinary model, refused.
+    let plain = dir.path().join("plain");
+    write_checkpoint(&dir.path().join("generated.gguf"), &plain, &LLAMA, Format::Latent, &Vocab::small_byte_level());
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(plain.join("config.json")).unwrap()).unwrap();
+    config.as_object_mut().unwrap().remove("quantization_config");
+    std::fs::write(plain.join("config.json"), config.to_string()).unwrap();
+    let err = format!("{:#}", convert(&plain, &out, &options(ProjectionType::I2S), |_, _, _| {}).unwrap_err());
+    assert!(err.contains("q_proj") && err.contains("not a BitNet checkpoint"), "{err}");
+
     std::fs::write(hf.join("tokenizer.json"), r#"{"model": {"type": "Unigram"}}"#).unwrap();
     let err = format!("{:#}", convert(&hf, &out, &options(ProjectionType::I2S), |_, _, _| {}).unwrap_err());
     assert!(err.contains("tokenizer.json") && err.contains("Unigram"), "{err}");
@@ -210,9 +234,7 @@ fn bad_checkpoints_get_errors_that_name_the_file_and_the_field() {
 #[test]
 fn a_repo_name_downloads_the_checkpoint_then_converts_it() {
     let dir = tempfile::tempdir().unwrap();
-    let source = generated(dir.path(), &LLAMA);
-    let hf = dir.path().join("hf");
-    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let hf = falcon_checkpoint(dir.path());
     let local = dir.path().join("local.gguf");
     convert(&hf, &local, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
 
@@ -255,9 +277,7 @@ fn a_repo_name_downloads_the_checkpoint_then_converts_it() {
 #[test]
 fn ctrl_n_switches_between_smollm2_the_fixture_and_a_converted_falcon3_in_one_chat() {
     let dir = tempfile::tempdir().unwrap();
-    let source = generated(dir.path(), &LLAMA);
-    let hf = dir.path().join("hf");
-    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let hf = falcon_checkpoint(dir.path());
     let converted = dir.path().join("falcon3-tiny.gguf");
     let options = ConvertOptions {
         projection_type: ProjectionType::I2S,
@@ -317,9 +337,7 @@ fn ctrl_n_switches_between_smollm2_the_fixture_and_a_converted_falcon3_in_one_ch
 #[test]
 fn a_cancelled_conversion_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let source = generated(dir.path(), &LLAMA);
-    let hf = dir.path().join("hf");
-    write_checkpoint(&source, &hf, &LLAMA, Format::PackedDivides, &Vocab::small_byte_level());
+    let hf = falcon_checkpoint(dir.path());
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let options = ConvertOptions { cancel: Some(cancel.clone()), ..options(ProjectionType::I2S) };
     let out = dir.path().join("out.gguf");
@@ -336,4 +354,49 @@ fn a_cancelled_conversion_leaves_nothing() {
     assert!(!out.exists());
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(leftovers.iter().all(|n| !n.to_string_lossy().contains("out.gguf")), "{leftovers:?}");
+}
+
+/// A sharded checkpoint (`model.safetensors.index.json` and two shards) converts to the same bytes
+/// as the single file; a tensor in two shards, or an index naming a file outside the folder, is
+/// refused.
+#[test]
+fn sharded_checkpoints_convert_like_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let hf = falcon_checkpoint(dir.path());
+    let single = dir.path().join("single.gguf");
+    convert(&hf, &single, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
+
+    let whole = std::fs::read(hf.join("model.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&whole).unwrap();
+    let mut names: Vec<String> = tensors.names().into_iter().map(str::to_owned).collect();
+    names.sort();
+    let (first, second) = names.split_at(names.len() / 2);
+    let mut weight_map = serde_json::Map::new();
+    for (i, part) in [first, second].iter().enumerate() {
+        let file = format!("model-0000{}-of-00002.safetensors", i + 1);
+        let views: Vec<(String, safetensors::tensor::TensorView)> =
+            part.iter().map(|n| (n.clone(), tensors.tensor(n).unwrap())).collect();
+        safetensors::serialize_to_file(views, None, &hf.join(&file)).unwrap();
+        for n in part.iter() {
+            weight_map.insert(n.clone(), json!(file));
+        }
+    }
+    std::fs::remove_file(hf.join("model.safetensors")).unwrap();
+    let index = hf.join("model.safetensors.index.json");
+    std::fs::write(&index, json!({"metadata": {}, "weight_map": weight_map}).to_string()).unwrap();
+    let sharded = dir.path().join("sharded.gguf");
+    convert(&hf, &sharded, &options(ProjectionType::I2S), |_, _, _| {}).unwrap();
+    assert!(std::fs::read(&single).unwrap() == std::fs::read(&sharded).unwrap(), "sharding changed the output");
+
+    // The same tensor in both shards.
+    let twice = hf.join("model-00002-of-00002.safetensors");
+    let views: Vec<(String, safetensors::tensor::TensorView)> =
+        second.iter().chain(&first[..1]).map(|n| (n.clone(), tensors.tensor(n).unwrap())).collect();
+    safetensors::serialize_to_file(views, None, &twice).unwrap();
+    let err = format!("{:#}", convert(&hf, &sharded, &options(ProjectionType::I2S), |_, _, _| {}).unwrap_err());
+    assert!(err.contains(&first[0]) && err.contains("also in"), "{err}");
+    // An index that points outside the folder.
+    std::fs::write(&index, json!({"weight_map": {"a": "../elsewhere.safetensors"}}).to_string()).unwrap();
+    let err = format!("{:#}", convert(&hf, &sharded, &options(ProjectionType::I2S), |_, _, _| {}).unwrap_err());
+    assert!(err.contains("model.safetensors.index.json") && err.contains("elsewhere"), "{err}");
 }

@@ -15,7 +15,7 @@ use libfuzzer_sys::fuzz_target;
 
 /// One tokenizer per pre-tokenizer family we implement.
 static TOKENIZERS: LazyLock<Vec<Tokenizer>> = LazyLock::new(|| {
-    ["llama-bpe", "smollm", "gpt2"]
+    ["llama-bpe", "smollm", "gpt2", "falcon3"]
         .into_iter()
         .map(|pre| Tokenizer::from_gguf(&small_model::vocab_file("llama", pre, None)).expect("small tokenizer"))
         .collect()

@@ -9,7 +9,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::app::models::HubFile;
 use crate::app::msg::DownloadEvent;
-use crate::convert::fetch_and_convert;
+use crate::convert::{fetch_and_convert, CheckpointModel};
 use crate::hub::catalog::Catalog;
 use crate::hub::download::Downloader;
 use crate::hub::repo::DEFAULT_REVISION;
@@ -45,15 +45,13 @@ impl Downloads {
                         let _ = converting_events.send(DownloadEvent::Converting { done, total });
                     };
                     Downloader::from_env().map_err(anyhow::Error::from).and_then(|d| {
-                        fetch_and_convert(
-                            &d,
-                            &file.repo,
-                            &file.file,
-                            &entry.name,
-                            |_, p| report(p),
-                            converting,
-                            &cancel,
-                        )
+                        let model = CheckpointModel {
+                            repo: &file.repo,
+                            revision: DEFAULT_REVISION,
+                            file: &file.file,
+                            name: &entry.name,
+                        };
+                        fetch_and_convert(&d, &model, |_, p| report(p), converting, &cancel)
                     })
                 }
                 None => Downloader::from_env()

@@ -2,6 +2,7 @@
 //! Face BitNet checkpoint to GGUF, downloading it first when given a repo name.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -35,6 +36,9 @@ pub struct ConvertArgs {
 }
 
 pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
+    // The first Ctrl+C stops the download or the conversion (the partial download is kept for a
+    // resume, the partial GGUF removed); a second one exits at once.
+    let cancel = cancel_on_ctrl_c()?;
     let local = Path::new(&args.input);
     let (dir, default_name) = if local.is_dir() {
         (local.to_path_buf(), None)
@@ -43,11 +47,13 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
             .input
             .parse()
             .with_context(|| format!("{} is neither a folder nor a hub repo name (owner/name)", args.input))?;
-        (download(repo.as_str(), &args.revision)?, Some(repo.as_str().to_owned()))
+        (download(repo.as_str(), &args.revision, &cancel)?, Some(repo.as_str().to_owned()))
     };
-    // Ctrl+C during the conversion ends the process; the atomic write leaves no file behind.
-    let options =
-        ConvertOptions { projection_type: args.projection_type, name: args.name.or(default_name), cancel: None };
+    let options = ConvertOptions {
+        projection_type: args.projection_type,
+        name: args.name.or(default_name),
+        cancel: Some(cancel),
+    };
     eprintln!("Converting {} to {}", dir.display(), args.out.display());
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} tensors {msg}")?);
@@ -75,9 +81,8 @@ pub fn run(args: ConvertArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn download(repo: &str, revision: &str) -> anyhow::Result<PathBuf> {
+fn download(repo: &str, revision: &str, cancel: &AtomicBool) -> anyhow::Result<PathBuf> {
     let downloader = Downloader::from_env()?;
-    let cancel = cancel_on_ctrl_c()?;
     eprintln!("Fetching {repo} (revision {revision}) into {}", downloader.cache().root().display());
     let bar = ProgressBar::hidden();
     bar.set_style(ProgressStyle::with_template("{prefix:>28} {bar:30} {decimal_bytes}/{decimal_total_bytes} {msg}")?);
@@ -89,7 +94,7 @@ fn download(repo: &str, revision: &str) -> anyhow::Result<PathBuf> {
             bar.set_prefix(file.to_owned());
             show(&bar, &p);
         },
-        &cancel,
+        cancel,
     );
     bar.finish_and_clear();
     dir

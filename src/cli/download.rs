@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::convert::fetch_and_convert;
+use crate::convert::{fetch_and_convert, CheckpointModel};
 use crate::hub::catalog::{Catalog, CatalogEntry};
 use crate::hub::download::{Downloader, Progress};
 use crate::hub::format::{human_bytes, human_duration};
@@ -42,7 +42,7 @@ pub fn run(args: DownloadArgs) -> anyhow::Result<()> {
     let downloader = Downloader::from_env()?;
     let cancel = cancel_on_ctrl_c()?;
     if let Some(entry) = Catalog::builtin().find_file(&args.repo, &file).filter(|e| e.convert) {
-        return download_and_convert(&downloader, entry, &cancel);
+        return download_and_convert(&downloader, entry, &args.revision, &cancel);
     }
     eprintln!(
         "Downloading {}/{file} (revision {}) into {}",
@@ -99,7 +99,12 @@ pub(crate) fn cancel_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
 }
 
 /// A catalog model published as a checkpoint: download it, then convert it beside the snapshot.
-fn download_and_convert(downloader: &Downloader, entry: &CatalogEntry, cancel: &Arc<AtomicBool>) -> anyhow::Result<()> {
+fn download_and_convert(
+    downloader: &Downloader,
+    entry: &CatalogEntry,
+    revision: &str,
+    cancel: &Arc<AtomicBool>,
+) -> anyhow::Result<()> {
     eprintln!(
         "{} is a Hugging Face checkpoint: downloading it into {}, then converting it to {}",
         entry.repo,
@@ -111,11 +116,10 @@ fn download_and_convert(downloader: &Downloader, entry: &CatalogEntry, cancel: &
     let converting = ProgressBar::hidden();
     converting.set_style(ProgressStyle::with_template("{prefix:>28} {bar:30} {pos}/{len} tensors")?);
     converting.set_prefix("converting");
+    let model = CheckpointModel { repo: &entry.repo, revision, file: &entry.file, name: &entry.name };
     let path = fetch_and_convert(
         downloader,
-        &entry.repo,
-        &entry.file,
-        &entry.name,
+        &model,
         |file, p| {
             bar.set_prefix(file.to_owned());
             show(&bar, &p);

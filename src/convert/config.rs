@@ -19,7 +19,6 @@ pub struct HfConfig {
     pub num_attention_heads: usize,
     pub num_key_value_heads: Option<usize>,
     pub head_dim: Option<usize>,
-    pub vocab_size: usize,
     pub max_position_embeddings: Option<usize>,
     pub rope_theta: Option<f32>,
     pub rms_norm_eps: Option<f32>,
@@ -86,7 +85,6 @@ pub struct ModelPlan {
     pub heads: usize,
     pub kv_heads: usize,
     pub head_dim: usize,
-    pub vocab_size: usize,
     pub context: usize,
     pub rope_base: f32,
     pub rms_eps: f32,
@@ -138,13 +136,30 @@ impl HfConfig {
         let heads = self.num_attention_heads;
         let kv_heads = self.num_key_value_heads.unwrap_or(heads);
         let head_dim = self.head_dim.unwrap_or(self.hidden_size.checked_div(heads).unwrap_or(0));
+        // Every width the file stores as a u32, and heads × head_dim, must fit.
+        let fits = |n: Option<usize>| n.is_some_and(|n| u32::try_from(n).is_ok());
         let checks = [
             (self.num_hidden_layers > 0, "num_hidden_layers must be at least 1"),
             (heads > 0, "num_attention_heads must be at least 1"),
             (kv_heads > 0 && heads.is_multiple_of(kv_heads), "num_key_value_heads must divide num_attention_heads"),
+            (
+                self.head_dim.is_some() || self.hidden_size.is_multiple_of(heads),
+                "hidden_size must be a multiple of num_attention_heads (or give head_dim)",
+            ),
             (head_dim > 0 && head_dim.is_multiple_of(2), "head_dim must be even (RoPE pairs)"),
             (self.hidden_size > 0 && self.intermediate_size > 0, "hidden_size and intermediate_size must be positive"),
-            (self.vocab_size > 0, "vocab_size must be positive"),
+            (
+                [
+                    Some(self.hidden_size),
+                    Some(self.intermediate_size),
+                    Some(self.num_hidden_layers),
+                    heads.checked_mul(head_dim),
+                ]
+                .into_iter()
+                .all(fits)
+                    && fits(self.max_position_embeddings.or(Some(0))),
+                "a width, head count or context length is too large",
+            ),
         ];
         if let Some((_, msg)) = checks.iter().find(|(ok, _)| !ok) {
             bail!("{file}: {msg}");
@@ -159,7 +174,6 @@ impl HfConfig {
             heads,
             kv_heads,
             head_dim,
-            vocab_size: self.vocab_size,
             context: self.max_position_embeddings.unwrap_or(2048),
             rope_base: self.rope_theta.unwrap_or(10000.0),
             rms_eps: self.rms_norm_eps.unwrap_or(1e-6),

@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn every_type_decodes_to_the_ternary_weights() {
         let codes: Vec<i8> = (0..512).map(|i| ((i * 7 + i / 5) % 3) as i8 - 1).collect();
-        let t = Ternary { rows: 2, cols: 256, codes, scale: 0.375 };
+        let t = Ternary { codes, scale: 0.375 };
         for ty in [ProjectionType::I2S, ProjectionType::Tq2_0, ProjectionType::Tq1_0, ProjectionType::F16] {
             let bytes = ty.encode(&t);
             assert_eq!(bytes.len() as u64, ty.tensor_type().tensor_bytes(&[256, 2]).unwrap(), "{ty:?}");

@@ -12,7 +12,6 @@ use super::{
     TOKENIZER_FILE,
 };
 use crate::hub::download::{DownloadError, Downloader, Progress};
-use crate::hub::repo::DEFAULT_REVISION;
 use anyhow::{Context, Result};
 
 /// Downloads the files `convert` reads from `repo` at `revision` and returns the snapshot folder
@@ -44,23 +43,33 @@ pub fn fetch_checkpoint(
     Ok(config.parent().map(PathBuf::from).unwrap_or_default())
 }
 
-/// Fetches `repo`'s checkpoint and converts it (I2_S) into `file` beside the snapshot, where the
-/// hub cache's model discovery finds it; a file converted before is kept. Returns its path.
+/// A model published as a checkpoint, and the GGUF it becomes.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointModel<'a> {
+    pub repo: &'a str,
+    pub revision: &'a str,
+    /// The GGUF's file name, written beside the snapshot.
+    pub file: &'a str,
+    /// Its `general.name`.
+    pub name: &'a str,
+}
+
+/// Fetches the model's checkpoint and converts it (I2_S) into its file beside the snapshot, where
+/// the hub cache's model discovery finds it; a file converted before is kept. Returns its path.
 /// `converting(done, total)` reports the conversion, tensor by tensor; `cancel` stops the
 /// download or the conversion.
 pub fn fetch_and_convert(
     downloader: &Downloader,
-    repo: &str,
-    file: &str,
-    name: &str,
+    model: &CheckpointModel,
     fetched: impl FnMut(&str, Progress),
     mut converting: impl FnMut(usize, usize),
     cancel: &Arc<AtomicBool>,
 ) -> Result<PathBuf> {
+    let CheckpointModel { repo, revision, file, name } = *model;
     if file.contains(['/', '\\']) || !file.ends_with(".gguf") {
         anyhow::bail!("{file:?} is not a GGUF file name to convert {repo} into");
     }
-    let dir = fetch_checkpoint(downloader, repo, DEFAULT_REVISION, fetched, cancel)?;
+    let dir = fetch_checkpoint(downloader, repo, revision, fetched, cancel)?;
     let out = dir.join(file);
     if !out.is_file() {
         let options = ConvertOptions {

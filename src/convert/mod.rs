@@ -27,9 +27,9 @@ use safetensors::Dtype;
 pub use checkpoint::{Checkpoint, INDEX_FILE, SINGLE_FILE};
 pub use config::{HfConfig, ModelPlan, PackedScale, Target};
 pub use encode::ProjectionType;
-pub use fetch::{fetch_and_convert, fetch_checkpoint};
+pub use fetch::{fetch_and_convert, fetch_checkpoint, CheckpointModel};
 pub use sentencepiece::SentencePieceModel;
-pub use ternary::{absmean, permute_qk, unpack, Ternary};
+use ternary::{absmean, permute_qk, unpack, Ternary};
 pub use tokenizer::{
     ConvertedTokenizer, ADDED_TOKENS_FILE, SENTENCEPIECE_FILE, TEMPLATE_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE,
 };
@@ -107,6 +107,9 @@ pub fn convert(
         [rows, width] if *width == plan.hidden => *rows,
         shape => bail!("{}: shape {shape:?}; expected (vocab, hidden_size = {})", embed.label(), plan.hidden),
     };
+    if u32::try_from(n_vocab).is_err() {
+        bail!("{}: {n_vocab} rows is more tokens than a GGUF vocabulary holds", embed.label());
+    }
     let tokenizer = ConvertedTokenizer::read(dir, &config, n_vocab)?;
     let tensors = tensor_plan(&plan, &checkpoint, n_vocab, options.projection_type)?;
     let formats = check_projections(&plan, &config, &checkpoint, &tensors, options.projection_type)?;
@@ -260,18 +263,26 @@ fn check_projections(
         let format = match t.dtype {
             Dtype::U8 => {
                 if t.shape != [rows / 4, cols] || !rows.is_multiple_of(4) {
-                    bail!("{}: packed shape {:?}; expected ({}, {cols}) for {rows} rows", t.label(), t.shape, rows / 4);
+                    bail!(
+                        "{}: packed shape {:?}; expected ({}, {cols}) for {rows} rows, as config.json's sizes say",
+                        t.label(),
+                        t.shape,
+                        rows / 4
+                    );
                 }
-                checkpoint.tensor(&scale_name(hf))?;
+                packed_scale(&checkpoint.tensor(&scale_name(hf))?, plan.packed_scale)?;
                 WeightFormat::Packed
             }
             _ if t.is_float() => {
                 if t.shape != [rows, cols] {
-                    bail!("{}: shape {:?}; expected ({rows}, {cols})", t.label(), t.shape);
+                    bail!("{}: shape {:?}; expected ({rows}, {cols}), as config.json's sizes say", t.label(), t.shape);
                 }
-                let dequantised = ternary::is_dequantised(&t.floats()?);
+                let weights = t.floats()?;
                 checkpoint.release(hf);
-                if dequantised {
+                if let Some(at) = weights.iter().position(|w| !w.is_finite()) {
+                    bail!("{}: weight {at} is {}; weights must be finite", t.label(), weights[at]);
+                }
+                if ternary::dequantised(&weights).is_some() {
                     WeightFormat::Dequantised
                 } else if declared_bitnet {
                     WeightFormat::Latent
@@ -299,6 +310,22 @@ fn scale_name(hf: &str) -> String {
     format!("{hf}_scale")
 }
 
+/// The scale of a packed projection from its one-element `weight_scale` tensor.
+fn packed_scale(t: &checkpoint::TensorRef, how: PackedScale) -> Result<f32> {
+    if !t.is_float() || t.len() != 1 {
+        bail!("{}: {:?} of shape {:?}; a weight scale is one float", t.label(), t.dtype, t.shape);
+    }
+    let ws = t.floats()?[0];
+    let scale = match how {
+        PackedScale::Multiplies => ws,
+        PackedScale::Divides => 1.0 / ws,
+    };
+    if !(ws > 0.0 && ws.is_finite() && scale.is_finite()) {
+        bail!("{}: {ws} is not a usable weight scale (positive, finite, with a finite inverse)", t.label());
+    }
+    Ok(scale)
+}
+
 /// A projection as ternary codes in GGUF row order, with its scale.
 fn read_projection(
     checkpoint: &Checkpoint,
@@ -310,15 +337,7 @@ fn read_projection(
     let (cols, rows) = (spec.dims[0] as usize, spec.dims[1] as usize);
     let t = checkpoint.tensor(hf)?;
     let (codes, scale) = if t.dtype == Dtype::U8 {
-        let ws_tensor = checkpoint.tensor(&scale_name(hf))?;
-        let ws = *ws_tensor.floats()?.first().unwrap_or(&f32::NAN);
-        if !(ws.is_finite() && ws > 0.0) {
-            bail!("{}: {ws} is not a positive weight scale", ws_tensor.label());
-        }
-        let scale = match plan.packed_scale {
-            PackedScale::Multiplies => ws,
-            PackedScale::Divides => 1.0 / ws,
-        };
+        let scale = packed_scale(&checkpoint.tensor(&scale_name(hf))?, plan.packed_scale)?;
         (unpack(t.bytes, rows / 4, cols, &t.label())?, scale)
     } else {
         let weights = t.floats()?;
@@ -328,7 +347,7 @@ fn read_projection(
         Some(heads) => permute_qk(&codes, rows, cols, heads),
         None => codes,
     };
-    Ok(Ternary { rows, cols, codes, scale })
+    Ok(Ternary { codes, scale })
 }
 
 fn write_tensor(

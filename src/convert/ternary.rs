@@ -5,12 +5,9 @@
 use anyhow::{bail, Result};
 use half::f16;
 
-/// A ternary matrix in GGUF row order: `rows` outputs of `cols` inputs, W = code · scale.
+/// A ternary matrix in GGUF row order (row-major, each code −1, 0 or +1): W = code · scale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ternary {
-    pub rows: usize,
-    pub cols: usize,
-    /// Row-major, each −1, 0 or +1.
     pub codes: Vec<i8>,
     pub scale: f32,
 }
@@ -54,11 +51,6 @@ pub fn dequantised(weights: &[f32]) -> Option<(Vec<i8>, f32)> {
         return None;
     }
     Some((weights.iter().map(|&w| (w / scale).round().clamp(-1.0, 1.0) as i8).collect(), scale))
-}
-
-/// Whether every non-zero magnitude is equal (see [`dequantised`]).
-pub fn is_dequantised(weights: &[f32]) -> bool {
-    dequantised(weights).is_some()
 }
 
 /// llama.cpp's Q/K permutation for NORM RoPE: within each head of `rows / n_heads` rows, the

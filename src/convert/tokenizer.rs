@@ -54,6 +54,10 @@ impl ConvertedTokenizer {
         };
         let model = &json["model"];
         let byte_level = model["type"].as_str() == Some("BPE") && model["byte_fallback"].as_bool() != Some(true);
+        if byte_level && !json["normalizer"].is_null() {
+            let kind = json["normalizer"]["type"].as_str().unwrap_or("?");
+            bail!("{file}: normalizer is {kind:?}; GGUF byte-level vocabularies have none, so the ids would differ");
+        }
         let sentencepiece_path = dir.join(SENTENCEPIECE_FILE);
         let (vocab, model, pre, add_space_prefix) = if byte_level {
             let pre = pre_tokenizer_name(&json["pre_tokenizer"])
@@ -64,6 +68,10 @@ impl ConvertedTokenizer {
             (vocab, "llama", "default", Some(add_space_prefix))
         } else if json.is_null() {
             bail!("{}: no {TOKENIZER_FILE} or {SENTENCEPIECE_FILE}", dir.display());
+        } else if model["byte_fallback"].as_bool() == Some(true) {
+            bail!(
+                "{file}: a SentencePiece-style BPE (model.byte_fallback); its {SENTENCEPIECE_FILE} is needed beside it"
+            );
         } else {
             bail!(
                 "{file}: model.type is {} and there is no {SENTENCEPIECE_FILE}: this converter reads \
@@ -147,6 +155,10 @@ fn pre_tokenizer_name(pre: &Json) -> Result<&'static str, String> {
         None => return Err("missing; byte-level BPE needs a ByteLevel pre-tokenizer".into()),
     };
     let kinds: Vec<&str> = steps.iter().map(|s| s["type"].as_str().unwrap_or("?")).collect();
+    if let Some(step) = steps.iter().find(|s| s["add_prefix_space"].as_bool() == Some(true)) {
+        let kind = step["type"].as_str().unwrap_or("?");
+        return Err(format!("{kind} has add_prefix_space, which GGUF's pre-tokenizers do not"));
+    }
     let byte_level_regex = |s: &Json| s["use_regex"].as_bool().unwrap_or(true);
     let single_digits = |s: &Json| s["individual_digits"].as_bool() == Some(true);
     let name = match kinds.as_slice() {
@@ -191,13 +203,8 @@ fn read_vocab(json: &Json, n_vocab: usize, file: &str) -> Result<Vocab> {
     if let Some(&top) = by_id.keys().max().filter(|&&top| top >= n_vocab) {
         bail!("{file}: token id {top} is past the model's {n_vocab} embedding rows");
     }
-    let mut vocab = Vocab { tokens: Vec::new(), token_types: Vec::new(), scores: Vec::new(), merges: Vec::new() };
-    for id in 0..n_vocab {
-        let (text, kind) = by_id.remove(&id).unwrap_or_else(|| (format!("[PAD{id}]"), TokenType::Unused));
-        vocab.tokens.push(text);
-        vocab.token_types.push(kind.gguf_id());
-        vocab.scores.push(0.0);
-    }
+    let by_id = by_id.into_iter().map(|(id, (text, kind))| (id, (text, kind, 0.0))).collect();
+    let mut vocab = in_id_order(by_id, n_vocab, 0.0);
     for (i, merge) in json["model"]["merges"].as_array().into_iter().flatten().enumerate() {
         let text = match merge {
             Json::String(pair) => pair.clone(),
@@ -226,14 +233,12 @@ fn read_sentencepiece(path: &Path, json: &Json, dir: &Path, n_vocab: usize) -> R
     let added: Vec<(usize, String, bool)> = match json["added_tokens"].as_array() {
         Some(list) => list
             .iter()
-            .filter_map(|t| {
-                Some((
-                    t["id"].as_u64()? as usize,
-                    t["content"].as_str()?.to_owned(),
-                    t["special"].as_bool() == Some(true),
-                ))
+            .enumerate()
+            .map(|(i, t)| match (t["id"].as_u64(), t["content"].as_str()) {
+                (Some(id), Some(text)) => Ok((id as usize, text.to_owned(), t["special"].as_bool() == Some(true))),
+                _ => bail!("{}: added_tokens[{i}] needs an id and a content", dir.join(TOKENIZER_FILE).display()),
             })
-            .collect(),
+            .collect::<Result<_>>()?,
         None => match std::fs::read_to_string(dir.join(ADDED_TOKENS_FILE)) {
             Ok(text) => {
                 let map: HashMap<String, usize> = serde_json::from_str(&text).with_context(|| {
@@ -251,15 +256,21 @@ fn read_sentencepiece(path: &Path, json: &Json, dir: &Path, n_vocab: usize) -> R
     if let Some(&top) = by_id.keys().max().filter(|&&top| top >= n_vocab) {
         bail!("{file}: token id {top} is past the model's {n_vocab} embedding rows");
     }
+    Ok((in_id_order(by_id, n_vocab, -1000.0), model.add_dummy_prefix))
+}
+
+/// The vocabulary by id, `[PADi]` (unused, `pad_score`) where an id has no token, as llama.cpp's
+/// converter pads it.
+fn in_id_order(mut by_id: HashMap<usize, (String, TokenType, f32)>, n_vocab: usize, pad_score: f32) -> Vocab {
     let mut vocab = Vocab { tokens: Vec::new(), token_types: Vec::new(), scores: Vec::new(), merges: Vec::new() };
     for id in 0..n_vocab {
         let (text, kind, score) =
-            by_id.remove(&id).unwrap_or_else(|| (format!("[PAD{id}]"), TokenType::Unused, -1000.0));
+            by_id.remove(&id).unwrap_or_else(|| (format!("[PAD{id}]"), TokenType::Unused, pad_score));
         vocab.tokens.push(text);
         vocab.token_types.push(kind.gguf_id());
         vocab.scores.push(score);
     }
-    Ok((vocab, model.add_dummy_prefix))
+    vocab
 }
 
 /// A special token in tokenizer_config.json: a string, or `{"content": …}`.

@@ -27,6 +27,9 @@ pub enum Format {
     PackedDivides,
     /// fp32 latent weights, ternarised by absmean.
     Latent,
+    /// fp16 latent weights (1bitLLM's): absmean, and the scale rounded to fp16 as bitnet.cpp's
+    /// converter leaves it.
+    LatentF16,
     /// bf16 values t · scale.
     Dequantised,
 }
@@ -159,17 +162,26 @@ pub fn write_checkpoint(gguf: &Path, dir: &Path, shape: &BitnetShape, format: Fo
                 tensors.push((hf, Dtype::BF16, dims, bytes));
                 scales.insert(info.name.clone(), s.to_f32());
             }
-            Format::Latent => {
+            Format::Latent | Format::LatentF16 => {
                 // Latent weights near t · scale: absmean gives back t, and a scale of its own.
+                let half = format == Format::LatentF16;
                 let w: Vec<f32> = codes
                     .iter()
                     .map(
                         |&t| if t == 0 { 0.2 * scale * uniform() } else { t as f32 * scale * (1.0 + 0.25 * uniform()) },
                     )
+                    .map(|x| if half { half::f16::from_f32(x).to_f32() } else { x })
                     .collect();
                 let mean = (w.iter().map(|x| x.abs() as f64).sum::<f64>() / w.len() as f64) as f32;
-                scales.insert(info.name.clone(), 1.0 / (1.0 / mean));
-                tensors.push((hf, Dtype::F32, dims, w.iter().flat_map(|x| x.to_le_bytes()).collect()));
+                let expected = 1.0 / (1.0 / mean);
+                if half {
+                    scales.insert(info.name.clone(), half::f16::from_f32(expected).to_f32());
+                    let bytes = w.iter().flat_map(|&x| half::f16::from_f32(x).to_le_bytes()).collect();
+                    tensors.push((hf, Dtype::F16, dims, bytes));
+                } else {
+                    scales.insert(info.name.clone(), expected);
+                    tensors.push((hf, Dtype::F32, dims, w.iter().flat_map(|x| x.to_le_bytes()).collect()));
+                }
             }
         }
     }
@@ -206,7 +218,9 @@ pub fn write_checkpoint(gguf: &Path, dir: &Path, shape: &BitnetShape, format: Fo
             config["quantization_config"] =
                 json!({"quant_method": "bitnet", "linear_class": "autobitlinear", "quantization_mode": "offline"})
         }
-        Format::PackedDivides | Format::Latent => config["quantization_config"] = json!({"quant_method": "bitnet"}),
+        Format::PackedDivides | Format::Latent | Format::LatentF16 => {
+            config["quantization_config"] = json!({"quant_method": "bitnet"})
+        }
         Format::Dequantised => {}
     }
     std::fs::write(dir.join("config.json"), config.to_string()).unwrap();

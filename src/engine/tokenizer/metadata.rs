@@ -12,11 +12,12 @@ const EOT_TEXTS: [&str; 4] = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_tu
 
 /// Which kind of vocabulary `tokenizer.ggml.model` names.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum VocabKind {
+pub enum VocabKind<'a> {
     /// `gpt2`: byte-level BPE with ranked merges, cut into words by `pre` first.
     ByteLevel(PreTokenizer),
-    /// `llama`: SentencePiece pieces merged by score, `▁` for spaces, byte fallback.
-    SentencePiece { add_space_prefix: bool },
+    /// `llama`: SentencePiece pieces merged by `scores` (one per token), `▁` for spaces, byte
+    /// fallback.
+    SentencePiece { add_space_prefix: bool, scores: &'a [f32] },
 }
 
 /// What a tokenizer is built from, checked.
@@ -25,9 +26,7 @@ pub struct VocabMetadata<'a> {
     pub types: Vec<TokenType>,
     /// `"left right"` pairs, rank = index; absent in vocabularies without merges.
     pub merges: Option<&'a StringArray>,
-    /// Per token; SentencePiece merges by them.
-    pub scores: Option<&'a [f32]>,
-    pub kind: VocabKind,
+    pub kind: VocabKind<'a>,
     pub bos: Option<u32>,
     pub eos: Option<u32>,
     pub eot: Option<u32>,
@@ -43,17 +42,17 @@ impl<'a> VocabMetadata<'a> {
             bail!("{name}: tokenizer.ggml.tokens has {} entries; expected 1 to 2^32-1", tokens.len());
         }
         let types = read_types(file, tokens.len())?;
-        let scores = file.opt_f32_array("tokenizer.ggml.scores")?;
         let kind = match model {
             "gpt2" => VocabKind::ByteLevel(read_pre(file)?),
             "llama" => {
-                match scores {
-                    Some(s) if s.len() == tokens.len() => {}
+                let scores = match file.opt_f32_array("tokenizer.ggml.scores")? {
+                    Some(s) if s.len() == tokens.len() => s,
                     Some(s) => bail!("{name}: tokenizer.ggml.scores has {} entries, but tokenizer.ggml.tokens has {}", s.len(), tokens.len()),
                     None => bail!("{name}: tokenizer.ggml.scores is missing; a SentencePiece vocabulary (\"llama\") merges by them"),
-                }
+                };
                 VocabKind::SentencePiece {
                     add_space_prefix: file.opt_bool("tokenizer.ggml.add_space_prefix")?.unwrap_or(true),
+                    scores,
                 }
             }
             other => bail!(
@@ -81,7 +80,7 @@ impl<'a> VocabMetadata<'a> {
         let bos_by_default =
             matches!(kind, VocabKind::SentencePiece { .. } | VocabKind::ByteLevel(PreTokenizer::Llama3));
         let add_bos = file.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(bos_by_default) && bos.is_some();
-        Ok(Self { tokens, types, merges, scores, kind, bos, eos, eot, add_bos })
+        Ok(Self { tokens, types, merges, kind, bos, eos, eot, add_bos })
     }
 }
 

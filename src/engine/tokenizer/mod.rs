@@ -33,8 +33,8 @@ pub use token_type::TokenType;
 enum Merger {
     /// Byte-level BPE: `pre`'s pipeline cuts text into words, merged by rank.
     ByteLevel { pre: PreTokenizer, words: Sequence },
-    /// SentencePiece: merged by score; `byte_ids[b]` is `<0xBB>`'s id.
-    SentencePiece { scores: Vec<f32>, byte_ids: Box<[Option<u32>; 256]>, add_space_prefix: bool },
+    /// SentencePiece: merged by score, with byte (or unknown-token) fallback.
+    SentencePiece { scores: Vec<f32>, fallback: Box<spm::Fallback>, add_space_prefix: bool },
 }
 
 /// A tokenizer with the model's special tokens.
@@ -75,16 +75,17 @@ impl Tokenizer {
                 let words = pre.pipeline().map_err(|e| anyhow!("cannot compile the pre-tokenizer regex: {e}"))?;
                 (Merger::ByteLevel { pre, words }, bpe)
             }
-            VocabKind::SentencePiece { add_space_prefix } => {
+            VocabKind::SentencePiece { add_space_prefix, scores } => {
                 let bpe = Bpe::new(file.name(), meta.tokens.clone(), None, false)?;
-                let mut byte_ids = Box::new([None; 256]);
+                let mut fallback = Box::new(spm::Fallback { byte_ids: [None; 256], unknown: None });
                 for (id, (text, ty)) in (0u32..).zip(meta.tokens.iter().zip(&meta.types)) {
-                    if let (TokenType::Byte, Some(byte)) = (ty, spm::byte_token_value(text)) {
-                        byte_ids[usize::from(byte)] = Some(id);
+                    match (ty, spm::byte_token_value(text)) {
+                        (TokenType::Byte, Some(byte)) => fallback.byte_ids[usize::from(byte)] = Some(id),
+                        (TokenType::Unknown, _) if fallback.unknown.is_none() => fallback.unknown = Some(id),
+                        _ => {}
                     }
                 }
-                let scores = meta.scores.map(<[f32]>::to_vec).unwrap_or_default();
-                (Merger::SentencePiece { scores, byte_ids, add_space_prefix }, bpe)
+                (Merger::SentencePiece { scores: scores.to_vec(), fallback, add_space_prefix }, bpe)
             }
         };
         let sentencepiece = matches!(merger, Merger::SentencePiece { .. });
@@ -142,10 +143,10 @@ impl Tokenizer {
                         self.bpe.encode_word(word, &mut ids);
                     }
                 }
-                (Fragment::Text(piece), Merger::SentencePiece { scores, byte_ids, add_space_prefix }) => {
+                (Fragment::Text(piece), Merger::SentencePiece { scores, fallback, add_space_prefix }) => {
                     let prefix = if *add_space_prefix && after_special { " " } else { "" };
                     let escaped = format!("{prefix}{piece}").replace(' ', "▁");
-                    spm::encode(&self.bpe, scores, byte_ids, &escaped, &mut ids);
+                    spm::encode(&self.bpe, scores, fallback, &escaped, &mut ids);
                     after_special = false;
                 }
             }
@@ -211,14 +212,14 @@ impl Tokenizer {
         }
     }
 
-    /// The text of `ids`; control tokens give nothing, broken UTF-8 gives U+FFFD. SentencePiece
-    /// text loses the space its encoding put in front, as llama.cpp's detokenizer drops it.
+    /// The text of `ids`; control tokens give nothing, broken UTF-8 gives U+FFFD. With
+    /// SentencePiece, a first token that starts with a space loses it: the encoding put it there
+    /// (llama.cpp's detokenizer drops it too).
     pub fn decode(&self, ids: &[u32]) -> String {
-        let bytes: Vec<u8> = ids.iter().flat_map(|&id| self.token_bytes(id).iter().copied()).collect();
-        let text = String::from_utf8_lossy(&bytes);
-        match (&self.merger, text.strip_prefix(' ')) {
-            (Merger::SentencePiece { add_space_prefix: true, .. }, Some(rest)) => rest.to_owned(),
-            _ => text.into_owned(),
-        }
+        let prefixed = matches!(self.merger, Merger::SentencePiece { add_space_prefix: true, .. })
+            && ids.first().is_some_and(|&id| self.token_bytes(id).first() == Some(&b' '));
+        let bytes: Vec<u8> =
+            ids.iter().flat_map(|&id| self.token_bytes(id).iter().copied()).skip(usize::from(prefixed)).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 }

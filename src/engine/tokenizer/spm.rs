@@ -49,9 +49,17 @@ impl Ord for Bigram {
     }
 }
 
+/// How characters without a token of their own are written.
+pub struct Fallback {
+    /// `byte_ids[b]` is the id of `<0xBB>`, if the vocabulary has it.
+    pub byte_ids: [Option<u32>; 256],
+    /// The unknown token, for a character some of whose bytes have no token either.
+    pub unknown: Option<u32>,
+}
+
 /// `text` (already escaped: `▁` for spaces) as token ids, appended to `out`. `scores` are the
-/// vocabulary's, by id; `byte_ids[b]` is the id of `<0xBB>`, if the vocabulary has it.
-pub fn encode(vocab: &Bpe, scores: &[f32], byte_ids: &[Option<u32>; 256], text: &str, out: &mut Vec<u32>) {
+/// vocabulary's, by id.
+pub fn encode(vocab: &Bpe, scores: &[f32], fallback: &Fallback, text: &str, out: &mut Vec<u32>) {
     let mut symbols: Vec<Symbol> = Vec::with_capacity(text.len());
     for (i, (start, c)) in text.char_indices().enumerate() {
         symbols.push(Symbol { start, len: c.len_utf8(), prev: i as isize - 1, next: i as isize + 1 });
@@ -94,9 +102,11 @@ pub fn encode(vocab: &Bpe, scores: &[f32], byte_ids: &[Option<u32>; 256], text: 
     while at >= 0 {
         let symbol = symbols[at as usize];
         let piece = &text[symbol.start..symbol.start + symbol.len];
-        match vocab.id_of(piece) {
-            Some(id) => out.push(id),
-            None => out.extend(piece.bytes().filter_map(|b| byte_ids[usize::from(b)])),
+        let bytes: Option<Vec<u32>> = piece.bytes().map(|b| fallback.byte_ids[usize::from(b)]).collect();
+        match (vocab.id_of(piece), bytes) {
+            (Some(id), _) => out.push(id),
+            (None, Some(bytes)) => out.extend(bytes),
+            (None, None) => out.extend(fallback.unknown),
         }
         at = symbol.next;
     }
