@@ -88,6 +88,8 @@ fn follows_bitnet_cpp(name: &str, shape: BitnetShape) {
             logits = model.forward(&mut st, &mut kv, &[want], prompt.len() + s, LogitsWanted::Last).to_vec();
         }
     }
+    // The prompt is one batch on both sides: no decode rounding, so it agrees but for summation order.
+    assert!(errors[0] <= EXACT, "{name}: prompt logits off by {}", errors[0]);
     let exact = errors.iter().filter(|&&e| e <= EXACT).count();
     let worst = errors.iter().fold(0.0, |a: f32, &e| a.max(e));
     eprintln!("{name}: {exact}/33 steps within {EXACT}, worst {worst:.3} (bitnet.cpp with itself: {own_spread:.3}), near-tie flips at {flips:?}");
