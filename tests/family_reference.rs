@@ -5,7 +5,11 @@
 //! the built-in vocabulary; bitnet.cpp's prompt logits and 32 greedy steps on the same file are in
 //! `tests/data/family/*.ref.json` (their `about` says how they were made).
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::top5_error;
 
 use bitnet_tui::engine::model::{LogitsWanted, Model, RunState};
 use bitnet_tui::engine::protocol::LmHead;
@@ -36,14 +40,6 @@ fn write_model(dir: &Path, name: &str, shape: BitnetShape, reference: &serde_jso
     path
 }
 
-/// The largest difference over the reference's top 5 of a step.
-fn top5_error(logits: &[f32], step: &serde_json::Value) -> f32 {
-    let top5 = step["top5"].as_array().unwrap();
-    top5.iter()
-        .map(|pair| (logits[pair[0].as_u64().unwrap() as usize] - pair[1].as_f64().unwrap() as f32).abs())
-        .fold(0.0, f32::max)
-}
-
 /// Feeds bitnet.cpp's own greedy tokens (so one flipped choice does not end the comparison) and
 /// checks every step against the reference: within bitnet.cpp's spread with itself, and the
 /// same greedy choice wherever the reference's top two are further apart than our difference.
@@ -52,10 +48,7 @@ fn follows_bitnet_cpp(name: &str, shape: BitnetShape) {
     let reference = reference(name);
     let mut model = Model::load(write_model(dir.path(), name, shape, &reference)).unwrap();
     model.set_lm_head(LmHead::F16);
-    let ids = |v: &serde_json::Value| -> Vec<u32> {
-        v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
-    };
-    let prompt = ids(&reference["prompt_ids"]);
+    let prompt = common::ids(&reference["prompt_ids"]);
     let steps = reference["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 33, "{name}: the prompt's logits and 32 steps");
     let own_spread = reference["bitnet_cpp_batch_vs_decode"]

@@ -4,7 +4,11 @@
 //! greedy steps on it (`tests/data/llama-i2s-tiny.ref.json`, which says how it was made).
 //! Needs `LLAMA3_TIKTOKEN`.
 
+mod common;
+
 use std::path::PathBuf;
+
+use common::top5_error;
 
 use bitnet_tui::engine::model::{LogitsWanted, Model, RunState};
 use bitnet_tui::engine::protocol::LmHead;
@@ -47,22 +51,13 @@ fn write_model(dir: &std::path::Path) -> PathBuf {
     path
 }
 
-/// The largest difference over the reference's top 5 of a step.
-fn top5_error(logits: &[f32], step: &serde_json::Value) -> f32 {
-    let top5 = step["top5"].as_array().unwrap();
-    top5.iter()
-        .map(|pair| (logits[pair[0].as_u64().unwrap() as usize] - pair[1].as_f64().unwrap() as f32).abs())
-        .fold(0.0, f32::max)
-}
-
 #[test]
 fn llama_with_i2s_weights_follows_bitnet_cpp() {
     let dir = tempfile::tempdir().unwrap();
     let mut model = Model::load(write_model(dir.path())).unwrap();
     model.set_lm_head(LmHead::F16);
     let reference = reference();
-    let prompt: Vec<u32> =
-        reference["prompt_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    let prompt = common::ids(&reference["prompt_ids"]);
     let steps = reference["steps"].as_array().unwrap();
 
     let mut kv = model.new_kv_cache(64);

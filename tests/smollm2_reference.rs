@@ -11,10 +11,6 @@ fn reference(name: &str) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
-}
-
 fn argmax(x: &[f32]) -> u32 {
     x.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
         as u32
@@ -49,8 +45,8 @@ fn greedy_cases_without_near_ties_match_token_for_token() {
     let model = Model::load(common::smollm2()).unwrap();
     let greedy_ref = reference("smollm2-greedy.json");
     for case in greedy_ref["extra_cases"].as_array().unwrap() {
-        let want = ids(&case["output_ids"]);
-        let got = greedy(&model, &ids(&case["prompt_ids"]), want.len(), 2);
+        let want = common::ids(&case["output_ids"]);
+        let got = greedy(&model, &common::ids(&case["prompt_ids"]), want.len(), 2);
         assert_eq!(got, want, "{}", case["description"]);
     }
 }
@@ -63,7 +59,7 @@ fn last_position_logits_are_close_to_llama_cpp() {
         let file = case["full_logits_file"].as_str().unwrap().split(' ').next().unwrap();
         let bytes = std::fs::read(common::shared_dir().join("reference").join(file)).unwrap();
         let want: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        let prompt = ids(&case["prompt_ids"]);
+        let prompt = common::ids(&case["prompt_ids"]);
         let mut kv = model.new_kv_cache(prompt.len());
         let got = model.forward(&mut RunState::default(), &mut kv, &prompt, 0, LogitsWanted::Last).to_vec();
         let divergence = kl(&want, &got);

@@ -4,6 +4,8 @@
 //! to GGUF tokenizer keys as `bitnet-tui convert` converts a checkpoint's `tokenizer.model`, and
 //! our ids for 324 strings (prose in many scripts, code, digits, whitespace) must be the package's.
 
+mod common;
+
 use std::path::Path;
 
 use bitnet_tui::convert::{ConvertedTokenizer, HfConfig};
@@ -42,7 +44,7 @@ fn sentencepiece_vocabularies_encode_as_the_sentencepiece_package_does() {
     let mut wrong = Vec::new();
     for case in cases {
         let text = case["text"].as_str().unwrap();
-        let want: Vec<u32> = case["ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let want = common::ids(&case["ids"]);
         let got = tokenizer.encode(text, false, false).unwrap();
         if got != want {
             wrong.push(format!("{text:?}: ours {got:?}, sentencepiece {want:?}"));

@@ -49,3 +49,16 @@ pub fn rewrite_gguf(src: &std::path::Path, dst: &std::path::Path, edits: &[(&str
     let mut out = std::io::BufWriter::new(std::fs::File::create(dst).unwrap());
     writer.write(&mut out, |i, _, w| w.write_all(file.tensor_data(&file.tensors()[i]))).unwrap();
 }
+
+/// A JSON array of token ids, as the reference files store them.
+pub fn ids(v: &serde_json::Value) -> Vec<u32> {
+    v.as_array().expect("an array of ids").iter().map(|x| x.as_u64().expect("an id") as u32).collect()
+}
+
+/// The largest difference between `logits` and a reference step's top 5 (`[[id, logit], …]`).
+pub fn top5_error(logits: &[f32], step: &serde_json::Value) -> f32 {
+    let top5 = step["top5"].as_array().expect("a top 5");
+    top5.iter()
+        .map(|pair| (logits[pair[0].as_u64().unwrap() as usize] - pair[1].as_f64().unwrap() as f32).abs())
+        .fold(0.0, f32::max)
+}
